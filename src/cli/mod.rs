@@ -1,0 +1,275 @@
+//! Command-line interface: thin wrappers over [`unpst::convert`] and the reader.
+
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use unpst::convert::{self, Options, Progress};
+use unpst::pst::{FolderInfo, Pst};
+use unpst::sink::{DirTree, TreeSink, ZipTree};
+
+/// Get your mail out of Outlook PST and OST files — privately, on your own machine.
+///
+/// unpst reads the file itself (no Outlook needed) and writes standard formats any mail
+/// program imports: one mbox file per folder (Thunderbird layout) and/or one .eml file per
+/// message, with a report of everything converted or skipped.
+#[derive(Parser)]
+#[command(name = "unpst", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show what a PST/OST holds: format, encryption, folder tree with item and unread counts.
+    Inspect {
+        /// The .pst or .ost file.
+        file: PathBuf,
+        /// Print machine-readable JSON instead of a tree.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Convert every folder to mbox (one file per folder) and/or EML (one file per message).
+    ///
+    /// Output layout: DIR/mbox/Inbox, DIR/mbox/Inbox.sbd/Sub (Thunderbird / ImportExportTools),
+    /// DIR/eml/Inbox/00001 Subject.eml, and DIR/report.json listing what was converted,
+    /// deferred (contacts, calendar, … come in a later version) or skipped and why.
+    Convert {
+        /// The .pst or .ost file.
+        file: PathBuf,
+        /// Output directory (created if missing).
+        #[arg(short, long, required_unless_present = "zip")]
+        output: Option<PathBuf>,
+        /// Formats to write, comma-separated: mbox, eml.
+        #[arg(long, default_value = "mbox", value_delimiter = ',')]
+        format: Vec<String>,
+        /// Write everything into this zip file instead of a directory.
+        #[arg(long)]
+        zip: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match cli.command {
+        Command::Inspect { file, json } => inspect(&file, json),
+        Command::Convert {
+            file,
+            output,
+            format,
+            zip,
+            quiet,
+        } => run_convert(&file, output, &format, zip, quiet),
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("unpst: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn open(file: &PathBuf) -> Result<Pst, String> {
+    Pst::open_path(file).map_err(|e| format!("{}: {e}", file.display()))
+}
+
+fn inspect(file: &PathBuf, json: bool) -> Result<ExitCode, String> {
+    let pst = open(file)?;
+    let tree = pst.folder_tree().map_err(|e| e.to_string())?;
+    let h = pst.header();
+    if json {
+        let v = serde_json::json!({
+            "file": file.display().to_string(),
+            "format": h.format,
+            "ost": h.ost,
+            "version": h.version,
+            "encryption": h.encryption,
+            "display_name": pst.display_name,
+            "codepage": pst.codepage,
+            "folders": tree,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("{}", file.display());
+    println!(
+        "  {} {} (wVer {}), encryption: {:?}, store: {:?}",
+        if h.ost { "OST" } else { "PST" },
+        match h.format {
+            unpst::pst::Format::Ansi => "ANSI",
+            unpst::pst::Format::Unicode => "Unicode",
+            unpst::pst::Format::Unicode4k => "Unicode 4K",
+        },
+        h.version,
+        h.encryption,
+        pst.display_name
+    );
+    let mut total = 0u64;
+    print_tree(&tree, 0, &mut total);
+    println!("  {total} items in all");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_tree(f: &FolderInfo, depth: usize, total: &mut u64) {
+    *total += f.items as u64;
+    let name = if f.path.is_empty() { "(root)" } else { &f.name };
+    let mut line = format!("{}{}", "  ".repeat(depth + 1), name);
+    if f.items > 0 {
+        line.push_str(&format!("  [{} items, {} unread]", f.items, f.unread));
+    }
+    if !f.class.is_empty() {
+        line.push_str(&format!("  {}", f.class));
+    }
+    if let Some(e) = &f.error {
+        line.push_str(&format!("  (error: {e})"));
+    }
+    println!("{line}");
+    for c in &f.children {
+        print_tree(c, depth + 1, total);
+    }
+}
+
+fn run_convert(
+    file: &PathBuf,
+    output: Option<PathBuf>,
+    format: &[String],
+    zip: Option<PathBuf>,
+    quiet: bool,
+) -> Result<ExitCode, String> {
+    let mut opts = Options {
+        mbox: false,
+        eml: false,
+        folders: None,
+    };
+    for f in format {
+        match f.trim().to_ascii_lowercase().as_str() {
+            "mbox" => opts.mbox = true,
+            "eml" => opts.eml = true,
+            other => {
+                return Err(format!(
+                    "unknown format {other:?} (use mbox, eml or mbox,eml)"
+                ));
+            }
+        }
+    }
+    let pst = open(file)?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let show = !quiet && std::io::stderr().is_terminal();
+    let start = Instant::now();
+    let mut last = Instant::now();
+    let mut bar = |p: &Progress| {
+        if show && (last.elapsed().as_millis() >= 100 || p.done == p.total) {
+            last = Instant::now();
+            eprint!("\r{}", progress_line(p, start.elapsed().as_secs_f64()));
+            let _ = std::io::stderr().flush();
+        }
+        true
+    };
+    let (report, dest) = if let Some(zip_path) = zip {
+        let f =
+            std::fs::File::create(&zip_path).map_err(|e| format!("{}: {e}", zip_path.display()))?;
+        let mut sink = ZipTree::new(std::io::BufWriter::new(f));
+        let report =
+            convert::convert(&pst, &mut sink, &opts, &name, &mut bar).map_err(|e| e.to_string())?;
+        convert::write_report(&mut sink, &report).map_err(|e| e.to_string())?;
+        sink.finish().map_err(|e| e.to_string())?;
+        (report, zip_path)
+    } else {
+        let out = output.ok_or("give an output directory with -o DIR, or --zip FILE")?;
+        let mut sink = DirTree::new(&out).map_err(|e| e.to_string())?;
+        let report =
+            convert::convert(&pst, &mut sink, &opts, &name, &mut bar).map_err(|e| e.to_string())?;
+        convert::write_report(&mut sink, &report).map_err(|e| e.to_string())?;
+        sink.end().map_err(|e| e.to_string())?;
+        (report, out)
+    };
+    if show {
+        eprintln!();
+    }
+    let t = &report.totals;
+    println!(
+        "{}: {} converted, {} deferred (not mail yet), {} skipped, {} with warnings — {} folders, {:.1} MB, {:.2} s → {}",
+        name,
+        t.converted,
+        t.deferred,
+        t.skipped,
+        t.warnings,
+        t.folders,
+        t.bytes as f64 / 1e6,
+        start.elapsed().as_secs_f64(),
+        dest.display()
+    );
+    for f in &report.folders {
+        for s in &f.skipped {
+            println!(
+                "  skipped in {}: {:?} — {}",
+                f.path.join("/"),
+                s.subject,
+                s.reason
+            );
+        }
+        if let Some(e) = &f.error {
+            println!("  folder {}: {e}", f.path.join("/"));
+        }
+    }
+    Ok(
+        if t.skipped > 0 || report.folders.iter().any(|f| f.error.is_some()) {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
+}
+
+fn progress_line(p: &Progress, secs: f64) -> String {
+    let frac = if p.total == 0 {
+        1.0
+    } else {
+        p.done as f64 / p.total as f64
+    };
+    let width = 30;
+    let filled = (frac * width as f64).round() as usize;
+    let rate = if secs > 0.0 {
+        p.done as f64 / secs
+    } else {
+        0.0
+    };
+    let eta = if rate > 0.0 {
+        (p.total.saturating_sub(p.done)) as f64 / rate
+    } else {
+        0.0
+    };
+    let folder: String = p
+        .folder
+        .chars()
+        .rev()
+        .take(30)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!(
+        "[{}{}] {}/{} {:.1} MB {:.0}/s ETA {}:{:02} {:<30}",
+        "#".repeat(filled.min(width)),
+        "-".repeat(width - filled.min(width)),
+        p.done,
+        p.total,
+        p.bytes as f64 / 1e6,
+        rate,
+        eta as u64 / 60,
+        eta as u64 % 60,
+        folder
+    )
+}

@@ -1,0 +1,16 @@
+//! unpst: a clean-room reader for Outlook PST/OST files and a faithful converter to
+//! mbox and EML.
+//!
+//! The data walks one way: [`source`] (bytes) → [`pst`] (MS-PST) → `mime` (MS-OXCMAIL)
+//! → `sink` (mbox, EML, zip), with a report of everything converted, deferred or skipped.
+
+pub mod codepage;
+pub mod convert;
+pub mod error;
+pub mod mime;
+pub mod pst;
+pub mod report;
+pub mod sink;
+pub mod source;
+
+pub use error::{Error, Result};

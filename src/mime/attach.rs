@@ -1,0 +1,211 @@
+//! Attachments (MS-OXCMAIL §2.2.3.3): by-value data with RFC 2231 names and MIME types,
+//! inline images referenced from the HTML (multipart/related), embedded messages as
+//! message/rfc822.
+
+use super::body::Body;
+use super::{AttachmentInfo, convert_at};
+use crate::pst::messaging::{AttachmentContent, attachment::METHOD_EMBEDDED};
+use crate::pst::{Message, Pst};
+use mail_builder::mime::{BodyPart, MimePart};
+
+#[derive(Default)]
+pub struct Parts {
+    pub related: Vec<MimePart<'static>>,
+    pub mixed: Vec<MimePart<'static>>,
+    pub infos: Vec<AttachmentInfo>,
+    pub warnings: Vec<String>,
+}
+
+/// A MIME type from a file name's extension.
+pub fn guess_type(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "txt" | "log" | "csv" => "text/plain",
+        "htm" | "html" => "text/html",
+        "rtf" => "application/rtf",
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        "tif" | "tiff" => "image/tiff",
+        "svg" => "image/svg+xml",
+        "zip" => "application/zip",
+        "doc" => "application/msword",
+        "xls" => "application/vnd.ms-excel",
+        "ppt" => "application/vnd.ms-powerpoint",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "eml" => "message/rfc822",
+        "ics" => "text/calendar",
+        "vcf" => "text/vcard",
+        "mp3" => "audio/mpeg",
+        "wav" => "audio/wav",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
+    }
+}
+
+fn valid_mime(t: &str) -> bool {
+    let t = t.trim();
+    t.split_once('/').is_some_and(|(a, b)| {
+        !a.is_empty()
+            && !b.is_empty()
+            && t.bytes()
+                .all(|c| c.is_ascii_graphic() && !b"\"()<>@,;:\\[]?=".contains(&c) || c == b'/')
+    })
+}
+
+pub fn read(
+    pst: &Pst,
+    msg: &Message,
+    depth: usize,
+    counter: &mut u32,
+    body: &Body,
+    warnings: &mut Vec<String>,
+) -> Parts {
+    let mut parts = Parts::default();
+    if let Some(doc) = &body.rtf_document {
+        parts.infos.push(AttachmentInfo {
+            name: "body.rtf".into(),
+            size: doc.len() as u64,
+            mime_type: "application/rtf".into(),
+            inline: false,
+            embedded: false,
+        });
+        parts.mixed.push(
+            MimePart::new("application/rtf", BodyPart::Binary(doc.clone().into()))
+                .attachment("body.rtf"),
+        );
+    }
+    let list = match pst.attachments(msg) {
+        Ok(l) => l,
+        Err(e) => {
+            warnings.push(format!("attachment table unreadable: {e}"));
+            return parts;
+        }
+    };
+    let html = body.html.as_deref().unwrap_or("");
+    for (i, att) in list.into_iter().enumerate() {
+        let n = i + 1;
+        let att = match att {
+            Ok(a) => a,
+            Err(e) => {
+                parts
+                    .warnings
+                    .push(format!("attachment {n} unreadable: {e}"));
+                continue;
+            }
+        };
+        let content = match att.content(pst) {
+            Ok(c) => c,
+            Err(e) => {
+                parts
+                    .warnings
+                    .push(format!("attachment {n} ({}) unreadable: {e}", att.filename));
+                continue;
+            }
+        };
+        match content {
+            AttachmentContent::Embedded(m) => match convert_at(pst, &m, depth + 1, counter) {
+                Ok(inner) => {
+                    let name = if att.filename.is_empty() {
+                        format!(
+                            "{}.eml",
+                            if inner.subject.is_empty() {
+                                "message"
+                            } else {
+                                &inner.subject
+                            }
+                        )
+                    } else if att.filename.to_ascii_lowercase().ends_with(".eml") {
+                        att.filename.clone()
+                    } else {
+                        format!("{}.eml", att.filename)
+                    };
+                    let seven_bit = inner.bytes.is_ascii();
+                    parts.warnings.extend(
+                        inner
+                            .warnings
+                            .iter()
+                            .map(|w| format!("embedded message {n}: {w}")),
+                    );
+                    parts.infos.push(AttachmentInfo {
+                        name: name.clone(),
+                        size: inner.bytes.len() as u64,
+                        mime_type: "message/rfc822".into(),
+                        inline: false,
+                        embedded: true,
+                    });
+                    parts.mixed.push(
+                        MimePart::new("message/rfc822", BodyPart::Binary(inner.bytes.into()))
+                            .transfer_encoding(if seven_bit { "7bit" } else { "8bit" })
+                            .attachment(name),
+                    );
+                }
+                Err(e) => parts
+                    .warnings
+                    .push(format!("embedded message {n} not converted: {e}")),
+            },
+            AttachmentContent::Data(v) => {
+                let mut data = Vec::new();
+                if let Err(e) = pst.read_blocks(&v, |b| {
+                    data.extend_from_slice(b);
+                    Ok(())
+                }) {
+                    parts.warnings.push(format!(
+                        "attachment {n} ({}) data unreadable: {e}",
+                        att.filename
+                    ));
+                    continue;
+                }
+                let name = if att.filename.is_empty() {
+                    format!("attachment-{n}")
+                } else {
+                    att.filename.clone()
+                };
+                let mime = if valid_mime(&att.mime_type) {
+                    att.mime_type.trim().to_ascii_lowercase()
+                } else {
+                    guess_type(&name).to_string()
+                };
+                let cid = att
+                    .content_id
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string();
+                let inline = !cid.is_empty() && html.contains(&format!("cid:{cid}"));
+                parts.infos.push(AttachmentInfo {
+                    name: name.clone(),
+                    size: data.len() as u64,
+                    mime_type: mime.clone(),
+                    inline,
+                    embedded: att.method == METHOD_EMBEDDED,
+                });
+                let part = MimePart::new(mime, BodyPart::Binary(data.into()));
+                if inline {
+                    parts.related.push(
+                        part.inline().cid(cid).header(
+                            "Content-Disposition",
+                            mail_builder::headers::content_type::ContentType::new("inline")
+                                .attribute("filename", name),
+                        ),
+                    );
+                } else if !cid.is_empty() {
+                    parts.mixed.push(part.attachment(name).cid(cid));
+                } else {
+                    parts.mixed.push(part.attachment(name));
+                }
+            }
+            AttachmentContent::None => parts
+                .warnings
+                .push(format!("attachment {n} ({}) holds no data", att.filename)),
+        }
+    }
+    parts
+}

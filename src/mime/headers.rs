@@ -1,0 +1,266 @@
+//! Message headers (MS-OXCMAIL §2.2.3): the original transport headers minus their MIME
+//! headers when the message has them, else synthesized From / Sender / To / Cc / Bcc /
+//! Subject / Date / Message-ID / In-Reply-To / References. Every message gets From and Date.
+
+use crate::pst::messaging::RecipientKind;
+use crate::pst::messaging::props;
+use crate::pst::{Message, Pst, Recipient};
+use mail_builder::headers::HeaderType;
+use mail_builder::headers::address::Address;
+use mail_builder::headers::date::Date;
+use mail_builder::headers::raw::Raw;
+use mail_builder::headers::text::Text;
+
+/// Address used when a message names no sender at all (unsent drafts of some clients).
+pub const PLACEHOLDER_ADDRESS: &str = "unknown@unknown.invalid";
+
+pub struct Head {
+    pub fields: Vec<(String, HeaderType<'static>)>,
+    pub subject: String,
+    pub envelope_from: String,
+    pub date: Option<i64>,
+    /// Stable per message: boundaries and synthesized ids derive from it.
+    pub boundary_seed: u64,
+}
+
+/// FNV-1a: a small stable hash for synthesized ids (not for security).
+pub fn fnv1a(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for &b in *p {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+/// Splits raw header text into (name, unfolded value) pairs; junk lines are dropped.
+pub fn split_headers(raw: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in raw.split('\n') {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.is_empty() {
+            // A blank line ends the header block.
+            if !out.is_empty() {
+                break;
+            }
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = out.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim_start());
+            }
+            continue;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim_end();
+            if !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+                out.push((name.to_string(), value.trim().to_string()));
+            }
+        }
+    }
+    out
+}
+
+fn is_dropped(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n.starts_with("content-")
+        || n == "mime-version"
+        || n == "status"
+        || n == "x-status"
+        || n == "x-keywords"
+        || n.starts_with("x-mozilla-status")
+}
+
+/// Canonical spelling for the headers mail-builder checks by exact name.
+fn canonical(name: &str) -> String {
+    match name.to_ascii_lowercase().as_str() {
+        "date" => "Date".into(),
+        "message-id" => "Message-ID".into(),
+        "from" => "From".into(),
+        _ => name.to_string(),
+    }
+}
+
+fn clean(s: &str) -> String {
+    s.replace(['\r', '\n'], " ").trim().to_string()
+}
+
+fn address(name: &str, email: &str) -> Address<'static> {
+    let name = clean(name);
+    let email = clean(email);
+    if name.is_empty() || name == email {
+        Address::new_address(None::<String>, email)
+    } else {
+        Address::new_address(Some(name), email)
+    }
+}
+
+pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
+    let s = |id: u16| msg.string(pst, id).unwrap_or_default();
+    let subject = msg.subject(pst);
+    let sender_name = s(props::SENDER_NAME);
+    let sender_email = sender_address(
+        pst,
+        msg,
+        props::SENDER_SMTP,
+        props::SENDER_ADDRTYPE,
+        props::SENDER_EMAIL,
+    );
+    let rep_name = s(props::SENT_REPRESENTING_NAME);
+    let rep_email = sender_address(
+        pst,
+        msg,
+        props::SENT_REPRESENTING_SMTP,
+        props::SENT_REPRESENTING_ADDRTYPE,
+        props::SENT_REPRESENTING_EMAIL,
+    );
+    let date = msg
+        .obj
+        .time(props::CLIENT_SUBMIT_TIME)
+        .or_else(|| msg.obj.time(props::MESSAGE_DELIVERY_TIME))
+        .or_else(|| msg.obj.time(props::CREATION_TIME))
+        .or_else(|| msg.obj.time(props::LAST_MODIFICATION_TIME));
+    let msgid = clean(&s(props::INTERNET_MESSAGE_ID));
+    let seed = fnv1a(&[
+        &msg.nid.to_le_bytes(),
+        subject.as_bytes(),
+        sender_email.as_bytes(),
+        &date.unwrap_or(0).to_le_bytes(),
+        msgid.as_bytes(),
+    ]);
+
+    let (from_name, from_email) = if !rep_email.is_empty() || !rep_name.is_empty() {
+        (rep_name.clone(), rep_email.clone())
+    } else {
+        (sender_name.clone(), sender_email.clone())
+    };
+    let envelope_from = [&from_email, &sender_email]
+        .into_iter()
+        .find(|e| e.contains('@'))
+        .cloned()
+        .unwrap_or_else(|| "MAILER-DAEMON".to_string());
+
+    let mut fields: Vec<(String, HeaderType<'static>)> = Vec::new();
+    let have = |fields: &Vec<(String, HeaderType<'static>)>, n: &str| {
+        fields.iter().any(|(k, _)| k.eq_ignore_ascii_case(n))
+    };
+
+    let transport = s(props::TRANSPORT_MESSAGE_HEADERS);
+    let reused = split_headers(&transport);
+    let reuse = reused.iter().any(|(n, _)| n.eq_ignore_ascii_case("from"));
+    if reuse {
+        for (name, value) in reused {
+            if !is_dropped(&name) {
+                fields.push((canonical(&name), Raw::new(value).into()));
+            }
+        }
+    }
+
+    if !have(&fields, "From") {
+        let (n, e) = if from_email.is_empty() {
+            // Unsent drafts may name nobody: keep the name, mark the address as unknown.
+            (
+                if from_name.is_empty() {
+                    pst.display_name.clone()
+                } else {
+                    from_name.clone()
+                },
+                PLACEHOLDER_ADDRESS.to_string(),
+            )
+        } else {
+            (from_name.clone(), from_email.clone())
+        };
+        fields.push(("From".into(), address(&n, &e).into()));
+        if !reuse
+            && !sender_email.is_empty()
+            && !rep_email.is_empty()
+            && !sender_email.eq_ignore_ascii_case(&rep_email)
+        {
+            fields.push(("Sender".into(), address(&sender_name, &sender_email).into()));
+        }
+    }
+    if !reuse {
+        for (kind, header) in [
+            (RecipientKind::To, "To"),
+            (RecipientKind::Cc, "Cc"),
+            (RecipientKind::Bcc, "Bcc"),
+        ] {
+            let list: Vec<Address<'static>> = recipients
+                .iter()
+                .filter(|r| r.kind == kind)
+                .map(|r| {
+                    let email = if r.email.is_empty() {
+                        PLACEHOLDER_ADDRESS
+                    } else {
+                        &r.email
+                    };
+                    address(&r.name, email)
+                })
+                .collect();
+            if !list.is_empty() {
+                fields.push((header.into(), Address::new_list(list).into()));
+            }
+        }
+        fields.push(("Subject".into(), Text::new(clean(&subject)).into()));
+    }
+    if !have(&fields, "Date") {
+        fields.push(("Date".into(), Date::new(date.unwrap_or(0)).into()));
+    }
+    if !have(&fields, "Message-ID") {
+        let id = msgid.trim_start_matches('<').trim_end_matches('>').trim();
+        let id = if id.contains('@') && !id.contains([' ', '<', '>']) {
+            id.to_string()
+        } else {
+            format!("{seed:016x}.{:x}@unpst.invalid", msg.nid)
+        };
+        fields.push(("Message-ID".into(), Raw::new(format!("<{id}>")).into()));
+    }
+    if !reuse {
+        for (id, name) in [
+            (props::IN_REPLY_TO, "In-Reply-To"),
+            (props::INTERNET_REFERENCES, "References"),
+        ] {
+            let v = clean(&s(id));
+            if !v.is_empty() {
+                fields.push((name.into(), Raw::new(v).into()));
+            }
+        }
+    }
+    Head {
+        fields,
+        subject,
+        envelope_from,
+        date,
+        boundary_seed: seed,
+    }
+}
+
+/// A sender's SMTP address: the SMTP property, else the address if its type is SMTP.
+fn sender_address(pst: &Pst, msg: &Message, smtp: u16, addrtype: u16, email: u16) -> String {
+    let s = |id: u16| msg.string(pst, id).unwrap_or_default();
+    crate::pst::messaging::best_address(&s(smtp), &s(addrtype), &s(email))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_and_unfolds() {
+        let h = split_headers(
+            "Received: from a\r\n\tby b\r\nSubject: x: y\r\nbad line\r\n\r\nbody: no\r\n",
+        );
+        assert_eq!(
+            h,
+            vec![
+                ("Received".to_string(), "from a by b".to_string()),
+                ("Subject".to_string(), "x: y".to_string())
+            ]
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! MAPI message → RFC 5322 / MIME (MS-OXCMAIL): headers reused from the transport headers or
+//! synthesized, bodies (plain, HTML, RTF-recovered), attachments, inline images and embedded
+//! messages as `message/rfc822`, recursively.
+
+mod attach;
+mod body;
+mod flags;
+mod headers;
+pub mod rtf;
+
+pub use flags::MailFlags;
+
+use crate::error::{Error, Result};
+use crate::pst::Message;
+use crate::pst::Pst;
+use crate::pst::messaging::props;
+use mail_builder::MessageBuilder;
+use mail_builder::mime::{BodyPart, MimePart};
+use serde::Serialize;
+
+/// Embedded messages nest at most this deep (deeper ones are attached as a note).
+pub const MAX_EMBED_DEPTH: usize = 32;
+
+/// What a converted attachment was.
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentInfo {
+    pub name: String,
+    pub size: u64,
+    pub mime_type: String,
+    pub inline: bool,
+    pub embedded: bool,
+}
+
+/// One message rendered as RFC 5322 bytes, with what the sinks need to file it.
+#[derive(Debug, Clone)]
+pub struct MimeMessage {
+    pub bytes: Vec<u8>,
+    pub subject: String,
+    /// Envelope sender for the mbox From_ line (an address, or `MAILER-DAEMON`).
+    pub envelope_from: String,
+    /// Delivery (else submit, else creation) time, Unix seconds.
+    pub date: Option<i64>,
+    pub flags: MailFlags,
+    pub attachments: Vec<AttachmentInfo>,
+    /// Problems that did not stop the conversion (an unreadable attachment, …).
+    pub warnings: Vec<String>,
+}
+
+/// Converts a message. Unreadable attachments become warnings; an unreadable message is
+/// an error.
+pub fn convert(pst: &Pst, msg: &Message) -> Result<MimeMessage> {
+    convert_at(pst, msg, 0, &mut 0)
+}
+
+fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Result<MimeMessage> {
+    if depth > MAX_EMBED_DEPTH {
+        return Err(Error::Limit(format!(
+            "embedded messages nested deeper than {MAX_EMBED_DEPTH}"
+        )));
+    }
+    let mut warnings = Vec::new();
+    let recipients = pst.recipients(msg).unwrap_or_else(|e| {
+        warnings.push(format!("recipients unreadable: {e}"));
+        Vec::new()
+    });
+    let head = headers::build(pst, msg, &recipients);
+    let flags = flags::read(pst, msg);
+    let body = body::read(pst, msg, &mut warnings);
+    let parts = attach::read(pst, msg, depth, counter, &body, &mut warnings);
+    let seed = head.boundary_seed;
+    let mut boundary = |kind: &str| {
+        *counter += 1;
+        format!("----=_unpst_{kind}_{seed:016x}_{depth}_{}", *counter)
+    };
+
+    // multipart/alternative of the text and HTML bodies …
+    let mut alternatives = Vec::new();
+    if let Some(t) = &body.text {
+        alternatives.push(MimePart::new("text/plain", t.clone()));
+    }
+    if let Some(h) = &body.html {
+        let html = MimePart::new("text/html", h.clone());
+        if parts.related.is_empty() {
+            alternatives.push(html);
+        } else {
+            // … with the HTML and its inline images in multipart/related.
+            let mut rel = vec![html];
+            rel.extend(parts.related);
+            alternatives.push(multipart("multipart/related", boundary("rel"), rel));
+        }
+    }
+    let main = match alternatives.len() {
+        0 => MimePart::new("text/plain", String::new()),
+        1 => alternatives.remove(0),
+        _ => multipart("multipart/alternative", boundary("alt"), alternatives),
+    };
+    let root = if parts.mixed.is_empty() {
+        main
+    } else {
+        let mut all = vec![main];
+        all.extend(parts.mixed);
+        multipart("multipart/mixed", boundary("mix"), all)
+    };
+
+    let mut builder = MessageBuilder::new();
+    for (name, value) in head.fields {
+        builder = builder.header(name, value);
+    }
+    for (name, value) in flags.headers() {
+        builder = builder.header(name, mail_builder::headers::raw::Raw::new(value));
+    }
+    let bytes = builder.body(root).write_to_vec().map_err(Error::Io)?;
+    warnings.extend(parts.warnings);
+    Ok(MimeMessage {
+        bytes,
+        subject: head.subject,
+        envelope_from: head.envelope_from,
+        date: msg.obj.time(props::MESSAGE_DELIVERY_TIME).or(head.date),
+        flags,
+        attachments: parts.infos,
+        warnings,
+    })
+}
+
+fn multipart(ctype: &str, boundary: String, parts: Vec<MimePart<'static>>) -> MimePart<'static> {
+    MimePart::new(
+        mail_builder::headers::content_type::ContentType::new(ctype.to_string())
+            .attribute("boundary", boundary),
+        BodyPart::Multipart(parts),
+    )
+}

@@ -1,0 +1,317 @@
+//! Folders (MS-PST §2.4.4): folder objects, hierarchy tables and contents tables.
+
+use super::nid;
+use super::object::{Object, string_value};
+use super::props;
+use super::store::Pst;
+use crate::error::{Error, Result};
+use crate::pst::ltp::prop::{PT_I32, PropData};
+use crate::pst::ltp::{Heap, TableContext};
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// Deeper folder trees than this are treated as corrupt (Outlook allows far fewer levels).
+const MAX_FOLDER_DEPTH: usize = 300;
+
+/// One folder of the hierarchy, with its children.
+#[derive(Debug, Clone, Serialize)]
+pub struct FolderInfo {
+    pub nid: u32,
+    pub name: String,
+    /// Names from the root folder down to this one (the root itself has an empty path).
+    pub path: Vec<String>,
+    /// Rows in its contents table.
+    pub items: u32,
+    pub unread: u32,
+    /// Rows in its associated (hidden) contents table.
+    pub associated: u32,
+    pub class: String,
+    pub search: bool,
+    /// Under the IPM subtree (the part of the mailbox the user sees), or the subtree itself.
+    pub ipm: bool,
+    /// Why the folder or its tables could not be read.
+    pub error: Option<String>,
+    pub children: Vec<FolderInfo>,
+}
+
+impl FolderInfo {
+    /// This folder and all below it, depth first.
+    pub fn flatten(&self) -> Vec<&FolderInfo> {
+        let mut out = Vec::new();
+        let mut stack = vec![self];
+        while let Some(f) = stack.pop() {
+            out.push(f);
+            for c in f.children.iter().rev() {
+                stack.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// A row of a contents table: what a message list shows, without opening the message.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageSummary {
+    pub nid: u32,
+    pub subject: String,
+    pub sender: String,
+    pub delivery_time: Option<i64>,
+    pub flags: u32,
+    pub size: u32,
+    pub class: String,
+    pub has_attachments: bool,
+}
+
+/// An open folder: its properties and contents table.
+pub struct Folder {
+    pub nid: u32,
+    pub obj: Object,
+    pub contents: Option<TableContext>,
+}
+
+impl Pst {
+    fn table(&self, table_nid: u32) -> Result<TableContext> {
+        let e = self.ndb.find_node(table_nid)?;
+        let heap = Heap::new(self.ndb.read_data(e.bid_data)?)?;
+        let subnodes = self.ndb.read_subnodes(e.bid_sub)?;
+        TableContext::parse(&self.ndb, heap, &subnodes)
+    }
+
+    /// Opens a folder and its contents table.
+    pub fn folder(&self, folder_nid: u32) -> Result<Folder> {
+        let e = self.ndb.find_node(folder_nid)?;
+        let obj = Object::read(&self.ndb, e.bid_data, e.bid_sub)?;
+        let contents = if folder_nid & nid::TYPE_MASK == nid::NORMAL_FOLDER {
+            match self.table(nid::table_of(folder_nid, nid::CONTENTS_TABLE)) {
+                Ok(t) => Some(t),
+                Err(Error::NodeNotFound(_)) => None,
+                Err(e) => return Err(e),
+            }
+        } else {
+            None
+        };
+        Ok(Folder {
+            nid: folder_nid,
+            obj,
+            contents,
+        })
+    }
+
+    /// The NIDs of a folder's sub-folders, from its hierarchy table.
+    fn child_folders(&self, folder_nid: u32) -> Result<Vec<u32>> {
+        let t = match self.table(nid::table_of(folder_nid, nid::HIERARCHY_TABLE)) {
+            Ok(t) => t,
+            Err(Error::NodeNotFound(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        t.for_each_row(&self.ndb, |row| {
+            if let Some((_, PropData::Bytes(b))) = t.cell_by_id(row, props::ROW_ID)?
+                && b.len() >= 4
+            {
+                out.push(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The whole folder tree from the root folder. Folders that cannot be read keep their
+    /// place with an `error`; cycles and absurd depths are cut.
+    pub fn folder_tree(&self) -> Result<FolderInfo> {
+        let mut seen = HashSet::new();
+        let mut root = self.folder_info(nid::ROOT_FOLDER, Vec::new(), false)?;
+        root.name.clear();
+        root.path.clear();
+        seen.insert(nid::ROOT_FOLDER);
+        // Iterative build: a work list of (path of child indexes, nid).
+        let mut work: Vec<Vec<usize>> = vec![Vec::new()];
+        while let Some(pos) = work.pop() {
+            let node = descend_mut(&mut root, &pos);
+            if pos.len() >= MAX_FOLDER_DEPTH {
+                node.error = Some("folder tree too deep; sub-folders not read".into());
+                continue;
+            }
+            let kids = match self.child_folders(node.nid) {
+                Ok(k) => k,
+                Err(e) => {
+                    node.error
+                        .get_or_insert(format!("hierarchy table unreadable: {e}"));
+                    continue;
+                }
+            };
+            let parent_path = node.path.clone();
+            let parent_ipm = node.ipm;
+            let mut infos = Vec::new();
+            for k in kids {
+                if !seen.insert(k) {
+                    continue;
+                }
+                let mut path = parent_path.clone();
+                let info = match self.folder_info(k, path.clone(), parent_ipm) {
+                    Ok(i) => i,
+                    Err(e) => {
+                        path.push(format!("folder {k:#x}"));
+                        FolderInfo {
+                            nid: k,
+                            name: format!("folder {k:#x}"),
+                            path,
+                            items: 0,
+                            unread: 0,
+                            associated: 0,
+                            class: String::new(),
+                            search: k & nid::TYPE_MASK == nid::SEARCH_FOLDER,
+                            ipm: parent_ipm,
+                            error: Some(format!("folder unreadable: {e}")),
+                            children: Vec::new(),
+                        }
+                    }
+                };
+                infos.push(info);
+            }
+            let node = descend_mut(&mut root, &pos);
+            let n = infos.len();
+            node.children = infos;
+            for i in (0..n).rev() {
+                let mut p = pos.clone();
+                p.push(i);
+                work.push(p);
+            }
+        }
+        // OSTs name no IPM subtree in their store: the folder called IPM_SUBTREE under the
+        // mailbox root is the top of the mailbox there.
+        if !root.flatten().iter().any(|f| f.ipm) {
+            let mut queue: Vec<&mut FolderInfo> = vec![&mut root];
+            let mut found: Option<&mut FolderInfo> = None;
+            while let Some(f) = queue.pop() {
+                if f.name == "IPM_SUBTREE" && f.path.len() <= 2 {
+                    found = Some(f);
+                    break;
+                }
+                queue.extend(f.children.iter_mut());
+            }
+            if let Some(top) = found {
+                let mut stack = vec![top];
+                while let Some(f) = stack.pop() {
+                    f.ipm = true;
+                    stack.extend(f.children.iter_mut());
+                }
+            }
+        }
+        Ok(root)
+    }
+
+    fn folder_info(
+        &self,
+        folder_nid: u32,
+        mut path: Vec<String>,
+        parent_ipm: bool,
+    ) -> Result<FolderInfo> {
+        let f = self.folder(folder_nid)?;
+        let name = f
+            .obj
+            .string(&self.ndb, props::DISPLAY_NAME, self.codepage)
+            .unwrap_or_default();
+        path.push(name.clone());
+        let assoc = if folder_nid & nid::TYPE_MASK == nid::NORMAL_FOLDER {
+            self.table(nid::table_of(folder_nid, nid::ASSOC_CONTENTS_TABLE))
+                .map(|t| t.row_count() as u32)
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        Ok(FolderInfo {
+            nid: folder_nid,
+            name,
+            path,
+            items: f.contents.as_ref().map_or(0, |t| t.row_count() as u32),
+            unread: f.obj.i32(props::CONTENT_UNREAD).unwrap_or(0).max(0) as u32,
+            associated: assoc,
+            class: f
+                .obj
+                .string(&self.ndb, props::CONTAINER_CLASS, self.codepage)
+                .unwrap_or_default(),
+            search: folder_nid & nid::TYPE_MASK == nid::SEARCH_FOLDER,
+            ipm: parent_ipm || Some(folder_nid) == self.ipm_subtree,
+            error: None,
+            children: Vec::new(),
+        })
+    }
+
+    /// Summaries of `count` messages of a folder's contents table from row `start`.
+    pub fn summaries(
+        &self,
+        folder: &Folder,
+        start: usize,
+        count: usize,
+    ) -> Result<Vec<MessageSummary>> {
+        let Some(t) = &folder.contents else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for row in t.rows_in(&self.ndb, start, count)? {
+            out.push(self.summary(t, &row)?);
+        }
+        Ok(out)
+    }
+
+    /// Every row's message NID, in table order.
+    pub fn message_ids(&self, folder: &Folder) -> Result<Vec<u32>> {
+        let Some(t) = &folder.contents else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(t.row_count());
+        t.for_each_row(&self.ndb, |row| {
+            if let Some((_, PropData::Bytes(b))) = t.cell_by_id(row, props::ROW_ID)?
+                && b.len() >= 4
+            {
+                out.push(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn summary(&self, t: &TableContext, row: &crate::pst::ltp::tc::Row) -> Result<MessageSummary> {
+        let string = |id: u16| -> String {
+            match t.cell_by_id(row, id) {
+                Ok(Some((ty, PropData::Bytes(b)))) => {
+                    string_value(ty, &b, self.codepage).unwrap_or_default()
+                }
+                _ => String::new(),
+            }
+        };
+        let int = |id: u16| -> Option<i64> {
+            match t.cell_by_id(row, id) {
+                Ok(Some((PT_I32, PropData::Bytes(b)))) if b.len() >= 4 => {
+                    Some(i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64)
+                }
+                Ok(Some((0x0040, PropData::Bytes(b)))) if b.len() >= 8 => {
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(&b[..8]);
+                    Some(i64::from_le_bytes(a))
+                }
+                _ => None,
+            }
+        };
+        let flags = int(props::MESSAGE_FLAGS).unwrap_or(0) as u32;
+        Ok(MessageSummary {
+            nid: int(props::ROW_ID).unwrap_or(0) as u32,
+            subject: crate::pst::messaging::message::strip_subject_prefix(&string(props::SUBJECT)),
+            sender: string(props::SENDER_NAME),
+            delivery_time: int(props::MESSAGE_DELIVERY_TIME).and_then(super::filetime_to_unix),
+            flags,
+            size: int(props::MESSAGE_SIZE).unwrap_or(0) as u32,
+            class: string(props::MESSAGE_CLASS),
+            has_attachments: flags & 0x10 != 0,
+        })
+    }
+}
+
+fn descend_mut<'a>(root: &'a mut FolderInfo, pos: &[usize]) -> &'a mut FolderInfo {
+    let mut node = root;
+    for &i in pos {
+        node = &mut node.children[i];
+    }
+    node
+}

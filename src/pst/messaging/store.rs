@@ -1,0 +1,104 @@
+//! The message store (MS-PST §2.4.3) and the entry point for reading a file.
+
+use super::message::strings_codepage;
+use super::named::NamedProps;
+use super::nid;
+use super::object::Object;
+use super::props;
+use crate::error::Result;
+use crate::pst::ndb::header::{Format, Header};
+use crate::pst::ndb::{DEFAULT_CHUNK, DEFAULT_CHUNKS, Ndb};
+use crate::source::{ByteSource, ReadSeekSource};
+use std::path::Path;
+
+/// An open PST or OST file.
+pub struct Pst {
+    pub ndb: Ndb,
+    pub store: Object,
+    /// Code page for 8-bit strings that carry none of their own.
+    pub codepage: u32,
+    pub named: NamedProps,
+    pub display_name: String,
+    /// NID of the top of the mailbox (IPM subtree), when the store names one.
+    pub ipm_subtree: Option<u32>,
+}
+
+impl Pst {
+    /// Opens a file from disk.
+    pub fn open_path(path: impl AsRef<Path>) -> Result<Self> {
+        let f = std::fs::File::open(path)?;
+        Self::open(Box::new(ReadSeekSource::new(f)?))
+    }
+
+    /// Opens any byte source with the default cache.
+    pub fn open(src: Box<dyn ByteSource>) -> Result<Self> {
+        Self::open_with_cache(src, DEFAULT_CHUNK, DEFAULT_CHUNKS)
+    }
+
+    pub fn open_with_cache(src: Box<dyn ByteSource>, chunk: usize, chunks: usize) -> Result<Self> {
+        let ndb = Ndb::open_with_cache(src, chunk, chunks)?;
+        let e = ndb.find_node(nid::MESSAGE_STORE)?;
+        let store = Object::read(&ndb, e.bid_data, e.bid_sub)?;
+        let named = match ndb.find_node(nid::NAME_TO_ID_MAP) {
+            Ok(e) => match Object::read(&ndb, e.bid_data, e.bid_sub) {
+                Ok(o) => NamedProps::read(&ndb, &o),
+                Err(_) => NamedProps::default(),
+            },
+            Err(_) => NamedProps::default(),
+        };
+        let codepage = strings_codepage(&store)
+            .or_else(|| {
+                // ANSI stores name no code page: take the first message's (folder names were
+                // written by the same Outlook).
+                (ndb.header.format == Format::Ansi)
+                    .then(|| first_message_codepage(&ndb))
+                    .flatten()
+            })
+            .unwrap_or(1252);
+        let display_name = store
+            .string(&ndb, props::DISPLAY_NAME, codepage)
+            .unwrap_or_default();
+        // The IPM subtree EntryID: 4 flag bytes, 16-byte provider UID, then the NID.
+        let ipm_subtree = store
+            .bytes(&ndb, props::IPM_SUBTREE_ENTRYID)
+            .ok()
+            .flatten()
+            .and_then(|b| {
+                b.get(20..24)
+                    .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]))
+            });
+        Ok(Self {
+            ndb,
+            store,
+            codepage,
+            named,
+            display_name,
+            ipm_subtree,
+        })
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.ndb.header
+    }
+
+    pub fn is_unicode(&self) -> bool {
+        self.ndb.header.format != Format::Ansi
+    }
+}
+
+/// The strings code page of the first message in the node B-tree that names one.
+fn first_message_codepage(ndb: &Ndb) -> Option<u32> {
+    let mut found = None;
+    let mut tried = 0;
+    let _ = ndb.walk_nodes(|e| {
+        if e.nid & nid::TYPE_MASK != nid::NORMAL_MESSAGE {
+            return true;
+        }
+        tried += 1;
+        if let Ok(o) = Object::read(ndb, e.bid_data, e.bid_sub) {
+            found = strings_codepage(&o);
+        }
+        found.is_none() && tried < 20
+    });
+    found
+}

@@ -1,0 +1,70 @@
+//! The conversion report (`report.json`): per folder, what was converted, deferred to a
+//! later format (contacts, calendar, …) or skipped with its reason.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Deferred {
+    pub id: u32,
+    pub class: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub id: u32,
+    pub subject: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Warning {
+    pub id: u32,
+    pub subject: String,
+    pub warning: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FolderReport {
+    /// Folder names from the top of the file (the root folder) down.
+    pub path: Vec<String>,
+    /// Rows in its contents table.
+    pub items: u32,
+    pub converted: u32,
+    pub deferred: Vec<Deferred>,
+    pub skipped: Vec<Skipped>,
+    /// Messages converted with a problem (an unreadable attachment, …).
+    pub warnings: Vec<Warning>,
+    /// The folder itself or its contents table could not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub folders: u32,
+    pub items: u32,
+    pub converted: u32,
+    pub deferred: u32,
+    pub skipped: u32,
+    pub warnings: u32,
+    pub attachments: u32,
+    pub embedded: u32,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub file: String,
+    pub format: String,
+    pub encryption: String,
+    pub ost: bool,
+    pub folders: Vec<FolderReport>,
+    pub totals: Totals,
+    pub cancelled: bool,
+}
+
+impl Report {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}

@@ -1,0 +1,96 @@
+//! mboxrd (RFC 4155 with the qmail mbox(5) `>From ` quoting): a From_ line with the envelope
+//! sender and the asctime of the delivery time in UTC, the message with LF line ends, and
+//! every `>*From ` line quoted with one more `>`.
+
+/// `Thu Jan  1 00:00:00 1970` for Unix seconds, in UTC.
+pub fn asctime(t: i64) -> String {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MO: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {:2} {:02}:{:02}:{:02} {}",
+        WD[days.rem_euclid(7) as usize],
+        MO[(m - 1) as usize],
+        d,
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60,
+        y
+    )
+}
+
+/// Days since 1970-01-01 → (year, month 1-12, day 1-31), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// One message as an mboxrd entry, ending with the blank separator line.
+pub fn entry(envelope_from: &str, date: Option<i64>, message: &[u8]) -> Vec<u8> {
+    let sender: String = envelope_from
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
+    let sender = if sender.is_empty() {
+        "MAILER-DAEMON".to_string()
+    } else {
+        sender
+    };
+    let mut out = Vec::with_capacity(message.len() + 64);
+    out.extend_from_slice(format!("From {sender} {}\n", asctime(date.unwrap_or(0))).as_bytes());
+    for line in message.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let quoted = line
+            .iter()
+            .position(|&b| b != b'>')
+            .is_some_and(|i| line[i..].starts_with(b"From "));
+        if quoted {
+            out.push(b'>');
+        }
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    // Exactly one blank line after the message.
+    while out.ends_with(b"\n\n") {
+        out.pop();
+    }
+    out.push(b'\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn asctime_in_utc() {
+        assert_eq!(asctime(0), "Thu Jan  1 00:00:00 1970");
+        assert_eq!(asctime(1_393_401_002), "Wed Feb 26 07:50:02 2014");
+        assert_eq!(asctime(951_782_400), "Tue Feb 29 00:00:00 2000");
+    }
+
+    #[test]
+    fn mboxrd_quoting() {
+        let e = entry(
+            "a@b",
+            Some(0),
+            b"Subject: x\r\n\r\nFrom here\r\n>From there\r\nFromage\r\n",
+        );
+        assert_eq!(
+            String::from_utf8(e).unwrap(),
+            "From a@b Thu Jan  1 00:00:00 1970\nSubject: x\n\n>From here\n>>From there\nFromage\n\n"
+        );
+    }
+}

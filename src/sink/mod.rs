@@ -1,0 +1,8 @@
+//! Outputs: a tree of files written one at a time — a directory or a streamed zip — plus
+//! the mboxrd and EML layouts and safe file names.
+
+pub mod mbox;
+pub mod names;
+mod tree;
+
+pub use tree::{DirTree, TreeSink, ZipTree};

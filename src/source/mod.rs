@@ -1,0 +1,51 @@
+//! Byte sources: random access over a file, any `Read + Seek`, or (in the browser) a Blob.
+//!
+//! PST access is many small reads (512-byte B-tree pages, 64-byte-aligned blocks);
+//! [`ChunkCache`] turns them into few large aligned reads with a bounded LRU.
+
+mod cache;
+
+pub use cache::ChunkCache;
+
+use std::io::{self, Read, Seek, SeekFrom};
+
+/// Random-access bytes of known size.
+pub trait ByteSource {
+    /// Total size in bytes.
+    fn size(&self) -> u64;
+    /// Fill `buf` from `offset`; a short source is an `UnexpectedEof` error.
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+}
+
+/// A [`ByteSource`] over any `Read + Seek` (a `File`, a `Cursor<Vec<u8>>`, …).
+pub struct ReadSeekSource<R> {
+    inner: R,
+    size: u64,
+}
+
+impl<R: Read + Seek> ReadSeekSource<R> {
+    pub fn new(mut inner: R) -> io::Result<Self> {
+        let size = inner.seek(SeekFrom::End(0))?;
+        Ok(Self { inner, size })
+    }
+}
+
+impl<R: Read + Seek> ByteSource for ReadSeekSource<R> {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.inner.seek(SeekFrom::Start(offset))?;
+        self.inner.read_exact(buf)
+    }
+}
+
+impl ByteSource for Box<dyn ByteSource> {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        (**self).read_at(offset, buf)
+    }
+}

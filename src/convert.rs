@@ -2,7 +2,7 @@
 //! folders, convert each mail item, write mbox and/or EML trees into a [`TreeSink`], and
 //! report everything converted, deferred or skipped.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::mime;
 use crate::pst::{FolderInfo, Pst};
 use crate::report::{Deferred, FolderReport, Report, Skipped, Totals, Warning};
@@ -159,7 +159,7 @@ pub fn convert(
         totals.folders += 1;
         totals.items += f.items;
         let out_path = output_path(f, ipm_depth);
-        let ids = if f.items == 0 || out_path.is_empty() && f.items == 0 {
+        let ids = if f.items == 0 {
             Vec::new()
         } else {
             match pst.folder(f.nid).and_then(|fo| pst.message_ids(&fo)) {
@@ -276,10 +276,7 @@ pub fn convert(
                 break;
             }
         }
-        totals.converted += rep.converted;
-        totals.deferred += rep.deferred.len() as u32;
-        totals.skipped += rep.skipped.len() as u32;
-        totals.warnings += rep.warnings.len() as u32;
+        totals_add(&mut totals, &rep);
         reports.push(rep);
         if cancelled {
             break;
@@ -303,6 +300,13 @@ pub fn convert(
     })
 }
 
+fn totals_add(t: &mut Totals, rep: &FolderReport) {
+    t.converted += rep.converted;
+    t.deferred += rep.deferred.len() as u32;
+    t.skipped += rep.skipped.len() as u32;
+    t.warnings += rep.warnings.len() as u32;
+}
+
 fn truncate(s: &str, max: usize) -> String {
     let s = s.trim();
     if s.is_empty() {
@@ -316,10 +320,4 @@ pub fn write_report(sink: &mut dyn TreeSink, report: &Report) -> Result<()> {
     sink.begin(&["report.json".to_string()])?;
     sink.write(report.to_json().as_bytes())?;
     sink.end()
-}
-
-impl From<std::fmt::Error> for Error {
-    fn from(e: std::fmt::Error) -> Self {
-        Error::Other(e.to_string())
-    }
 }

@@ -151,13 +151,12 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
     };
 
     let transport = s(props::TRANSPORT_MESSAGE_HEADERS);
-    let reused = split_headers(&transport);
-    let reuse = reused.iter().any(|(n, _)| n.eq_ignore_ascii_case("from"));
-    if reuse {
-        for (name, value) in reused {
-            if !is_dropped(&name) {
-                fields.push((canonical(&name), Raw::new(value).into()));
-            }
+    for (name, value) in split_headers(&transport) {
+        // An empty From/Date/Message-ID (seen in webmail exports) is replaced below.
+        let essential =
+            ["from", "date", "message-id"].contains(&name.to_ascii_lowercase().as_str());
+        if !is_dropped(&name) && !(essential && value.is_empty()) {
+            fields.push((canonical(&name), Raw::new(value).into()));
         }
     }
 
@@ -176,7 +175,7 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
             (from_name.clone(), from_email.clone())
         };
         fields.push(("From".into(), address(&n, &e).into()));
-        if !reuse
+        if !have(&fields, "Sender")
             && !sender_email.is_empty()
             && !rep_email.is_empty()
             && !sender_email.eq_ignore_ascii_case(&rep_email)
@@ -184,28 +183,31 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
             fields.push(("Sender".into(), address(&sender_name, &sender_email).into()));
         }
     }
-    if !reuse {
-        for (kind, header) in [
-            (RecipientKind::To, "To"),
-            (RecipientKind::Cc, "Cc"),
-            (RecipientKind::Bcc, "Bcc"),
-        ] {
-            let list: Vec<Address<'static>> = recipients
-                .iter()
-                .filter(|r| r.kind == kind)
-                .map(|r| {
-                    let email = if r.email.is_empty() {
-                        PLACEHOLDER_ADDRESS
-                    } else {
-                        &r.email
-                    };
-                    address(&r.name, email)
-                })
-                .collect();
-            if !list.is_empty() {
-                fields.push((header.into(), Address::new_list(list).into()));
-            }
+    for (kind, header) in [
+        (RecipientKind::To, "To"),
+        (RecipientKind::Cc, "Cc"),
+        (RecipientKind::Bcc, "Bcc"),
+    ] {
+        if have(&fields, header) {
+            continue;
         }
+        let list: Vec<Address<'static>> = recipients
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| {
+                let email = if r.email.is_empty() {
+                    PLACEHOLDER_ADDRESS
+                } else {
+                    &r.email
+                };
+                address(&r.name, email)
+            })
+            .collect();
+        if !list.is_empty() {
+            fields.push((header.into(), Address::new_list(list).into()));
+        }
+    }
+    if !have(&fields, "Subject") {
         fields.push(("Subject".into(), Text::new(clean(&subject)).into()));
     }
     if !have(&fields, "Date") {
@@ -220,15 +222,13 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
         };
         fields.push(("Message-ID".into(), Raw::new(format!("<{id}>")).into()));
     }
-    if !reuse {
-        for (id, name) in [
-            (props::IN_REPLY_TO, "In-Reply-To"),
-            (props::INTERNET_REFERENCES, "References"),
-        ] {
-            let v = clean(&s(id));
-            if !v.is_empty() {
-                fields.push((name.into(), Raw::new(v).into()));
-            }
+    for (id, name) in [
+        (props::IN_REPLY_TO, "In-Reply-To"),
+        (props::INTERNET_REFERENCES, "References"),
+    ] {
+        let v = clean(&s(id));
+        if !v.is_empty() && !have(&fields, name) {
+            fields.push((name.into(), Raw::new(v).into()));
         }
     }
     Head {

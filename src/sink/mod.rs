@@ -5,4 +5,4 @@ pub mod mbox;
 pub mod names;
 mod tree;
 
-pub use tree::{DirTree, TreeSink, ZipTree};
+pub use tree::{DirTree, MemTree, TreeSink, ZipTree};

@@ -130,3 +130,39 @@ impl<W: Write + Seek> TreeSink for ZipTree<W> {
             .map_err(|e| Error::Other(format!("zip: {e}")))
     }
 }
+
+/// Files held in memory (tests, previews): path joined with `/` → bytes.
+#[derive(Default)]
+pub struct MemTree {
+    pub files: std::collections::BTreeMap<String, Vec<u8>>,
+    current: Option<String>,
+}
+
+impl TreeSink for MemTree {
+    fn begin(&mut self, path: &[String]) -> Result<()> {
+        let p = path.join("/");
+        self.files.insert(p.clone(), Vec::new());
+        self.current = Some(p);
+        Ok(())
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        let cur = self
+            .current
+            .as_ref()
+            .ok_or_else(|| Error::Other("write outside a file".into()))?;
+        if let Some(f) = self.files.get_mut(cur) {
+            f.extend_from_slice(bytes);
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<()> {
+        self.current = None;
+        Ok(())
+    }
+
+    fn dir(&mut self, _path: &[String]) -> Result<()> {
+        Ok(())
+    }
+}

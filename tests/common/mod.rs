@@ -1,0 +1,43 @@
+//! Shared test helpers: finding the corpus (read in place, never copied).
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The corpus directory, or `None` (with a loud notice) when it is absent. With
+/// `UNPST_REQUIRE_CORPUS=1` (CI) a missing corpus fails the test instead.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("UNPST_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    if dir.join("oracle").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("UNPST_REQUIRE_CORPUS").as_deref() == Ok("1") {
+        panic!(
+            "corpus not found at {} and UNPST_REQUIRE_CORPUS=1",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "\n!!! SKIPPED: corpus not found at {} (set UNPST_CORPUS); corpus tests did not run !!!\n",
+        dir.display()
+    );
+    None
+}
+
+/// Every corpus PST/OST, sorted.
+pub fn corpus_files(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("corpus readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pst" || x == "ost"))
+        .collect();
+    v.sort();
+    v
+}
+
+pub fn oracle(dir: &std::path::Path, file: &str, suffix: &str) -> serde_json::Value {
+    let p = dir.join("oracle").join(format!("{file}{suffix}"));
+    serde_json::from_slice(&std::fs::read(&p).expect("oracle file")).expect("oracle json")
+}

@@ -1,0 +1,120 @@
+//! Hostile input: the corrupt corpus files and truncations of every corpus file must give an
+//! error or a partial conversion that names what it lost — never a panic, hang or overflow.
+
+mod common;
+
+use std::io::Cursor;
+use std::sync::mpsc;
+use std::time::Duration;
+use unpst::convert::{Options, convert};
+use unpst::pst::Pst;
+use unpst::report::Report;
+use unpst::sink::MemTree;
+
+/// Opens and converts bytes in a worker thread; a hang fails the test instead of blocking.
+fn run(bytes: Vec<u8>, label: String) -> Result<Report, String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let r = (|| {
+            let pst = Pst::open(Box::new(
+                unpst::source::ReadSeekSource::new(Cursor::new(bytes))
+                    .map_err(|e| e.to_string())?,
+            ))
+            .map_err(|e| e.to_string())?;
+            let mut sink = MemTree::default();
+            let opts = Options {
+                mbox: true,
+                eml: true,
+                folders: None,
+            };
+            convert(&pst, &mut sink, &opts, "x", &mut |_| true).map_err(|e| e.to_string())
+        })();
+        let _ = tx.send(r);
+    });
+    match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(r) => r,
+        Err(_) => panic!("{label}: no result within 60 s (hang or panic in the worker)"),
+    }
+}
+
+/// Nothing is lost silently: fewer conversions than the intact file must be explained.
+fn assert_accounted(label: &str, full: &Report, r: &Result<Report, String>) {
+    match r {
+        Err(e) => assert!(!e.is_empty(), "{label}: empty error"),
+        Ok(rep) => {
+            let explained = rep.totals.skipped
+                + rep.totals.warnings
+                + rep.folders.iter().filter(|f| f.error.is_some()).count() as u32;
+            if rep.totals.converted < full.totals.converted || rep.totals.items < full.totals.items
+            {
+                assert!(
+                    explained > 0,
+                    "{label}: {} of {} converted and {} of {} items listed, with nothing reported",
+                    rep.totals.converted,
+                    full.totals.converted,
+                    rep.totals.items,
+                    full.totals.items
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn hostile_files_error_or_convert_partially() {
+    let Some(dir) = common::corpus() else { return };
+    let hostile = dir.join("hostile");
+    let mut specs: Vec<_> = std::fs::read_dir(&hostile)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".pst.json"))
+        .collect();
+    specs.sort();
+    assert_eq!(specs.len(), 12);
+    for spec in specs {
+        let rec: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
+        let base = std::fs::read(dir.join(rec["base"].as_str().unwrap())).unwrap();
+        let full = run(base.clone(), "intact".into()).expect("intact base converts");
+        let mut data = base;
+        for p in rec["patches"].as_array().unwrap() {
+            let off = p[0].as_u64().unwrap() as usize;
+            let hex = p[1].as_str().unwrap();
+            for (i, b) in (0..hex.len()).step_by(2).enumerate() {
+                data[off + i] = u8::from_str_radix(&hex[b..b + 2], 16).unwrap();
+            }
+        }
+        let label = rec["name"].as_str().unwrap().to_string();
+        let r = run(data, label.clone());
+        eprintln!(
+            "{label}: {}",
+            match &r {
+                Ok(rep) => format!(
+                    "partial: {} converted of {}, {} skipped, {} folder errors",
+                    rep.totals.converted,
+                    full.totals.converted,
+                    rep.totals.skipped,
+                    rep.folders.iter().filter(|f| f.error.is_some()).count()
+                ),
+                Err(e) => format!("error: {e}"),
+            }
+        );
+        assert_accounted(&label, &full, &r);
+    }
+}
+
+#[test]
+fn truncations_of_every_file_error_or_convert_partially() {
+    let Some(dir) = common::corpus() else { return };
+    for path in common::corpus_files(&dir) {
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let full = run(bytes.clone(), name.clone()).expect("intact file converts");
+        for k in 1..=10 {
+            let cut = bytes.len() * k / 11;
+            let label = format!("{name} cut at {cut}");
+            let r = run(bytes[..cut].to_vec(), label.clone());
+            assert_accounted(&label, &full, &r);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! What users see: every .eml and mbox message parses with Python's email/mailbox; RTF-only
+//! bodies come back as HTML; CJK and CP932 text is exact.
+
+mod common;
+
+use mail_parser::{MessageParser, MimeHeaders};
+use std::process::Command;
+use unpst::convert::{Options, convert, write_report};
+use unpst::pst::Pst;
+use unpst::sink::{DirTree, MemTree};
+
+fn convert_mem(path: &std::path::Path) -> MemTree {
+    let pst = Pst::open_path(path).unwrap();
+    let mut sink = MemTree::default();
+    let opts = Options {
+        mbox: true,
+        eml: true,
+        folders: None,
+    };
+    let rep = convert(&pst, &mut sink, &opts, "x", &mut |_| true).unwrap();
+    write_report(&mut sink, &rep).unwrap();
+    sink
+}
+
+fn emls(t: &MemTree) -> Vec<(&String, mail_parser::Message<'_>)> {
+    t.files
+        .iter()
+        .filter(|(k, _)| k.ends_with(".eml"))
+        .map(|(k, v)| (k, MessageParser::default().parse(v).expect("parses")))
+        .collect()
+}
+
+#[test]
+fn python_email_and_mailbox_parse_every_output() {
+    let Some(dir) = common::corpus() else { return };
+    let out = std::env::temp_dir().join(format!("unpst-pycheck-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let mut expected = 0u64;
+    for path in common::corpus_files(&dir) {
+        let pst = Pst::open_path(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let mut sink = DirTree::new(out.join(&name)).unwrap();
+        let opts = Options {
+            mbox: true,
+            eml: true,
+            folders: None,
+        };
+        let rep = convert(&pst, &mut sink, &opts, &name, &mut |_| true).unwrap();
+        write_report(&mut sink, &rep).unwrap();
+        expected += rep.totals.converted as u64;
+    }
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check_mail.py");
+    let o = Command::new("python3")
+        .arg(script)
+        .arg(&out)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "python check failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("eml={expected} mbox={expected} problems=0")),
+        "python counted: {stdout}"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn rtf_only_message_gets_html_recovered_from_rtf() {
+    let Some(dir) = common::corpus() else { return };
+    let t = convert_mem(&dir.join("tika-testPST_variousBodyTypes.pst"));
+    let pst = Pst::open_path(dir.join("tika-testPST_variousBodyTypes.pst")).unwrap();
+    // Find the message whose only body is compressed RTF.
+    let tree = pst.folder_tree().unwrap();
+    let f = tree.flatten().into_iter().find(|f| f.items == 4).unwrap();
+    let folder = pst.folder(f.nid).unwrap();
+    let mut rtf_only = Vec::new();
+    for id in pst.message_ids(&folder).unwrap() {
+        let m = pst.message(id).unwrap();
+        use unpst::pst::messaging::props::*;
+        if m.obj.i32(NATIVE_BODY) == Some(2) && !m.obj.has(HTML) {
+            rtf_only.push(unpst::mime::convert(&pst, &m).unwrap());
+        }
+    }
+    assert_eq!(
+        rtf_only.len(),
+        1,
+        "one message whose body is only RTF (PR_BODY is its plain-text shadow)"
+    );
+    let parsed = MessageParser::default().parse(&rtf_only[0].bytes).unwrap();
+    let html = parsed
+        .body_html(0)
+        .expect("text/html part recovered from RTF");
+    assert!(html.to_lowercase().contains("<html"), "{html}");
+    assert!(parsed.html_body_count() == 1);
+    assert!(t.files.keys().any(|k| k.starts_with("mbox/")));
+}
+
+#[test]
+fn cjk_and_cp932_text_is_exact() {
+    let Some(dir) = common::corpus() else { return };
+    // Unicode file: Japanese folder name, subject and attachment names in three scripts.
+    let t = convert_mem(&dir.join("hiraoka-Hello-CJK.pst"));
+    let e = emls(&t);
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].0
+            .starts_with("eml/Outlook データ ファイルのトップ/00001 Hello +CJK"),
+        "{}",
+        e[0].0
+    );
+    let mut names: Vec<&str> = e[0]
+        .1
+        .attachments()
+        .filter_map(|a| a.attachment_name())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["C 你好.png", "J こんにちは.png", "K 안녕하세요.png"]
+    );
+    // ANSI file written by Japanese Outlook: CP932 subject, body and folder name.
+    let t = convert_mem(&dir.join("hiraoka-nonUnicodeCP932-ansi.pst"));
+    let e = emls(&t);
+    assert_eq!(e.len(), 1);
+    assert!(
+        e[0].0.starts_with("eml/Outlook データ ファイルのトップ/"),
+        "{}",
+        e[0].0
+    );
+    let subject = e[0].1.subject().unwrap();
+    assert!(subject.starts_with("日本語 Non Unicode "), "{subject}");
+    let body = e[0].1.body_text(0).unwrap();
+    assert!(body.contains("日本語 Non Unicode 本文"), "{body}");
+    assert!(t.files.contains_key("mbox/Outlook データ ファイルのトップ"));
+}
+
+#[test]
+fn embedded_messages_three_deep_with_their_attachments() {
+    let Some(dir) = common::corpus() else { return };
+    let t = convert_mem(&dir.join("hiraoka-msgInMsgInMsg.pst"));
+    let e = emls(&t);
+    let m1 = &e[0].1;
+    let a1: Vec<_> = m1.attachments().collect();
+    let m2 = a1
+        .iter()
+        .find_map(|a| a.message())
+        .expect("level 2 is message/rfc822");
+    assert!(a1.iter().any(|a| a.attachment_name() == Some("blue.png")));
+    let a2: Vec<_> = m2.attachments().collect();
+    assert!(a2.iter().any(|a| a.attachment_name() == Some("green.png")));
+    let m3 = a2
+        .iter()
+        .find_map(|a| a.message())
+        .expect("level 3 is message/rfc822");
+    assert_eq!(m3.subject(), Some("Microsoft Outlook テスト メッセージ"));
+}

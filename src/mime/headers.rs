@@ -155,7 +155,7 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
         // An empty From/Date/Message-ID (seen in webmail exports) is replaced below.
         let essential =
             ["from", "date", "message-id"].contains(&name.to_ascii_lowercase().as_str());
-        if !is_dropped(&name) && !(essential && value.is_empty()) {
+        if !(is_dropped(&name) || essential && value.is_empty()) {
             fields.push((canonical(&name), Raw::new(value).into()));
         }
     }

@@ -6,7 +6,10 @@ use crate::pst::bytes::{slice, u8_at, u32_at};
 
 /// All leaf records `(key, data)` of the BTH whose header is at `hid`, with the declared
 /// key and data sizes.
-pub fn records(heap: &Heap, hid: u32) -> Result<(usize, usize, Vec<(Vec<u8>, Vec<u8>)>)> {
+/// A BTH's key size, data size and leaf records.
+pub type Records = (usize, usize, Vec<(Vec<u8>, Vec<u8>)>);
+
+pub fn records(heap: &Heap, hid: u32) -> Result<Records> {
     let at = "BTree-on-heap header";
     let h = heap.get(hid)?;
     let btype = u8_at(h, 0, at)?;

@@ -119,8 +119,9 @@ impl Ndb {
 /// Inflates a Unicode 4K block (zlib-wrapped or raw DEFLATE) to exactly `size` bytes.
 fn inflate(data: &[u8], size: usize) -> std::result::Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(size);
-    let zlib =
-        data.len() >= 2 && data[0] & 0x0F == 8 && u16::from_be_bytes([data[0], data[1]]) % 31 == 0;
+    let zlib = data.len() >= 2
+        && data[0] & 0x0F == 8
+        && u16::from_be_bytes([data[0], data[1]]).is_multiple_of(31);
     let res = if zlib {
         flate2::read::ZlibDecoder::new(data)
             .take(size as u64 + 1)

@@ -20,7 +20,9 @@ fn strip(s: String) -> String {
 }
 
 /// Rows of a table as (row id, {property id: value}).
-fn rows(table: &Rc<dyn TableContext>) -> Result<Vec<(u32, BTreeMap<u16, PropertyValue>)>, String> {
+type Rows = Vec<(u32, BTreeMap<u16, PropertyValue>)>;
+
+fn rows(table: &Rc<dyn TableContext>) -> Result<Rows, String> {
     let context = table.context();
     let mut out = Vec::new();
     for row in table.rows_matrix() {

@@ -106,6 +106,15 @@ fn every_file_opens_and_folder_item_counts_equal_pffexport() {
     }
 }
 
+/// "2014-02-26T07:50:04Z" → Unix seconds.
+fn iso_to_unix(s: &str) -> i64 {
+    let n = |a: usize, b: usize| s[a..b].parse::<i64>().unwrap();
+    let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
+    let (y2, m2) = if m <= 2 { (y - 1, m + 12) } else { (y, m) };
+    let days = 365 * y2 + y2 / 4 - y2 / 100 + y2 / 400 + (153 * (m2 - 3) + 2) / 5 + d - 719_469;
+    days * 86_400 + n(11, 13) * 3600 + n(14, 16) * 60 + n(17, 19)
+}
+
 fn norm_name(s: &str) -> String {
     s.chars()
         .map(|c| {
@@ -157,7 +166,25 @@ fn check(name: &str, ours: &mail_parser::Message, item: &serde_json::Value, dept
         );
     }
     assert!(ours.from().is_some(), "{name}: {subject:?}: no From");
-    assert!(ours.date().is_some(), "{name}: {subject:?}: no Date");
+    let date = ours
+        .date()
+        .unwrap_or_else(|| panic!("{name}: {subject:?}: no Date"))
+        .to_timestamp();
+    let iso = |k: &str| item[k].as_str().map(iso_to_unix);
+    if item["internet_headers"] != true {
+        // Synthesized: submit time, else delivery, else creation (MS-OXCMAIL), to the second.
+        let want = iso("submit")
+            .or(iso("delivery"))
+            .or(iso("creation"))
+            .unwrap();
+        assert_eq!(date, want, "{name}: {subject:?}: Date");
+    } else if let Some(submit) = iso("submit") {
+        // Reused Date header: written by the sender's client from the same clock.
+        assert!(
+            (date - submit).abs() <= 120,
+            "{name}: {subject:?}: Date {date} vs submit {submit}"
+        );
+    }
     // Recipients with SMTP addresses appear in To/Cc/Bcc.
     let mut rcpt: Vec<String> = Vec::new();
     for a in [ours.to(), ours.cc(), ours.bcc()].into_iter().flatten() {
@@ -255,7 +282,7 @@ fn check(name: &str, ours: &mail_parser::Message, item: &serde_json::Value, dept
 }
 
 #[test]
-fn every_mail_item_matches_pffexport_subject_sender_recipients_attachments_embedded() {
+fn every_mail_item_matches_pffexport_subject_sender_date_recipients_attachments_embedded() {
     let Some(dir) = common::corpus() else { return };
     let mut checked = 0;
     let mut max_depth = BTreeMap::new();
@@ -290,9 +317,21 @@ fn every_mail_item_matches_pffexport_subject_sender_recipients_attachments_embed
                     .get_mut(&key)
                     .unwrap_or_else(|| panic!("{name}: no oracle items in {key}"));
                 let subject = parsed.subject().unwrap_or("").to_string();
+                // Same-subject items (meeting updates) are told apart by their date.
+                let date = parsed.date().map(|d| d.to_timestamp()).unwrap_or(0);
                 let pos = list
                     .iter()
-                    .position(|i| i["subject"].as_str().unwrap_or("") == subject)
+                    .enumerate()
+                    .filter(|(_, i)| i["subject"].as_str().unwrap_or("") == subject)
+                    .min_by_key(|(_, i)| {
+                        ["submit", "delivery", "creation"]
+                            .iter()
+                            .filter_map(|k| i[*k].as_str().map(iso_to_unix))
+                            .map(|t| (t - date).abs())
+                            .min()
+                            .unwrap_or(i64::MAX)
+                    })
+                    .map(|(p, _)| p)
                     .unwrap_or_else(|| panic!("{name}: {subject:?} not in oracle folder {key}"));
                 let item = list.remove(pos);
                 let d = check(&name, &parsed, &item, 0);
@@ -314,4 +353,55 @@ fn every_mail_item_matches_pffexport_subject_sender_recipients_attachments_embed
         max_depth["hiraoka-msgInMsgInMsg.pst"], 2,
         "three levels: message → embedded → embedded"
     );
+}
+
+#[test]
+fn conversions_equal_readpst_with_every_difference_named() {
+    let Some(dir) = common::corpus() else { return };
+    for path in common::corpus_files(&dir) {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let o = common::oracle(&dir, &name, ".json");
+        let t = &o["tools"]["readpst"]["totals"];
+        let pst = Pst::open_path(&path).unwrap();
+        let mut sink = unpst::sink::MemTree::default();
+        let opts = unpst::convert::Options {
+            mbox: true,
+            eml: false,
+            folders: None,
+        };
+        let rep = unpst::convert::convert(&pst, &mut sink, &opts, &name, &mut |_| true).unwrap();
+        assert_eq!(rep.totals.skipped, 0, "{name}: {:?}", rep.folders);
+        // Mail: readpst -D -e writes one .eml per mail item …
+        let mut readpst_mail = t["eml"].as_u64().unwrap() as u32;
+        if name == "process-pst-four_nesting_levels.pst" {
+            // … plus an empty MAILER-DAEMON message at the store root that is no item of the
+            // file (pffexport lists one item; the corpus README names this readpst quirk).
+            readpst_mail -= 1;
+        }
+        assert_eq!(
+            rep.totals.converted, readpst_mail,
+            "{name}: mail items vs readpst -D -e"
+        );
+        // Everything else we defer, listed by class; readpst writes .vcf/.ics for contacts and
+        // appointments, skips distribution lists and writes nothing for FreeBusy items.
+        let classes: Vec<&str> = rep
+            .folders
+            .iter()
+            .flat_map(|f| f.deferred.iter().map(|d| d.class.as_str()))
+            .collect();
+        let not_in_readpst = classes
+            .iter()
+            .filter(|c| {
+                c.starts_with("IPM.DistList")
+                    || c.starts_with("IPM.Microsoft.ScheduleData.FreeBusy")
+            })
+            .count() as u64;
+        assert_eq!(
+            classes.len() as u64,
+            t["vcf"].as_u64().unwrap() + t["ics"].as_u64().unwrap() + not_in_readpst,
+            "{name}: deferred items {classes:?}"
+        );
+        // Without -D readpst also skips "Deleted Items"; we always convert it.
+        assert!(t["mbox_messages_r"].as_u64().unwrap() <= t["mbox_messages_Dr"].as_u64().unwrap());
+    }
 }

@@ -67,24 +67,22 @@ fn time_best(n: usize, cmd: &mut dyn FnMut() -> Command) -> Option<f64> {
 
 /// unpst convert (mbox) against readpst -D -r on every corpus file, same machine, same run.
 fn bench() -> bool {
-    if !have("readpst") {
-        // readpst prints its version with -V and exits 0; `have` asks --version, which it lacks.
-        let present = Command::new("readpst").arg("-V").output().is_ok();
-        if !present
-            && !(run("apt-get", &["update", "-q"])
-                && run(
-                    "apt-get",
-                    &[
-                        "install",
-                        "-y",
-                        "-q",
-                        "--no-install-recommends",
-                        "pst-utils",
-                    ],
-                ))
-        {
-            return false;
-        }
+    // readpst has no --version; -V prints its version.
+    let present = Command::new("readpst").arg("-V").output().is_ok();
+    let installed = present
+        || (run("apt-get", &["update", "-q"])
+            && run(
+                "apt-get",
+                &[
+                    "install",
+                    "-y",
+                    "-q",
+                    "--no-install-recommends",
+                    "pst-utils",
+                ],
+            ));
+    if !installed {
+        return false;
     }
     if !run("cargo", &["build", "--release", "--bin", "unpst"]) {
         return false;

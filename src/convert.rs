@@ -38,29 +38,29 @@ pub struct Progress {
     pub folder: String,
 }
 
-/// Mail-like message classes convert to MIME; other items (contacts, appointments, tasks,
-/// notes, journal entries, distribution lists) are deferred to their own formats.
+/// Message classes that are mail (notes and their kinds, meeting requests and responses,
+/// reports, posts, recalls, sharing invitations). Anything else — contacts, appointments,
+/// tasks, notes, journal entries, distribution lists — is deferred to its own format.
+const MAIL_CLASSES: [&str; 9] = [
+    "ipm.note",
+    "ipm.schedule.meeting",
+    "ipm.post",
+    "ipm.report",
+    "report",
+    "ipm.outlook.recall",
+    "ipm.recall",
+    "ipm.sharing",
+    "ipm.notification",
+];
+
+/// Whether a message class converts to MIME (an empty class is treated as a note).
 pub fn is_mail_class(class: &str) -> bool {
-    let c = class.to_ascii_lowercase();
+    let c = class.trim().to_ascii_lowercase();
     c.is_empty()
         || c == "ipm"
-        || [
-            "ipm.note",
-            "ipm.schedule.meeting",
-            "ipm.post",
-            "report.",
-            "ipm.report",
-            "ipm.outlook.recall",
-            "ipm.sharing",
-            "ipm.notification",
-            "ipm.recall",
-        ]
-        .iter()
-        .any(|p| {
-            c == p.trim_end_matches('.')
-                || c.starts_with(&format!("{}.", p.trim_end_matches('.')))
-                || (p.ends_with('.') && c.starts_with(p))
-        })
+        || MAIL_CLASSES
+            .iter()
+            .any(|p| c == *p || c.strip_prefix(p).is_some_and(|rest| rest.starts_with('.')))
 }
 
 /// Folder paths as written: under the top of the mailbox they start at its children (the
@@ -320,4 +320,36 @@ pub fn write_report(sink: &mut dyn TreeSink, report: &Report) -> Result<()> {
     sink.begin(&["report.json".to_string()])?;
     sink.write(report.to_json().as_bytes())?;
     sink.end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_mail_class;
+
+    #[test]
+    fn mail_classes() {
+        for c in [
+            "",
+            "IPM",
+            "IPM.Note",
+            "IPM.Note.SMIME",
+            "IPM.Schedule.Meeting.Request",
+            "REPORT.IPM.Note.NDR",
+            "IPM.Post",
+        ] {
+            assert!(is_mail_class(c), "{c}");
+        }
+        for c in [
+            "IPM.Contact",
+            "IPM.DistList",
+            "IPM.Appointment",
+            "IPM.Task",
+            "IPM.StickyNote",
+            "IPM.Activity",
+            "IPM.Microsoft.ScheduleData.FreeBusy",
+            "IPM.Notes",
+        ] {
+            assert!(!is_mail_class(c), "{c}");
+        }
+    }
 }

@@ -8,6 +8,9 @@ use crate::pst::messaging::{AttachmentContent, attachment::METHOD_EMBEDDED};
 use crate::pst::{Message, Pst};
 use mail_builder::mime::{BodyPart, MimePart};
 
+/// Attachments larger than this are reported, not converted (a message is built in memory).
+pub const MAX_ATTACHMENT: usize = 1 << 30;
+
 #[derive(Default)]
 pub struct Parts {
     pub related: Vec<MimePart<'static>>,
@@ -154,6 +157,11 @@ pub fn read(
             AttachmentContent::Data(v) => {
                 let mut data = Vec::new();
                 if let Err(e) = pst.read_blocks(&v, |b| {
+                    if data.len() + b.len() > MAX_ATTACHMENT {
+                        return Err(crate::Error::Limit(format!(
+                            "larger than {MAX_ATTACHMENT} bytes"
+                        )));
+                    }
                     data.extend_from_slice(b);
                     Ok(())
                 }) {

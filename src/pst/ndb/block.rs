@@ -9,6 +9,9 @@ use std::io::Read;
 
 /// The most bytes a node's data may claim (a corrupt `lcbTotal` cannot make us allocate more).
 pub const MAX_NODE_BYTES: u64 = 1 << 31;
+/// The most data blocks one data tree may list: enough for `MAX_NODE_BYTES` of full blocks,
+/// and a bound on what a corrupt XXBLOCK repeating its XBLOCKs can make us hold.
+pub const MAX_LEAVES: usize = 1 << 19;
 
 /// Whether a BID names an internal block (XBLOCK, XXBLOCK, SLBLOCK, SIBLOCK).
 pub fn is_internal(bid: u64) -> bool {
@@ -62,6 +65,11 @@ impl Ndb {
             let ids = self.read_ids(&data, 8, count, &at)?;
             if level == 1 {
                 out.extend(ids.iter().copied());
+                if out.len() > MAX_LEAVES {
+                    return Err(Error::Limit(format!(
+                        "data tree {bid:#x} lists more than {MAX_LEAVES} blocks"
+                    )));
+                }
             } else {
                 for &c in ids.iter().rev() {
                     if !is_internal(c) {

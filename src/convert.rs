@@ -294,6 +294,12 @@ pub fn convert(
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
         ost: h.ost,
+        problems: pst
+            .problems
+            .iter()
+            .chain(pst.ndb.problems.borrow().iter())
+            .cloned()
+            .collect(),
         folders: reports,
         totals,
         cancelled,

@@ -58,6 +58,8 @@ pub struct Report {
     pub format: String,
     pub encryption: String,
     pub ost: bool,
+    /// Damage to the file itself that the conversion worked around.
+    pub problems: Vec<String>,
     pub folders: Vec<FolderReport>,
     pub totals: Totals,
     pub cancelled: bool,

@@ -42,7 +42,8 @@ fn assert_accounted(label: &str, full: &Report, r: &Result<Report, String>) {
     match r {
         Err(e) => assert!(!e.is_empty(), "{label}: empty error"),
         Ok(rep) => {
-            let explained = rep.totals.skipped
+            let explained = rep.problems.len() as u32
+                + rep.totals.skipped
                 + rep.totals.warnings
                 + rep.folders.iter().filter(|f| f.error.is_some()).count() as u32;
             if rep.totals.converted < full.totals.converted || rep.totals.items < full.totals.items
@@ -100,6 +101,14 @@ fn hostile_files_error_or_convert_partially() {
             }
         );
         assert_accounted(&label, &full, &r);
+        // Measured: B-tree recovery brings every message back but one, whose block holds
+        // garbage (it is listed as skipped).
+        let converted = r.as_ref().map(|rep| rep.totals.converted).unwrap_or(0);
+        let want = match label.as_str() {
+            "tika-testPST-block-crcfixed.128.pst" => full.totals.converted - 1,
+            _ => full.totals.converted,
+        };
+        assert_eq!(converted, want, "{label}: messages recovered");
     }
 }
 

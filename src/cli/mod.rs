@@ -211,6 +211,9 @@ fn run_convert(
         start.elapsed().as_secs_f64(),
         dest.display()
     );
+    for p in &report.problems {
+        println!("  file damage: {p}");
+    }
     for f in &report.folders {
         for s in &f.skipped {
             println!(

@@ -31,6 +31,8 @@ pub struct FolderInfo {
     pub ipm: bool,
     /// Why the folder or its tables could not be read.
     pub error: Option<String>,
+    #[serde(skip)]
+    pub has_subfolders: bool,
     pub children: Vec<FolderInfo>,
 }
 
@@ -98,9 +100,14 @@ impl Pst {
     }
 
     /// The NIDs of a folder's sub-folders, from its hierarchy table.
-    fn child_folders(&self, folder_nid: u32) -> Result<Vec<u32>> {
+    fn child_folders(&self, folder_nid: u32, has_subfolders: bool) -> Result<Vec<u32>> {
         let t = match self.table(nid::table_of(folder_nid, nid::HIERARCHY_TABLE)) {
             Ok(t) => t,
+            Err(Error::NodeNotFound(n)) if has_subfolders => {
+                return Err(Error::Other(format!(
+                    "the folder says it has sub-folders but its hierarchy table (node {n:#x}) is missing"
+                )));
+            }
             Err(Error::NodeNotFound(_)) => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
@@ -132,7 +139,7 @@ impl Pst {
                 node.error = Some("folder tree too deep; sub-folders not read".into());
                 continue;
             }
-            let kids = match self.child_folders(node.nid) {
+            let kids = match self.child_folders(node.nid, node.has_subfolders) {
                 Ok(k) => k,
                 Err(e) => {
                     node.error
@@ -163,6 +170,7 @@ impl Pst {
                             search: k & nid::TYPE_MASK == nid::SEARCH_FOLDER,
                             ipm: parent_ipm,
                             error: Some(format!("folder unreadable: {e}")),
+                            has_subfolders: false,
                             children: Vec::new(),
                         }
                     }
@@ -220,11 +228,24 @@ impl Pst {
         } else {
             0
         };
+        let items = f.contents.as_ref().map_or(0, |t| t.row_count() as u32);
+        // PR_CONTENT_COUNT is the folder's own count: fewer rows than that means lost items.
+        let declared = f.obj.i32(props::CONTENT_COUNT).unwrap_or(0).max(0) as u32;
+        let error = (declared > items).then(|| {
+            format!(
+                "the folder says it holds {declared} items but its contents table has {}",
+                if f.contents.is_some() {
+                    format!("{items} rows")
+                } else {
+                    "gone missing".into()
+                }
+            )
+        });
         Ok(FolderInfo {
             nid: folder_nid,
             name,
             path,
-            items: f.contents.as_ref().map_or(0, |t| t.row_count() as u32),
+            items,
             unread: f.obj.i32(props::CONTENT_UNREAD).unwrap_or(0).max(0) as u32,
             associated: assoc,
             class: f
@@ -233,7 +254,8 @@ impl Pst {
                 .unwrap_or_default(),
             search: folder_nid & nid::TYPE_MASK == nid::SEARCH_FOLDER,
             ipm: parent_ipm || Some(folder_nid) == self.ipm_subtree,
-            error: None,
+            error,
+            has_subfolders: f.obj.bool(props::SUBFOLDERS).unwrap_or(false),
             children: Vec::new(),
         })
     }

@@ -8,6 +8,7 @@ use crate::pst::ltp::{Heap, PropContext};
 use crate::pst::ndb::Ndb;
 use crate::pst::ndb::subnode::Subnodes;
 
+#[derive(Default)]
 pub struct Object {
     pub pc: PropContext,
     pub subnodes: Subnodes,

@@ -21,6 +21,8 @@ pub struct Pst {
     pub display_name: String,
     /// NID of the top of the mailbox (IPM subtree), when the store names one.
     pub ipm_subtree: Option<u32>,
+    /// File-level damage found while opening that did not stop it (for the report).
+    pub problems: Vec<String>,
 }
 
 impl Pst {
@@ -37,8 +39,25 @@ impl Pst {
 
     pub fn open_with_cache(src: Box<dyn ByteSource>, chunk: usize, chunks: usize) -> Result<Self> {
         let ndb = Ndb::open_with_cache(src, chunk, chunks)?;
-        let e = ndb.find_node(nid::MESSAGE_STORE)?;
-        let store = Object::read(&ndb, e.bid_data, e.bid_sub)?;
+        let mut problems = Vec::new();
+        let (have, want) = (ndb.file_size(), ndb.header.file_eof);
+        if have < want {
+            problems.push(format!(
+                "the file is truncated: {have} of {want} bytes; what was stored past the end is lost"
+            ));
+        }
+        // A damaged store object costs its display name and the IPM subtree pointer, not
+        // the folders and messages: go on without it.
+        let store = match ndb
+            .find_node(nid::MESSAGE_STORE)
+            .and_then(|e| Object::read(&ndb, e.bid_data, e.bid_sub))
+        {
+            Ok(o) => o,
+            Err(e) => {
+                problems.push(format!("message store object unreadable: {e}"));
+                Object::default()
+            }
+        };
         let named = match ndb.find_node(nid::NAME_TO_ID_MAP) {
             Ok(e) => match Object::read(&ndb, e.bid_data, e.bid_sub) {
                 Ok(o) => NamedProps::read(&ndb, &o),
@@ -74,6 +93,7 @@ impl Pst {
             named,
             display_name,
             ipm_subtree,
+            problems,
         })
     }
 

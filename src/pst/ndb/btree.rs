@@ -2,11 +2,61 @@
 //!
 //! A child page must sit exactly one level below its parent, so descents end after at most
 //! `MAX_LEVELS` pages even when a corrupt page points back at an ancestor.
+//!
+//! Recovery: when a descent meets a damaged page, the lookup falls back to an index built
+//! once from every intact page reachable from the root plus every leaf page found by scanning
+//! the file's page-aligned offsets (as Outlook's own repair tool does), so items outside the
+//! damaged subtree — and those whose leaf pages survive — are still found.
 
 use super::header::{Bref, Format};
 use super::{BlockEntry, Ndb, NodeEntry};
 use crate::error::{Error, Result, corrupt};
 use crate::pst::bytes::{u8_at, u16_at, u32_at, u64_at};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Entries a recovery index may hold (≈ 0.5 GiB): beyond that the file is given up on.
+const MAX_RECOVERED: usize = 16 << 20;
+
+/// Node and block entries recovered from a damaged file.
+#[derive(Default)]
+pub struct Recovered {
+    pub nodes: HashMap<u32, NodeEntry>,
+    pub blocks: HashMap<u64, BlockEntry>,
+    pub damaged: usize,
+    /// For scanned entries: the BID of the page they came from (`u64::MAX` = live tree).
+    node_src: HashMap<u32, u64>,
+    block_src: HashMap<u64, u64>,
+}
+
+impl Recovered {
+    /// Adds a leaf page's entries. Entries from the live tree (`rank` = `u64::MAX`) win;
+    /// among scanned pages, the newer page (higher page BID) wins: freed pages linger in a
+    /// PST with stale entries.
+    fn add_leaf(&mut self, ndb: &Ndb, tree: Tree, page: &Page, rank: u64) {
+        for i in 0..page.count {
+            match tree {
+                Tree::Node => {
+                    if let Ok(e) = ndb.node_leaf(page, i)
+                        && self.node_src.get(&e.nid).is_none_or(|&r| r < rank)
+                    {
+                        self.nodes.insert(e.nid, e);
+                        self.node_src.insert(e.nid, rank);
+                    }
+                }
+                Tree::Block => {
+                    if let Ok(e) = ndb.block_leaf(page, i) {
+                        let k = e.bid & !1;
+                        if self.block_src.get(&k).is_none_or(|&r| r < rank) {
+                            self.blocks.insert(k, e);
+                            self.block_src.insert(k, rank);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
 
 const MAX_LEVELS: u8 = 16;
 const PTYPE_BBT: u8 = 0x80;
@@ -24,13 +74,42 @@ struct Page {
     count: usize,
     entry_size: usize,
     level: u8,
+    /// The page's own BID from its trailer: newer pages have higher ones.
+    bid: u64,
 }
 
 impl Ndb {
+    /// A page found by scanning, if it looks like an intact page of `tree`.
+    fn parse_page(&self, data: Vec<u8>, tree: Tree, ib: u64) -> Option<Page> {
+        let (ptype_off, _) = self.trailer_offsets();
+        let want = match tree {
+            Tree::Node => PTYPE_NBT,
+            Tree::Block => PTYPE_BBT,
+        };
+        // ptype and its repeat must both match: random data rarely does.
+        if data.get(ptype_off) != Some(&want) || data.get(ptype_off + 1) != Some(&want) {
+            return None;
+        }
+        self.check_page(data, tree, ib).ok()
+    }
+
+    fn trailer_offsets(&self) -> (usize, usize) {
+        match self.header.format {
+            Format::Ansi => (500, 496),
+            Format::Unicode => (496, 488),
+            Format::Unicode4k => (4072, 4056),
+        }
+    }
+
     fn read_page(&self, r: Bref, tree: Tree) -> Result<Page> {
         let size = self.header.page_size();
         let at = format!("{tree:?} B-tree page at offset {}", r.ib);
         let data = self.read(r.ib, size, &at)?;
+        self.check_page(data, tree, r.ib)
+    }
+
+    fn check_page(&self, data: Vec<u8>, tree: Tree, ib: u64) -> Result<Page> {
+        let at = format!("{tree:?} B-tree page at offset {ib}");
         let (meta, ptype_off, area, wide_count) = match self.header.format {
             Format::Ansi => (496, 500, 496, false),
             Format::Unicode => (488, 496, 488, false),
@@ -75,11 +154,17 @@ impl Ndb {
                 format!("{count} entries of {entry_size} bytes do not fit the page"),
             ));
         }
+        let bid = match self.header.format {
+            Format::Ansi => u32_at(&data, 504, &at)? as u64,
+            Format::Unicode => u64_at(&data, 504, &at)?,
+            Format::Unicode4k => u64_at(&data, 4080, &at)?,
+        };
         Ok(Page {
             data,
             count,
             entry_size,
             level,
+            bid,
         })
     }
 
@@ -176,29 +261,141 @@ impl Ndb {
 
     /// Looks a node up in the node B-tree.
     pub fn find_node(&self, nid: u32) -> Result<NodeEntry> {
-        if let Some(page) = self.descend(Tree::Node, nid as u64)? {
-            for i in 0..page.count {
-                let e = self.node_leaf(&page, i)?;
-                if e.nid == nid {
-                    return Ok(e);
+        match self.descend(Tree::Node, nid as u64) {
+            Ok(Some(page)) => {
+                for i in 0..page.count {
+                    let e = self.node_leaf(&page, i)?;
+                    if e.nid == nid {
+                        return Ok(e);
+                    }
                 }
+                Err(Error::NodeNotFound(nid))
             }
+            Ok(None) => Err(Error::NodeNotFound(nid)),
+            Err(Error::Corrupt { .. }) => self
+                .recovered()?
+                .nodes
+                .get(&nid)
+                .copied()
+                .ok_or(Error::NodeNotFound(nid)),
+            Err(e) => Err(e),
         }
-        Err(Error::NodeNotFound(nid))
     }
 
     /// Looks a block up in the block B-tree (the reserved low bit of the BID is ignored).
     pub fn find_block(&self, bid: u64) -> Result<BlockEntry> {
         let key = bid & !1;
-        if let Some(page) = self.descend(Tree::Block, key)? {
+        if let Some(e) = self.blocks.borrow().get(&key) {
+            return Ok(*e);
+        }
+        let page = match self.descend(Tree::Block, key) {
+            Ok(p) => p,
+            Err(Error::Corrupt { .. }) => return self.recovered_block(bid),
+            Err(e) => return Err(e),
+        };
+        if let Some(page) = page {
+            // Remember the whole leaf page: neighbouring blocks are usually read next.
+            let mut found = None;
+            let mut cache = self.blocks.borrow_mut();
+            if cache.len() + page.count > super::BLOCK_ENTRY_CACHE {
+                cache.clear();
+            }
             for i in 0..page.count {
                 let e = self.block_leaf(&page, i)?;
+                cache.insert(e.bid & !1, e);
                 if e.bid & !1 == key {
-                    return Ok(e);
+                    found = Some(e);
+                }
+            }
+            if let Some(e) = found {
+                return Ok(e);
+            }
+        }
+        // A block a node refers to is always in an intact B-tree: its absence is damage.
+        self.recovered_block(bid)
+    }
+
+    fn recovered_block(&self, bid: u64) -> Result<BlockEntry> {
+        self.recovered()?
+            .blocks
+            .get(&(bid & !1))
+            .copied()
+            .ok_or(Error::BlockNotFound(bid))
+    }
+
+    /// The recovery index, built on first need.
+    fn recovered(&self) -> Result<Rc<Recovered>> {
+        if let Some(r) = self.recovered.borrow().as_ref() {
+            return Ok(r.clone());
+        }
+        let r = Rc::new(self.recover()?);
+        self.problems.borrow_mut().push(format!(
+            "damaged B-tree pages: lookups fall back to a recovery index of {} nodes and {} blocks ({} damaged pages skipped)",
+            r.nodes.len(),
+            r.blocks.len(),
+            r.damaged
+        ));
+        *self.recovered.borrow_mut() = Some(r.clone());
+        Ok(r)
+    }
+
+    fn recover(&self) -> Result<Recovered> {
+        let mut rec = Recovered::default();
+        // 1. Everything reachable through intact pages.
+        for tree in [Tree::Node, Tree::Block] {
+            let root = match tree {
+                Tree::Node => self.header.nbt,
+                Tree::Block => self.header.bbt,
+            };
+            let mut stack: Vec<(Bref, Option<u8>)> = vec![(root, None)];
+            let mut pages = 0u64;
+            let max_pages = self.file_size() / self.header.page_size() as u64 + 1;
+            while let Some((r, expect)) = stack.pop() {
+                pages += 1;
+                if pages > max_pages {
+                    break;
+                }
+                let page = match self.read_page(r, tree) {
+                    Ok(p) if expect.is_none_or(|l| l == p.level) && p.level <= MAX_LEVELS => p,
+                    _ => {
+                        rec.damaged += 1;
+                        continue;
+                    }
+                };
+                if page.level == 0 {
+                    rec.add_leaf(self, tree, &page, u64::MAX);
+                } else {
+                    for i in 0..page.count {
+                        if let Ok((_, child)) = self.branch(&page, i) {
+                            stack.push((child, Some(page.level - 1)));
+                        }
+                    }
                 }
             }
         }
-        Err(Error::BlockNotFound(bid))
+        // 2. Leaf pages the damaged branches no longer reach: scan page-aligned offsets.
+        let size = self.header.page_size() as u64;
+        let chunk = 256 * size;
+        let mut off = 0u64;
+        while off < self.file_size() {
+            let len = chunk.min(self.file_size() - off) as usize;
+            let buf = self.read(off, len, "page scan")?;
+            for (i, p) in buf.chunks_exact(size as usize).enumerate() {
+                let at = off + i as u64 * size;
+                for tree in [Tree::Node, Tree::Block] {
+                    if let Some(page) = self.parse_page(p.to_vec(), tree, at)
+                        && page.level == 0
+                    {
+                        rec.add_leaf(self, tree, &page, page.bid);
+                    }
+                }
+            }
+            off += len as u64;
+            if rec.nodes.len() + rec.blocks.len() > MAX_RECOVERED {
+                return Err(Error::Limit("recovery index too large".into()));
+            }
+        }
+        Ok(rec)
     }
 
     /// Visits the entries of the node B-tree in key order until `f` returns `false`

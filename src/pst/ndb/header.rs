@@ -44,6 +44,8 @@ pub struct Header {
     pub encryption: Encryption,
     pub nbt: Bref,
     pub bbt: Bref,
+    /// The file size the header records (`ibFileEof`): a smaller file is truncated.
+    pub file_eof: u64,
 }
 
 impl Header {
@@ -80,6 +82,10 @@ impl Header {
                     "unknown format version wVer={v}"
                 )));
             }
+        };
+        let file_eof = match format {
+            Format::Ansi => u32_at(buf, 168, what)? as u64,
+            _ => u64_at(buf, 184, what)?,
         };
         let (nbt, bbt, crypt) = match format {
             Format::Ansi => (
@@ -133,6 +139,7 @@ impl Header {
             encryption,
             nbt,
             bbt,
+            file_eof,
         })
     }
 

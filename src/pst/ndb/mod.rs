@@ -45,7 +45,16 @@ pub struct BlockEntry {
 pub struct Ndb {
     src: RefCell<ChunkCache<Box<dyn ByteSource>>>,
     pub header: Header,
+    /// Recently looked-up block entries: every block read starts with a B-tree descent.
+    blocks: RefCell<std::collections::HashMap<u64, BlockEntry>>,
+    /// Built once when a B-tree turns out damaged (see [`btree`]'s recovery).
+    recovered: RefCell<Option<std::rc::Rc<btree::Recovered>>>,
+    /// Damage found and worked around, for the report.
+    pub problems: RefCell<Vec<String>>,
 }
+
+/// Block entries remembered at most (≈ 2 MiB); the map is simply emptied when full.
+const BLOCK_ENTRY_CACHE: usize = 65_536;
 
 impl Ndb {
     pub fn open(src: Box<dyn ByteSource>) -> Result<Self> {
@@ -61,6 +70,9 @@ impl Ndb {
         Ok(Self {
             src: RefCell::new(cache),
             header,
+            blocks: RefCell::default(),
+            recovered: RefCell::default(),
+            problems: RefCell::default(),
         })
     }
 

@@ -37,33 +37,29 @@ pub fn fnv1a(parts: &[&[u8]]) -> u64 {
     h
 }
 
-/// Splits raw header text into (name, unfolded value) pairs; junk lines are dropped.
+/// Splits raw header text (PR_TRANSPORT_MESSAGE_HEADERS) into (name as written, unfolded
+/// value) pairs, using mail-parser to find the fields.
 pub fn split_headers(raw: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for line in raw.split('\n') {
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        if line.is_empty() {
-            // A blank line ends the header block.
-            if !out.is_empty() {
-                break;
-            }
-            continue;
-        }
-        if line.starts_with([' ', '\t']) {
-            if let Some(last) = out.last_mut() {
-                last.1.push(' ');
-                last.1.push_str(line.trim_start());
-            }
-            continue;
-        }
-        if let Some((name, value)) = line.split_once(':') {
-            let name = name.trim_end();
-            if !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
-                out.push((name.to_string(), value.trim().to_string()));
-            }
-        }
-    }
-    out
+    let Some(msg) = mail_parser::MessageParser::new().parse_headers(raw.as_bytes()) else {
+        return Vec::new();
+    };
+    msg.headers()
+        .iter()
+        .filter_map(|h| {
+            let field = raw.get(h.offset_field as usize..h.offset_start as usize)?;
+            let name = field.split(':').next()?.trim();
+            let value = raw.get(h.offset_start as usize..h.offset_end as usize)?;
+            let valid = !name.is_empty() && name.bytes().all(|b| b.is_ascii_graphic() && b != b':');
+            // Unfold: drop the line breaks of continuation lines, keep one space.
+            let unfolded = value
+                .split(['\r', '\n'])
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            valid.then(|| (name.to_string(), unfolded))
+        })
+        .collect()
 }
 
 fn is_dropped(name: &str) -> bool {

@@ -127,18 +127,6 @@ fn norm_name(s: &str) -> String {
         .collect()
 }
 
-fn want_clone(a: &serde_json::Value) -> Vec<String> {
-    a.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| norm_name(x["name"].as_str().unwrap_or("")))
-        .collect()
-}
-
-fn want_names_contains(names: &[String], n: &str) -> bool {
-    names.iter().any(|x| x == n)
-}
-
 /// Checks a parsed message against an oracle item, recursively through embedded messages.
 fn check(name: &str, ours: &mail_parser::Message, item: &serde_json::Value, depth: usize) -> usize {
     let subject = item["subject"].as_str().unwrap_or("");
@@ -239,14 +227,18 @@ fn check(name: &str, ours: &mail_parser::Message, item: &serde_json::Value, dept
         got.push((norm_name(n), part.contents().len() as u64));
     }
     // pffexport names an attachment without a file name "Attachment…"; we use its display
-    // name (e.g. "Picture (Device Independent Bitmap)" for OLE pictures): compare sizes there.
-    let generic = |n: &str| n.starts_with("Attachment") && !n.contains(' ');
-    for w in want.iter_mut().filter(|w| generic(&w.0)) {
-        if let Some(g) = got
-            .iter()
-            .find(|g| g.1 == w.1 && !want_names_contains(&want_clone(&item["attachments"]), &g.0))
-        {
-            w.0 = g.0.clone();
+    // name (e.g. "Picture (Device Independent Bitmap)" for OLE pictures): those match by size.
+    let mut claimed = vec![false; got.len()];
+    for w in want.iter_mut() {
+        let by_name = got.iter().position(|g| *g == *w);
+        let by_size = || {
+            (0..got.len())
+                .find(|&i| !claimed[i] && got[i].1 == w.1 && !got[i].0.starts_with("Attachment"))
+        };
+        let generic = w.0.starts_with("Attachment") && !w.0.contains(' ');
+        if let Some(i) = by_name.or_else(|| if generic { by_size() } else { None }) {
+            claimed[i] = true;
+            *w = got[i].clone();
         }
     }
     want.sort();

@@ -100,21 +100,9 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
     let s = |id: u16| msg.string(pst, id).unwrap_or_default();
     let subject = msg.subject(pst);
     let sender_name = s(props::SENDER_NAME);
-    let sender_email = sender_address(
-        pst,
-        msg,
-        props::SENDER_SMTP,
-        props::SENDER_ADDRTYPE,
-        props::SENDER_EMAIL,
-    );
+    let sender_email = sender_address(pst, msg, SENDER);
     let rep_name = s(props::SENT_REPRESENTING_NAME);
-    let rep_email = sender_address(
-        pst,
-        msg,
-        props::SENT_REPRESENTING_SMTP,
-        props::SENT_REPRESENTING_ADDRTYPE,
-        props::SENT_REPRESENTING_EMAIL,
-    );
+    let rep_email = sender_address(pst, msg, REPRESENTING);
     let date = msg
         .obj
         .time(props::CLIENT_SUBMIT_TIME)
@@ -236,8 +224,20 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
     }
 }
 
+/// The SMTP, address-type and address properties of the sender and of whom it represents.
+const SENDER: [u16; 3] = [
+    props::SENDER_SMTP,
+    props::SENDER_ADDRTYPE,
+    props::SENDER_EMAIL,
+];
+const REPRESENTING: [u16; 3] = [
+    props::SENT_REPRESENTING_SMTP,
+    props::SENT_REPRESENTING_ADDRTYPE,
+    props::SENT_REPRESENTING_EMAIL,
+];
+
 /// A sender's SMTP address: the SMTP property, else the address if its type is SMTP.
-fn sender_address(pst: &Pst, msg: &Message, smtp: u16, addrtype: u16, email: u16) -> String {
+fn sender_address(pst: &Pst, msg: &Message, [smtp, addrtype, email]: [u16; 3]) -> String {
     let s = |id: u16| msg.string(pst, id).unwrap_or_default();
     crate::pst::messaging::best_address(&s(smtp), &s(addrtype), &s(email))
 }

@@ -37,6 +37,9 @@ pub struct TableContext {
     row_count: usize,
 }
 
+/// PidTagLtpRowId: the first column of every table.
+pub const ROW_ID: u16 = 0x67F2;
+
 /// One row's raw bytes.
 pub struct Row(pub Vec<u8>);
 
@@ -175,6 +178,20 @@ impl TableContext {
                 }
             }
         }
+        Ok(out)
+    }
+
+    /// Every row's id (`PidTagLtpRowId`): the NIDs of sub-folders, messages or attachments.
+    pub fn row_ids(&self, ndb: &Ndb) -> Result<Vec<u32>> {
+        let mut out = Vec::with_capacity(self.row_count);
+        self.for_each_row(ndb, |row| {
+            if let Some((_, PropData::Bytes(b))) = self.cell_by_id(row, ROW_ID)?
+                && b.len() >= 4
+            {
+                out.push(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            }
+            Ok(())
+        })?;
         Ok(out)
     }
 

@@ -111,16 +111,7 @@ impl Pst {
             Err(Error::NodeNotFound(_)) => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
-        let mut out = Vec::new();
-        t.for_each_row(&self.ndb, |row| {
-            if let Some((_, PropData::Bytes(b))) = t.cell_by_id(row, props::ROW_ID)?
-                && b.len() >= 4
-            {
-                out.push(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-            }
-            Ok(())
-        })?;
-        Ok(out)
+        t.row_ids(&self.ndb)
     }
 
     /// The whole folder tree from the root folder. Folders that cannot be read keep their
@@ -282,16 +273,7 @@ impl Pst {
         let Some(t) = &folder.contents else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::with_capacity(t.row_count());
-        t.for_each_row(&self.ndb, |row| {
-            if let Some((_, PropData::Bytes(b))) = t.cell_by_id(row, props::ROW_ID)?
-                && b.len() >= 4
-            {
-                out.push(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-            }
-            Ok(())
-        })?;
-        Ok(out)
+        t.row_ids(&self.ndb)
     }
 
     fn summary(&self, t: &TableContext, row: &crate::pst::ltp::tc::Row) -> Result<MessageSummary> {

@@ -119,15 +119,7 @@ impl Pst {
         let Some(t) = self.sub_table(&m.obj.subnodes, nid::ATTACHMENT_TABLE)? else {
             return Ok(Vec::new());
         };
-        let mut ids = Vec::new();
-        t.for_each_row(&self.ndb, |row| {
-            if let Some((_, PropData::Bytes(b))) = t.cell_by_id(row, props::ROW_ID)?
-                && b.len() >= 4
-            {
-                ids.push(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-            }
-            Ok(())
-        })?;
+        let ids = t.row_ids(&self.ndb)?;
         Ok(ids
             .into_iter()
             .map(|id| {

@@ -6,7 +6,7 @@ use crate::error::{Result, corrupt};
 use crate::pst::ltp::prop::{self, PropData, utf16le};
 use crate::pst::ltp::{Heap, PropContext};
 use crate::pst::ndb::Ndb;
-use crate::pst::ndb::subnode::Subnodes;
+use crate::pst::ndb::subnode::{SubnodeEntry, Subnodes};
 
 #[derive(Default)]
 pub struct Object {
@@ -31,20 +31,24 @@ impl Object {
         self.pc.get(id).map(|p| p.ptype)
     }
 
+    /// The sub-node holding property `id`'s value.
+    fn value_subnode(&self, id: u16, nid: u32) -> Result<SubnodeEntry> {
+        self.subnodes.get(nid).ok_or_else(|| {
+            corrupt(
+                format!("property {id:#06x}"),
+                format!("value sub-node {nid:#x} is missing"),
+            )
+        })
+    }
+
     /// The raw bytes of a value, reading its sub-node if needed.
     pub fn bytes(&self, ndb: &Ndb, id: u16) -> Result<Option<Vec<u8>>> {
         match self.pc.get(id).map(|p| &p.data) {
             None => Ok(None),
             Some(PropData::Bytes(b)) => Ok(Some(b.clone())),
-            Some(PropData::Subnode(nid)) => {
-                let sn = self.subnodes.get(*nid).ok_or_else(|| {
-                    corrupt(
-                        format!("property {id:#06x}"),
-                        format!("value sub-node {nid:#x} is missing"),
-                    )
-                })?;
-                Ok(Some(ndb.read_data_concat(sn.bid_data)?))
-            }
+            Some(PropData::Subnode(nid)) => Ok(Some(
+                ndb.read_data_concat(self.value_subnode(id, *nid)?.bid_data)?,
+            )),
         }
     }
 
@@ -53,15 +57,9 @@ impl Object {
         match self.pc.get(id).map(|p| &p.data) {
             None => Ok(ValueBlocks::Inline(Vec::new())),
             Some(PropData::Bytes(b)) => Ok(ValueBlocks::Inline(b.clone())),
-            Some(PropData::Subnode(nid)) => {
-                let sn = self.subnodes.get(*nid).ok_or_else(|| {
-                    corrupt(
-                        format!("property {id:#06x}"),
-                        format!("value sub-node {nid:#x} is missing"),
-                    )
-                })?;
-                Ok(ValueBlocks::Blocks(ndb.data_leaves(sn.bid_data)?))
-            }
+            Some(PropData::Subnode(nid)) => Ok(ValueBlocks::Blocks(
+                ndb.data_leaves(self.value_subnode(id, *nid)?.bid_data)?,
+            )),
         }
     }
 

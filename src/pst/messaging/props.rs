@@ -55,5 +55,5 @@ pub const ATTACH_SIZE: u16 = 0x0E20;
 pub const ATTACHMENT_HIDDEN: u16 = 0x7FFE;
 pub const INTERNET_CPID: u16 = 0x3FDE;
 pub const MESSAGE_CODEPAGE: u16 = 0x3FFD;
-pub const ROW_ID: u16 = 0x67F2;
+pub const ROW_ID: u16 = crate::pst::ltp::tc::ROW_ID;
 pub const MESSAGE_LOCALE_ID: u16 = 0x3FF1;

@@ -34,7 +34,11 @@ pub fn read(pst: &Pst, msg: &Message) -> MailFlags {
         answered: matches!(verb, 102 | 103) || icon == 0x105,
         forwarded: verb == 104 || icon == 0x106,
         flagged: msg.obj.i32(props::FLAG_STATUS) == Some(2),
-        draft: f & MSGFLAG_UNSENT != 0,
+        // Imported mail often keeps MSGFLAG_UNSENT: only a message never submitted nor
+        // received (no submit time, no transport headers) is a draft.
+        draft: f & MSGFLAG_UNSENT != 0
+            && msg.obj.time(props::CLIENT_SUBMIT_TIME).is_none()
+            && !msg.obj.has(props::TRANSPORT_MESSAGE_HEADERS),
         categories,
     }
 }

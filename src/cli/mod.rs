@@ -15,7 +15,19 @@ use unpst::sink::{DirTree, TreeSink, ZipTree};
 /// program imports: one mbox file per folder (Thunderbird layout) and/or one .eml file per
 /// message, with a report of everything converted or skipped.
 #[derive(Parser)]
-#[command(name = "unpst", version, about, long_about)]
+#[command(
+    name = "unpst",
+    version,
+    about,
+    long_about,
+    after_long_help = "Examples:\n  \
+    unpst inspect Outlook.pst\n  \
+    unpst convert Outlook.pst -o mail                  # mail/mbox/Inbox, mail/mbox/Inbox.sbd/…\n  \
+    unpst convert Outlook.pst -o mail --format mbox,eml\n  \
+    unpst convert Outlook.pst --zip mail.zip\n\n\
+Exit status: 0 all converted; 1 converted, but some items, folders or parts of the file were\n\
+unreadable (listed in the summary and report.json); 2 the file could not be opened."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,7 +52,7 @@ enum Command {
         /// The .pst or .ost file.
         file: PathBuf,
         /// Output directory (created if missing).
-        #[arg(short, long, required_unless_present = "zip")]
+        #[arg(short, long, required_unless_present = "zip", conflicts_with = "zip")]
         output: Option<PathBuf>,
         /// Formats to write, comma-separated: mbox, eml.
         #[arg(long, default_value = "mbox", value_delimiter = ',')]

@@ -34,6 +34,45 @@ fn ensure_python() -> bool {
         )
 }
 
+/// Runs `cargo test`, echoing its output, and closes with one summary line over all test
+/// binaries ("N passed, N failed"), so a reader of the log sees the whole count last.
+fn cargo_test() -> bool {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    eprintln!("xtask: cargo test --workspace --all-targets");
+    let mut child = match Command::new("cargo")
+        .args(["test", "--workspace", "--all-targets"])
+        .stdout(Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("xtask: cannot run cargo: {e}");
+            return false;
+        }
+    };
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                for part in rest.split(';') {
+                    let mut w = part.split_whitespace().rev();
+                    let (kind, n) = (w.next(), w.next().and_then(|n| n.parse::<u64>().ok()));
+                    match (kind, n) {
+                        (Some("passed"), Some(n)) => passed += n,
+                        (Some("failed"), Some(n)) => failed += n,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    let ok = child.wait().is_ok_and(|s| s.success());
+    println!("{passed} passed, {failed} failed");
+    ok && failed == 0 && passed > 0
+}
+
 fn test() -> bool {
     ensure_python()
         && run("cargo", &["fmt", "--all", "--", "--check"])
@@ -48,7 +87,7 @@ fn test() -> bool {
                 "warnings",
             ],
         )
-        && run("cargo", &["test", "--workspace", "--all-targets"])
+        && cargo_test()
 }
 
 /// Best of `n` wall-clock runs of a command, in seconds.

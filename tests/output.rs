@@ -158,3 +158,42 @@ fn embedded_messages_three_deep_with_their_attachments() {
         .expect("level 3 is message/rfc822");
     assert_eq!(m3.subject(), Some("Microsoft Outlook テスト メッセージ"));
 }
+
+#[test]
+fn inline_image_sits_in_multipart_related_with_its_content_id() {
+    let Some(dir) = common::corpus() else { return };
+    let t = convert_mem(&dir.join("hiraoka-attachAndInline.pst"));
+    let e = emls(&t);
+    assert_eq!(e.len(), 1);
+    let raw = String::from_utf8_lossy(&t.files[e[0].0]).to_string();
+    let m = &e[0].1;
+    let html = m.body_html(0).unwrap();
+    assert!(html.contains("cid:image001.png@01D78380.EF6DC500"));
+    // The image is a part of multipart/related, with the Content-ID the HTML refers to …
+    let related = m
+        .parts
+        .iter()
+        .find(|p| {
+            p.content_type()
+                .is_some_and(|c| c.subtype() == Some("related"))
+        })
+        .expect("multipart/related");
+    let image = m
+        .parts
+        .iter()
+        .find(|p| p.content_id() == Some("image001.png@01D78380.EF6DC500"))
+        .expect("inline image by Content-ID");
+    assert_eq!(image.content_type().unwrap().ctype(), "image");
+    assert!(matches!(&related.body, mail_parser::PartType::Multipart(ids) if ids.len() == 2));
+    // … one Content-Disposition, inline; the regular attachment stays an attachment.
+    assert_eq!(
+        raw.matches("Content-Disposition: inline").count(),
+        1,
+        "{raw}"
+    );
+    let names: Vec<_> = m
+        .attachments()
+        .filter_map(|a| a.attachment_name())
+        .collect();
+    assert!(names.contains(&"attach.png"), "{names:?}");
+}

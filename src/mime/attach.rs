@@ -198,7 +198,7 @@ pub fn read(
                 let part = MimePart::new(mime, BodyPart::Binary(data.into()));
                 if inline {
                     parts.related.push(
-                        part.inline().cid(cid).header(
+                        part.cid(cid).header(
                             "Content-Disposition",
                             mail_builder::headers::content_type::ContentType::new("inline")
                                 .attribute("filename", name),

@@ -63,13 +63,22 @@ pub fn is_mail_class(class: &str) -> bool {
             .any(|p| c == *p || c.strip_prefix(p).is_some_and(|rest| rest.starts_with('.')))
 }
 
-/// Folder paths as written: under the top of the mailbox they start at its children (the
-/// top's own messages go to a file named after it); other folders keep their full path.
-fn output_path(f: &FolderInfo, ipm_depth: Option<usize>) -> Vec<String> {
-    match ipm_depth {
+/// Folder paths as written: under the top of the mailbox (`top` components deep) they start
+/// at its children — `Inbox`, `Inbox.sbd/Sub` — and the top's own messages go to a file named
+/// after it; other folders keep their full path from the root.
+fn output_path(f: &FolderInfo, top: Option<usize>) -> Vec<String> {
+    match top {
         Some(d) if f.ipm && f.path.len() > d => f.path[d..].to_vec(),
+        Some(_) if f.ipm => vec![f.name.clone()],
         _ => f.path.clone(),
     }
+}
+
+/// Whether a folder gets an output file: every folder of the visible mailbox (so the tree
+/// keeps its shape) but its top; the top and everything else only when it holds items.
+fn writes_files(f: &FolderInfo, top: Option<usize>) -> bool {
+    let is_top = f.ipm && top.is_some_and(|d| f.path.len() == d);
+    !f.path.is_empty() && (f.items > 0 || (f.ipm && !is_top))
 }
 
 /// Allocates unique, sanitized names per output directory.
@@ -117,6 +126,19 @@ impl Layout {
     }
 }
 
+/// Contents-table rows are read this many at a time (bounded memory for huge folders).
+const PAGE: usize = 512;
+
+/// One output pass over a folder: the mbox file, or the EML directory.
+struct Pass<'a> {
+    mbox: bool,
+    /// Output directory components under `mbox/` or `eml/`.
+    dir: Vec<String>,
+    /// The first pass records the folder's report; later ones only write.
+    record: bool,
+    eml_names: &'a mut Layout,
+}
+
 /// Converts the file. `progress` is called after each item; returning `false` cancels.
 pub fn convert(
     pst: &Pst,
@@ -127,24 +149,24 @@ pub fn convert(
 ) -> Result<Report> {
     let tree = pst.folder_tree()?;
     let flat = tree.flatten();
-    let ipm_depth = flat
+    let top = flat
         .iter()
         .find(|f| Some(f.nid) == pst.ipm_subtree || (pst.ipm_subtree.is_none() && f.ipm))
-        .map(|f| f.path.len() - 1);
+        .map(|f| f.path.len());
     let selected: Vec<&FolderInfo> = flat
         .into_iter()
         .filter(|f| opts.folders.as_ref().is_none_or(|s| s.contains(&f.nid)))
         .collect();
+    let passes = opts.mbox as u64 + opts.eml as u64;
     let mut state = Progress {
-        total: selected.iter().map(|f| f.items as u64).sum::<u64>()
-            * (opts.mbox as u64 + opts.eml as u64).max(1),
+        total: selected.iter().map(|f| f.items as u64).sum::<u64>() * passes,
         ..Progress::default()
     };
     let mut totals = Totals::default();
     let mut reports: Vec<FolderReport> = Vec::new();
     let mut cancelled = false;
-    let mut layout_mbox = Layout::default();
-    let mut layout_eml = Layout::default();
+    let mut mbox_names = Layout::default();
+    let mut eml_names = Layout::default();
 
     for f in &selected {
         let mut rep = FolderReport {
@@ -154,133 +176,41 @@ pub fn convert(
             deferred: Vec::new(),
             skipped: Vec::new(),
             warnings: Vec::new(),
+            bytes: 0,
+            attachments: 0,
+            embedded: 0,
             error: f.error.clone(),
         };
         totals.folders += 1;
         totals.items += f.items;
-        let out_path = output_path(f, ipm_depth);
-        let ids = if f.items == 0 {
-            Vec::new()
-        } else {
-            match pst.folder(f.nid).and_then(|fo| pst.message_ids(&fo)) {
-                Ok(ids) => ids,
-                Err(e) => {
-                    rep.error = Some(format!("contents table unreadable: {e}"));
-                    Vec::new()
-                }
-            }
-        };
-        if ids.len() < f.items as usize && rep.error.is_none() {
-            rep.error = Some(format!(
-                "contents table lists {} items but only {} rows were readable",
-                f.items,
-                ids.len()
-            ));
-        }
-        let out_path = if out_path.is_empty() {
-            vec![pst.display_name.clone()]
-        } else {
-            out_path
-        };
-        state.folder = f.path.join("/");
-        let formats: Vec<bool> = [opts.mbox.then_some(true), opts.eml.then_some(false)]
-            .into_iter()
-            .flatten()
-            .collect();
-        for (pass, &is_mbox) in formats.iter().enumerate() {
-            let first = pass == 0;
-            let dir = if is_mbox {
-                let mut p = vec!["mbox".to_string()];
-                p.extend(layout_mbox.folder(&out_path, true));
-                p
-            } else {
-                let mut p = vec!["eml".to_string()];
-                p.extend(layout_eml.folder(&out_path, false));
-                p
-            };
-            if is_mbox {
-                sink.begin(&dir)?;
-            }
-            let mut seq = 0u32;
-            for &id in &ids {
-                let msg = match pst.message(id) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        if first {
-                            rep.skipped.push(Skipped {
-                                id,
-                                subject: String::new(),
-                                reason: format!("message unreadable: {e}"),
-                            });
-                        }
-                        continue;
-                    }
-                };
-                let class = msg.class(pst);
-                if !is_mail_class(&class) {
-                    if first {
-                        rep.deferred.push(Deferred { id, class });
-                    }
+        let out_path = output_path(f, top);
+        if !cancelled && writes_files(f, top) {
+            state.folder = f.path.join("/");
+            let mut record = true;
+            for is_mbox in [true, false] {
+                if (is_mbox && !opts.mbox) || (!is_mbox && !opts.eml) {
                     continue;
                 }
-                match mime::convert(pst, &msg) {
-                    Ok(m) => {
-                        if is_mbox {
-                            sink.write(&mbox::entry(&m.envelope_from, m.date, &m.bytes))?;
-                        } else {
-                            seq += 1;
-                            let stem = format!("{seq:05} {}", truncate(&m.subject, 80));
-                            let path = layout_eml.file(&dir[1..], &stem, ".eml");
-                            let mut full = vec!["eml".to_string()];
-                            full.extend(path);
-                            sink.begin(&full)?;
-                            sink.write(&m.bytes)?;
-                            sink.end()?;
-                        }
-                        state.bytes += m.bytes.len() as u64;
-                        if first {
-                            rep.converted += 1;
-                            totals.bytes += m.bytes.len() as u64;
-                            totals.attachments += m.attachments.len() as u32;
-                            totals.embedded +=
-                                m.attachments.iter().filter(|a| a.embedded).count() as u32;
-                            for w in m.warnings {
-                                rep.warnings.push(Warning {
-                                    id,
-                                    subject: m.subject.clone(),
-                                    warning: w,
-                                });
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        if first {
-                            rep.skipped.push(Skipped {
-                                id,
-                                subject: msg.subject(pst),
-                                reason: e.to_string(),
-                            });
-                        }
-                    }
-                }
-                state.done += 1;
-                if !progress(&state) {
-                    cancelled = true;
+                let dir = if is_mbox {
+                    mbox_names.folder(&out_path, true)
+                } else {
+                    eml_names.folder(&out_path, false)
+                };
+                let mut pass = Pass {
+                    mbox: is_mbox,
+                    dir,
+                    record,
+                    eml_names: &mut eml_names,
+                };
+                cancelled = !folder_pass(pst, f, sink, &mut pass, &mut rep, &mut state, progress)?;
+                record = false;
+                if cancelled {
                     break;
                 }
-            }
-            if is_mbox {
-                sink.end()?;
-            }
-            if cancelled {
-                break;
             }
         }
         totals_add(&mut totals, &rep);
         reports.push(rep);
-        if cancelled {
-            break;
-        }
     }
     let h = pst.header();
     Ok(Report {
@@ -306,8 +236,136 @@ pub fn convert(
     })
 }
 
+/// Writes one folder in one format. Returns `false` when the caller cancelled.
+fn folder_pass(
+    pst: &Pst,
+    f: &FolderInfo,
+    sink: &mut dyn TreeSink,
+    pass: &mut Pass,
+    rep: &mut FolderReport,
+    state: &mut Progress,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<bool> {
+    let root = if pass.mbox { "mbox" } else { "eml" };
+    let mut file = vec![root.to_string()];
+    file.extend(pass.dir.iter().cloned());
+    if pass.mbox {
+        sink.begin(&file)?;
+    }
+    let folder = match pst.folder(f.nid) {
+        Ok(fo) => Some(fo),
+        Err(e) => {
+            if pass.record {
+                rep.error.get_or_insert(format!("folder unreadable: {e}"));
+            }
+            None
+        }
+    };
+    let mut seq = 0u32;
+    let mut keep_going = true;
+    let rows_total = folder
+        .as_ref()
+        .and_then(|fo| fo.contents.as_ref())
+        .map_or(0, |t| t.row_count());
+    let mut start = 0usize;
+    while let Some(fo) = folder.as_ref().filter(|_| keep_going && start < rows_total) {
+        let rows = match pst.summaries(fo, start, PAGE) {
+            Ok(r) => r,
+            Err(e) => {
+                // One unreadable block of the row matrix: report its rows, go on.
+                if pass.record {
+                    rep.error.get_or_insert(format!(
+                        "contents table rows {start}..{} unreadable: {e}",
+                        (start + PAGE).min(rows_total)
+                    ));
+                }
+                start += PAGE;
+                continue;
+            }
+        };
+        start += PAGE;
+        for row in rows {
+            let outcome = convert_one(pst, &row);
+            state.done += 1;
+            match outcome {
+                Outcome::Mail(m) => {
+                    if pass.mbox {
+                        sink.write(&mbox::entry(&m.envelope_from, m.date, &m.bytes))?;
+                    } else {
+                        seq += 1;
+                        let stem = format!("{seq:05} {}", truncate(&m.subject, 80));
+                        let mut path = vec![root.to_string()];
+                        path.extend(pass.eml_names.file(&pass.dir, &stem, ".eml"));
+                        sink.begin(&path)?;
+                        sink.write(&m.bytes)?;
+                        sink.end()?;
+                    }
+                    state.bytes += m.bytes.len() as u64;
+                    if pass.record {
+                        rep.converted += 1;
+                        rep.bytes += m.bytes.len() as u64;
+                        rep.attachments += m.attachments.len() as u32;
+                        rep.embedded += m.attachments.iter().filter(|a| a.embedded).count() as u32;
+                        rep.warnings.extend(m.warnings.into_iter().map(|w| Warning {
+                            id: row.nid,
+                            subject: m.subject.clone(),
+                            warning: w,
+                        }));
+                    }
+                }
+                Outcome::Deferred(class) if pass.record => {
+                    rep.deferred.push(Deferred { id: row.nid, class })
+                }
+                Outcome::Skipped(reason) if pass.record => rep.skipped.push(Skipped {
+                    id: row.nid,
+                    subject: row.subject.clone(),
+                    reason,
+                }),
+                _ => {}
+            }
+            if !progress(state) {
+                keep_going = false;
+                break;
+            }
+        }
+    }
+    if pass.mbox {
+        sink.end()?;
+    }
+    Ok(keep_going)
+}
+
+enum Outcome {
+    Mail(mime::MimeMessage),
+    Deferred(String),
+    Skipped(String),
+}
+
+/// Converts one contents-table row's message, deferring what is not mail.
+fn convert_one(pst: &Pst, row: &crate::pst::messaging::MessageSummary) -> Outcome {
+    // The row names the class: items for later formats are not even opened.
+    if !row.class.is_empty() && !is_mail_class(&row.class) {
+        return Outcome::Deferred(row.class.clone());
+    }
+    let msg = match pst.message(row.nid) {
+        Ok(m) => m,
+        Err(e) => return Outcome::Skipped(format!("message unreadable: {e}")),
+    };
+    let class = msg.class(pst);
+    if !is_mail_class(&class) {
+        return Outcome::Deferred(class);
+    }
+    match mime::convert(pst, &msg) {
+        Ok(m) => Outcome::Mail(m),
+        Err(e) => Outcome::Skipped(e.to_string()),
+    }
+}
+
 fn totals_add(t: &mut Totals, rep: &FolderReport) {
     t.converted += rep.converted;
+    t.bytes += rep.bytes;
+    t.attachments += rep.attachments;
+    t.embedded += rep.embedded;
     t.deferred += rep.deferred.len() as u32;
     t.skipped += rep.skipped.len() as u32;
     t.warnings += rep.warnings.len() as u32;

@@ -34,6 +34,11 @@ pub struct FolderReport {
     pub skipped: Vec<Skipped>,
     /// Messages converted with a problem (an unreadable attachment, …).
     pub warnings: Vec<Warning>,
+    /// Bytes of MIME written, attachments and embedded messages converted (once per item,
+    /// whatever the number of formats).
+    pub bytes: u64,
+    pub attachments: u32,
+    pub embedded: u32,
     /// The folder itself or its contents table could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

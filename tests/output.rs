@@ -197,3 +197,80 @@ fn inline_image_sits_in_multipart_related_with_its_content_id() {
         .collect();
     assert!(names.contains(&"attach.png"), "{names:?}");
 }
+
+#[test]
+fn mbox_tree_has_thunderbird_layout_from_the_top_of_the_mailbox() {
+    let Some(dir) = common::corpus() else { return };
+    let t = convert_mem(&dir.join("aspose-Outlook.pst"));
+    let mbox: Vec<&str> = t
+        .files
+        .keys()
+        .filter_map(|k| k.strip_prefix("mbox/"))
+        .collect();
+    assert_eq!(
+        mbox,
+        [
+            "Calendar",
+            "Contacts",
+            "Custom Folder 1",
+            "Custom Folder 2",
+            "Deleted Items",
+            "Drafts",
+            // Outside the visible mailbox, but it holds an item (deferred FreeBusy data).
+            "Freebusy Data",
+            "Inbox",
+            "Inbox.sbd/SubInbox",
+            "Journal",
+            "Junk E-mail",
+            "Notes",
+            "Outbox",
+            "RSS Feeds",
+            "Sent Items",
+            "Tasks",
+        ]
+    );
+    // Messages kept in the top-of-mailbox folder itself get a file named after it.
+    let t = convert_mem(&dir.join("tika-testPST.pst"));
+    let mbox: Vec<&str> = t
+        .files
+        .keys()
+        .filter_map(|k| k.strip_prefix("mbox/"))
+        .collect();
+    assert_eq!(
+        mbox,
+        ["Début du fichier de données Outlook", "Éléments supprimés"]
+    );
+    let top = &t.files["mbox/Début du fichier de données Outlook"];
+    assert_eq!(
+        String::from_utf8_lossy(top).matches("\nFrom ").count() + 1,
+        7
+    );
+}
+
+#[test]
+fn progress_reaches_its_total_and_cancel_stops_early() {
+    let Some(dir) = common::corpus() else { return };
+    let pst = Pst::open_path(dir.join("pst2john-97-outlook-pass12345-ansi.pst")).unwrap();
+    let opts = Options {
+        mbox: true,
+        eml: true,
+        folders: None,
+    };
+    let mut last = (0, 0);
+    let rep = convert(&pst, &mut MemTree::default(), &opts, "x", &mut |p| {
+        assert!(p.done <= p.total);
+        last = (p.done, p.total);
+        true
+    })
+    .unwrap();
+    assert_eq!(last, (2 * 294, 2 * 294), "both formats, every item");
+    assert!(!rep.cancelled);
+    let mut calls = 0;
+    let rep = convert(&pst, &mut MemTree::default(), &opts, "x", &mut |_| {
+        calls += 1;
+        calls < 10
+    })
+    .unwrap();
+    assert!(rep.cancelled);
+    assert_eq!(rep.totals.converted, 10);
+}

@@ -222,7 +222,9 @@ impl Pst {
         let items = f.contents.as_ref().map_or(0, |t| t.row_count() as u32);
         // PR_CONTENT_COUNT is the folder's own count: fewer rows than that means lost items.
         let declared = f.obj.i32(props::CONTENT_COUNT).unwrap_or(0).max(0) as u32;
-        let error = (declared > items).then(|| {
+        // (Search folders list their hits elsewhere: their count says nothing here.)
+        let search = folder_nid & nid::TYPE_MASK == nid::SEARCH_FOLDER;
+        let error = (declared > items && !search).then(|| {
             format!(
                 "the folder says it holds {declared} items but its contents table has {}",
                 if f.contents.is_some() {
@@ -243,7 +245,7 @@ impl Pst {
                 .obj
                 .string(&self.ndb, props::CONTAINER_CLASS, self.codepage)
                 .unwrap_or_default(),
-            search: folder_nid & nid::TYPE_MASK == nid::SEARCH_FOLDER,
+            search,
             ipm: parent_ipm || Some(folder_nid) == self.ipm_subtree,
             error,
             has_subfolders: f.obj.bool(props::SUBFOLDERS).unwrap_or(false),

@@ -1,6 +1,16 @@
 //! Command-line interface: thin wrappers over [`unpst::convert`] and the reader.
 
 use clap::{Parser, Subcommand};
+
+/// Prints a line to stdout; a closed pipe (`unpst inspect … | head`) is not an error.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let mut o = std::io::stdout().lock();
+        if writeln!(o, $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -106,14 +116,14 @@ fn inspect(file: &PathBuf, json: bool) -> Result<ExitCode, String> {
             "codepage": pst.codepage,
             "folders": tree,
         });
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{}", file.display());
-    println!(
+    out!("{}", file.display());
+    out!(
         "  {} {} (wVer {}), encryption: {:?}, store: {:?}",
         if h.ost { "OST" } else { "PST" },
         match h.format {
@@ -126,15 +136,18 @@ fn inspect(file: &PathBuf, json: bool) -> Result<ExitCode, String> {
         pst.display_name
     );
     let mut total = 0u64;
-    print_tree(&tree, 0, &mut total);
-    println!("  {total} items in all");
+    print_tree(&tree, 0, false, &mut total);
+    out!("  {total} items in all");
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_tree(f: &FolderInfo, depth: usize, total: &mut u64) {
+fn print_tree(f: &FolderInfo, depth: usize, parent_ipm: bool, total: &mut u64) {
     *total += f.items as u64;
     let name = if f.path.is_empty() { "(root)" } else { &f.name };
     let mut line = format!("{}{}", "  ".repeat(depth + 1), name);
+    if f.ipm && !parent_ipm {
+        line.push_str("  (top of the mailbox)");
+    }
     if f.items > 0 {
         line.push_str(&format!("  [{} items, {} unread]", f.items, f.unread));
     }
@@ -144,9 +157,9 @@ fn print_tree(f: &FolderInfo, depth: usize, total: &mut u64) {
     if let Some(e) = &f.error {
         line.push_str(&format!("  (error: {e})"));
     }
-    println!("{line}");
+    out!("{line}");
     for c in &f.children {
-        print_tree(c, depth + 1, total);
+        print_tree(c, depth + 1, f.ipm, total);
     }
 }
 
@@ -211,7 +224,7 @@ fn run_convert(
         eprintln!();
     }
     let t = &report.totals;
-    println!(
+    out!(
         "{}: {} converted, {} deferred (not mail yet), {} skipped, {} with warnings — {} folders, {:.1} MB, {:.2} s → {}",
         name,
         t.converted,
@@ -224,11 +237,11 @@ fn run_convert(
         dest.display()
     );
     for p in &report.problems {
-        println!("  file damage: {p}");
+        out!("  file damage: {p}");
     }
     for f in &report.folders {
         for s in &f.skipped {
-            println!(
+            out!(
                 "  skipped in {}: {:?} — {}",
                 f.path.join("/"),
                 s.subject,
@@ -236,7 +249,7 @@ fn run_convert(
             );
         }
         if let Some(e) = &f.error {
-            println!("  folder {}: {e}", f.path.join("/"));
+            out!("  folder {}: {e}", f.path.join("/"));
         }
     }
     Ok(

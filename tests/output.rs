@@ -91,11 +91,42 @@ fn rtf_only_message_gets_html_recovered_from_rtf() {
         "one message whose body is only RTF (PR_BODY is its plain-text shadow)"
     );
     let parsed = MessageParser::default().parse(&rtf_only[0].bytes).unwrap();
-    let html = parsed
-        .body_html(0)
-        .expect("text/html part recovered from RTF");
-    assert!(html.to_lowercase().contains("<html"), "{html}");
-    assert!(parsed.html_body_count() == 1);
+    // A real text/html part (mail-parser would otherwise render the text part as HTML).
+    let html_part = parsed
+        .parts
+        .iter()
+        .find(|p| {
+            p.content_type()
+                .is_some_and(|c| c.ctype() == "text" && c.subtype() == Some("html"))
+        })
+        .expect("a text/html part recovered from the RTF body");
+    let html = html_part.text_contents().unwrap();
+    // The words, with the formatting as markup around them ("original" is bold in the RTF).
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in html.replace("&nbsp;", " ").chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("This is the original email (html) Forwarded RTF"),
+        "{text}"
+    );
+    assert!(
+        html.contains("font-weight:bold\">original</span>"),
+        "{html}"
+    );
+    // The RTF document itself is kept too, for clients that render it.
+    assert!(
+        parsed
+            .attachments()
+            .any(|a| a.attachment_name() == Some("body.rtf"))
+    );
     assert!(t.files.keys().any(|k| k.starts_with("mbox/")));
 }
 
@@ -273,4 +304,33 @@ fn progress_reaches_its_total_and_cancel_stops_early() {
     .unwrap();
     assert!(rep.cancelled);
     assert_eq!(rep.totals.converted, 10);
+}
+
+#[test]
+fn zip_holds_the_same_files_byte_for_byte() {
+    let Some(dir) = common::corpus() else { return };
+    let path = dir.join("hiraoka-msgInMsgInMsg.pst");
+    let mem = convert_mem(&path);
+    let pst = Pst::open_path(&path).unwrap();
+    let mut zip = unpst::sink::ZipTree::new(std::io::Cursor::new(Vec::new()));
+    let opts = Options {
+        mbox: true,
+        eml: true,
+        folders: None,
+    };
+    let rep = convert(&pst, &mut zip, &opts, "x", &mut |_| true).unwrap();
+    write_report(&mut zip, &rep).unwrap();
+    let bytes = zip.finish().unwrap().into_inner();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut names = Vec::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut data = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut data).unwrap();
+        assert_eq!(&data, &mem.files[&name], "{name}");
+        names.push(name);
+    }
+    names.sort();
+    assert_eq!(names, mem.files.keys().cloned().collect::<Vec<_>>());
 }

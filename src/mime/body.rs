@@ -50,6 +50,9 @@ pub fn read(pst: &Pst, msg: &Message, warnings: &mut Vec<String>) -> Body {
                         }
                     }
                     None => {
+                        // Genuine RTF: an HTML rendering and plain text for every client,
+                        // and the document itself for those that show RTF.
+                        body.html = non_empty(Some(rtf::to_html(&doc)));
                         if body.text.is_none() {
                             body.text = non_empty(Some(rtf::to_plain_text(&doc)));
                         }

@@ -5,31 +5,18 @@
 //! has no RTF equivalent sits in `{\*\htmltag…}` destinations, and RTF that
 //! the conversion added is bracketed by `\htmlrtf` … `\htmlrtf0`.
 //!
-//! One interpreter serves three purposes:
+//! The reader shared with [`super::html`] serves three purposes here, all
+//! written to a plain string:
 //!
 //! * HTML recovery (section 2.2.3.2): `\htmltag` content plus any text that is
 //!   not suppressed by `\htmlrtf`.
 //! * Plain-text recovery (section 2.2.3.3): all text not suppressed by
 //!   `\htmlrtf`, with `\par`/`\line` as CRLF.
 //! * Readable text of genuine RTF ([`to_plain_text`]).
-//!
-//! The reader is a single forward pass with an explicit group stack: no
-//! recursion, O(1) work per input byte, and groups nested deeper than
-//! [`MAX_DEPTH`] are treated as if their braces were absent.
-//!
-//! Bytes written as `\'hh` (or raw 8-bit text) are decoded in the code page of
-//! the current font (`\fcharsetN` / `\cpgN` from the font table), falling back
-//! to `\ansicpgN`. Consecutive bytes are decoded together so that multi-byte
-//! (CJK) characters survive.
 
-use std::collections::HashMap;
+use super::reader::{Interpreter, Lexer, Mode, Sink, Token, special_char};
 
-use encoding_rs::Encoding;
-
-use super::{codepage_for_charset, encoding_for_codepage};
-
-/// Groups nested deeper than this are flattened into their parent.
-pub const MAX_DEPTH: usize = 1000;
+pub use super::reader::MAX_DEPTH;
 
 /// [MS-OXRTFEX] section 2.2.3.1 looks for `\fromhtml`/`\fromtext` among the
 /// first 10 tokens (group starts and control words).
@@ -50,8 +37,8 @@ pub enum Encapsulated {
 #[must_use]
 pub fn deencapsulate(rtf: &[u8]) -> Option<Encapsulated> {
     match detect(rtf)? {
-        Kind::Html => Some(Encapsulated::Html(Interpreter::new(Mode::Html).run(rtf))),
-        Kind::Text => Some(Encapsulated::Text(Interpreter::new(Mode::Text).run(rtf))),
+        Kind::Html => Some(Encapsulated::Html(render(Mode::Html, rtf))),
+        Kind::Text => Some(Encapsulated::Text(render(Mode::Text, rtf))),
     }
 }
 
@@ -62,7 +49,43 @@ pub fn deencapsulate(rtf: &[u8]) -> Option<Encapsulated> {
 /// become `\n`, `\tab` and `\cell` become `\t`.
 #[must_use]
 pub fn to_plain_text(rtf: &[u8]) -> String {
-    Interpreter::new(Mode::Plain).run(rtf)
+    render(Mode::Plain, rtf)
+}
+
+fn render(mode: Mode, rtf: &[u8]) -> String {
+    // [MS-OXRTFEX] prescribes CRLF for recovered bodies.
+    let newline = if mode == Mode::Plain { "\n" } else { "\r\n" };
+    let sink = TextSink {
+        out: String::new(),
+        newline,
+    };
+    Interpreter::new(mode, sink).run(rtf).out
+}
+
+/// Writes text as is; breaks become `newline` or a tab.
+struct TextSink {
+    out: String,
+    newline: &'static str,
+}
+
+impl Sink for TextSink {
+    type Format = ();
+
+    fn text(&mut self, _fmt: &(), s: &str) {
+        self.out.push_str(s);
+    }
+
+    fn word(&mut self, _fmt: &mut (), name: &[u8], _param: Option<i32>) {
+        let s = match name {
+            b"par" | b"line" | b"sect" | b"page" | b"row" | b"nestrow" => self.newline,
+            b"tab" | b"cell" | b"nestcell" => "\t",
+            _ => match special_char(name) {
+                Some(s) => s,
+                None => return,
+            },
+        };
+        self.out.push_str(s);
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,640 +111,6 @@ fn detect(rtf: &[u8]) -> Option<Kind> {
         }
     }
     None
-}
-
-// ---------------------------------------------------------------------------
-// Lexer
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Token<'a> {
-    Open,
-    Close,
-    /// `\name` with optional numeric parameter. For `\binN` the binary
-    /// payload has already been skipped.
-    Word(&'a [u8], Option<i32>),
-    /// `\X` for a non-letter X; `\<CR>` / `\<LF>` is reported as `b'\n'`.
-    Symbol(u8),
-    /// `\'hh`.
-    Hex(u8),
-    /// A run of bytes containing none of `{`, `}`, `\`.
-    Text(&'a [u8]),
-}
-
-struct Lexer<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Lexer<'a> {
-    fn new(data: &'a [u8]) -> Self {
-        Lexer { data, pos: 0 }
-    }
-
-    fn peek(&self, ahead: usize) -> Option<u8> {
-        self.data.get(self.pos.checked_add(ahead)?).copied()
-    }
-
-    /// Lexes what follows a backslash. `None` means "nothing to report"
-    /// (end of input or a malformed `\'`); the caller just keeps going.
-    fn control(&mut self) -> Option<Token<'a>> {
-        let c = self.peek(0)?;
-        if c.is_ascii_alphabetic() {
-            let start = self.pos;
-            while self.peek(0).is_some_and(|b| b.is_ascii_alphabetic()) {
-                self.pos += 1;
-            }
-            let name = &self.data[start..self.pos];
-            let negative =
-                self.peek(0) == Some(b'-') && self.peek(1).is_some_and(|b| b.is_ascii_digit());
-            if negative {
-                self.pos += 1;
-            }
-            let mut param = None;
-            while let Some(d) = self.peek(0).filter(u8::is_ascii_digit) {
-                let value: i32 = param.unwrap_or(0);
-                param = Some(value.saturating_mul(10).saturating_add(i32::from(d - b'0')));
-                self.pos += 1;
-            }
-            if negative {
-                param = param.map(|p| -p);
-            }
-            // A single space delimits the control word and is part of it.
-            if self.peek(0) == Some(b' ') {
-                self.pos += 1;
-            }
-            if name == b"bin" {
-                let skip = usize::try_from(param.unwrap_or(0)).unwrap_or(0);
-                self.pos = self.pos.saturating_add(skip).min(self.data.len());
-            }
-            return Some(Token::Word(name, param));
-        }
-        self.pos += 1;
-        match c {
-            b'\'' => {
-                let hi = hex_value(self.peek(0)?)?;
-                let lo = hex_value(self.peek(1)?)?;
-                self.pos += 2;
-                Some(Token::Hex((hi << 4) | lo))
-            }
-            b'\r' | b'\n' => Some(Token::Symbol(b'\n')),
-            _ => Some(Token::Symbol(c)),
-        }
-    }
-}
-
-impl<'a> Iterator for Lexer<'a> {
-    type Item = Token<'a>;
-
-    fn next(&mut self) -> Option<Token<'a>> {
-        loop {
-            let b = self.peek(0)?;
-            match b {
-                b'{' => {
-                    self.pos += 1;
-                    return Some(Token::Open);
-                }
-                b'}' => {
-                    self.pos += 1;
-                    return Some(Token::Close);
-                }
-                b'\\' => {
-                    self.pos += 1;
-                    if let Some(token) = self.control() {
-                        return Some(token);
-                    }
-                }
-                _ => {
-                    let start = self.pos;
-                    let rest = &self.data[start..];
-                    let len = rest
-                        .iter()
-                        .position(|&c| matches!(c, b'{' | b'}' | b'\\'))
-                        .unwrap_or(rest.len());
-                    self.pos += len;
-                    return Some(Token::Text(&rest[..len]));
-                }
-            }
-        }
-    }
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Interpreter
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Readable text of genuine RTF.
-    Plain,
-    /// `\fromhtml1` de-encapsulation.
-    Html,
-    /// `\fromtext` de-encapsulation.
-    Text,
-}
-
-/// Where the text of the current group goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Dest {
-    /// Document text.
-    Normal,
-    /// Inside `\fonttbl`: control words define fonts, text is font names.
-    FontTable,
-    /// Inside `{\*\htmltag…}` while extracting HTML.
-    HtmlTag,
-    /// A destination whose content is never output.
-    Skip,
-}
-
-/// State saved and restored by `{` and `}`.
-#[derive(Debug, Clone, Copy)]
-struct Group {
-    dest: Dest,
-    htmlrtf: bool,
-    font: Option<i32>,
-    /// `\ucN`: fallback characters that follow each `\uN`.
-    uc: u32,
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct Font {
-    charset: Option<i32>,
-    codepage: Option<i32>,
-}
-
-struct Interpreter {
-    mode: Mode,
-    group: Group,
-    stack: Vec<Group>,
-    /// `{` seen beyond `MAX_DEPTH` whose `}` has not come yet.
-    flattened: usize,
-    /// Right after `{`, where `\*` and a destination word may appear.
-    group_start: bool,
-    /// `\*` seen at the start of this group.
-    star: bool,
-    fonts: HashMap<i32, Font>,
-    /// The font being described inside `\fonttbl`.
-    font_entry: Option<i32>,
-    default_font: Option<i32>,
-    ansi_cp: u32,
-    ansicpg_seen: bool,
-    /// Fallback characters after `\uN` still to be dropped.
-    skip_fallback: u32,
-    out: String,
-    /// Undecoded bytes, all in `pending_enc`.
-    pending: Vec<u8>,
-    pending_enc: &'static Encoding,
-    high_surrogate: Option<u16>,
-}
-
-impl Interpreter {
-    fn new(mode: Mode) -> Self {
-        Interpreter {
-            mode,
-            group: Group {
-                dest: Dest::Normal,
-                htmlrtf: false,
-                font: None,
-                uc: 1,
-            },
-            stack: Vec::new(),
-            flattened: 0,
-            group_start: false,
-            star: false,
-            fonts: HashMap::new(),
-            font_entry: None,
-            default_font: None,
-            ansi_cp: 1252,
-            ansicpg_seen: false,
-            skip_fallback: 0,
-            out: String::new(),
-            pending: Vec::new(),
-            pending_enc: encoding_rs::WINDOWS_1252,
-            high_surrogate: None,
-        }
-    }
-
-    fn run(mut self, rtf: &[u8]) -> String {
-        let mut started = false;
-        for token in Lexer::new(rtf) {
-            match token {
-                Token::Open => {
-                    started = true;
-                    self.open();
-                }
-                // Anything before the document's first `{` is not RTF.
-                _ if !started => {}
-                Token::Close => {
-                    if self.close() {
-                        // The document group is closed; trailing bytes (often
-                        // NUL padding) are not part of it.
-                        break;
-                    }
-                }
-                Token::Text(bytes) => bytes.iter().for_each(|&b| self.text(b)),
-                Token::Hex(b) => self.hex(b),
-                Token::Symbol(c) => self.symbol(c),
-                Token::Word(name, param) => self.word(name, param),
-            }
-        }
-        self.flush_bytes();
-        self.flush_surrogate();
-        self.out
-    }
-
-    fn open(&mut self) {
-        self.skip_fallback = 0;
-        self.star = false;
-        if self.stack.len() < MAX_DEPTH {
-            self.stack.push(self.group);
-            self.group_start = true;
-        } else {
-            self.flattened += 1;
-            // A flattened group must not turn its parent into a destination.
-            self.group_start = false;
-        }
-    }
-
-    /// Returns true when the outermost group has just closed.
-    fn close(&mut self) -> bool {
-        self.skip_fallback = 0;
-        self.star = false;
-        self.group_start = false;
-        if self.flattened > 0 {
-            self.flattened -= 1;
-            return false;
-        }
-        match self.stack.pop() {
-            Some(saved) => {
-                self.group = saved;
-                self.stack.is_empty()
-            }
-            None => true,
-        }
-    }
-
-    /// Consumes one fallback character if a `\uN` is still owed some.
-    fn in_fallback(&mut self) -> bool {
-        if self.skip_fallback > 0 {
-            self.skip_fallback -= 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn active(&self) -> bool {
-        match self.group.dest {
-            Dest::Skip | Dest::FontTable => false,
-            // `\htmlrtf` marks RTF the conversion added; an `\htmltag` group
-            // is HTML by definition, so it is kept even inside such a span.
-            Dest::HtmlTag => true,
-            Dest::Normal => self.mode == Mode::Plain || !self.group.htmlrtf,
-        }
-    }
-
-    fn text(&mut self, b: u8) {
-        // Line breaks in RTF source are not content; NULs are padding.
-        if matches!(b, b'\r' | b'\n' | 0) {
-            return;
-        }
-        self.group_start = false;
-        self.star = false;
-        if self.in_fallback() || !self.active() {
-            return;
-        }
-        self.emit_byte(b, true);
-    }
-
-    fn hex(&mut self, b: u8) {
-        self.group_start = false;
-        self.star = false;
-        if self.in_fallback() || !self.active() {
-            return;
-        }
-        self.emit_byte(b, false);
-    }
-
-    fn symbol(&mut self, c: u8) {
-        if c == b'*' {
-            // Only meaningful directly after `{`; keeps `group_start` so the
-            // destination word that follows can see it.
-            self.star = self.group_start;
-            return;
-        }
-        self.group_start = false;
-        self.star = false;
-        if self.in_fallback() || !self.active() {
-            return;
-        }
-        match c {
-            b'\\' | b'{' | b'}' => self.emit_byte(c, true),
-            b'~' => self.emit_str("\u{A0}"),
-            b'_' => self.emit_str("\u{2011}"),
-            // Optional hyphen: invisible in text, a soft hyphen in HTML.
-            b'-' if self.mode == Mode::Html => self.emit_str("\u{AD}"),
-            b'\n' => self.newline(),
-            _ => {}
-        }
-    }
-
-    fn word(&mut self, name: &[u8], param: Option<i32>) {
-        let starred = self.star && self.group_start;
-        self.group_start = false;
-        self.star = false;
-        if self.in_fallback() {
-            return;
-        }
-
-        if starred {
-            // An ignorable destination: the only one we understand is
-            // `\htmltag`, and only while extracting HTML.
-            self.group.dest = match (name, self.group.dest) {
-                (b"htmltag", Dest::Normal | Dest::HtmlTag) if self.mode == Mode::Html => {
-                    Dest::HtmlTag
-                }
-                _ => Dest::Skip,
-            };
-            return;
-        }
-
-        if self.group.dest == Dest::FontTable {
-            self.font_table_word(name, param);
-            return;
-        }
-
-        match name {
-            b"ansicpg" => {
-                if let Some(cp) = param.and_then(|p| u32::try_from(p).ok()) {
-                    self.ansi_cp = cp;
-                    self.ansicpg_seen = true;
-                }
-            }
-            b"ansi" => self.set_charset_default(1252),
-            b"mac" => self.set_charset_default(10000),
-            b"pc" => self.set_charset_default(437),
-            b"pca" => self.set_charset_default(850),
-            b"deff" => self.default_font = param,
-            b"f" => self.group.font = param,
-            b"uc" => self.group.uc = param.map_or(1, |n| n.clamp(0, 255).unsigned_abs()),
-            b"u" => {
-                if let Some(n) = param {
-                    if self.active() {
-                        // Parameters are signed 16-bit: negative means +65536.
-                        let unit = if n < 0 { n.saturating_add(0x1_0000) } else { n };
-                        match u16::try_from(unit) {
-                            Ok(unit) => self.emit_unit(unit),
-                            Err(_) => self.emit_str("\u{FFFD}"),
-                        }
-                    }
-                    self.skip_fallback = self.group.uc;
-                }
-            }
-            b"htmlrtf" => self.group.htmlrtf = param != Some(0),
-            b"fonttbl" => {
-                if self.group.dest != Dest::Skip {
-                    self.group.dest = Dest::FontTable;
-                }
-            }
-            b"htmltag" if self.mode == Mode::Html => {
-                if self.group.dest == Dest::Normal {
-                    self.group.dest = Dest::HtmlTag;
-                }
-            }
-            _ if is_skipped_destination(name) => self.group.dest = Dest::Skip,
-            // Numbering text is RTF rendering; HTML carries its own lists.
-            b"pntext" | b"listtext" if self.mode == Mode::Html => self.group.dest = Dest::Skip,
-            _ => {
-                if self.active() {
-                    self.text_word(name);
-                }
-            }
-        }
-    }
-
-    fn set_charset_default(&mut self, cp: u32) {
-        if !self.ansicpg_seen {
-            self.ansi_cp = cp;
-        }
-    }
-
-    fn font_table_word(&mut self, name: &[u8], param: Option<i32>) {
-        match name {
-            b"f" => {
-                self.font_entry = param;
-                if let Some(n) = param {
-                    self.fonts.entry(n).or_default();
-                }
-            }
-            b"fcharset" | b"cpg" => {
-                if let Some(font) = self.font_entry.and_then(|n| self.fonts.get_mut(&n)) {
-                    if name == b"cpg" {
-                        font.codepage = param;
-                    } else {
-                        font.charset = param;
-                    }
-                }
-            }
-            _ if is_skipped_destination(name) => self.group.dest = Dest::Skip,
-            _ => {}
-        }
-    }
-
-    /// Control words that stand for characters.
-    fn text_word(&mut self, name: &[u8]) {
-        let s = match name {
-            b"par" | b"line" | b"sect" | b"page" | b"row" | b"nestrow" => {
-                self.newline();
-                return;
-            }
-            b"tab" | b"cell" | b"nestcell" => "\t",
-            b"lquote" => "\u{2018}",
-            b"rquote" => "\u{2019}",
-            b"ldblquote" => "\u{201C}",
-            b"rdblquote" => "\u{201D}",
-            b"bullet" => "\u{2022}",
-            b"endash" => "\u{2013}",
-            b"emdash" => "\u{2014}",
-            b"enspace" => "\u{2002}",
-            b"emspace" => "\u{2003}",
-            b"qmspace" => "\u{2005}",
-            b"zwj" => "\u{200D}",
-            b"zwnj" => "\u{200C}",
-            b"ltrmark" => "\u{200E}",
-            b"rtlmark" => "\u{200F}",
-            _ => return,
-        };
-        self.emit_str(s);
-    }
-
-    fn newline(&mut self) {
-        // [MS-OXRTFEX] prescribes CRLF for recovered bodies.
-        let nl = if self.mode == Mode::Plain {
-            "\n"
-        } else {
-            "\r\n"
-        };
-        self.emit_str(nl);
-    }
-
-    fn current_encoding(&self) -> &'static Encoding {
-        let font = self
-            .group
-            .font
-            .or(self.default_font)
-            .and_then(|n| self.fonts.get(&n));
-        let cp = font
-            .and_then(|f| {
-                f.codepage
-                    .and_then(|cp| u32::try_from(cp).ok())
-                    .or_else(|| f.charset.and_then(codepage_for_charset))
-            })
-            .unwrap_or(self.ansi_cp);
-        encoding_for_codepage(cp)
-    }
-
-    /// Queues a byte for decoding. Literal ASCII text bypasses encodings that
-    /// are not ASCII-compatible (UTF-16, ISO-2022-JP), where it would
-    /// otherwise be garbled.
-    fn emit_byte(&mut self, b: u8, literal: bool) {
-        let enc = self.current_encoding();
-        if literal && b < 0x80 && !enc.is_ascii_compatible() {
-            self.emit_str(char::from(b).encode_utf8(&mut [0; 4]));
-            return;
-        }
-        self.flush_surrogate();
-        if self.pending_enc != enc {
-            self.flush_bytes();
-            self.pending_enc = enc;
-        }
-        self.pending.push(b);
-    }
-
-    fn emit_str(&mut self, s: &str) {
-        self.flush_bytes();
-        self.flush_surrogate();
-        self.out.push_str(s);
-    }
-
-    /// Emits one UTF-16 code unit from `\uN`, pairing surrogates.
-    fn emit_unit(&mut self, unit: u16) {
-        self.flush_bytes();
-        match unit {
-            0xD800..=0xDBFF => {
-                self.flush_surrogate();
-                self.high_surrogate = Some(unit);
-            }
-            0xDC00..=0xDFFF => {
-                let c = match self.high_surrogate.take() {
-                    Some(high) => {
-                        let cp = 0x1_0000
-                            + ((u32::from(high) - 0xD800) << 10)
-                            + (u32::from(unit) - 0xDC00);
-                        char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER)
-                    }
-                    None => char::REPLACEMENT_CHARACTER,
-                };
-                self.out.push(c);
-            }
-            0 => self.flush_surrogate(),
-            _ => {
-                self.flush_surrogate();
-                self.out
-                    .push(char::from_u32(u32::from(unit)).unwrap_or(char::REPLACEMENT_CHARACTER));
-            }
-        }
-    }
-
-    fn flush_bytes(&mut self) {
-        if !self.pending.is_empty() {
-            let (text, _) = self.pending_enc.decode_without_bom_handling(&self.pending);
-            self.out.push_str(&text);
-            self.pending.clear();
-        }
-    }
-
-    /// An unpaired high surrogate becomes U+FFFD.
-    fn flush_surrogate(&mut self) {
-        if self.high_surrogate.take().is_some() {
-            self.out.push(char::REPLACEMENT_CHARACTER);
-        }
-    }
-}
-
-/// Destinations whose content is never text of the document.
-fn is_skipped_destination(name: &[u8]) -> bool {
-    matches!(
-        name,
-        b"colortbl"
-            | b"stylesheet"
-            | b"info"
-            | b"pict"
-            | b"shppict"
-            | b"nonshppict"
-            | b"objdata"
-            | b"objclass"
-            | b"objname"
-            | b"fldinst"
-            | b"datafield"
-            | b"header"
-            | b"headerl"
-            | b"headerr"
-            | b"headerf"
-            | b"footer"
-            | b"footerl"
-            | b"footerr"
-            | b"footerf"
-            | b"footnote"
-            | b"annotation"
-            | b"atnid"
-            | b"atnauthor"
-            | b"xe"
-            | b"tc"
-            | b"txe"
-            | b"rxe"
-            | b"bkmkstart"
-            | b"bkmkend"
-            | b"pn"
-            | b"pnseclvl"
-            | b"listtable"
-            | b"listoverridetable"
-            | b"revtbl"
-            | b"rsidtbl"
-            | b"filetbl"
-            | b"pgdsctbl"
-            | b"latentstyles"
-            | b"themedata"
-            | b"colorschememapping"
-            | b"datastore"
-            | b"xmlnstbl"
-            | b"mmathPr"
-            | b"generator"
-            | b"template"
-            | b"docvar"
-            | b"userprops"
-            | b"upr"
-            | b"ftnsep"
-            | b"ftnsepc"
-            | b"ftncn"
-            | b"aftnsep"
-            | b"aftnsepc"
-            | b"aftncn"
-            | b"panose"
-            | b"falt"
-            | b"fontemb"
-            | b"fontfile"
-            | b"passwordhash"
-            | b"wgrffmtfilter"
-            | b"mhtmltag"
-    )
 }
 
 #[cfg(test)]

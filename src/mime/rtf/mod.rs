@@ -8,15 +8,20 @@
 //! that original inside it as specified in **[MS-OXRTFEX]** (Rich Text Format
 //! (RTF) Extensions Algorithm): `\fromhtml1` / `\fromtext` in the header,
 //! `{\*\htmltag…}` destinations and `\htmlrtf` toggles. [`encap`] recovers the
-//! original body, or renders genuine RTF as plain text.
+//! original body, or renders genuine RTF as plain text; [`html`] renders
+//! genuine RTF as an HTML document. Both read RTF with one shared lexer and
+//! interpreter (groups, destinations, font table, code pages, `\uN`).
 //!
 //! Everything here is written to run on hostile input: no panics, no
 //! recursion, linear time, bounded output.
 
 pub mod encap;
+pub mod html;
 pub mod lzfu;
+mod reader;
 
 pub use encap::{Encapsulated, deencapsulate, to_plain_text};
+pub use html::to_html;
 pub use lzfu::decompress;
 
 /// Errors from decoding a `PidTagRtfCompressed` stream.

@@ -37,13 +37,15 @@ pub fn read(pst: &Pst, msg: &Message, warnings: &mut Vec<String>) -> Body {
             _ if cp == 1200 => crate::pst::ltp::prop::utf16le(&html),
             _ => crate::codepage::decode(&html, cp),
         };
-        body.html = non_empty(Some(s));
+        body.html = non_empty(Some(declare_utf8(&s)));
     }
     if body.html.is_none() {
         match msg.obj.bytes(&pst.ndb, props::RTF_COMPRESSED) {
             Ok(Some(compressed)) => match rtf::decompress(&compressed, MAX_RTF) {
                 Ok(doc) => match rtf::deencapsulate(&doc) {
-                    Some(rtf::Encapsulated::Html(h)) => body.html = non_empty(Some(h)),
+                    Some(rtf::Encapsulated::Html(h)) => {
+                        body.html = non_empty(Some(declare_utf8(&h)))
+                    }
                     Some(rtf::Encapsulated::Text(t)) => {
                         if body.text.is_none() {
                             body.text = non_empty(Some(t));
@@ -66,4 +68,69 @@ pub fn read(pst: &Pst, msg: &Message, warnings: &mut Vec<String>) -> Body {
         }
     }
     body
+}
+
+/// The HTML is re-encoded as UTF-8: rewrite the charset its `<meta>` tags declare (only in
+/// the head), so that a viewer that trusts the document over the MIME header agrees.
+pub fn declare_utf8(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let mut head_end = lower.find("<body").unwrap_or(lower.len()).min(64 * 1024);
+    while !lower.is_char_boundary(head_end) {
+        head_end -= 1;
+    }
+    let mut out = String::with_capacity(html.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(rel) = lower[from..head_end].find("<meta") {
+        let tag_start = from + rel;
+        let tag_end = lower[tag_start..head_end]
+            .find('>')
+            .map_or(head_end, |e| tag_start + e);
+        if let Some(c) = lower[tag_start..tag_end].find("charset=") {
+            let value_start = tag_start + c + "charset=".len();
+            // The value may be quoted on its own (<meta charset="x">) or end the content.
+            let skip = lower[value_start..tag_end]
+                .bytes()
+                .take_while(|b| *b == b'"' || *b == b'\'')
+                .count();
+            let v = value_start + skip;
+            let v_end = lower[v..tag_end]
+                .find(['"', '\'', ';', ' ', '/', '>'])
+                .map_or(tag_end, |e| v + e);
+            out.push_str(&html[copied..v]);
+            out.push_str("utf-8");
+            copied = v_end;
+        }
+        from = tag_end.max(tag_start + 1);
+        if from >= head_end {
+            break;
+        }
+    }
+    out.push_str(&html[copied..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::declare_utf8;
+
+    #[test]
+    fn meta_charsets_become_utf8_in_the_head_only() {
+        assert_eq!(
+            declare_utf8(
+                "<html><HEAD><META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=iso-2022-jp\"></HEAD><body>charset=x <meta charset=y></body>"
+            ),
+            "<html><HEAD><META HTTP-EQUIV=\"Content-Type\" CONTENT=\"text/html; charset=utf-8\"></HEAD><body>charset=x <meta charset=y></body>"
+        );
+        assert_eq!(
+            declare_utf8("<meta charset='windows-1252'><p>é"),
+            "<meta charset='utf-8'><p>é"
+        );
+        assert_eq!(declare_utf8("<p>no head</p>"), "<p>no head</p>");
+        assert_eq!(declare_utf8("<meta charset="), "<meta charset=utf-8");
+        assert_eq!(declare_utf8("<meta"), "<meta");
+        // A 64 KiB head limit that falls inside a character.
+        let long = format!("<meta charset=x>{}", "é".repeat(40_000));
+        assert!(declare_utf8(&long).starts_with("<meta charset=utf-8>"));
+    }
 }

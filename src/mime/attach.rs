@@ -181,12 +181,15 @@ pub fn read(
                 } else {
                     guess_type(&name).to_string()
                 };
-                let cid = att
+                // A Content-ID is an msg-id: anything else in it could break the part's headers.
+                let cid: String = att
                     .content_id
                     .trim()
                     .trim_start_matches('<')
                     .trim_end_matches('>')
-                    .to_string();
+                    .chars()
+                    .filter(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '\\'))
+                    .collect();
                 let inline = !cid.is_empty() && html.contains(&format!("cid:{cid}"));
                 parts.infos.push(AttachmentInfo {
                     name: name.clone(),

@@ -50,17 +50,27 @@ pub fn entry(envelope_from: &str, date: Option<i64>, message: &[u8]) -> Vec<u8> 
     };
     let mut out = Vec::with_capacity(message.len() + 64);
     out.extend_from_slice(format!("From {sender} {}\n", asctime(date.unwrap_or(0))).as_bytes());
-    for line in message.split(|&b| b == b'\n') {
+    let mut rest = message;
+    loop {
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let quoted = line
-            .iter()
-            .position(|&b| b != b'>')
-            .is_some_and(|i| line[i..].starts_with(b"From "));
+        let quoted = matches!(line.first(), Some(b'>' | b'F'))
+            && line
+                .iter()
+                .position(|&b| b != b'>')
+                .is_some_and(|i| line[i..].starts_with(b"From "));
         if quoted {
             out.push(b'>');
         }
         out.extend_from_slice(line);
         out.push(b'\n');
+        match next {
+            Some(n) => rest = n,
+            None => break,
+        }
     }
     // Exactly one blank line after the message.
     while out.ends_with(b"\n\n") {

@@ -441,13 +441,29 @@ impl HtmlSink {
 
     /// Appends escaped text to the paragraph, keeping runs of spaces.
     fn push_text(&mut self, s: &str) {
-        for c in s.chars() {
+        // Copy plain runs whole; only spaces and characters HTML needs escaped go one by one.
+        let special = |c: char| {
+            matches!(c, ' ' | '&' | '<' | '>' | '"' | '\u{A0}') || (c.is_control() && c != '\t')
+        };
+        let mut rest = s;
+        while let Some(i) = rest.find(special) {
+            let (run, tail) = rest.split_at(i);
+            if !run.is_empty() {
+                self.para.push_str(run);
+                self.space_shows = true;
+            }
+            let Some(c) = tail.chars().next() else { break };
             if c == ' ' && !self.space_shows {
                 self.para.push_str("&nbsp;");
             } else {
                 push_escaped(&mut self.para, c);
             }
             self.space_shows = c != ' ';
+            rest = &tail[c.len_utf8()..];
+        }
+        if !rest.is_empty() {
+            self.para.push_str(rest);
+            self.space_shows = true;
         }
     }
 

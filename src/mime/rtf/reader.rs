@@ -275,6 +275,9 @@ pub(super) struct Interpreter<S: Sink> {
     pending_enc: &'static Encoding,
     pending_fmt: S::Format,
     high_surrogate: Option<u16>,
+    /// The encoding of the last font asked for: a font table lookup per byte is the
+    /// interpreter's hottest path otherwise. Emptied whenever fonts or the code page change.
+    enc_cache: Option<(Option<i32>, &'static Encoding)>,
 }
 
 impl<S: Sink> Interpreter<S> {
@@ -304,6 +307,7 @@ impl<S: Sink> Interpreter<S> {
             pending_enc: encoding_rs::WINDOWS_1252,
             pending_fmt: S::Format::default(),
             high_surrogate: None,
+            enc_cache: None,
         }
     }
 
@@ -325,7 +329,7 @@ impl<S: Sink> Interpreter<S> {
                         break;
                     }
                 }
-                Token::Text(bytes) => bytes.iter().for_each(|&b| self.text(b)),
+                Token::Text(bytes) => self.text_run(bytes),
                 Token::Hex(b) => self.hex(b),
                 Token::Symbol(c) => self.symbol(c),
                 Token::Word(name, param) => self.word(name, param),
@@ -389,6 +393,40 @@ impl<S: Sink> Interpreter<S> {
             Dest::HtmlTag | Dest::Claimed => true,
             Dest::Normal => self.mode == Mode::Plain || !self.group.htmlrtf,
         }
+    }
+
+    /// A run of literal text: what `text` does byte by byte, in one step where it can.
+    fn text_run(&mut self, bytes: &[u8]) {
+        if self.skip_fallback > 0 || self.group.dest == Dest::FontTable {
+            bytes.iter().for_each(|&b| self.text(b));
+            return;
+        }
+        let content = || {
+            bytes
+                .iter()
+                .copied()
+                .filter(|b| !matches!(b, b'\r' | b'\n' | 0))
+        };
+        if content().next().is_none() {
+            return;
+        }
+        self.group_start = false;
+        self.star = false;
+        if !self.active() {
+            return;
+        }
+        let enc = self.current_encoding();
+        if !enc.is_ascii_compatible() {
+            content().for_each(|b| self.emit_byte(b, true));
+            return;
+        }
+        self.flush_surrogate();
+        if self.pending_enc != enc || self.pending_fmt != self.group.fmt {
+            self.flush_bytes();
+            self.pending_enc = enc;
+            self.pending_fmt = self.group.fmt;
+        }
+        self.pending.extend(content());
     }
 
     fn text(&mut self, b: u8) {
@@ -479,6 +517,7 @@ impl<S: Sink> Interpreter<S> {
                 if let Some(cp) = param.and_then(|p| u32::try_from(p).ok()) {
                     self.ansi_cp = cp;
                     self.ansicpg_seen = true;
+                    self.enc_cache = None;
                 }
             }
             b"ansi" => self.set_charset_default(1252),
@@ -548,10 +587,12 @@ impl<S: Sink> Interpreter<S> {
     fn set_charset_default(&mut self, cp: u32) {
         if !self.ansicpg_seen {
             self.ansi_cp = cp;
+            self.enc_cache = None;
         }
     }
 
     fn font_table_word(&mut self, name: &[u8], param: Option<i32>) {
+        self.enc_cache = None;
         match name {
             b"f" => {
                 self.font_entry = param;
@@ -605,8 +646,16 @@ impl<S: Sink> Interpreter<S> {
         encoding_for_codepage(cp)
     }
 
-    fn current_encoding(&self) -> &'static Encoding {
-        self.font_encoding(self.group.font.or(self.default_font))
+    fn current_encoding(&mut self) -> &'static Encoding {
+        let font = self.group.font.or(self.default_font);
+        match self.enc_cache {
+            Some((f, enc)) if f == font => enc,
+            _ => {
+                let enc = self.font_encoding(font);
+                self.enc_cache = Some((font, enc));
+                enc
+            }
+        }
     }
 
     /// Queues a byte for decoding. Literal ASCII text bypasses encodings that

@@ -8,9 +8,13 @@ pub mod codepage;
 pub mod convert;
 pub mod error;
 pub mod mime;
+pub mod preview;
 pub mod pst;
 pub mod report;
 pub mod sink;
 pub mod source;
 
 pub use error::{Error, Result};
+
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

@@ -3,8 +3,12 @@
 //! PST access is many small reads (512-byte B-tree pages, 64-byte-aligned blocks);
 //! [`ChunkCache`] turns them into few large aligned reads with a bounded LRU.
 
+#[cfg(target_arch = "wasm32")]
+mod blob;
 mod cache;
 
+#[cfg(target_arch = "wasm32")]
+pub use blob::BlobSource;
 pub use cache::ChunkCache;
 
 use std::io::{self, Read, Seek, SeekFrom};

@@ -34,47 +34,121 @@ fn ensure_python() -> bool {
         )
 }
 
-/// Runs `cargo test`, echoing its output, and closes with one summary line over all test
-/// binaries ("N passed, N failed"), so a reader of the log sees the whole count last.
-fn cargo_test() -> bool {
+/// Runs a test command, echoing its output, and counts what it reports: cargo's "test result:
+/// ok. N passed; M failed" lines and the e2e runner's closing "N passed, M failed" line.
+fn run_counted(cmd: &mut Command, label: &str) -> (bool, u64, u64) {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
-    eprintln!("xtask: cargo test --workspace --all-targets");
-    let mut child = match Command::new("cargo")
-        .args(["test", "--workspace", "--all-targets"])
-        .stdout(Stdio::piped())
-        .spawn()
-    {
+    eprintln!("xtask: {label}");
+    let mut child = match cmd.stdout(Stdio::piped()).spawn() {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("xtask: cannot run cargo: {e}");
-            return false;
+            eprintln!("xtask: cannot run {label}: {e}");
+            return (false, 0, 0);
         }
     };
     let (mut passed, mut failed) = (0u64, 0u64);
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             println!("{line}");
-            if let Some(rest) = line.strip_prefix("test result: ") {
-                for part in rest.split(';') {
-                    let mut w = part.split_whitespace().rev();
-                    let (kind, n) = (w.next(), w.next().and_then(|n| n.parse::<u64>().ok()));
-                    match (kind, n) {
-                        (Some("passed"), Some(n)) => passed += n,
-                        (Some("failed"), Some(n)) => failed += n,
-                        _ => {}
-                    }
+            let summary = line
+                .strip_prefix("test result: ")
+                .map(|r| r.split(';').collect::<Vec<_>>())
+                .or_else(|| {
+                    // The e2e runner's own closing line.
+                    (line.ends_with(" failed") && line.contains(" passed, ") && !line.contains(';'))
+                        .then(|| line.split(',').collect())
+                });
+            for part in summary.unwrap_or_default() {
+                let mut w = part.split_whitespace().rev();
+                let (kind, n) = (w.next(), w.next().and_then(|n| n.parse::<u64>().ok()));
+                match (kind, n) {
+                    (Some("passed"), Some(n)) => passed += n,
+                    (Some("failed"), Some(n)) => failed += n,
+                    _ => {}
                 }
             }
         }
     }
     let ok = child.wait().is_ok_and(|s| s.success());
-    println!("{passed} passed, {failed} failed");
-    ok && failed == 0 && passed > 0
+    (ok && failed == 0 && passed > 0, passed, failed)
+}
+
+/// The corpus directory, when present.
+fn corpus() -> Option<std::path::PathBuf> {
+    let dir = std::path::PathBuf::from(
+        std::env::var("UNPST_CORPUS").unwrap_or_else(|_| "../shared/corpus".into()),
+    );
+    dir.join("oracle")
+        .is_dir()
+        .then(|| dir.canonicalize().unwrap_or(dir))
+}
+
+/// The page in headless Chromium (Debian's, driven by npm playwright-core), against a server
+/// on a free loopback port: installs what a bare machine lacks.
+fn e2e() -> (bool, u64, u64) {
+    let Some(corpus) = corpus() else {
+        if std::env::var("UNPST_REQUIRE_CORPUS").as_deref() == Ok("1") {
+            eprintln!("xtask: corpus missing and UNPST_REQUIRE_CORPUS=1");
+            return (false, 0, 0);
+        }
+        eprintln!(
+            "\n!!! SKIPPED: browser tests need the corpus (../shared/corpus or $UNPST_CORPUS) !!!\n"
+        );
+        return (true, 0, 0);
+    };
+    let apt = |pkgs: &[&str]| {
+        let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+        args.extend_from_slice(pkgs);
+        run("apt-get", &["update", "-q"]) && run("apt-get", &args)
+    };
+    if !std::path::Path::new("/usr/bin/chromium").exists() && !apt(&["chromium"]) {
+        return (false, 0, 0);
+    }
+    if !have("node") && !apt(&["nodejs", "npm"]) {
+        return (false, 0, 0);
+    }
+    let e2e_dir = std::path::Path::new("tests/e2e");
+    if !e2e_dir.join("node_modules/playwright-core").is_dir() {
+        let ok = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(e2e_dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return (false, 0, 0);
+        }
+    }
+    if !build_wasm() || !run("cargo", &["build", "--release", "--bin", "unpst"]) {
+        return (false, 0, 0);
+    }
+    let listener = match std::net::TcpListener::bind(("127.0.0.1", 0)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("xtask: cannot listen on loopback: {e}");
+            return (false, 0, 0);
+        }
+    };
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || handle(stream, std::path::Path::new("www"), port));
+        }
+    });
+    let bin = std::fs::canonicalize("target/release/unpst").unwrap_or_default();
+    run_counted(
+        Command::new("node")
+            .arg("e2e.mjs")
+            .current_dir(e2e_dir)
+            .env("UNPST_URL", format!("http://127.0.0.1:{port}/"))
+            .env("UNPST_CORPUS", &corpus)
+            .env("UNPST_BIN", bin),
+        "browser end-to-end tests (tests/e2e/e2e.mjs)",
+    )
 }
 
 fn test() -> bool {
-    ensure_python()
+    let checks = ensure_python()
         && run("cargo", &["fmt", "--all", "--", "--check"])
         && run(
             "cargo",
@@ -86,8 +160,17 @@ fn test() -> bool {
                 "-D",
                 "warnings",
             ],
-        )
-        && cargo_test()
+        );
+    if !checks {
+        return false;
+    }
+    let (unit_ok, p1, f1) = run_counted(
+        Command::new("cargo").args(["test", "--workspace", "--all-targets"]),
+        "cargo test --workspace --all-targets",
+    );
+    let (e2e_ok, p2, f2) = e2e();
+    println!("{} passed, {} failed", p1 + p2, f1 + f2);
+    unit_ok && e2e_ok
 }
 
 /// Best of `n` wall-clock runs of a command, in seconds.
@@ -182,14 +265,167 @@ fn bench() -> bool {
     true
 }
 
+/// The Content-Security-Policy of the page: its own files only, plus the loopback relay.
+/// Inline styles are allowed because mail HTML (shown in a script-less sandboxed iframe that
+/// inherits this policy) depends on them.
+const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; frame-src 'self' blob:; \
+connect-src 'self' ws://127.0.0.1:* ws://localhost:*; worker-src 'self'; object-src 'none'; \
+base-uri 'none'; form-action 'none'";
+
+/// Builds the wasm module into www/pkg (installing wasm-bindgen-cli 0.2.130 if missing).
+fn build_wasm() -> bool {
+    let have_bindgen = Command::new("wasm-bindgen")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("0.2.130"));
+    let have_target = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"));
+    (have_target || run("rustup", &["target", "add", "wasm32-unknown-unknown"]))
+        && (have_bindgen
+            || run(
+                "cargo",
+                &["install", "wasm-bindgen-cli", "--version", "0.2.130"],
+            ))
+        && run(
+            "cargo",
+            &[
+                "build",
+                "--release",
+                "--lib",
+                "--target",
+                "wasm32-unknown-unknown",
+            ],
+        )
+        && run(
+            "wasm-bindgen",
+            &[
+                "target/wasm32-unknown-unknown/release/unpst.wasm",
+                "--target",
+                "web",
+                "--out-dir",
+                "www/pkg",
+                "--no-typescript",
+            ],
+        )
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "wasm" => "application/wasm",
+        "json" | "webmanifest" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Answers one HTTP/1.1 request with a file of `root` (GET/HEAD only; no path escapes).
+fn handle(mut stream: std::net::TcpStream, root: &std::path::Path, port: u16) {
+    use std::io::{BufRead, BufReader, Write};
+    let Ok(clone) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(clone);
+    let mut request = String::new();
+    if reader.read_line(&mut request).is_err() {
+        return;
+    }
+    let mut host_ok = false;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" || line == "\n" {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("host")
+        {
+            let v = v.trim();
+            // DNS rebinding: only our own names are served.
+            host_ok = v == format!("127.0.0.1:{port}") || v == format!("localhost:{port}");
+        }
+    }
+    let mut parts = request.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    let path = target.split(['?', '#']).next().unwrap_or("/");
+    let path = if path.ends_with('/') {
+        format!("{path}index.html")
+    } else {
+        path.to_string()
+    };
+    let safe = path.starts_with('/') && !path.split('/').any(|c| c == ".." || c.contains('\\'));
+    let (status, body, ctype) = if !host_ok {
+        (
+            "421 Misdirected Request",
+            b"wrong host".to_vec(),
+            "text/plain",
+        )
+    } else if method != "GET" && method != "HEAD" {
+        ("405 Method Not Allowed", b"GET only".to_vec(), "text/plain")
+    } else if !safe {
+        ("400 Bad Request", b"bad path".to_vec(), "text/plain")
+    } else {
+        match std::fs::read(root.join(&path[1..])) {
+            Ok(b) => ("200 OK", b, content_type(&path)),
+            Err(_) => ("404 Not Found", b"not found".to_vec(), "text/plain"),
+        }
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\
+         Content-Security-Policy: {CSP}\r\nX-Content-Type-Options: nosniff\r\n\
+         Referrer-Policy: no-referrer\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    if method != "HEAD" {
+        let _ = stream.write_all(&body);
+    }
+}
+
+/// Builds the page and serves it on 127.0.0.1 (port 8080 unless `--port N`).
+fn serve(args: &[String]) -> bool {
+    let port: u16 = args
+        .iter()
+        .position(|a| a == "--port")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(8080);
+    if !build_wasm() || !run("cargo", &["build", "--release", "--bin", "unpst"]) {
+        return false;
+    }
+    let listener = match std::net::TcpListener::bind(("127.0.0.1", port)) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("xtask: cannot listen on 127.0.0.1:{port}: {e} (try --port N)");
+            return false;
+        }
+    };
+    let root = std::path::PathBuf::from("www");
+    println!("unpst is served at http://127.0.0.1:{port}/  (Ctrl-C to stop)");
+    println!("the CLI is at target/release/unpst");
+    for stream in listener.incoming().flatten() {
+        let root = root.clone();
+        std::thread::spawn(move || handle(stream, &root, port));
+    }
+    true
+}
+
 fn main() -> ExitCode {
-    let task = std::env::args().nth(1).unwrap_or_default();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().cloned().unwrap_or_default();
     let ok = match task.as_str() {
         "test" => test(),
+        "serve" => serve(&args[1..]),
         "bench" => bench(),
         _ => {
             eprintln!(
-                "usage: cargo xtask test    run formatting, lints and every test (the corpus is read from\n\
+                "usage: cargo xtask serve [--port N]   build the page (wasm) and the CLI, serve on http://127.0.0.1:8080\n\
+                 \x20      cargo xtask test    run formatting, lints and every test (the corpus is read from\n\
                  \x20                         ../shared/corpus or $UNPST_CORPUS; UNPST_REQUIRE_CORPUS=1 makes its absence fatal)\n\
                  \x20      cargo xtask bench   time unpst convert against readpst -D -r on every corpus file"
             );

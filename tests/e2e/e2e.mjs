@@ -1,0 +1,116 @@
+// End-to-end test of the page in headless Debian Chromium (playwright-core, no downloaded
+// browser). Run by `cargo xtask test` against the page it serves:
+//   UNPST_URL=http://127.0.0.1:PORT/ UNPST_CORPUS=… UNPST_BIN=target/release/unpst node e2e.mjs
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import assert from 'node:assert/strict';
+
+const url = process.env.UNPST_URL;
+const corpus = resolve(process.env.UNPST_CORPUS || '../../../shared/corpus');
+const bin = resolve(process.env.UNPST_BIN || '../../target/release/unpst');
+let passed = 0;
+let failed = 0;
+
+async function check(name, fn) {
+  try {
+    await fn();
+    passed++;
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}\n  ${String(e && e.stack || e).split('\n').join('\n  ')}`);
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const context = await browser.newContext({ acceptDownloads: true });
+const hosts = new Set();
+context.on('request', (r) => { const u = new URL(r.url()); if (u.protocol.startsWith('http')) hosts.add(u.hostname); });
+const page = await context.newPage();
+page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
+await page.goto(url);
+
+async function open(file) {
+  await page.setInputFiles('#file', join(corpus, file));
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
+  return page.evaluate(() => document.body.dataset.state);
+}
+
+function inspect(file) {
+  const out = execFileSync(bin, ['inspect', join(corpus, file), '--json'], { encoding: 'utf8' });
+  const counts = {};
+  const walk = (f) => { if (f.path.length) counts[f.path.join('/')] = f.items; f.children.forEach(walk); };
+  walk(JSON.parse(out).folders);
+  return counts;
+}
+
+for (const file of ['tika-testPST.pst', 'aspose-Outlook.pst', 'aspose-SampleOstFile.ost', 'hiraoka-nonUnicodeCP932-ansi.pst']) {
+  await check(`${file}: the tree's counts equal unpst inspect --json`, async () => {
+    assert.equal(await open(file), 'ready');
+    const shown = await page.$$eval('[data-folder-path]', (els) =>
+      Object.fromEntries(els.map((e) => [e.dataset.folderPath, Number(e.dataset.items)])));
+    assert.deepEqual(shown, inspect(file));
+  });
+}
+
+await check('CP932 folder names are Japanese', async () => {
+  await open('hiraoka-nonUnicodeCP932-ansi.pst');
+  const names = await page.$$eval('[data-folder-path]', (els) => els.map((e) => e.dataset.folderPath));
+  assert.ok(names.includes('Outlook データ ファイルのトップ'), names.join(' | '));
+});
+
+await check('a message with an inline image renders it from the message itself', async () => {
+  await open('hiraoka-attachAndInline.pst');
+  await page.click('[data-folder-path="Outlook データ ファイルのトップ"] .name');
+  await page.click('.message');
+  const frame = page.frameLocator('#p-body');
+  const img = frame.locator('img').first();
+  await img.waitFor({ timeout: 10000 });
+  const src = await img.getAttribute('src');
+  assert.ok(src.startsWith('data:image/png;base64,'), src.slice(0, 40));
+  const loaded = await img.evaluate((i) => i.complete && i.naturalWidth > 0);
+  assert.ok(loaded, 'image decoded');
+});
+
+await check('the zip export equals the native CLI output byte for byte', async () => {
+  await open('hiraoka-msgInMsgInMsg.pst');
+  await page.selectOption('#format', 'both');
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#go')]);
+  assert.ok(download.suggestedFilename().endsWith('.zip'), download.suggestedFilename());
+  await page.waitForFunction(() => document.body.dataset.state === 'done');
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-e2e-'));
+  try {
+    const web = join(dir, 'web.zip');
+    await download.saveAs(web);
+    const cli = join(dir, 'cli.zip');
+    execFileSync(bin, ['convert', join(corpus, 'hiraoka-msgInMsgInMsg.pst'), '--zip', cli, '--format', 'mbox,eml', '-q']);
+    const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
+    assert.equal(sha(web), sha(cli));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+await check('a file that is not a PST gets a clear error, and the next file still opens', async () => {
+  await page.setInputFiles('#file', { name: 'notes.pst', mimeType: 'application/octet-stream', buffer: Buffer.from('hello, not a pst') });
+  await page.waitForFunction(() => document.body.dataset.state === 'error');
+  const msg = await page.textContent('#status');
+  assert.match(msg, /not a PST/);
+  assert.equal(await open('tika-testPST.pst'), 'ready');
+});
+
+await check('every request went to 127.0.0.1', async () => {
+  assert.deepEqual([...hosts], ['127.0.0.1']);
+});
+
+await browser.close();
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,262 @@
+// The page: drop zone, folder tree, message list, preview, conversion. All work happens in
+// worker.js; nothing leaves this machine.
+const $ = (s) => document.querySelector(s);
+let worker = null;
+let nextId = 1;
+const pending = new Map();
+let info = null;
+let currentFolder = null;
+
+function startWorker() {
+  worker = new Worker('worker.js', { type: 'module' });
+  worker.onmessage = (e) => {
+    const m = e.data;
+    const p = pending.get(m.id);
+    if (!p) return;
+    if (m.progress) { p.onProgress && p.onProgress(m.progress); return; }
+    pending.delete(m.id);
+    if (m.fatal) { worker.terminate(); startWorker(); }
+    m.ok ? p.resolve(m.value) : p.reject(new Error(m.value));
+  };
+}
+
+function call(cmd, args, onProgress) {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject, onProgress });
+    worker.postMessage({ id, cmd, args });
+  });
+}
+
+function setState(s) { document.body.dataset.state = s; }
+
+function status(text, isError) {
+  const el = $('#status');
+  el.textContent = text;
+  el.classList.toggle('error', !!isError);
+}
+
+function fmtBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1073741824) return `${(n / 1048576).toFixed(1)} MiB`;
+  return `${(n / 1073741824).toFixed(2)} GiB`;
+}
+
+async function openFile(file) {
+  setState('loading');
+  status(`Opening ${file.name}…`);
+  $('#messages').innerHTML = '';
+  $('#preview').hidden = true;
+  const t0 = performance.now();
+  try {
+    info = await call('open', { file });
+  } catch (err) {
+    setState('error');
+    status(`${file.name}: ${err.message}`, true);
+    return;
+  }
+  const ms = Math.round(performance.now() - t0);
+  renderSummary(file);
+  renderTree();
+  status(`Opened in ${ms} ms.`);
+  setState('ready');
+}
+
+function renderSummary(file) {
+  const all = flatten(info.tree);
+  const items = all.reduce((n, f) => n + f.items, 0);
+  $('#summary').innerHTML = '';
+  const rows = [
+    ['File', file.name], ['Size', fmtBytes(info.size)],
+    ['Format', `${info.ost ? 'OST' : 'PST'} ${info.format} (wVer ${info.version})`],
+    ['Encryption', info.encryption], ['Store', info.display_name || '—'],
+    ['Folders', String(all.length)], ['Items', String(items)],
+  ];
+  for (const [k, v] of rows) {
+    const dt = document.createElement('dt'); dt.textContent = k;
+    const dd = document.createElement('dd'); dd.textContent = v;
+    $('#summary').append(dt, dd);
+  }
+  for (const p of info.problems) {
+    const dd = document.createElement('dd'); dd.className = 'error'; dd.textContent = p;
+    $('#summary').append(dd);
+  }
+  $('#convert').hidden = false;
+}
+
+function flatten(f, out = []) { out.push(f); f.children.forEach((c) => flatten(c, out)); return out; }
+
+function renderTree() {
+  const root = $('#tree');
+  root.innerHTML = '';
+  const top = info.tree;
+  const ul = document.createElement('ul');
+  ul.setAttribute('role', 'tree');
+  for (const c of top.children) ul.append(folderNode(c));
+  root.append(ul);
+}
+
+function folderNode(f) {
+  const li = document.createElement('li');
+  li.setAttribute('role', 'treeitem');
+  const row = document.createElement('label');
+  row.className = 'folder';
+  row.dataset.folderPath = f.path.join('/');
+  row.dataset.items = String(f.items);
+  row.dataset.nid = String(f.nid);
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.checked = true;
+  box.className = 'pick';
+  box.value = String(f.nid);
+  const name = document.createElement('button');
+  name.type = 'button';
+  name.className = 'name';
+  name.textContent = f.name || '(unnamed)';
+  name.onclick = () => showFolder(f, row);
+  const count = document.createElement('span');
+  count.className = 'count';
+  count.textContent = f.items ? (f.unread ? `${f.items} · ${f.unread} unread` : String(f.items)) : '';
+  row.append(box, name, count);
+  if (f.error) { const e = document.createElement('span'); e.className = 'error'; e.textContent = ' ⚠'; e.title = f.error; row.append(e); }
+  li.append(row);
+  if (f.children.length) {
+    const ul = document.createElement('ul');
+    ul.setAttribute('role', 'group');
+    for (const c of f.children) ul.append(folderNode(c));
+    li.append(ul);
+  }
+  return li;
+}
+
+async function showFolder(f, row) {
+  document.querySelectorAll('.folder.current').forEach((e) => e.classList.remove('current'));
+  row.classList.add('current');
+  currentFolder = f;
+  const list = $('#messages');
+  list.innerHTML = '';
+  if (!f.items) { list.textContent = 'No items in this folder.'; return; }
+  const rows = await call('messages', { folder: f.nid, start: 0, count: Math.min(f.items, 500) });
+  for (const m of rows) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'message' + (m.flags & 1 ? '' : ' unread');
+    b.dataset.nid = String(m.nid);
+    const date = m.delivery_time ? new Date(m.delivery_time * 1000).toISOString().slice(0, 16).replace('T', ' ') : '';
+    b.innerHTML = '<span class="from"></span><span class="subject"></span><span class="date"></span>';
+    b.querySelector('.from').textContent = m.sender;
+    b.querySelector('.subject').textContent = (m.has_attachments ? '📎 ' : '') + (m.subject || '(no subject)');
+    b.querySelector('.date').textContent = date;
+    b.onclick = () => showMessage(m.nid, b);
+    list.append(b);
+  }
+  if (f.items > rows.length) {
+    const more = document.createElement('p');
+    more.textContent = `Showing the first ${rows.length} of ${f.items}.`;
+    list.append(more);
+  }
+}
+
+async function showMessage(nid, button) {
+  document.querySelectorAll('.message.current').forEach((e) => e.classList.remove('current'));
+  button.classList.add('current');
+  let p;
+  try { p = await call('preview', { nid }); } catch (err) { status(err.message, true); return; }
+  const pane = $('#preview');
+  pane.hidden = false;
+  $('#p-subject').textContent = p.subject || '(no subject)';
+  $('#p-from').textContent = p.from;
+  $('#p-to').textContent = p.to + (p.cc ? `  cc: ${p.cc}` : '');
+  $('#p-date').textContent = p.date;
+  $('#p-headers').textContent = p.headers;
+  const frame = $('#p-body');
+  let html = p.html;
+  if (html) {
+    // Inline images come from the message itself, as data: URLs (the sandboxed frame has an
+    // opaque origin and may not load the page's blob: URLs); nothing else may load.
+    for (const a of p.attachments.filter((a) => a.content_id)) {
+      const bytes = await call('attachment', { nid, index: a.index });
+      const url = await dataUrl(new Blob([bytes], { type: a.mime_type }));
+      html = html.split(`cid:${a.content_id}`).join(url);
+    }
+  } else {
+    const pre = document.createElement('pre');
+    pre.textContent = p.text || '';
+    html = `<style>pre{white-space:pre-wrap;font:14px/1.4 system-ui,sans-serif}</style>${pre.outerHTML}`;
+  }
+  const csp = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src blob: data:; style-src 'unsafe-inline'">`;
+  frame.srcdoc = csp + html;
+  const list = $('#p-attachments');
+  list.innerHTML = '';
+  for (const a of p.attachments) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = `${a.name} (${fmtBytes(a.size)})`;
+    b.onclick = async () => {
+      const bytes = await call('attachment', { nid, index: a.index });
+      download(new Blob([bytes], { type: a.mime_type }), a.message && !a.name.endsWith('.eml') ? `${a.name}.eml` : a.name);
+    };
+    list.append(b);
+  }
+  $('#p-eml').onclick = async () => {
+    const bytes = await call('eml', { nid });
+    download(new Blob([bytes], { type: 'message/rfc822' }), `${(p.subject || 'message').replace(/[\\/:*?"<>|]/g, '_').slice(0, 80)}.eml`);
+  };
+}
+
+function dataUrl(blob) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(blob);
+  });
+}
+
+function download(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+}
+
+async function convert() {
+  const boxes = [...document.querySelectorAll('.pick')];
+  const picked = boxes.filter((b) => b.checked).map((b) => Number(b.value));
+  // Everything checked means the whole file (its report then lists every folder, as the CLI's).
+  const folders = picked.length === boxes.length ? [] : picked;
+  const fmt = $('#format').value;
+  const bar = $('#progress');
+  bar.hidden = false;
+  const t0 = performance.now();
+  setState('converting');
+  try {
+    const zip = await call('convert', { mbox: fmt !== 'eml', eml: fmt !== 'mbox', folders }, (p) => {
+      bar.max = p.total || 1;
+      bar.value = p.done;
+      const secs = (performance.now() - t0) / 1000;
+      const rate = p.done / Math.max(secs, 0.001);
+      const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : 0;
+      status(`${p.done} / ${p.total} items · ${fmtBytes(p.bytes)} · ${rate.toFixed(0)}/s · ETA ${eta}s · ${p.folder}`);
+    });
+    download(new Blob([zip], { type: 'application/zip' }), `${info.file.replace(/\.(pst|ost)$/i, '')}.zip`);
+    status(`Done in ${((performance.now() - t0) / 1000).toFixed(1)} s — the zip holds report.json with every item converted, deferred or skipped.`);
+    setState('done');
+  } catch (err) {
+    status(err.message, true);
+    setState('error');
+  }
+}
+
+startWorker();
+$('#file').onchange = (e) => e.target.files[0] && openFile(e.target.files[0]);
+const drop = $('#drop');
+drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
+drop.ondragleave = () => drop.classList.remove('over');
+drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove('over'); const f = e.dataTransfer.files[0]; if (f) openFile(f); };
+$('#go').onclick = convert;
+setState('empty');

@@ -1,0 +1,58 @@
+// Runs the wasm module in a dedicated worker: FileReaderSync reads the dropped file slice by
+// slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
+import init, { Session } from './pkg/unpst.js';
+
+let ready = null;
+let session = null;
+
+async function module() {
+  if (!ready) ready = init();
+  await ready;
+}
+
+function reply(id, ok, value, transfer) {
+  postMessage({ id, ok, value }, transfer || []);
+}
+
+self.onmessage = async (e) => {
+  const { id, cmd, args } = e.data;
+  try {
+    await module();
+    switch (cmd) {
+      case 'open': {
+        if (session) { session.free(); session = null; }
+        session = new Session(args.file, args.file.name);
+        reply(id, true, session.info());
+        break;
+      }
+      case 'messages':
+        reply(id, true, session.messages(args.folder, args.start, args.count));
+        break;
+      case 'preview':
+        reply(id, true, session.preview(args.nid));
+        break;
+      case 'eml': {
+        const bytes = session.eml(args.nid);
+        reply(id, true, bytes, [bytes.buffer]);
+        break;
+      }
+      case 'attachment': {
+        const bytes = session.attachment(args.nid, args.index);
+        reply(id, true, bytes, [bytes.buffer]);
+        break;
+      }
+      case 'convert': {
+        const zip = session.convert_zip(args.mbox, args.eml, new Uint32Array(args.folders || []),
+          (p) => { postMessage({ id, progress: p }); return true; });
+        reply(id, true, zip, [zip.buffer]);
+        break;
+      }
+      default:
+        reply(id, false, `unknown command ${cmd}`);
+    }
+  } catch (err) {
+    // A trap (panic, deep recursion) leaves the module unusable: say so; the page restarts us.
+    const fatal = err instanceof WebAssembly.RuntimeError || err instanceof RangeError;
+    postMessage({ id, ok: false, value: String(err && err.message ? err.message : err), fatal });
+  }
+};

@@ -229,15 +229,18 @@ fn inline_image_sits_in_multipart_related_with_its_content_id() {
     assert!(names.contains(&"attach.png"), "{names:?}");
 }
 
+fn mbox_files(t: &MemTree) -> Vec<&str> {
+    t.files
+        .keys()
+        .filter_map(|k| k.strip_prefix("mbox/"))
+        .collect()
+}
+
 #[test]
 fn mbox_tree_has_thunderbird_layout_from_the_top_of_the_mailbox() {
     let Some(dir) = common::corpus() else { return };
     let t = convert_mem(&dir.join("aspose-Outlook.pst"));
-    let mbox: Vec<&str> = t
-        .files
-        .keys()
-        .filter_map(|k| k.strip_prefix("mbox/"))
-        .collect();
+    let mbox = mbox_files(&t);
     assert_eq!(
         mbox,
         [
@@ -262,11 +265,7 @@ fn mbox_tree_has_thunderbird_layout_from_the_top_of_the_mailbox() {
     );
     // Messages kept in the top-of-mailbox folder itself get a file named after it.
     let t = convert_mem(&dir.join("tika-testPST.pst"));
-    let mbox: Vec<&str> = t
-        .files
-        .keys()
-        .filter_map(|k| k.strip_prefix("mbox/"))
-        .collect();
+    let mbox = mbox_files(&t);
     assert_eq!(
         mbox,
         ["Début du fichier de données Outlook", "Éléments supprimés"]

@@ -420,13 +420,18 @@ impl<S: Sink> Interpreter<S> {
             content().for_each(|b| self.emit_byte(b, true));
             return;
         }
+        self.pend(enc);
+        self.pending.extend(content());
+    }
+
+    /// Makes `pending` collect bytes of `enc` in the current format, flushing what it held.
+    fn pend(&mut self, enc: &'static Encoding) {
         self.flush_surrogate();
         if self.pending_enc != enc || self.pending_fmt != self.group.fmt {
             self.flush_bytes();
             self.pending_enc = enc;
             self.pending_fmt = self.group.fmt;
         }
-        self.pending.extend(content());
     }
 
     fn text(&mut self, b: u8) {
@@ -667,12 +672,7 @@ impl<S: Sink> Interpreter<S> {
             self.emit_str(char::from(b).encode_utf8(&mut [0; 4]));
             return;
         }
-        self.flush_surrogate();
-        if self.pending_enc != enc || self.pending_fmt != self.group.fmt {
-            self.flush_bytes();
-            self.pending_enc = enc;
-            self.pending_fmt = self.group.fmt;
-        }
+        self.pend(enc);
         self.pending.push(b);
     }
 

@@ -110,14 +110,14 @@ impl Session {
 
     /// Converts the selected folders (all when `folders` is empty) to a zip of mbox and/or
     /// EML trees plus report.json. `progress({done, total, bytes, folder})` is called per
-    /// item; returning `false` cancels.
+    /// item; returning `false` cancels. Returns `{zip: Uint8Array, report: string}`.
     pub fn convert_zip(
         &self,
         mbox: bool,
         eml: bool,
         folders: Vec<u32>,
         progress: &js_sys::Function,
-    ) -> Result<Vec<u8>, JsError> {
+    ) -> Result<JsValue, JsError> {
         let opts = Options {
             mbox,
             eml,
@@ -145,6 +145,12 @@ impl Session {
         )
         .map_err(js)?;
         convert::write_report(&mut sink, &report).map_err(js)?;
-        Ok(sink.finish().map_err(js)?.into_inner())
+        let zip = sink.finish().map_err(js)?.into_inner();
+        let out = js_sys::Object::new();
+        let zip = js_sys::Uint8Array::from(zip.as_slice());
+        js_sys::Reflect::set(&out, &"zip".into(), &zip).map_err(|_| js("result object"))?;
+        js_sys::Reflect::set(&out, &"report".into(), &report.to_json().into())
+            .map_err(|_| js("result object"))?;
+        Ok(out.into())
     }
 }

@@ -5,7 +5,8 @@ let worker = null;
 let nextId = 1;
 const pending = new Map();
 let info = null;
-let currentFolder = null;
+let currentFile = null;
+let lastReport = null;
 
 function startWorker() {
   worker = new Worker('worker.js', { type: 'module' });
@@ -44,6 +45,7 @@ function fmtBytes(n) {
 }
 
 async function openFile(file) {
+  currentFile = file;
   setState('loading');
   status(`Opening ${file.name}…`);
   $('#messages').innerHTML = '';
@@ -133,7 +135,6 @@ function folderNode(f) {
 async function showFolder(f, row) {
   document.querySelectorAll('.folder.current').forEach((e) => e.classList.remove('current'));
   row.classList.add('current');
-  currentFolder = f;
   const list = $('#messages');
   list.innerHTML = '';
   if (!f.items) { list.textContent = 'No items in this folder.'; return; }
@@ -232,10 +233,13 @@ async function convert() {
   const fmt = $('#format').value;
   const bar = $('#progress');
   bar.hidden = false;
+  $('#cancel').hidden = false;
+  $('#go').disabled = true;
+  $('#report').hidden = true;
   const t0 = performance.now();
   setState('converting');
   try {
-    const zip = await call('convert', { mbox: fmt !== 'eml', eml: fmt !== 'mbox', folders }, (p) => {
+    const { zip, report } = await call('convert', { mbox: fmt !== 'eml', eml: fmt !== 'mbox', folders }, (p) => {
       bar.max = p.total || 1;
       bar.value = p.done;
       const secs = (performance.now() - t0) / 1000;
@@ -244,12 +248,43 @@ async function convert() {
       status(`${p.done} / ${p.total} items · ${fmtBytes(p.bytes)} · ${rate.toFixed(0)}/s · ETA ${eta}s · ${p.folder}`);
     });
     download(new Blob([zip], { type: 'application/zip' }), `${info.file.replace(/\.(pst|ost)$/i, '')}.zip`);
-    status(`Done in ${((performance.now() - t0) / 1000).toFixed(1)} s — the zip holds report.json with every item converted, deferred or skipped.`);
+    lastReport = report;
+    showReport(JSON.parse(report));
+    status(`Done in ${((performance.now() - t0) / 1000).toFixed(1)} s.`);
     setState('done');
   } catch (err) {
     status(err.message, true);
     setState('error');
+  } finally {
+    bar.hidden = true;
+    $('#cancel').hidden = true;
+    $('#go').disabled = false;
   }
+}
+
+function showReport(r) {
+  const t = r.totals;
+  const box = $('#report');
+  box.hidden = false;
+  $('#r-summary').textContent = `${t.converted} converted · ${t.deferred} kept for later formats (contacts, calendar…) · ${t.skipped} skipped · ${t.warnings} with warnings · ${t.attachments} attachments`;
+  const list = $('#r-details');
+  list.innerHTML = '';
+  for (const p of r.problems) { const li = document.createElement('li'); li.className = 'error'; li.textContent = p; list.append(li); }
+  for (const f of r.folders) {
+    for (const s of f.skipped) { const li = document.createElement('li'); li.className = 'error'; li.textContent = `${f.path.join('/')}: “${s.subject}” skipped — ${s.reason}`; list.append(li); }
+    if (f.error) { const li = document.createElement('li'); li.className = 'error'; li.textContent = `${f.path.join('/')}: ${f.error}`; list.append(li); }
+    for (const w of f.warnings) { const li = document.createElement('li'); li.textContent = `${f.path.join('/')}: “${w.subject}” — ${w.warning}`; list.append(li); }
+  }
+}
+
+// Cancel: the worker is busy converting and cannot listen, so it is replaced and the file
+// opened again in the new one.
+function cancel() {
+  worker.terminate();
+  for (const p of pending.values()) p.reject(new Error('Cancelled.'));
+  pending.clear();
+  startWorker();
+  if (currentFile) openFile(currentFile).then(() => status('Conversion cancelled.'));
 }
 
 startWorker();
@@ -259,4 +294,7 @@ drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
 drop.ondragleave = () => drop.classList.remove('over');
 drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove('over'); const f = e.dataTransfer.files[0]; if (f) openFile(f); };
 $('#go').onclick = convert;
+$('#cancel').onclick = cancel;
+$('#r-save').onclick = () => lastReport && download(new Blob([lastReport], { type: 'application/json' }), 'report.json');
+if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
 setState('empty');

@@ -2,11 +2,11 @@
 // slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
 import init, { Session } from './pkg/unpst.js';
 
-let ready = null;
 let session = null;
+// Load the module at once: conversions then work even if the network goes away.
+const ready = init();
 
 async function module() {
-  if (!ready) ready = init();
   await ready;
 }
 
@@ -42,9 +42,9 @@ self.onmessage = async (e) => {
         break;
       }
       case 'convert': {
-        const zip = session.convert_zip(args.mbox, args.eml, new Uint32Array(args.folders || []),
+        const out = session.convert_zip(args.mbox, args.eml, new Uint32Array(args.folders || []),
           (p) => { postMessage({ id, progress: p }); return true; });
-        reply(id, true, zip, [zip.buffer]);
+        reply(id, true, out, [out.zip.buffer]);
         break;
       }
       default:

@@ -94,6 +94,7 @@ await check('the zip export equals the native CLI output byte for byte', async (
     execFileSync(bin, ['convert', join(corpus, 'hiraoka-msgInMsgInMsg.pst'), '--zip', cli, '--format', 'mbox,eml', '-q']);
     const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
     assert.equal(sha(web), sha(cli));
+    assert.match(await page.textContent('#r-summary'), /^1 converted · 0 kept/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -105,6 +106,18 @@ await check('a file that is not a PST gets a clear error, and the next file stil
   const msg = await page.textContent('#status');
   assert.match(msg, /not a PST/);
   assert.equal(await open('tika-testPST.pst'), 'ready');
+});
+
+await check('with the network gone after load, the page still opens and converts', async () => {
+  await context.setOffline(true);
+  try {
+    assert.equal(await open('pstsdk-sample1.pst'), 'ready');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#go')]);
+    assert.ok(download.suggestedFilename().endsWith('.zip'));
+    await page.waitForFunction(() => document.body.dataset.state === 'done');
+  } finally {
+    await context.setOffline(false);
+  }
 });
 
 await check('every request went to 127.0.0.1', async () => {

@@ -132,31 +132,66 @@ function folderNode(f) {
   return li;
 }
 
+// The message list is virtual: only the visible rows exist in the page, and rows are fetched
+// from the worker a page at a time, so a 100k-message folder scrolls as fast as a small one.
+const ROW = 52;
+const PAGE_ROWS = 200;
+let listState = null;
+
 async function showFolder(f, row) {
   document.querySelectorAll('.folder.current').forEach((e) => e.classList.remove('current'));
   row.classList.add('current');
   const list = $('#messages');
   list.innerHTML = '';
+  list.onscroll = null;
   if (!f.items) { list.textContent = 'No items in this folder.'; return; }
-  const rows = await call('messages', { folder: f.nid, start: 0, count: Math.min(f.items, 500) });
-  for (const m of rows) {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.className = 'message' + (m.flags & 1 ? '' : ' unread');
-    b.dataset.nid = String(m.nid);
-    const date = m.delivery_time ? new Date(m.delivery_time * 1000).toISOString().slice(0, 16).replace('T', ' ') : '';
-    b.innerHTML = '<span class="from"></span><span class="subject"></span><span class="date"></span>';
-    b.querySelector('.from').textContent = m.sender;
-    b.querySelector('.subject').textContent = (m.has_attachments ? '📎 ' : '') + (m.subject || '(no subject)');
-    b.querySelector('.date').textContent = date;
-    b.onclick = () => showMessage(m.nid, b);
-    list.append(b);
+  const spacer = document.createElement('div');
+  spacer.className = 'spacer';
+  spacer.style.height = `${f.items * ROW}px`;
+  list.append(spacer);
+  listState = { folder: f, pages: new Map(), spacer, selected: null };
+  list.onscroll = () => renderRows();
+  await renderRows();
+}
+
+function page(state, n) {
+  if (!state.pages.has(n)) {
+    state.pages.set(n, call('messages', { folder: state.folder.nid, start: n * PAGE_ROWS, count: PAGE_ROWS }));
   }
-  if (f.items > rows.length) {
-    const more = document.createElement('p');
-    more.textContent = `Showing the first ${rows.length} of ${f.items}.`;
-    list.append(more);
+  return state.pages.get(n);
+}
+
+async function renderRows() {
+  const state = listState;
+  const list = $('#messages');
+  const first = Math.max(0, Math.floor(list.scrollTop / ROW) - 5);
+  const last = Math.min(state.folder.items, Math.ceil((list.scrollTop + list.clientHeight) / ROW) + 5);
+  const wanted = [];
+  for (let n = Math.floor(first / PAGE_ROWS); n <= Math.floor(Math.max(first, last - 1) / PAGE_ROWS); n++) wanted.push(n);
+  const pages = await Promise.all(wanted.map((n) => page(state, n).then((rows) => [n, rows])));
+  if (state !== listState) return;
+  const rows = new Map();
+  for (const [n, list] of pages) list.forEach((m, k) => rows.set(n * PAGE_ROWS + k, m));
+  state.spacer.replaceChildren();
+  for (let i = first; i < last; i++) {
+    const m = rows.get(i);
+    if (m) state.spacer.append(messageRow(m, i));
   }
+}
+
+function messageRow(m, i) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'message' + (m.flags & 1 ? '' : ' unread') + (listState.selected === m.nid ? ' current' : '');
+  b.style.top = `${i * ROW}px`;
+  b.dataset.nid = String(m.nid);
+  const date = m.delivery_time ? new Date(m.delivery_time * 1000).toISOString().slice(0, 16).replace('T', ' ') : '';
+  b.innerHTML = '<span class="from"></span><span class="date"></span><span class="subject"></span>';
+  b.querySelector('.from').textContent = m.sender;
+  b.querySelector('.subject').textContent = (m.has_attachments ? '📎 ' : '') + (m.subject || '(no subject)');
+  b.querySelector('.date').textContent = date;
+  b.onclick = () => { listState.selected = m.nid; showMessage(m.nid, b); };
+  return b;
 }
 
 async function showMessage(nid, button) {

@@ -67,6 +67,17 @@ await check('CP932 folder names are Japanese', async () => {
   assert.ok(names.includes('Outlook データ ファイルのトップ'), names.join(' | '));
 });
 
+await check('the message list shows a large folder virtually and scrolls to its last row', async () => {
+  await open('pst2john-97-outlook-pass12345-ansi.pst');
+  await page.click('[data-folder-path="Top of Personal Folders/Inbox"] .name');
+  await page.waitForSelector('.message');
+  const shown = await page.$$eval('.message', (els) => els.length);
+  assert.ok(shown > 0 && shown < 60, `${shown} rows in the page for 170 messages`);
+  await page.$eval('#messages', (l) => { l.scrollTop = l.scrollHeight; });
+  await page.waitForFunction(() => [...document.querySelectorAll('.message')]
+    .some((b) => parseInt(b.style.top, 10) === 169 * 52));
+});
+
 await check('a message with an inline image renders it from the message itself', async () => {
   await open('hiraoka-attachAndInline.pst');
   await page.click('[data-folder-path="Outlook データ ファイルのトップ"] .name');

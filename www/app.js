@@ -61,6 +61,9 @@ async function openFile(file) {
   const ms = Math.round(performance.now() - t0);
   renderSummary(file);
   renderTree();
+  $('#search').hidden = false;
+  $('#search').value = '';
+  $('#search-count').textContent = '';
   status(`Opened in ${ms} ms.`);
   setState('ready');
 }
@@ -130,6 +133,27 @@ function folderNode(f) {
     li.append(ul);
   }
   return li;
+}
+
+let searchTimer = null;
+async function search() {
+  const q = $('#search').value;
+  if (!q.trim()) { $('#search-count').textContent = ''; return; }
+  const { count, hits } = await call('search', { query: q });
+  if (q !== $('#search').value) return;
+  $('#search-count').textContent = `${count} found${count > hits.length ? `, showing ${hits.length}` : ''}`;
+  const list = $('#messages');
+  list.onscroll = null;
+  listState = { folder: { items: hits.length }, pages: new Map(), selected: null };
+  const spacer = document.createElement('div');
+  spacer.className = 'spacer';
+  spacer.style.height = `${hits.length * ROW}px`;
+  list.replaceChildren(spacer);
+  hits.forEach((m, i) => {
+    const row = messageRow(m, i);
+    row.title = m.folder;
+    spacer.append(row);
+  });
 }
 
 // The message list is virtual: only the visible rows exist in the page, and rows are fetched
@@ -329,6 +353,7 @@ drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
 drop.ondragleave = () => drop.classList.remove('over');
 drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove('over'); const f = e.dataTransfer.files[0]; if (f) openFile(f); };
 $('#go').onclick = convert;
+$('#search').oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(search, 200); };
 $('#cancel').onclick = cancel;
 $('#r-save').onclick = () => lastReport && download(new Blob([lastReport], { type: 'application/json' }), 'report.json');
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});

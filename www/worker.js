@@ -3,6 +3,8 @@
 import init, { Session } from './pkg/unpst.js';
 
 let session = null;
+let tree = null;
+let index = null;
 // Load the module at once: conversions then work even if the network goes away.
 const ready = init();
 
@@ -22,12 +24,35 @@ self.onmessage = async (e) => {
       case 'open': {
         if (session) { session.free(); session = null; }
         session = new Session(args.file, args.file.name);
-        reply(id, true, session.info());
+        const info = session.info();
+        tree = info.tree;
+        index = null;
+        reply(id, true, info);
         break;
       }
       case 'messages':
         reply(id, true, session.messages(args.folder, args.start, args.count));
         break;
+      case 'search': {
+        // Subject, sender and recipients of every message, gathered once per file.
+        if (!index) {
+          index = [];
+          const walk = (f) => {
+            for (let start = 0; start < f.items; start += 1000) {
+              for (const m of session.messages(f.nid, start, 1000)) {
+                index.push({ ...m, folder: f.path.join('/'), folder_nid: f.nid,
+                  hay: `${m.subject}\n${m.sender}\n${m.to}`.toLowerCase() });
+              }
+            }
+            f.children.forEach(walk);
+          };
+          walk(tree);
+        }
+        const q = args.query.toLowerCase().trim();
+        const hits = q ? index.filter((m) => m.hay.includes(q)) : [];
+        reply(id, true, { count: hits.length, hits: hits.slice(0, 1000).map(({ hay, ...m }) => m) });
+        break;
+      }
       case 'preview':
         reply(id, true, session.preview(args.nid));
         break;

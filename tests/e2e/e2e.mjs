@@ -78,6 +78,18 @@ await check('the message list shows a large folder virtually and scrolls to its 
     .some((b) => parseInt(b.style.top, 10) === 169 * 52));
 });
 
+await check('search finds messages by subject and by sender across all folders', async () => {
+  await open('tika-testPST.pst');
+  await page.fill('#search', 'vcard');
+  await page.waitForFunction(() => /found/.test(document.querySelector('#search-count').textContent));
+  assert.equal(await page.textContent('#search-count'), '1 found');
+  assert.match(await page.textContent('.message .subject'), /TIKA-1249\) Vcard files detection/);
+  await page.fill('#search', 'kottmann');
+  await page.waitForFunction(() => document.querySelector('#search-count').textContent !== '1 found');
+  // One from Jörn Kottmann, one to kottmann@gmail.com.
+  assert.equal(await page.textContent('#search-count'), '2 found');
+});
+
 await check('a message with an inline image renders it from the message itself', async () => {
   await open('hiraoka-attachAndInline.pst');
   await page.click('[data-folder-path="Outlook データ ファイルのトップ"] .name');

@@ -57,6 +57,8 @@ pub struct MessageSummary {
     pub nid: u32,
     pub subject: String,
     pub sender: String,
+    /// The display names of the To recipients (PidTagDisplayTo), as the list shows them.
+    pub to: String,
     pub delivery_time: Option<i64>,
     pub flags: u32,
     pub size: u32,
@@ -304,7 +306,11 @@ impl Pst {
         Ok(MessageSummary {
             nid: int(props::ROW_ID).unwrap_or(0) as u32,
             subject: crate::pst::messaging::message::strip_subject_prefix(&string(props::SUBJECT)),
-            sender: string(props::SENDER_NAME),
+            // Contents tables usually carry the "From" column (sent-representing name).
+            sender: Some(string(props::SENT_REPRESENTING_NAME))
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| string(props::SENDER_NAME)),
+            to: string(props::DISPLAY_TO),
             delivery_time: int(props::MESSAGE_DELIVERY_TIME).and_then(super::filetime_to_unix),
             flags,
             size: int(props::MESSAGE_SIZE).unwrap_or(0) as u32,

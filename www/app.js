@@ -347,7 +347,12 @@ function cancel() {
 }
 
 startWorker();
-$('#file').onchange = (e) => e.target.files[0] && openFile(e.target.files[0]);
+$('#file').onchange = (e) => {
+  const f = e.target.files[0];
+  // Cleared so that choosing the same file again opens it again.
+  e.target.value = '';
+  if (f) openFile(f);
+};
 const drop = $('#drop');
 drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
 drop.ondragleave = () => drop.classList.remove('over');

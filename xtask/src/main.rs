@@ -97,36 +97,48 @@ fn e2e() -> (bool, u64, u64) {
         );
         return (true, 0, 0);
     };
+    if !e2e_prerequisites() {
+        return (false, 0, 0);
+    }
+    match browser_command("e2e.mjs", &corpus) {
+        Some(mut cmd) => run_counted(&mut cmd, "browser end-to-end tests (tests/e2e/e2e.mjs)"),
+        None => (false, 0, 0),
+    }
+}
+
+/// Chromium, node and playwright-core, installed when missing.
+fn e2e_prerequisites() -> bool {
     let apt = |pkgs: &[&str]| {
         let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
         args.extend_from_slice(pkgs);
         run("apt-get", &["update", "-q"]) && run("apt-get", &args)
     };
     if !std::path::Path::new("/usr/bin/chromium").exists() && !apt(&["chromium"]) {
-        return (false, 0, 0);
+        return false;
     }
     if !have("node") && !apt(&["nodejs", "npm"]) {
-        return (false, 0, 0);
+        return false;
     }
     let e2e_dir = std::path::Path::new("tests/e2e");
-    if !e2e_dir.join("node_modules/playwright-core").is_dir() {
-        let ok = Command::new("npm")
+    e2e_dir.join("node_modules/playwright-core").is_dir()
+        || Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(e2e_dir)
             .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return (false, 0, 0);
-        }
-    }
+            .is_ok_and(|s| s.success())
+}
+
+/// Builds the page and the CLI, serves `www/` on a free loopback port in this process, and
+/// returns the node command that runs `script` of tests/e2e against it.
+fn browser_command(script: &str, corpus: &std::path::Path) -> Option<Command> {
     if !build_wasm() || !run("cargo", &["build", "--release", "--bin", "unpst"]) {
-        return (false, 0, 0);
+        return None;
     }
     let listener = match std::net::TcpListener::bind(("127.0.0.1", 0)) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("xtask: cannot listen on loopback: {e}");
-            return (false, 0, 0);
+            return None;
         }
     };
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
@@ -136,15 +148,24 @@ fn e2e() -> (bool, u64, u64) {
         }
     });
     let bin = std::fs::canonicalize("target/release/unpst").unwrap_or_default();
-    run_counted(
-        Command::new("node")
-            .arg("e2e.mjs")
-            .current_dir(e2e_dir)
-            .env("UNPST_URL", format!("http://127.0.0.1:{port}/"))
-            .env("UNPST_CORPUS", &corpus)
-            .env("UNPST_BIN", bin),
-        "browser end-to-end tests (tests/e2e/e2e.mjs)",
-    )
+    let mut cmd = Command::new("node");
+    cmd.arg(script)
+        .current_dir("tests/e2e")
+        .env("UNPST_URL", format!("http://127.0.0.1:{port}/"))
+        .env("UNPST_CORPUS", corpus)
+        .env("UNPST_BIN", bin);
+    Some(cmd)
+}
+
+/// The page in Chromium against the native CLI on the largest corpus files.
+fn bench_web() -> bool {
+    let Some(corpus) = corpus() else {
+        eprintln!("xtask: bench-web needs the corpus");
+        return false;
+    };
+    e2e_prerequisites()
+        && browser_command("bench.mjs", &corpus)
+            .is_some_and(|mut c| c.status().is_ok_and(|s| s.success()))
 }
 
 fn test() -> bool {
@@ -422,12 +443,14 @@ fn main() -> ExitCode {
         "test" => test(),
         "serve" => serve(&args[1..]),
         "bench" => bench(),
+        "bench-web" => bench_web(),
         _ => {
             eprintln!(
                 "usage: cargo xtask serve [--port N]   build the page (wasm) and the CLI, serve on http://127.0.0.1:8080\n\
                  \x20      cargo xtask test    run formatting, lints and every test (the corpus is read from\n\
                  \x20                         ../shared/corpus or $UNPST_CORPUS; UNPST_REQUIRE_CORPUS=1 makes its absence fatal)\n\
-                 \x20      cargo xtask bench   time unpst convert against readpst -D -r on every corpus file"
+                 \x20      cargo xtask bench   time unpst convert against readpst -D -r on every corpus file\n\
+                 \x20      cargo xtask bench-web  time the page (wasm in Chromium) against the native CLI"
             );
             false
         }

@@ -1,0 +1,63 @@
+// Benchmark (not a test): the page in headless Chromium against the native CLI on the largest
+// corpus files — time from choosing a file to the tree shown, time to open a message, and the
+// wasm / native conversion time ratio. Run with `cargo xtask bench-web`.
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const url = process.env.UNPST_URL;
+const corpus = resolve(process.env.UNPST_CORPUS || '../../../shared/corpus');
+const bin = resolve(process.env.UNPST_BIN || '../../target/release/unpst');
+const files = readdirSync(corpus).filter((f) => /\.(pst|ost)$/.test(f))
+  .sort((a, b) => statSync(join(corpus, b)).size - statSync(join(corpus, a)).size).slice(0, 5);
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const context = await browser.newContext({ acceptDownloads: true });
+const page = await context.newPage();
+await page.goto(url);
+const dir = mkdtempSync(join(tmpdir(), 'unpst-bench-'));
+const best = async (n, fn) => { let b = Infinity; for (let i = 0; i < n; i++) b = Math.min(b, await fn()); return b; };
+
+console.log('file'.padEnd(48), 'tree ms', 'message ms', 'wasm conv ms', 'native conv ms', 'wasm/native');
+for (const file of files) {
+  const tree = await best(3, async () => {
+    await page.evaluate(() => { document.body.dataset.state = 'x'; });
+    const t = Date.now();
+    await page.setInputFiles('#file', join(corpus, file));
+    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state));
+    return Date.now() - t;
+  });
+  // The folder with the most items, its first message.
+  const folder = await page.$$eval('[data-folder-path]', (els) =>
+    els.sort((a, b) => Number(b.dataset.items) - Number(a.dataset.items))[0].dataset.folderPath);
+  await page.click(`[data-folder-path="${folder}"] .name`);
+  await page.waitForSelector('.message');
+  const message = await best(3, async () => {
+    await page.evaluate(() => { document.querySelector('#p-subject').textContent = ''; });
+    const t = Date.now();
+    await page.click('.message >> nth=0');
+    await page.waitForFunction(() => document.querySelector('#p-subject').textContent !== '');
+    return Date.now() - t;
+  });
+  const wasm = await best(3, async () => {
+    const t = Date.now();
+    const [d] = await Promise.all([page.waitForEvent('download'), page.click('#go')]);
+    await d.path();
+    return Date.now() - t;
+  });
+  const native = await best(3, async () => {
+    const t = Date.now();
+    execFileSync(bin, ['convert', join(corpus, file), '--zip', join(dir, 'x.zip'), '-q']);
+    return Date.now() - t;
+  });
+  console.log(file.padEnd(48), String(tree).padStart(7), String(message).padStart(10),
+    String(wasm).padStart(12), String(native).padStart(14), (wasm / native).toFixed(2).padStart(11));
+}
+rmSync(dir, { recursive: true, force: true });
+await browser.close();

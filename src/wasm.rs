@@ -108,22 +108,41 @@ impl Session {
         crate::preview::attachment(&self.mime(nid)?.bytes, index as usize).map_err(js)
     }
 
-    /// Converts the selected folders (all when `folders` is empty) to a zip of mbox and/or
-    /// EML trees plus report.json. `progress({done, total, bytes, folder})` is called per
-    /// item; returning `false` cancels. Returns `{zip: Uint8Array, report: string}`.
-    pub fn convert_zip(
+    /// Like [`Session::convert_zip`], but the zip streams into an Origin Private File System
+    /// file through its synchronous access handle (workers only): memory stays flat however
+    /// large the export. Returns report.json's text; the caller closes the handle.
+    pub fn convert_to_opfs(
         &self,
+        handle: web_sys::FileSystemSyncAccessHandle,
         mbox: bool,
         eml: bool,
         folders: Vec<u32>,
         progress: &js_sys::Function,
-    ) -> Result<JsValue, JsError> {
+    ) -> Result<String, JsError> {
+        handle
+            .truncate_with_f64(0.0)
+            .map_err(|e| js(format!("{e:?}")))?;
+        let writer = OpfsWriter { handle, pos: 0 };
+        let mut sink = ZipTree::new(std::io::BufWriter::with_capacity(1 << 20, writer));
+        let report = self.run(&mut sink, mbox, eml, folders, progress)?;
+        let mut w = sink.finish().map_err(js)?;
+        std::io::Write::flush(&mut w).map_err(js)?;
+        Ok(report.to_json())
+    }
+
+    fn run(
+        &self,
+        sink: &mut dyn crate::sink::TreeSink,
+        mbox: bool,
+        eml: bool,
+        folders: Vec<u32>,
+        progress: &js_sys::Function,
+    ) -> Result<crate::report::Report, JsError> {
         let opts = Options {
             mbox,
             eml,
             folders: (!folders.is_empty()).then_some(folders),
         };
-        let mut sink = ZipTree::new(std::io::Cursor::new(Vec::new()));
         let mut report_progress = |p: &Progress| {
             let v = js_sys::Object::new();
             let set = |k: &str, val: JsValue| js_sys::Reflect::set(&v, &k.into(), &val).is_ok();
@@ -136,15 +155,24 @@ impl Session {
                 .map(|r| r.as_bool() != Some(false))
                 .unwrap_or(false)
         };
-        let report = convert::convert(
-            &self.pst,
-            &mut sink,
-            &opts,
-            &self.name,
-            &mut report_progress,
-        )
-        .map_err(js)?;
-        convert::write_report(&mut sink, &report).map_err(js)?;
+        let report = convert::convert(&self.pst, sink, &opts, &self.name, &mut report_progress)
+            .map_err(js)?;
+        convert::write_report(sink, &report).map_err(js)?;
+        Ok(report)
+    }
+
+    /// Converts the selected folders (all when `folders` is empty) to a zip of mbox and/or
+    /// EML trees plus report.json. `progress({done, total, bytes, folder})` is called per
+    /// item; returning `false` cancels. Returns `{zip: Uint8Array, report: string}`.
+    pub fn convert_zip(
+        &self,
+        mbox: bool,
+        eml: bool,
+        folders: Vec<u32>,
+        progress: &js_sys::Function,
+    ) -> Result<JsValue, JsError> {
+        let mut sink = ZipTree::new(std::io::Cursor::new(Vec::new()));
+        let report = self.run(&mut sink, mbox, eml, folders, progress)?;
         let zip = sink.finish().map_err(js)?.into_inner();
         let out = js_sys::Object::new();
         let zip = js_sys::Uint8Array::from(zip.as_slice());
@@ -152,5 +180,45 @@ impl Session {
         js_sys::Reflect::set(&out, &"report".into(), &report.to_json().into())
             .map_err(|_| js("result object"))?;
         Ok(out.into())
+    }
+}
+
+/// `Write + Seek` over an OPFS synchronous access handle.
+struct OpfsWriter {
+    handle: web_sys::FileSystemSyncAccessHandle,
+    pos: u64,
+}
+
+fn io_err(e: JsValue) -> std::io::Error {
+    std::io::Error::other(format!("OPFS: {e:?}"))
+}
+
+impl std::io::Write for OpfsWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let opts = web_sys::FileSystemReadWriteOptions::new();
+        opts.set_at(self.pos as f64);
+        let n = self
+            .handle
+            .write_with_u8_array_and_options(buf, &opts)
+            .map_err(io_err)? as usize;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.handle.flush().map_err(io_err)
+    }
+}
+
+impl std::io::Seek for OpfsWriter {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let size = self.handle.get_size().map_err(io_err)? as i64;
+        let new = match to {
+            std::io::SeekFrom::Start(p) => p as i64,
+            std::io::SeekFrom::Current(d) => self.pos as i64 + d,
+            std::io::SeekFrom::End(d) => size + d,
+        };
+        self.pos = u64::try_from(new).map_err(|_| std::io::Error::other("seek before start"))?;
+        Ok(self.pos)
     }
 }

@@ -12,6 +12,15 @@ async function module() {
   await ready;
 }
 
+async function opfsFile() {
+  try {
+    const root = await navigator.storage.getDirectory();
+    return await root.getFileHandle('unpst-export.zip', { create: true });
+  } catch {
+    return null;
+  }
+}
+
 function reply(id, ok, value, transfer) {
   postMessage({ id, ok, value }, transfer || []);
 }
@@ -67,9 +76,24 @@ self.onmessage = async (e) => {
         break;
       }
       case 'convert': {
-        const out = session.convert_zip(args.mbox, args.eml, new Uint32Array(args.folders || []),
-          (p) => { postMessage({ id, progress: p }); return true; });
-        reply(id, true, out, [out.zip.buffer]);
+        const folders = new Uint32Array(args.folders || []);
+        const progress = (p) => { postMessage({ id, progress: p }); return true; };
+        const opfs = await opfsFile();
+        if (opfs) {
+          // Streamed into the Origin Private File System: memory stays flat; the page gets a
+          // disk-backed File to download.
+          const handle = await opfs.createSyncAccessHandle();
+          let report;
+          try {
+            report = session.convert_to_opfs(handle, args.mbox, args.eml, folders, progress);
+          } finally {
+            handle.close();
+          }
+          reply(id, true, { zip: await opfs.getFile(), report });
+        } else {
+          const out = session.convert_zip(args.mbox, args.eml, folders, progress);
+          reply(id, true, out, [out.zip.buffer]);
+        }
         break;
       }
       default:

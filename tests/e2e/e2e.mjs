@@ -118,6 +118,12 @@ await check('the zip export equals the native CLI output byte for byte', async (
     const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
     assert.equal(sha(web), sha(cli));
     assert.match(await page.textContent('#r-summary'), /^1 converted · 0 kept/);
+    // The zip was streamed into the Origin Private File System, not built in memory.
+    const opfs = await page.evaluate(async () => {
+      const f = await (await (await navigator.storage.getDirectory()).getFileHandle('unpst-export.zip')).getFile();
+      return f.size;
+    });
+    assert.equal(opfs, readFileSync(cli).length);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

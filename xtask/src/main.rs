@@ -100,10 +100,28 @@ fn e2e() -> (bool, u64, u64) {
     if !e2e_prerequisites() {
         return (false, 0, 0);
     }
-    match browser_command("e2e.mjs", &corpus) {
+    let (ok1, p1, f1) = match browser_command("e2e.mjs", &corpus) {
         Some(mut cmd) => run_counted(&mut cmd, "browser end-to-end tests (tests/e2e/e2e.mjs)"),
         None => (false, 0, 0),
-    }
+    };
+    // The Blob source in a real dedicated worker (wasm-bindgen-test-runner + chromedriver).
+    let (ok2, p2, f2) = run_counted(
+        Command::new("cargo")
+            .args([
+                "test",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--test",
+                "wasm_blob",
+            ])
+            .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+            .env(
+                "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+                "wasm-bindgen-test-runner",
+            ),
+        "cargo test --target wasm32-unknown-unknown --test wasm_blob (in a dedicated worker)",
+    );
+    (ok1 && ok2, p1 + p2, f1 + f2)
 }
 
 /// Chromium, node and playwright-core, installed when missing.
@@ -113,7 +131,10 @@ fn e2e_prerequisites() -> bool {
         args.extend_from_slice(pkgs);
         run("apt-get", &["update", "-q"]) && run("apt-get", &args)
     };
-    if !std::path::Path::new("/usr/bin/chromium").exists() && !apt(&["chromium"]) {
+    let browser = ["/usr/bin/chromium", "/usr/bin/chromedriver"];
+    if !browser.iter().all(|p| std::path::Path::new(p).exists())
+        && !apt(&["chromium", "chromium-driver"])
+    {
         return false;
     }
     if !have("node") && !apt(&["nodejs", "npm"]) {

@@ -4,7 +4,7 @@
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
@@ -39,6 +39,7 @@ page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
 await page.goto(url);
 
 async function open(file) {
+  await page.evaluate(() => { document.body.dataset.state = 'choosing'; });
   await page.setInputFiles('#file', join(corpus, file));
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
   return page.evaluate(() => document.body.dataset.state);
@@ -134,6 +135,23 @@ await check('a file that is not a PST gets a clear error, and the next file stil
   await page.waitForFunction(() => document.body.dataset.state === 'error');
   const msg = await page.textContent('#status');
   assert.match(msg, /not a PST/);
+  assert.equal(await open('tika-testPST.pst'), 'ready');
+});
+
+await check('every hostile file opens or fails within seconds, and the page stays usable', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-hostile-'));
+  try {
+    execFileSync('python3', [join(corpus, 'hostile', 'make-hostile'), dir]);
+    for (const f of readdirSync(dir)) {
+      await page.evaluate(() => { document.body.dataset.state = 'choosing'; });
+      const t = Date.now();
+      await page.setInputFiles('#file', join(dir, f));
+      await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 10000 });
+      assert.ok(Date.now() - t < 10000, `${f} took ${Date.now() - t} ms`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   assert.equal(await open('tika-testPST.pst'), 'ready');
 });
 

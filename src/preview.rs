@@ -3,7 +3,6 @@
 //! is what is exported.
 
 use crate::error::{Error, Result};
-use crate::mime::MimeMessage;
 use mail_parser::{MessageParser, MimeHeaders};
 use serde::Serialize;
 
@@ -104,9 +103,4 @@ pub fn attachment(bytes: &[u8], index: usize) -> Result<Vec<u8>> {
         Some(inner) => inner.raw_message().to_vec(),
         None => a.contents().to_vec(),
     })
-}
-
-/// Converts and previews in one step.
-pub fn of(m: &MimeMessage) -> Result<Preview> {
-    preview(&m.bytes)
 }

@@ -27,6 +27,9 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
 pub struct Session {
     pst: Pst,
     name: String,
+    /// The last message converted: a preview, its inline images and its attachments are
+    /// asked for one after another, and each would otherwise convert the message again.
+    last: std::cell::RefCell<Option<(u32, std::rc::Rc<Vec<u8>>)>>,
 }
 
 #[wasm_bindgen]
@@ -36,7 +39,11 @@ impl Session {
     pub fn new(file: web_sys::Blob, name: String) -> Result<Session, JsError> {
         let src = BlobSource::new(file).map_err(js)?;
         let pst = Pst::open_with_cache(Box::new(src), CHUNK, CHUNKS).map_err(js)?;
-        Ok(Session { pst, name })
+        Ok(Session {
+            pst,
+            name,
+            last: Default::default(),
+        })
     }
 
     /// Format, encryption, store name, file-level problems and the folder tree with counts.
@@ -88,24 +95,32 @@ impl Session {
         to_js(&rows)
     }
 
-    fn mime(&self, nid: u32) -> Result<crate::mime::MimeMessage, JsError> {
+    /// The message as exported (RFC 5322 bytes), converted once per selection.
+    fn mime(&self, nid: u32) -> Result<std::rc::Rc<Vec<u8>>, JsError> {
+        if let Some((n, bytes)) = self.last.borrow().as_ref()
+            && *n == nid
+        {
+            return Ok(bytes.clone());
+        }
         let m = self.pst.message(nid).map_err(js)?;
-        crate::mime::convert(&self.pst, &m).map_err(js)
+        let bytes = std::rc::Rc::new(crate::mime::convert(&self.pst, &m).map_err(js)?.bytes);
+        *self.last.borrow_mut() = Some((nid, bytes.clone()));
+        Ok(bytes)
     }
 
     /// Headers, bodies and attachment list of a message, as it will be exported.
     pub fn preview(&self, nid: u32) -> Result<JsValue, JsError> {
-        to_js(&crate::preview::of(&self.mime(nid)?).map_err(js)?)
+        to_js(&crate::preview::preview(&self.mime(nid)?).map_err(js)?)
     }
 
     /// The message as an .eml file.
     pub fn eml(&self, nid: u32) -> Result<Vec<u8>, JsError> {
-        Ok(self.mime(nid)?.bytes)
+        Ok(self.mime(nid)?.as_ref().clone())
     }
 
     /// One attachment's bytes (numbered as in the preview).
     pub fn attachment(&self, nid: u32, index: u32) -> Result<Vec<u8>, JsError> {
-        crate::preview::attachment(&self.mime(nid)?.bytes, index as usize).map_err(js)
+        crate::preview::attachment(&self.mime(nid)?, index as usize).map_err(js)
     }
 
     /// Like [`Session::convert_zip`], but the zip streams into an Origin Private File System

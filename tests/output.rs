@@ -333,3 +333,33 @@ fn zip_holds_the_same_files_byte_for_byte() {
     names.sort();
     assert_eq!(names, mem.files.keys().cloned().collect::<Vec<_>>());
 }
+
+#[test]
+fn preview_reads_back_the_exported_message() {
+    let Some(dir) = common::corpus() else { return };
+    let pst = Pst::open_path(dir.join("hiraoka-msgInMsgInMsg.pst")).unwrap();
+    let top = pst.folder_tree().unwrap();
+    let f = top.flatten().into_iter().find(|f| f.items == 1).unwrap();
+    let id = pst.message_ids(&pst.folder(f.nid).unwrap()).unwrap()[0];
+    let bytes = unpst::mime::convert(&pst, &pst.message(id).unwrap())
+        .unwrap()
+        .bytes;
+    let p = unpst::preview::preview(&bytes).unwrap();
+    assert_eq!(p.subject, "I have sub attachments!");
+    assert!(p.headers.starts_with("From: ") && p.headers.contains("\r\nSubject: "));
+    let names: Vec<(&str, bool)> = p
+        .attachments
+        .iter()
+        .map(|a| (a.name.as_str(), a.message))
+        .collect();
+    // In the PST's attachment-table order: the embedded message, then the picture.
+    assert_eq!(
+        names,
+        [("I have attachments!.eml", true), ("blue.png", false)]
+    );
+    let png = unpst::preview::attachment(&bytes, 1).unwrap();
+    assert_eq!((png.len(), &png[..4]), (134, &b"\x89PNG"[..]));
+    let inner = unpst::preview::preview(&unpst::preview::attachment(&bytes, 0).unwrap()).unwrap();
+    assert_eq!(inner.subject, "I have attachments!");
+    assert_eq!(inner.attachments.len(), 2);
+}

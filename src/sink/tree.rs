@@ -11,8 +11,6 @@ pub trait TreeSink {
     fn begin(&mut self, path: &[String]) -> Result<()>;
     fn write(&mut self, bytes: &[u8]) -> Result<()>;
     fn end(&mut self) -> Result<()>;
-    /// Makes an empty directory (for folders with sub-folders but no messages).
-    fn dir(&mut self, path: &[String]) -> Result<()>;
 }
 
 /// Files under a root directory.
@@ -68,24 +66,17 @@ impl TreeSink for DirTree {
         }
         Ok(())
     }
-
-    fn dir(&mut self, path: &[String]) -> Result<()> {
-        fs::create_dir_all(self.path(path)?)?;
-        Ok(())
-    }
 }
 
 /// A zip archive written entry by entry (deflated), never held whole in memory.
 pub struct ZipTree<W: Write + Seek> {
     zip: zip::ZipWriter<W>,
-    open: bool,
 }
 
 impl<W: Write + Seek> ZipTree<W> {
     pub fn new(w: W) -> Self {
         Self {
             zip: zip::ZipWriter::new(w),
-            open: false,
         }
     }
 
@@ -106,9 +97,7 @@ impl<W: Write + Seek> TreeSink for ZipTree<W> {
             .last_modified_time(zip::DateTime::default());
         self.zip
             .start_file(path.join("/"), opts)
-            .map_err(|e| Error::Other(format!("zip: {e}")))?;
-        self.open = true;
-        Ok(())
+            .map_err(|e| Error::Other(format!("zip: {e}")))
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -116,18 +105,8 @@ impl<W: Write + Seek> TreeSink for ZipTree<W> {
     }
 
     fn end(&mut self) -> Result<()> {
-        self.open = false;
+        // The next entry (or `finish`) closes this one.
         Ok(())
-    }
-
-    fn dir(&mut self, path: &[String]) -> Result<()> {
-        self.zip
-            .add_directory(
-                path.join("/"),
-                zip::write::SimpleFileOptions::default()
-                    .last_modified_time(zip::DateTime::default()),
-            )
-            .map_err(|e| Error::Other(format!("zip: {e}")))
     }
 }
 
@@ -159,10 +138,6 @@ impl TreeSink for MemTree {
 
     fn end(&mut self) -> Result<()> {
         self.current = None;
-        Ok(())
-    }
-
-    fn dir(&mut self, _path: &[String]) -> Result<()> {
         Ok(())
     }
 }

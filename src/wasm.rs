@@ -227,11 +227,11 @@ impl std::io::Write for OpfsWriter {
 
 impl std::io::Seek for OpfsWriter {
     fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
-        let size = self.handle.get_size().map_err(io_err)? as i64;
         let new = match to {
             std::io::SeekFrom::Start(p) => p as i64,
             std::io::SeekFrom::Current(d) => self.pos as i64 + d,
-            std::io::SeekFrom::End(d) => size + d,
+            // Only an end-relative seek needs the (costlier) size.
+            std::io::SeekFrom::End(d) => self.handle.get_size().map_err(io_err)? as i64 + d,
         };
         self.pos = u64::try_from(new).map_err(|_| std::io::Error::other("seek before start"))?;
         Ok(self.pos)

@@ -144,7 +144,7 @@ async function search() {
   $('#search-count').textContent = `${count} found${count > hits.length ? `, showing ${hits.length}` : ''}`;
   const list = $('#messages');
   list.onscroll = null;
-  listState = { folder: { items: hits.length }, pages: new Map(), selected: null };
+  listState = { folder: { items: hits.length }, pages: new Map(), selected: null, search: true };
   const spacer = document.createElement('div');
   spacer.className = 'spacer';
   spacer.style.height = `${hits.length * ROW}px`;
@@ -357,6 +357,20 @@ const drop = $('#drop');
 drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
 drop.ondragleave = () => drop.classList.remove('over');
 drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove('over'); const f = e.dataTransfer.files[0]; if (f) openFile(f); };
+// Arrow keys move through the message list (virtual rows are rendered as needed).
+$('#messages').addEventListener('keydown', async (e) => {
+  if (!listState || !['ArrowDown', 'ArrowUp'].includes(e.key)) return;
+  e.preventDefault();
+  const cur = document.activeElement && document.activeElement.closest('.message');
+  const i = cur ? Math.round(parseInt(cur.style.top, 10) / ROW) : -1;
+  const j = Math.max(0, Math.min(listState.folder.items - 1, i + (e.key === 'ArrowDown' ? 1 : -1)));
+  const list = $('#messages');
+  if (j * ROW < list.scrollTop) list.scrollTop = j * ROW;
+  else if ((j + 1) * ROW > list.scrollTop + list.clientHeight) list.scrollTop = (j + 1) * ROW - list.clientHeight;
+  if (!listState.search) await renderRows();
+  const b = [...document.querySelectorAll('.message')].find((r) => parseInt(r.style.top, 10) === j * ROW);
+  if (b) { b.focus(); b.click(); }
+});
 $('#go').onclick = convert;
 $('#search').oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(search, 200); };
 $('#cancel').onclick = cancel;

@@ -79,6 +79,19 @@ await check('the message list shows a large folder virtually and scrolls to its 
     .some((b) => parseInt(b.style.top, 10) === 169 * 52));
 });
 
+await check('arrow keys move through the message list and open each message', async () => {
+  await open('tika-testPST.pst');
+  await page.click('[data-folder-path="Début du fichier de données Outlook"] .name');
+  await page.waitForSelector('.message');
+  const subjects = await page.$$eval('.message .subject', (els) => els.map((e) => e.textContent.replace(/^📎 /, '')));
+  await page.click('.message >> nth=0');
+  await page.waitForFunction((s) => document.querySelector('#p-subject').textContent === s, subjects[0]);
+  await page.keyboard.press('ArrowDown');
+  await page.waitForFunction((s) => document.querySelector('#p-subject').textContent === s, subjects[1]);
+  await page.keyboard.press('ArrowUp');
+  await page.waitForFunction((s) => document.querySelector('#p-subject').textContent === s, subjects[0]);
+});
+
 await check('search finds messages by subject and by sender across all folders', async () => {
   await open('tika-testPST.pst');
   await page.fill('#search', 'vcard');

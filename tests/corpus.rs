@@ -127,27 +127,23 @@ fn norm_name(s: &str) -> String {
         .collect()
 }
 
+/// The addresses of a header, lower-cased.
+fn lower_addresses(a: Option<&mail_parser::Address>) -> Vec<String> {
+    a.map(|a| {
+        a.iter()
+            .filter_map(|x| x.address().map(str::to_lowercase))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 /// Checks a parsed message against an oracle item, recursively through embedded messages.
 fn check(name: &str, ours: &mail_parser::Message, item: &serde_json::Value, depth: usize) -> usize {
     let subject = item["subject"].as_str().unwrap_or("");
     assert_eq!(ours.subject().unwrap_or(""), subject, "{name}: subject");
     if let Some(e) = item["sender_email"].as_str().filter(|e| e.contains('@')) {
-        let from: Vec<String> = ours
-            .from()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.address().map(|s| s.to_lowercase()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let sender: Vec<String> = ours
-            .sender()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|x| x.address().map(|s| s.to_lowercase()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let from = lower_addresses(ours.from());
+        let sender = lower_addresses(ours.sender());
         assert!(
             from.contains(&e.to_lowercase()) || sender.contains(&e.to_lowercase()),
             "{name}: {subject:?}: sender {e} not in From {from:?} / Sender {sender:?}"
@@ -174,13 +170,10 @@ fn check(name: &str, ours: &mail_parser::Message, item: &serde_json::Value, dept
         );
     }
     // Recipients with SMTP addresses appear in To/Cc/Bcc.
-    let mut rcpt: Vec<String> = Vec::new();
-    for a in [ours.to(), ours.cc(), ours.bcc()].into_iter().flatten() {
-        rcpt.extend(
-            a.iter()
-                .filter_map(|x| x.address().map(|s| s.to_lowercase())),
-        );
-    }
+    let rcpt: Vec<String> = [ours.to(), ours.cc(), ours.bcc()]
+        .into_iter()
+        .flat_map(lower_addresses)
+        .collect();
     // With internet headers we reuse the original To/Cc verbatim (MS-OXCMAIL); the MAPI
     // recipient table of a report or a redirected item may name other addresses, so the
     // recipient table is compared only for messages whose headers we synthesize.

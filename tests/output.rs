@@ -9,16 +9,21 @@ use unpst::convert::{Options, convert, write_report};
 use unpst::pst::Pst;
 use unpst::sink::{DirTree, MemTree};
 
-fn convert_mem(path: &std::path::Path) -> MemTree {
+/// Converts a file to mbox and EML plus report.json into any sink.
+fn convert_into(path: &std::path::Path, sink: &mut dyn unpst::sink::TreeSink) {
     let pst = Pst::open_path(path).unwrap();
-    let mut sink = MemTree::default();
     let opts = Options {
         mbox: true,
         eml: true,
         folders: None,
     };
-    let rep = convert(&pst, &mut sink, &opts, "x", &mut |_| true).unwrap();
-    write_report(&mut sink, &rep).unwrap();
+    let rep = convert(&pst, sink, &opts, "x", &mut |_| true).unwrap();
+    write_report(sink, &rep).unwrap();
+}
+
+fn convert_mem(path: &std::path::Path) -> MemTree {
+    let mut sink = MemTree::default();
+    convert_into(path, &mut sink);
     sink
 }
 
@@ -310,15 +315,8 @@ fn zip_holds_the_same_files_byte_for_byte() {
     let Some(dir) = common::corpus() else { return };
     let path = dir.join("hiraoka-msgInMsgInMsg.pst");
     let mem = convert_mem(&path);
-    let pst = Pst::open_path(&path).unwrap();
     let mut zip = unpst::sink::ZipTree::new(std::io::Cursor::new(Vec::new()));
-    let opts = Options {
-        mbox: true,
-        eml: true,
-        folders: None,
-    };
-    let rep = convert(&pst, &mut zip, &opts, "x", &mut |_| true).unwrap();
-    write_report(&mut zip, &rep).unwrap();
+    convert_into(&path, &mut zip);
     let bytes = zip.finish().unwrap().into_inner();
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut names = Vec::new();

@@ -4,6 +4,7 @@
 
 use crate::error::Result;
 use crate::mime;
+use crate::pst::messaging::MessageSummary;
 use crate::pst::{FolderInfo, Pst};
 use crate::report::{Deferred, FolderReport, Report, Skipped, Totals, Warning};
 use crate::sink::names::NameSet;
@@ -63,10 +64,34 @@ pub fn is_mail_class(class: &str) -> bool {
             .any(|p| c == *p || c.strip_prefix(p).is_some_and(|rest| rest.starts_with('.')))
 }
 
+/// The folders to convert, in tree order, and how deep the top of the mailbox sits.
+pub struct Selection {
+    /// Each without its children (the tree order is kept).
+    pub folders: Vec<FolderInfo>,
+    /// Path length of the top of the visible mailbox (the IPM subtree), if found.
+    pub top: Option<usize>,
+}
+
+/// Reads the folder tree and keeps the chosen folders (by NID; `None` = all).
+pub fn select(pst: &Pst, only: Option<&[u32]>) -> Result<Selection> {
+    let tree = pst.folder_tree()?;
+    let flat = tree.flatten();
+    let top = flat
+        .iter()
+        .find(|f| Some(f.nid) == pst.ipm_subtree || (pst.ipm_subtree.is_none() && f.ipm))
+        .map(|f| f.path.len());
+    let folders = flat
+        .into_iter()
+        .filter(|f| only.is_none_or(|s| s.contains(&f.nid)))
+        .map(FolderInfo::clone_shallow)
+        .collect();
+    Ok(Selection { folders, top })
+}
+
 /// Folder paths as written: under the top of the mailbox (`top` components deep) they start
 /// at its children — `Inbox`, `Inbox.sbd/Sub` — and the top's own messages go to a file named
 /// after it; other folders keep their full path from the root.
-fn output_path(f: &FolderInfo, top: Option<usize>) -> Vec<String> {
+pub fn output_path(f: &FolderInfo, top: Option<usize>) -> Vec<String> {
     match top {
         Some(d) if f.ipm && f.path.len() > d => f.path[d..].to_vec(),
         Some(_) if f.ipm => vec![f.name.clone()],
@@ -147,16 +172,10 @@ pub fn convert(
     file_name: &str,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Report> {
-    let tree = pst.folder_tree()?;
-    let flat = tree.flatten();
-    let top = flat
-        .iter()
-        .find(|f| Some(f.nid) == pst.ipm_subtree || (pst.ipm_subtree.is_none() && f.ipm))
-        .map(|f| f.path.len());
-    let selected: Vec<&FolderInfo> = flat
-        .into_iter()
-        .filter(|f| opts.folders.as_ref().is_none_or(|s| s.contains(&f.nid)))
-        .collect();
+    let Selection {
+        folders: selected,
+        top,
+    } = select(pst, opts.folders.as_deref())?;
     let passes = opts.mbox as u64 + opts.eml as u64;
     let mut state = Progress {
         total: selected.iter().map(|f| f.items as u64).sum::<u64>() * passes,
@@ -168,7 +187,7 @@ pub fn convert(
     let mut mbox_names = Layout::default();
     let mut eml_names = Layout::default();
 
-    for f in &selected {
+    for f in selected.iter() {
         let mut rep = FolderReport {
             path: f.path.clone(),
             items: f.items,
@@ -252,82 +271,41 @@ fn folder_pass(
     if pass.mbox {
         sink.begin(&file)?;
     }
-    let folder = match pst.folder(f.nid) {
-        Ok(fo) => Some(fo),
-        Err(e) => {
-            if pass.record {
-                rep.error.get_or_insert(format!("folder unreadable: {e}"));
-            }
-            None
-        }
-    };
+    let mut items = FolderItems::new(pst, f.nid);
     let mut seq = 0u32;
     let mut keep_going = true;
-    let rows_total = folder
-        .as_ref()
-        .and_then(|fo| fo.contents.as_ref())
-        .map_or(0, |t| t.row_count());
-    let mut start = 0usize;
-    while let Some(fo) = folder.as_ref().filter(|_| keep_going && start < rows_total) {
-        let rows = match pst.summaries(fo, start, PAGE) {
-            Ok(r) => r,
-            Err(e) => {
-                // One unreadable block of the row matrix: report its rows, go on.
+    while let Some((row, outcome)) = items.next() {
+        state.done += 1;
+        match outcome {
+            Outcome::Mail(m) => {
+                if pass.mbox {
+                    sink.write(&mbox::entry(&m.envelope_from, m.date, &m.bytes))?;
+                } else {
+                    seq += 1;
+                    let stem = format!("{seq:05} {}", truncate(&m.subject, 80));
+                    let mut path = vec![root.to_string()];
+                    path.extend(pass.eml_names.file(&pass.dir, &stem, ".eml"));
+                    sink.begin(&path)?;
+                    sink.write(&m.bytes)?;
+                    sink.end()?;
+                }
+                state.bytes += m.bytes.len() as u64;
                 if pass.record {
-                    rep.error.get_or_insert(format!(
-                        "contents table rows {start}..{} unreadable: {e}",
-                        (start + PAGE).min(rows_total)
-                    ));
+                    record_mail(rep, row.nid, *m);
                 }
-                start += PAGE;
-                continue;
             }
-        };
-        start += PAGE;
-        for row in rows {
-            let outcome = convert_one(pst, &row);
-            state.done += 1;
-            match outcome {
-                Outcome::Mail(m) => {
-                    if pass.mbox {
-                        sink.write(&mbox::entry(&m.envelope_from, m.date, &m.bytes))?;
-                    } else {
-                        seq += 1;
-                        let stem = format!("{seq:05} {}", truncate(&m.subject, 80));
-                        let mut path = vec![root.to_string()];
-                        path.extend(pass.eml_names.file(&pass.dir, &stem, ".eml"));
-                        sink.begin(&path)?;
-                        sink.write(&m.bytes)?;
-                        sink.end()?;
-                    }
-                    state.bytes += m.bytes.len() as u64;
-                    if pass.record {
-                        rep.converted += 1;
-                        rep.bytes += m.bytes.len() as u64;
-                        rep.attachments += m.attachments.len() as u32;
-                        rep.embedded += m.attachments.iter().filter(|a| a.embedded).count() as u32;
-                        rep.warnings.extend(m.warnings.into_iter().map(|w| Warning {
-                            id: row.nid,
-                            subject: m.subject.clone(),
-                            warning: w,
-                        }));
-                    }
-                }
-                Outcome::Deferred(class) if pass.record => {
-                    rep.deferred.push(Deferred { id: row.nid, class })
-                }
-                Outcome::Skipped(reason) if pass.record => rep.skipped.push(Skipped {
-                    id: row.nid,
-                    subject: row.subject.clone(),
-                    reason,
-                }),
-                _ => {}
-            }
-            if !progress(state) {
-                keep_going = false;
-                break;
-            }
+            other if pass.record => record_other(rep, &row, other),
+            _ => {}
         }
+        if !progress(state) {
+            keep_going = false;
+            break;
+        }
+    }
+    if pass.record
+        && let Some(e) = items.error.take()
+    {
+        rep.error.get_or_insert(e);
     }
     if pass.mbox {
         sink.end()?;
@@ -335,14 +313,106 @@ fn folder_pass(
     Ok(keep_going)
 }
 
-enum Outcome {
-    Mail(mime::MimeMessage),
+/// What became of one contents-table row.
+pub enum Outcome {
+    Mail(Box<mime::MimeMessage>),
+    /// Not mail: kept for the contacts / calendar formats (the message class).
     Deferred(String),
+    /// Unreadable or unconvertible (the reason).
     Skipped(String),
 }
 
+/// The items of one folder, converted one at a time: contents-table rows are read a page
+/// at a time, so memory stays bounded however large the folder. Every consumer — the
+/// mbox and EML passes, IMAP upload, the page — walks folders with this.
+pub struct FolderItems<'a> {
+    pst: &'a Pst,
+    folder: Option<crate::pst::messaging::Folder>,
+    rows_total: usize,
+    start: usize,
+    page: std::vec::IntoIter<MessageSummary>,
+    /// The first problem reading the folder or its table (its rows are then missing).
+    pub error: Option<String>,
+}
+
+impl<'a> FolderItems<'a> {
+    pub fn new(pst: &'a Pst, nid: u32) -> Self {
+        let (folder, error) = match pst.folder(nid) {
+            Ok(fo) => (Some(fo), None),
+            Err(e) => (None, Some(format!("folder unreadable: {e}"))),
+        };
+        let rows_total = folder
+            .as_ref()
+            .and_then(|fo| fo.contents.as_ref())
+            .map_or(0, |t| t.row_count());
+        Self {
+            pst,
+            folder,
+            rows_total,
+            start: 0,
+            page: Vec::new().into_iter(),
+            error,
+        }
+    }
+}
+
+impl Iterator for FolderItems<'_> {
+    type Item = (MessageSummary, Outcome);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(row) = self.page.next() {
+                let outcome = convert_one(self.pst, &row);
+                return Some((row, outcome));
+            }
+            let fo = self.folder.as_ref()?;
+            if self.start >= self.rows_total {
+                return None;
+            }
+            let start = self.start;
+            self.start += PAGE;
+            match self.pst.summaries(fo, start, PAGE) {
+                Ok(rows) => self.page = rows.into_iter(),
+                Err(e) => {
+                    // One unreadable block of the row matrix: report its rows, go on.
+                    self.error.get_or_insert(format!(
+                        "contents table rows {start}..{} unreadable: {e}",
+                        (start + PAGE).min(self.rows_total)
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Counts a converted message into its folder's report.
+pub fn record_mail(rep: &mut FolderReport, id: u32, m: mime::MimeMessage) {
+    rep.converted += 1;
+    rep.bytes += m.bytes.len() as u64;
+    rep.attachments += m.attachments.len() as u32;
+    rep.embedded += m.attachments.iter().filter(|a| a.embedded).count() as u32;
+    rep.warnings.extend(m.warnings.into_iter().map(|w| Warning {
+        id,
+        subject: m.subject.clone(),
+        warning: w,
+    }));
+}
+
+/// Records a deferred or skipped item into its folder's report.
+pub fn record_other(rep: &mut FolderReport, row: &MessageSummary, outcome: Outcome) {
+    match outcome {
+        Outcome::Deferred(class) => rep.deferred.push(Deferred { id: row.nid, class }),
+        Outcome::Skipped(reason) => rep.skipped.push(Skipped {
+            id: row.nid,
+            subject: row.subject.clone(),
+            reason,
+        }),
+        Outcome::Mail(m) => record_mail(rep, row.nid, *m),
+    }
+}
+
 /// Converts one contents-table row's message, deferring what is not mail.
-fn convert_one(pst: &Pst, row: &crate::pst::messaging::MessageSummary) -> Outcome {
+fn convert_one(pst: &Pst, row: &MessageSummary) -> Outcome {
     // The row names the class: items for later formats are not even opened.
     if !row.class.is_empty() && !is_mail_class(&row.class) {
         return Outcome::Deferred(row.class.clone());
@@ -356,7 +426,7 @@ fn convert_one(pst: &Pst, row: &crate::pst::messaging::MessageSummary) -> Outcom
         return Outcome::Deferred(class);
     }
     match mime::convert(pst, &msg) {
-        Ok(m) => Outcome::Mail(m),
+        Ok(m) => Outcome::Mail(Box::new(m)),
         Err(e) => Outcome::Skipped(e.to_string()),
     }
 }

@@ -21,6 +21,8 @@ pub struct Head {
     pub date: Option<i64>,
     /// Stable per message: boundaries and synthesized ids derive from it.
     pub boundary_seed: u64,
+    /// The Message-ID as written, without angle brackets: the key IMAP upload dedupes on.
+    pub message_id: String,
 }
 
 /// FNV-1a: a small stable hash for synthesized ids (not for security).
@@ -139,7 +141,10 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
         // An empty From/Date/Message-ID (seen in webmail exports) is replaced below.
         let essential =
             ["from", "date", "message-id"].contains(&name.to_ascii_lowercase().as_str());
-        if !(is_dropped(&name) || essential && value.is_empty()) {
+        // A Message-ID with nothing between its brackets could not key an upload either.
+        let empty = value.is_empty()
+            || name.eq_ignore_ascii_case("message-id") && normalize_message_id(&value).is_empty();
+        if !(is_dropped(&name) || essential && empty) {
             fields.push((canonical(&name), Raw::new(value).into()));
         }
     }
@@ -215,12 +220,30 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
             fields.push((name.into(), Raw::new(v).into()));
         }
     }
+    let message_id = fields
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("Message-ID"))
+        .and_then(|(_, v)| match v {
+            HeaderType::Raw(r) => Some(normalize_message_id(&r.raw)),
+            _ => None,
+        })
+        .unwrap_or_default();
     Head {
+        message_id,
         fields,
         subject,
         envelope_from,
         date,
         boundary_seed: seed,
+    }
+}
+
+/// A Message-ID as compared: the first `<…>` token (or the trimmed value), without brackets.
+pub fn normalize_message_id(v: &str) -> String {
+    let v = v.trim();
+    match (v.find('<'), v.find('>')) {
+        (Some(a), Some(b)) if a < b => v[a + 1..b].trim().to_string(),
+        _ => v.trim_matches(['<', '>']).trim().to_string(),
     }
 }
 

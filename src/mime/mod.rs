@@ -41,6 +41,8 @@ pub struct MimeMessage {
     /// Delivery (else submit, else creation) time, Unix seconds.
     pub date: Option<i64>,
     pub flags: MailFlags,
+    /// The Message-ID header's value without brackets (synthesized ones are stable).
+    pub message_id: String,
     pub attachments: Vec<AttachmentInfo>,
     /// Problems that did not stop the conversion (an unreadable attachment, …).
     pub warnings: Vec<String>,
@@ -68,6 +70,7 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
     let body = body::read(pst, msg, &mut warnings);
     let parts = attach::read(pst, msg, depth, counter, &body, &mut warnings);
     let seed = head.boundary_seed;
+    let message_id = head.message_id.clone();
     let mut boundary = |kind: &str| {
         *counter += 1;
         format!("----=_unpst_{kind}_{seed:016x}_{depth}_{}", *counter)
@@ -117,6 +120,7 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
         envelope_from: head.envelope_from,
         date: msg.obj.time(props::MESSAGE_DELIVERY_TIME).or(head.date),
         flags,
+        message_id,
         attachments: parts.infos,
         warnings,
     })

@@ -38,6 +38,18 @@ pub struct FolderInfo {
 
 impl FolderInfo {
     /// This folder and all below it, depth first.
+    /// This folder's own fields, without its subtree.
+    pub fn clone_shallow(&self) -> FolderInfo {
+        FolderInfo {
+            name: self.name.clone(),
+            path: self.path.clone(),
+            class: self.class.clone(),
+            error: self.error.clone(),
+            children: Vec::new(),
+            ..*self
+        }
+    }
+
     pub fn flatten(&self) -> Vec<&FolderInfo> {
         let mut out = Vec::new();
         let mut stack = vec![self];

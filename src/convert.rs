@@ -101,7 +101,7 @@ pub fn output_path(f: &FolderInfo, top: Option<usize>) -> Vec<String> {
 
 /// Whether a folder gets an output file: every folder of the visible mailbox (so the tree
 /// keeps its shape) but its top; the top and everything else only when it holds items.
-fn writes_files(f: &FolderInfo, top: Option<usize>) -> bool {
+pub fn writes_files(f: &FolderInfo, top: Option<usize>) -> bool {
     let is_top = f.ipm && top.is_some_and(|d| f.path.len() == d);
     !f.path.is_empty() && (f.items > 0 || (f.ipm && !is_top))
 }
@@ -274,7 +274,7 @@ fn folder_pass(
     let mut items = FolderItems::new(pst, f.nid);
     let mut seq = 0u32;
     let mut keep_going = true;
-    while let Some((row, outcome)) = items.next() {
+    for (row, outcome) in items.by_ref() {
         state.done += 1;
         match outcome {
             Outcome::Mail(m) => {
@@ -291,7 +291,7 @@ fn folder_pass(
                 }
                 state.bytes += m.bytes.len() as u64;
                 if pass.record {
-                    record_mail(rep, row.nid, *m);
+                    record_mail(rep, row.nid, &m);
                 }
             }
             other if pass.record => record_other(rep, &row, other),
@@ -386,15 +386,15 @@ impl Iterator for FolderItems<'_> {
 }
 
 /// Counts a converted message into its folder's report.
-pub fn record_mail(rep: &mut FolderReport, id: u32, m: mime::MimeMessage) {
+pub fn record_mail(rep: &mut FolderReport, id: u32, m: &mime::MimeMessage) {
     rep.converted += 1;
     rep.bytes += m.bytes.len() as u64;
     rep.attachments += m.attachments.len() as u32;
     rep.embedded += m.attachments.iter().filter(|a| a.embedded).count() as u32;
-    rep.warnings.extend(m.warnings.into_iter().map(|w| Warning {
+    rep.warnings.extend(m.warnings.iter().map(|w| Warning {
         id,
         subject: m.subject.clone(),
-        warning: w,
+        warning: w.clone(),
     }));
 }
 
@@ -407,7 +407,7 @@ pub fn record_other(rep: &mut FolderReport, row: &MessageSummary, outcome: Outco
             subject: row.subject.clone(),
             reason,
         }),
-        Outcome::Mail(m) => record_mail(rep, row.nid, *m),
+        Outcome::Mail(m) => record_mail(rep, row.nid, &m),
     }
 }
 

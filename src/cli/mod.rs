@@ -12,6 +12,7 @@ macro_rules! out {
     }};
 }
 use std::io::{IsTerminal, Write};
+mod upload;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -34,7 +35,8 @@ use unpst::sink::{DirTree, TreeSink, ZipTree};
     unpst inspect Outlook.pst\n  \
     unpst convert Outlook.pst -o mail                  # mail/mbox/Inbox, mail/mbox/Inbox.sbd/…\n  \
     unpst convert Outlook.pst -o mail --format mbox,eml\n  \
-    unpst convert Outlook.pst --zip mail.zip\n\n\
+    unpst convert Outlook.pst --zip mail.zip\n  \
+    unpst upload Outlook.pst --imap imaps://me%40example.org@imap.example.org\n\n\
 Exit status: 0 all converted; 1 converted, but some items, folders or parts of the file were\n\
 unreadable (listed in the summary and report.json); 2 the file could not be opened."
 )]
@@ -74,6 +76,54 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Upload the mail folders into an IMAP account, keeping folders, flags and dates.
+    ///
+    /// Resumable: Message-IDs already in a folder are skipped, so running it again after an
+    /// interruption adds only what is missing. Afterwards every folder is verified (count and
+    /// Message-IDs on the server against the PST) and the result printed.
+    ///
+    /// Inbox goes to INBOX; Sent Items, Deleted Items, Junk E-mail and Drafts (also by their
+    /// localized names) go to the server's own Sent / Trash / Junk / Drafts folders.
+    #[command(after_long_help = "Examples:\n  \
+    unpst upload Outlook.pst --imap imaps://me%40example.org@imap.example.org --dry-run\n  \
+    MAILPW=… unpst upload Outlook.pst --imap imaps://me@imap.example.org --password-env MAILPW\n  \
+    unpst upload Outlook.pst --imap imaps://me@host --under \"Old PST\" --folders Inbox,\"Sent Items\"")]
+    Upload {
+        /// The .pst or .ost file.
+        file: PathBuf,
+        /// The account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS).
+        /// Write an @ inside the user name as %40.
+        #[arg(long, value_name = "URL")]
+        imap: String,
+        /// Read the password from this environment variable (else: prompt, or stdin's first line).
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+        /// Show where each folder would go and how many messages are there; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only these folders (paths as `unpst inspect` shows them below the top, e.g.
+        /// Inbox/Receipts), each with its subfolders; comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        folders: Vec<String>,
+        /// Put everything below this folder on the server (e.g. "Old PST").
+        #[arg(long, value_name = "FOLDER")]
+        under: Option<String>,
+        /// Trust this CA certificate (PEM) in addition to the public roots.
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<PathBuf>,
+        /// Allow imap:// without TLS (only sensible for a server on this machine).
+        #[arg(long)]
+        insecure_plaintext: bool,
+        /// Messages per APPEND command (MULTIAPPEND); 1 sends them one at a time.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Also write the upload and verification report as JSON here.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(short, long)]
+        quiet: bool,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -87,6 +137,31 @@ pub fn main() -> ExitCode {
             zip,
             quiet,
         } => run_convert(&file, output, &format, zip, quiet),
+        Command::Upload {
+            file,
+            imap,
+            password_env,
+            dry_run,
+            folders,
+            under,
+            ca_file,
+            insecure_plaintext,
+            batch,
+            report,
+            quiet,
+        } => upload::run(upload::Args {
+            file,
+            imap,
+            password_env,
+            dry_run,
+            folders,
+            under,
+            ca_file,
+            insecure_plaintext,
+            batch,
+            report,
+            quiet,
+        }),
     };
     match res {
         Ok(code) => code,
@@ -97,7 +172,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn open(file: &PathBuf) -> Result<Pst, String> {
+pub(crate) fn open(file: &PathBuf) -> Result<Pst, String> {
     Pst::open_path(file).map_err(|e| format!("{}: {e}", file.display()))
 }
 
@@ -261,7 +336,7 @@ fn run_convert(
     )
 }
 
-fn progress_line(p: &Progress, secs: f64) -> String {
+pub(crate) fn progress_line(p: &Progress, secs: f64) -> String {
     let frac = if p.total == 0 {
         1.0
     } else {

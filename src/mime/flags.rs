@@ -4,9 +4,10 @@
 use crate::pst::messaging::named::PS_PUBLIC_STRINGS;
 use crate::pst::messaging::props;
 use crate::pst::{Message, Pst};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MailFlags {
     pub read: bool,
     pub answered: bool,

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod dovecot;
+
 use std::path::PathBuf;
 
 /// The corpus directory, or `None` (with a loud notice) when it is absent. With

@@ -189,8 +189,29 @@ fn bench_web() -> bool {
             .is_some_and(|mut c| c.status().is_ok_and(|s| s.success()))
 }
 
+/// Dovecot (and openssl for its test certificates) for the IMAP tests, installed when missing.
+fn ensure_dovecot() -> bool {
+    if std::path::Path::new("/usr/sbin/dovecot").exists() && have("openssl") {
+        return true;
+    }
+    eprintln!("xtask: dovecot missing, installing dovecot-imapd with apt-get");
+    run("apt-get", &["update", "-q"])
+        && run(
+            "apt-get",
+            &[
+                "install",
+                "-y",
+                "-q",
+                "--no-install-recommends",
+                "dovecot-imapd",
+                "openssl",
+            ],
+        )
+}
+
 fn test() -> bool {
     let checks = ensure_python()
+        && ensure_dovecot()
         && run("cargo", &["fmt", "--all", "--", "--check"])
         && run(
             "cargo",

@@ -77,15 +77,7 @@ impl Pst {
         let display_name = store
             .string(&ndb, props::DISPLAY_NAME, codepage)
             .unwrap_or_default();
-        // The IPM subtree EntryID: 4 flag bytes, 16-byte provider UID, then the NID.
-        let ipm_subtree = store
-            .bytes(&ndb, props::IPM_SUBTREE_ENTRYID)
-            .ok()
-            .flatten()
-            .and_then(|b| {
-                b.get(20..24)
-                    .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]))
-            });
+        let ipm_subtree = entry_nid(&ndb, &store, props::IPM_SUBTREE_ENTRYID);
         Ok(Self {
             ndb,
             store,
@@ -95,6 +87,11 @@ impl Pst {
             ipm_subtree,
             problems,
         })
+    }
+
+    /// The folder a store EntryID property points at (Sent Items, Deleted Items, …).
+    pub fn store_folder(&self, prop: u16) -> Option<u32> {
+        entry_nid(&self.ndb, &self.store, prop)
     }
 
     pub fn header(&self) -> &Header {
@@ -121,4 +118,12 @@ fn first_message_codepage(ndb: &Ndb) -> Option<u32> {
         found.is_none() && tried < 20
     });
     found
+}
+
+/// The NID of a folder EntryID property: 4 flag bytes, the 16-byte provider UID, the NID.
+fn entry_nid(ndb: &Ndb, obj: &Object, prop: u16) -> Option<u32> {
+    obj.bytes(ndb, prop).ok().flatten().and_then(|b| {
+        b.get(20..24)
+            .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]))
+    })
 }

@@ -1,0 +1,191 @@
+//! `unpst upload`: a thin wrapper over [`unpst::sink::imap`].
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use unpst::sink::imap::{self, Server, UploadOptions, UploadProgress, Uploader};
+
+pub struct Args {
+    pub file: PathBuf,
+    pub imap: String,
+    pub password_env: Option<String>,
+    pub dry_run: bool,
+    pub folders: Vec<String>,
+    pub under: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub insecure_plaintext: bool,
+    pub batch: usize,
+    pub report: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+fn password(args: &Args) -> Result<String, String> {
+    if let Some(var) = &args.password_env {
+        return std::env::var(var)
+            .map_err(|_| format!("the environment variable {var} is not set"));
+    }
+    if !std::io::stdin().is_terminal() {
+        // A pipe: the first line is the password (`pass show mail | unpst upload …`).
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| format!("reading the password from stdin: {e}"))?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    rpassword::prompt_password("IMAP password: ").map_err(|e| format!("reading the password: {e}"))
+}
+
+pub fn run(args: Args) -> Result<ExitCode, String> {
+    let mut server =
+        Server::parse(&args.imap, args.insecure_plaintext).map_err(|e| e.to_string())?;
+    server.ca_file = args.ca_file.clone();
+    let pst = super::open(&args.file)?;
+    let mut planned = imap::plan(&pst, None).map_err(|e| e.to_string())?;
+    if !args.folders.is_empty() {
+        // A folder given selects it and everything below it.
+        planned.retain(|f| {
+            let p = f.path.join("/");
+            args.folders.iter().any(|want| {
+                let want = want.trim_matches('/');
+                p == want || p.starts_with(&format!("{want}/"))
+            })
+        });
+        if planned.is_empty() {
+            return Err(format!(
+                "no mail folder matches {:?} (see `unpst inspect`)",
+                args.folders
+            ));
+        }
+    }
+    let pw = password(&args)?;
+    let opts = UploadOptions {
+        batch: args.batch.max(1),
+        under: args.under.clone(),
+        ..UploadOptions::default()
+    };
+    let mut up = Uploader::connect(&server, &pw, opts).map_err(|e| e.to_string())?;
+    drop(pw);
+    let keys: Vec<_> = planned
+        .iter()
+        .map(|f| (f.path.clone(), f.special))
+        .collect();
+    let maps = up.map(&keys);
+    if args.dry_run {
+        out!(
+            "{} → {} (separator {:?}); nothing will be changed:",
+            args.file.display(),
+            server.display(),
+            up.layout.separator.map(String::from).unwrap_or_default()
+        );
+        for (f, m) in planned.iter().zip(&maps) {
+            let there = up.count(&m.wire).map_err(|e| e.to_string())?;
+            let state = if up.layout.exists(&m.wire) {
+                format!("exists, {there} messages")
+            } else {
+                "new".to_string()
+            };
+            out!(
+                "  {:<40} → {:<40} {:>6} items  ({state})",
+                f.path.join("/"),
+                m.mailbox,
+                f.items
+            );
+        }
+        up.finish(true).map_err(|e| e.to_string())?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let start = Instant::now();
+    let mut last = Instant::now();
+    let mut bar = |p: &UploadProgress| {
+        if show && (last.elapsed().as_millis() >= 100 || p.done == p.total) {
+            last = Instant::now();
+            let line = super::progress_line(
+                &unpst::convert::Progress {
+                    done: p.done,
+                    total: p.total,
+                    bytes: p.bytes,
+                    folder: p.folder.clone(),
+                },
+                start.elapsed().as_secs_f64(),
+            );
+            eprint!("\r{line} {} new", p.appended);
+            let _ = std::io::stderr().flush();
+        }
+        true
+    };
+    let (conversion, cancelled) =
+        imap::upload_pst(&pst, &mut up, &planned, &mut bar).map_err(|e| e.to_string())?;
+    if show {
+        eprintln!();
+    }
+    let report = up.finish(cancelled).map_err(|e| e.to_string())?;
+    for f in &report.folders {
+        let mark = if f.verified { "verified" } else { "INCOMPLETE" };
+        out!(
+            "  {:<40} → {:<30} {} messages: {} appended, {} already there; server has {} — {mark}",
+            f.path.join("/"),
+            f.mailbox,
+            f.messages,
+            f.appended,
+            f.present,
+            f.server_count
+        );
+        for r in &f.rejected {
+            out!(
+                "    refused: {:?} ({} bytes) — {}",
+                r.subject,
+                r.size,
+                r.reason
+            );
+        }
+        if f.missing_count > 0 {
+            out!(
+                "    missing on the server: {} (e.g. {:?})",
+                f.missing_count,
+                f.missing.first()
+            );
+        }
+    }
+    let skipped: u32 = conversion.iter().map(|f| f.skipped.len() as u32).sum();
+    for f in &conversion {
+        for s in &f.skipped {
+            out!(
+                "  not converted in {}: {:?} — {}",
+                f.path.join("/"),
+                s.subject,
+                s.reason
+            );
+        }
+    }
+    out!(
+        "{}: {} messages, {} appended, {} already there, {} refused, {} missing, {} not convertible — {:.1} s — {}",
+        report.server,
+        report.messages,
+        report.appended,
+        report.present,
+        report.rejected,
+        report.missing,
+        skipped,
+        start.elapsed().as_secs_f64(),
+        if report.verified {
+            "every message is on the server"
+        } else {
+            "NOT everything arrived"
+        }
+    );
+    if let Some(path) = &args.report {
+        let json = serde_json::json!({ "upload": report, "conversion": conversion });
+        std::fs::write(
+            path,
+            serde_json::to_string_pretty(&json).unwrap_or_default(),
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(if report.verified && skipped == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,358 @@
+//! PST folders → IMAP mailbox names: the server's hierarchy separator and personal
+//! namespace (RFC 2342), modified UTF-7 (RFC 3501 §5.1.3), the special folders (Inbox →
+//! `INBOX`; Sent / Deleted / Junk / Drafts, also by their localized names, → the server's
+//! SPECIAL-USE mailboxes, RFC 6154), separators inside PST names escaped, clashes numbered.
+
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// The folders a mail client treats specially.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Special {
+    Inbox,
+    Sent,
+    Trash,
+    Junk,
+    Drafts,
+}
+
+impl Special {
+    /// The RFC 6154 attribute of the server's mailbox for it.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Special::Inbox => "",
+            Special::Sent => "\\Sent",
+            Special::Trash => "\\Trash",
+            Special::Junk => "\\Junk",
+            Special::Drafts => "\\Drafts",
+        }
+    }
+}
+
+/// Outlook's names for its special folders in the languages it ships most (lower case).
+const NAMES: [(Special, &[&str]); 5] = [
+    (
+        Special::Inbox,
+        &[
+            "inbox",
+            "posteingang",
+            "boîte de réception",
+            "bandeja de entrada",
+            "posta in arrivo",
+            "postvak in",
+            "caixa de entrada",
+            "inkorgen",
+            "indbakke",
+            "innboks",
+            "saapuneet",
+            "skrzynka odbiorcza",
+            "doručená pošta",
+            "beérkezett üzenetek",
+            "受信トレイ",
+            "收件箱",
+            "받은 편지함",
+            "входящие",
+        ],
+    ),
+    (
+        Special::Sent,
+        &[
+            "sent items",
+            "sent",
+            "sent mail",
+            "sent messages",
+            "gesendete elemente",
+            "gesendet",
+            "éléments envoyés",
+            "elementos enviados",
+            "posta inviata",
+            "verzonden items",
+            "itens enviados",
+            "skickat",
+            "skickade objekt",
+            "sendt",
+            "sendte elementer",
+            "lähetetyt",
+            "elementy wysłane",
+            "送信済みアイテム",
+            "已发送邮件",
+            "보낸 편지함",
+            "отправленные",
+        ],
+    ),
+    (
+        Special::Trash,
+        &[
+            "deleted items",
+            "trash",
+            "deleted",
+            "deleted messages",
+            "gelöschte elemente",
+            "éléments supprimés",
+            "elementos eliminados",
+            "posta eliminata",
+            "verwijderde items",
+            "itens excluídos",
+            "borttaget",
+            "slettet post",
+            "slettede elementer",
+            "poistetut",
+            "elementy usunięte",
+            "削除済みアイテム",
+            "已删除邮件",
+            "지운 편지함",
+            "удаленные",
+        ],
+    ),
+    (
+        Special::Junk,
+        &[
+            "junk e-mail",
+            "junk email",
+            "junk",
+            "spam",
+            "junk-e-mail",
+            "courrier indésirable",
+            "correo no deseado",
+            "posta indesiderata",
+            "ongewenste e-mail",
+            "lixo eletrônico",
+            "skräppost",
+            "uønsket e-post",
+            "uønsket e-mail",
+            "roskaposti",
+            "wiadomości-śmieci",
+            "迷惑メール",
+            "垃圾邮件",
+            "정크 메일",
+            "нежелательная почта",
+        ],
+    ),
+    (
+        Special::Drafts,
+        &[
+            "drafts",
+            "entwürfe",
+            "brouillons",
+            "borradores",
+            "bozze",
+            "concepten",
+            "rascunhos",
+            "utkast",
+            "kladder",
+            "luonnokset",
+            "wersje robocze",
+            "下書き",
+            "草稿",
+            "임시 보관함",
+            "черновики",
+        ],
+    ),
+];
+
+/// A special folder recognized by its (possibly localized) name.
+pub fn special_by_name(name: &str) -> Option<Special> {
+    let n = name.trim().to_lowercase();
+    NAMES
+        .iter()
+        .find(|(_, names)| names.contains(&n.as_str()))
+        .map(|(s, _)| *s)
+}
+
+/// What the server told us about its folders.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ServerLayout {
+    /// Hierarchy separator (`/`, `.`, …); `None` for a flat server.
+    pub separator: Option<char>,
+    /// Personal namespace prefix (`""`, or `INBOX.` on Courier-style servers), wire form.
+    pub prefix: String,
+    /// Existing mailboxes (wire names) with their attributes.
+    pub mailboxes: Vec<(String, Vec<String>)>,
+}
+
+impl ServerLayout {
+    /// The server's mailbox carrying a SPECIAL-USE attribute.
+    pub fn special(&self, s: Special) -> Option<&str> {
+        if s == Special::Inbox {
+            return Some("INBOX");
+        }
+        self.mailboxes
+            .iter()
+            .find(|(_, attrs)| attrs.iter().any(|a| a.eq_ignore_ascii_case(s.attribute())))
+            .map(|(n, _)| n.as_str())
+    }
+
+    pub fn exists(&self, wire: &str) -> bool {
+        self.mailboxes.iter().any(|(n, _)| same_mailbox(n, wire))
+    }
+}
+
+/// Mailbox names are case-sensitive except INBOX.
+fn same_mailbox(a: &str, b: &str) -> bool {
+    let inbox = |s: &str| s.eq_ignore_ascii_case("INBOX");
+    a == b || (inbox(a) && inbox(b))
+}
+
+/// One PST folder and where it goes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mapping {
+    /// The folder's path from the top of the mailbox.
+    pub path: Vec<String>,
+    pub special: Option<Special>,
+    /// The mailbox name as shown (UTF-8).
+    pub mailbox: String,
+    /// The mailbox name on the wire (modified UTF-7).
+    pub wire: String,
+}
+
+/// A PST name made safe as one mailbox name component.
+fn component(name: &str, sep: Option<char>) -> String {
+    let mut out: String = name
+        .chars()
+        .filter(|c| !c.is_control())
+        .map(|c| match (Some(c) == sep, c) {
+            // Look-alikes keep the name readable: "Q1/Q2" stays "Q1∕Q2".
+            (true, '/') => '\u{2215}',
+            (true, '.') => '\u{2024}',
+            (true, '\\') => '\u{29F5}',
+            (true, _) => '_',
+            _ => c,
+        })
+        .collect();
+    out = out.trim().to_string();
+    if out.is_empty() {
+        out = "(unnamed)".into();
+    }
+    out
+}
+
+/// Maps folders (paths from the top of the mailbox, each with its recognized special kind)
+/// onto the server. `under` puts everything below one folder and maps nothing specially.
+pub fn map(
+    folders: &[(Vec<String>, Option<Special>)],
+    server: &ServerLayout,
+    under: Option<&str>,
+) -> Vec<Mapping> {
+    let sep = server.separator;
+    let sep_s = sep.map(String::from).unwrap_or_default();
+    let prefix = super::utf7::decode(&server.prefix);
+    let under: Vec<String> = under
+        .map(|u| {
+            u.split('/')
+                .filter(|c| !c.trim().is_empty())
+                .map(|c| component(c, sep))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut out = Vec::new();
+    for (path, special) in folders {
+        let mut parts: Vec<String> = path.iter().map(|p| component(p, sep)).collect();
+        let special = if under.is_empty() { *special } else { None };
+        // The first component may become the server's own special mailbox.
+        let head = match (special, parts.first()) {
+            (Some(Special::Inbox), Some(_)) => Some("INBOX".to_string()),
+            (Some(s), Some(_)) => server.special(s).map(super::utf7::decode),
+            _ => None,
+        };
+        let name = match head {
+            Some(h) => {
+                parts[0] = h;
+                if sep.is_none() && parts.len() > 1 {
+                    parts.join("_")
+                } else {
+                    parts.join(&sep_s)
+                }
+            }
+            None => {
+                let mut all = under.clone();
+                all.extend(parts);
+                let joined = if sep.is_none() {
+                    all.join("_")
+                } else {
+                    all.join(&sep_s)
+                };
+                format!("{prefix}{joined}")
+            }
+        };
+        let mut unique = name.clone();
+        let mut n = 2;
+        let key = |s: &str| {
+            if s.eq_ignore_ascii_case("INBOX") {
+                "INBOX".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        while !taken.insert(key(&unique)) {
+            unique = format!("{name} ({n})");
+            n += 1;
+        }
+        out.push(Mapping {
+            path: path.clone(),
+            special,
+            wire: super::utf7::encode(&unique),
+            mailbox: unique,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(sep: char, prefix: &str) -> ServerLayout {
+        ServerLayout {
+            separator: Some(sep),
+            prefix: prefix.into(),
+            mailboxes: vec![
+                ("INBOX".into(), vec![]),
+                ("Sent".into(), vec!["\\Sent".into()]),
+                ("Trash".into(), vec!["\\Trash".into()]),
+            ],
+        }
+    }
+
+    fn p(parts: &[&str], s: Option<Special>) -> (Vec<String>, Option<Special>) {
+        (parts.iter().map(|s| s.to_string()).collect(), s)
+    }
+
+    #[test]
+    fn specials_separators_and_clashes() {
+        let folders = [
+            p(&["Posteingang"], Some(Special::Inbox)),
+            p(&["Posteingang", "Rechnungen 1/2"], Some(Special::Inbox)),
+            p(&["Gesendete Elemente"], Some(Special::Sent)),
+            p(&["Gelöschte Elemente"], Some(Special::Trash)),
+            p(&["Entwürfe"], Some(Special::Drafts)),
+            p(&["Projekte.2024"], None),
+            p(&["受信トレイ2"], None),
+            p(&["Sent"], None),
+        ];
+        let m = map(&folders, &server('/', ""), None);
+        let names: Vec<&str> = m.iter().map(|m| m.mailbox.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "INBOX",
+                "INBOX/Rechnungen 1\u{2215}2",
+                "Sent",
+                "Trash",
+                "Entwürfe",
+                "Projekte.2024",
+                "受信トレイ2",
+                "Sent (2)"
+            ]
+        );
+        assert_eq!(m[4].wire, "Entw&APw-rfe");
+        let m = map(&folders, &server('.', "INBOX."), None);
+        assert_eq!(m[1].mailbox, "INBOX.Rechnungen 1/2");
+        assert_eq!(m[5].mailbox, "INBOX.Projekte\u{2024}2024");
+        let m = map(&folders, &server('/', ""), Some("Old PST/2019"));
+        assert_eq!(m[0].mailbox, "Old PST/2019/Posteingang");
+        assert_eq!(m[2].mailbox, "Old PST/2019/Gesendete Elemente");
+        assert_eq!(special_by_name(" Junk E-Mail "), Some(Special::Junk));
+        assert_eq!(special_by_name("Archive"), None);
+    }
+}

@@ -1,0 +1,732 @@
+//! Upload into an IMAP server: per folder, CREATE it if needed, read the Message-IDs
+//! already there, APPEND only what is missing (MULTIAPPEND batches, RFC 3502; flags and
+//! INTERNALDATE kept), then FETCH the Message-IDs again and compare with the PST's — the
+//! verification a user can trust. Resume is the same operation run again.
+
+use super::client::{AppendItem, Conn, Server, Status, Token, check, quote};
+use super::mapping::{self, Mapping, ServerLayout, Special};
+use super::{ImapError, Result};
+use crate::mime::MailFlags;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Tuning and behaviour of an upload.
+#[derive(Debug, Clone)]
+pub struct UploadOptions {
+    /// Messages per MULTIAPPEND command.
+    pub batch: usize,
+    /// Bytes per MULTIAPPEND command (one bigger message still goes alone).
+    pub batch_bytes: usize,
+    /// Put every folder below this one (`/`-separated), mapping nothing specially.
+    pub under: Option<String>,
+    /// Waits between retries when the server throttles (`[UNAVAILABLE]`, "try again").
+    pub backoff: Vec<Duration>,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        Self {
+            batch: 100,
+            batch_bytes: 16 << 20,
+            under: None,
+            backoff: [1, 2, 4, 8, 16, 32]
+                .into_iter()
+                .map(Duration::from_secs)
+                .collect(),
+        }
+    }
+}
+
+/// One message to upload, as the converter produced it.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// The PST's node id (for the report).
+    pub id: u32,
+    pub subject: String,
+    pub message_id: String,
+    pub flags: MailFlags,
+    /// Delivery time, Unix seconds → INTERNALDATE.
+    pub date: Option<i64>,
+    pub bytes: Vec<u8>,
+}
+
+/// A message the server would not take.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub id: u32,
+    pub subject: String,
+    pub message_id: String,
+    pub size: usize,
+    pub reason: String,
+}
+
+/// What happened to one folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct FolderUpload {
+    pub path: Vec<String>,
+    pub mailbox: String,
+    pub special: Option<Special>,
+    /// Messages of the PST offered for this folder.
+    pub messages: u32,
+    /// Already on the server (same Message-ID): not appended again.
+    pub present: u32,
+    pub appended: u32,
+    pub bytes: u64,
+    pub rejected: Vec<Rejected>,
+    /// Messages on the server after the upload.
+    pub server_count: u32,
+    /// Message-IDs of the PST not found on the server afterwards (first 100).
+    pub missing: Vec<String>,
+    pub missing_count: u32,
+    /// Messages on the server that the PST does not have (mail that was there before).
+    pub extra_count: u32,
+    /// Every PST message is on the server.
+    pub verified: bool,
+}
+
+/// The whole upload.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UploadReport {
+    pub server: String,
+    pub separator: Option<char>,
+    pub folders: Vec<FolderUpload>,
+    pub messages: u32,
+    pub present: u32,
+    pub appended: u32,
+    pub rejected: u32,
+    pub missing: u32,
+    pub verified: bool,
+    pub cancelled: bool,
+}
+
+impl UploadReport {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    fn total(&mut self) {
+        let f = &self.folders;
+        self.messages = f.iter().map(|f| f.messages).sum();
+        self.present = f.iter().map(|f| f.present).sum();
+        self.appended = f.iter().map(|f| f.appended).sum();
+        self.rejected = f.iter().map(|f| f.rejected.len() as u32).sum();
+        self.missing = f.iter().map(|f| f.missing_count).sum();
+        self.verified = !self.cancelled && f.iter().all(|f| f.verified);
+    }
+}
+
+/// A message on the server, as FETCH reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerMessage {
+    pub message_id: String,
+    pub flags: Vec<String>,
+    pub internal_date: String,
+}
+
+struct Selected {
+    /// Flags the server keeps for this mailbox.
+    permanent: Vec<String>,
+    exists: u32,
+}
+
+/// The folder being uploaded.
+struct Current {
+    map: Mapping,
+    /// Message-IDs on the server not yet matched by a PST message (count per ID).
+    remaining: HashMap<String, u32>,
+    /// Message-IDs of the PST (count per ID), for verification.
+    offered: HashMap<String, u32>,
+    /// Flags the server keeps for this mailbox; keywords only if `\*` is among them.
+    permanent: Vec<String>,
+    queue: Vec<Item>,
+    queued: usize,
+    rep: FolderUpload,
+}
+
+/// An upload session on one logged-in connection.
+pub struct Uploader {
+    conn: Conn,
+    pub layout: ServerLayout,
+    opts: UploadOptions,
+    append_limit: Option<usize>,
+    current: Option<Current>,
+    pub report: UploadReport,
+}
+
+impl Uploader {
+    /// Connects, logs in and reads the server's folder layout.
+    pub fn connect(server: &Server, password: &str, opts: UploadOptions) -> Result<Self> {
+        let mut conn = Conn::connect(server)?;
+        conn.login(&server.user, password)?;
+        let layout = read_layout(&mut conn)?;
+        let append_limit = conn.cap_value("APPENDLIMIT").and_then(|v| v.parse().ok());
+        Ok(Self {
+            report: UploadReport {
+                server: server.display(),
+                separator: layout.separator,
+                ..UploadReport::default()
+            },
+            conn,
+            layout,
+            opts,
+            append_limit,
+            current: None,
+        })
+    }
+
+    /// Where each folder would go (nothing is changed).
+    pub fn map(&self, folders: &[(Vec<String>, Option<Special>)]) -> Vec<Mapping> {
+        mapping::map(folders, &self.layout, self.opts.under.as_deref())
+    }
+
+    /// Messages already in a mailbox (0 if it does not exist).
+    pub fn count(&mut self, wire: &str) -> Result<u32> {
+        if !self.layout.exists(wire) {
+            return Ok(0);
+        }
+        let (resp, st) = self
+            .conn
+            .run(&format!("STATUS {} (MESSAGES)", quote(wire)))?;
+        check(&st, "STATUS")?;
+        Ok(resp
+            .iter()
+            .find_map(|r| {
+                let t = r.tokens();
+                match t.last() {
+                    Some(Token::List(l)) => l
+                        .windows(2)
+                        .find(|w| w[0] == Token::Atom("MESSAGES".into()))
+                        .and_then(|w| w[1].text()?.parse().ok()),
+                    _ => None,
+                }
+            })
+            .unwrap_or(0))
+    }
+
+    /// Starts a folder: creates its mailbox (and parents) if missing, selects it and reads
+    /// the Message-IDs already there.
+    pub fn begin_folder(&mut self, map: Mapping) -> Result<()> {
+        if self.current.is_some() {
+            self.end_folder()?;
+        }
+        if !self.layout.exists(&map.wire) {
+            self.create(&map.wire)?;
+        }
+        let sel = self.select(&map.wire)?;
+        let permanent = sel.permanent;
+        let mut remaining: HashMap<String, u32> = HashMap::new();
+        let existing = if sel.exists > 0 {
+            self.fetch_all(false)?
+        } else {
+            Vec::new()
+        };
+        for m in existing {
+            *remaining.entry(m.message_id).or_default() += 1;
+        }
+        self.current = Some(Current {
+            rep: FolderUpload {
+                path: map.path.clone(),
+                mailbox: map.mailbox.clone(),
+                special: map.special,
+                messages: 0,
+                present: 0,
+                appended: 0,
+                bytes: 0,
+                rejected: Vec::new(),
+                server_count: 0,
+                missing: Vec::new(),
+                missing_count: 0,
+                extra_count: 0,
+                verified: false,
+            },
+            map,
+            remaining,
+            offered: HashMap::new(),
+            permanent,
+            queue: Vec::new(),
+            queued: 0,
+        });
+        Ok(())
+    }
+
+    /// Offers one message of the current folder: skipped if the server has it, else queued
+    /// and appended with its batch. Returns whether it was already there.
+    pub fn add(&mut self, item: Item) -> Result<bool> {
+        let cur = self
+            .current
+            .as_mut()
+            .ok_or_else(|| ImapError::Protocol("message outside a folder".into()))?;
+        cur.rep.messages += 1;
+        *cur.offered.entry(item.message_id.clone()).or_default() += 1;
+        if let Some(n) = cur.remaining.get_mut(&item.message_id)
+            && *n > 0
+        {
+            *n -= 1;
+            cur.rep.present += 1;
+            return Ok(true);
+        }
+        if let Some(limit) = self.append_limit
+            && item.bytes.len() > limit
+        {
+            cur.rep.rejected.push(rejected(
+                &item,
+                format!("larger than the server's APPENDLIMIT of {limit} bytes"),
+            ));
+            return Ok(false);
+        }
+        cur.queued += item.bytes.len();
+        cur.queue.push(item);
+        if cur.queue.len() >= self.opts.batch || cur.queued >= self.opts.batch_bytes {
+            self.flush()?;
+        }
+        Ok(false)
+    }
+
+    /// Appends what is queued.
+    pub fn flush(&mut self) -> Result<()> {
+        let Some(cur) = self.current.as_mut() else {
+            return Ok(());
+        };
+        let queue = std::mem::take(&mut cur.queue);
+        cur.queued = 0;
+        if queue.is_empty() {
+            return Ok(());
+        }
+        let wire = cur.map.wire.clone();
+        let permanent = cur.permanent.clone();
+        let flags: Vec<Vec<String>> = queue
+            .iter()
+            .map(|i| imap_flags(&i.flags, &permanent))
+            .collect();
+        let st = self.append_retrying(&wire, &queue, &flags)?;
+        let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
+        if st.ok {
+            cur.rep.appended += queue.len() as u32;
+            cur.rep.bytes += queue.iter().map(|i| i.bytes.len() as u64).sum::<u64>();
+            return Ok(());
+        }
+        if queue.len() == 1 {
+            cur.rep
+                .rejected
+                .push(rejected(&queue[0], format!("{} {}", st.kind, st.text)));
+            return Ok(());
+        }
+        // A MULTIAPPEND fails as a whole: send one at a time to find the one refused.
+        for (item, f) in queue.iter().zip(&flags) {
+            let st =
+                self.append_retrying(&wire, std::slice::from_ref(item), std::slice::from_ref(f))?;
+            let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
+            if st.ok {
+                cur.rep.appended += 1;
+                cur.rep.bytes += item.bytes.len() as u64;
+            } else {
+                cur.rep
+                    .rejected
+                    .push(rejected(item, format!("{} {}", st.kind, st.text)));
+            }
+        }
+        Ok(())
+    }
+
+    fn append_retrying(
+        &mut self,
+        wire: &str,
+        items: &[Item],
+        flags: &[Vec<String>],
+    ) -> Result<Status> {
+        let mut waits = self.opts.backoff.clone().into_iter();
+        loop {
+            let batch: Vec<AppendItem> = items
+                .iter()
+                .zip(flags)
+                .map(|(i, f)| AppendItem {
+                    flags: f,
+                    date: i.date.and_then(internal_date),
+                    bytes: &i.bytes,
+                })
+                .collect();
+            let st = self.conn.append(wire, &batch)?;
+            if st.ok || !is_throttle(&st) {
+                return Ok(st);
+            }
+            match waits.next() {
+                Some(w) => std::thread::sleep(w),
+                None => return Ok(st),
+            }
+        }
+    }
+
+    /// Ends the current folder: appends what is queued, then verifies against the server.
+    pub fn end_folder(&mut self) -> Result<Option<&FolderUpload>> {
+        self.flush()?;
+        let Some(mut cur) = self.current.take() else {
+            return Ok(None);
+        };
+        // A fresh SELECT makes the server report messages appended on this connection.
+        let sel = self.select(&cur.map.wire)?;
+        let mut on_server: HashMap<String, u32> = HashMap::new();
+        let all = if sel.exists > 0 {
+            self.fetch_all(false)?
+        } else {
+            Vec::new()
+        };
+        cur.rep.server_count = all.len() as u32;
+        for m in all {
+            *on_server.entry(m.message_id).or_default() += 1;
+        }
+        let mut missing: Vec<(String, u32)> = Vec::new();
+        for (id, &n) in &cur.offered {
+            let have = on_server.get(id).copied().unwrap_or(0);
+            if have < n {
+                missing.push((id.clone(), n - have));
+            }
+        }
+        missing.sort();
+        cur.rep.missing_count = missing.iter().map(|(_, n)| n).sum();
+        cur.rep.missing = missing.into_iter().take(100).map(|(id, _)| id).collect();
+        cur.rep.extra_count = on_server
+            .iter()
+            .map(|(id, &n)| n.saturating_sub(cur.offered.get(id).copied().unwrap_or(0)))
+            .sum();
+        cur.rep.verified = cur.rep.missing_count == 0;
+        self.layout
+            .mailboxes
+            .push((cur.map.wire.clone(), Vec::new()));
+        self.report.folders.push(cur.rep);
+        Ok(self.report.folders.last())
+    }
+
+    /// Finishes: ends the open folder, totals the report, logs out.
+    pub fn finish(mut self, cancelled: bool) -> Result<UploadReport> {
+        if !cancelled {
+            self.end_folder()?;
+        }
+        self.report.cancelled = cancelled;
+        self.report.total();
+        let report = self.report.clone();
+        self.conn.logout();
+        Ok(report)
+    }
+
+    /// What the current folder has done so far.
+    pub fn current(&self) -> Option<&FolderUpload> {
+        self.current.as_ref().map(|c| &c.rep)
+    }
+
+    fn create(&mut self, wire: &str) -> Result<()> {
+        // Parents first: not every server creates them.
+        if let Some(sep) = self.layout.separator {
+            let mut at = 0;
+            while let Some(i) = wire[at..].find(sep) {
+                let parent = &wire[..at + i];
+                at += i + sep.len_utf8();
+                if !parent.is_empty() && !self.layout.exists(parent) {
+                    let st = self.conn.run(&format!("CREATE {}", quote(parent)))?.1;
+                    if st.ok || is_exists(&st) {
+                        self.layout.mailboxes.push((parent.to_string(), Vec::new()));
+                    }
+                }
+            }
+        }
+        let st = self.conn.run(&format!("CREATE {}", quote(wire)))?.1;
+        if !(st.ok || is_exists(&st)) {
+            check(&st, &format!("CREATE {}", super::utf7::decode(wire)))?;
+        }
+        let _ = self.conn.run(&format!("SUBSCRIBE {}", quote(wire)))?;
+        self.layout.mailboxes.push((wire.to_string(), Vec::new()));
+        Ok(())
+    }
+
+    /// Selects a mailbox.
+    fn select(&mut self, wire: &str) -> Result<Selected> {
+        let (resp, st) = self.conn.run(&format!("SELECT {}", quote(wire)))?;
+        check(&st, &format!("SELECT {}", super::utf7::decode(wire)))?;
+        let mut flags = Vec::new();
+        let mut permanent = None;
+        let mut exists = 0;
+        for r in &resp {
+            if let Some(code) = r.code()
+                && let Some(rest) = code.strip_prefix("PERMANENTFLAGS ")
+            {
+                permanent = Some(list_atoms(rest));
+            }
+            let t = r.tokens();
+            if matches!(t.get(2), Some(Token::Atom(a)) if a.eq_ignore_ascii_case("EXISTS")) {
+                exists = t
+                    .get(1)
+                    .and_then(Token::text)
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+            }
+            if matches!(t.get(1), Some(Token::Atom(a)) if a.eq_ignore_ascii_case("FLAGS"))
+                && let Some(Token::List(l)) = t.get(2)
+            {
+                flags = l.iter().filter_map(Token::text).collect();
+            }
+        }
+        // No PERMANENTFLAGS means every flag of FLAGS is permanent (RFC 3501 §7.1).
+        Ok(Selected {
+            permanent: permanent.unwrap_or(flags),
+            exists,
+        })
+    }
+
+    /// Message-ID (and flags, INTERNALDATE) of every message in the selected mailbox.
+    pub fn fetch_all(&mut self, with_flags: bool) -> Result<Vec<ServerMessage>> {
+        let items = if with_flags {
+            "(FLAGS INTERNALDATE BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
+        } else {
+            "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
+        };
+        let (resp, st) = self.conn.run(&format!("FETCH 1:* {items}"))?;
+        check(&st, "FETCH")?;
+        let mut out = Vec::new();
+        for r in resp {
+            let t = r.tokens();
+            if !matches!(t.get(2), Some(Token::Atom(a)) if a.eq_ignore_ascii_case("FETCH")) {
+                continue;
+            }
+            let Some(Token::List(l)) = t.get(3) else {
+                continue;
+            };
+            let mut m = ServerMessage {
+                message_id: String::new(),
+                flags: Vec::new(),
+                internal_date: String::new(),
+            };
+            for w in l.chunks(2) {
+                let [Token::Atom(k), v] = w else { continue };
+                let k = k.to_ascii_uppercase();
+                if k == "FLAGS" {
+                    if let Token::List(f) = v {
+                        m.flags = f.iter().filter_map(Token::text).collect();
+                    }
+                } else if k == "INTERNALDATE" {
+                    m.internal_date = v.text().unwrap_or_default();
+                } else if k.starts_with("BODY[")
+                    && let Token::Str(h) = v
+                {
+                    m.message_id = header_message_id(h);
+                }
+            }
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    /// Selects a mailbox (by its display name) and fetches everything: for checks.
+    pub fn messages_in(&mut self, mailbox: &str) -> Result<Vec<ServerMessage>> {
+        if self.select(&super::utf7::encode(mailbox))?.exists == 0 {
+            return Ok(Vec::new());
+        }
+        self.fetch_all(true)
+    }
+}
+
+fn rejected(item: &Item, reason: String) -> Rejected {
+    Rejected {
+        id: item.id,
+        subject: item.subject.clone(),
+        message_id: item.message_id.clone(),
+        size: item.bytes.len(),
+        reason,
+    }
+}
+
+fn is_exists(st: &Status) -> bool {
+    st.code.as_deref() == Some("ALREADYEXISTS") || st.text.to_ascii_lowercase().contains("exists")
+}
+
+/// Throttling replies: RFC 5530 `[UNAVAILABLE]`/`[INUSE]`, and Microsoft's "Suggested
+/// Backoff Time" / "try again" texts.
+fn is_throttle(st: &Status) -> bool {
+    let code = st.code.as_deref().unwrap_or("").to_ascii_uppercase();
+    let text = st.text.to_ascii_lowercase();
+    code == "UNAVAILABLE"
+        || code == "INUSE"
+        || code == "THROTTLED"
+        || text.contains("backoff")
+        || text.contains("throttl")
+        || text.contains("try again")
+}
+
+fn list_atoms(s: &str) -> Vec<String> {
+    s.trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The Message-ID from a fetched header block.
+fn header_message_id(h: &[u8]) -> String {
+    let text = String::from_utf8_lossy(h);
+    let mut value: Option<String> = None;
+    for line in text.split('\n') {
+        let line = line.trim_end_matches('\r');
+        if let Some(v) = value.as_mut() {
+            if line.starts_with([' ', '\t']) {
+                v.push_str(line);
+                continue;
+            }
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':')
+            && k.trim().eq_ignore_ascii_case("message-id")
+        {
+            value = Some(v.to_string());
+        }
+    }
+    value
+        .map(|v| crate::mime::normalize_message_id(&v))
+        .unwrap_or_default()
+}
+
+/// IMAP flags for a message, limited to what the mailbox keeps: \Seen, \Answered,
+/// \Flagged, \Draft, $Forwarded, and categories as keywords (atoms: spaces and specials
+/// become `_`, non-ASCII goes as modified UTF-7).
+pub fn imap_flags(f: &MailFlags, permanent: &[String]) -> Vec<String> {
+    let any_keyword = permanent.iter().any(|p| p == "\\*");
+    let keeps = |flag: &str| any_keyword || permanent.iter().any(|p| p.eq_ignore_ascii_case(flag));
+    let mut out = Vec::new();
+    for (on, flag) in [
+        (f.read, "\\Seen"),
+        (f.answered, "\\Answered"),
+        (f.flagged, "\\Flagged"),
+        (f.draft, "\\Draft"),
+        (f.forwarded, "$Forwarded"),
+    ] {
+        if on && (flag.starts_with('\\') && permanent.is_empty() || keeps(flag)) {
+            out.push(flag.to_string());
+        }
+    }
+    for c in &f.categories {
+        let k = keyword(c);
+        if !k.is_empty() && keeps(&k) && !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// A category as an IMAP keyword atom.
+pub fn keyword(category: &str) -> String {
+    super::utf7::encode(category.trim())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && !"(){%*\"\\]".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// INTERNALDATE (`02-Jan-2018 03:04:05 +0000`) for Unix seconds, if the year fits.
+pub fn internal_date(t: i64) -> Option<String> {
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let (y, m, d) = crate::sink::mbox::civil_from_days(days);
+    if !(1970..=9999).contains(&y) {
+        return None;
+    }
+    const MO: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    Some(format!(
+        "{d:02}-{}-{y} {:02}:{:02}:{:02} +0000",
+        MO[(m - 1) as usize],
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    ))
+}
+
+/// The separator and namespace (`LIST "" ""`, NAMESPACE) and the existing mailboxes with
+/// their SPECIAL-USE attributes.
+fn read_layout(conn: &mut Conn) -> Result<ServerLayout> {
+    let mut layout = ServerLayout::default();
+    let (resp, st) = conn.run("LIST \"\" \"\"")?;
+    check(&st, "LIST")?;
+    for r in &resp {
+        if let Some((_, sep, _)) = list_entry(r) {
+            layout.separator = sep;
+        }
+    }
+    if conn.has("NAMESPACE") {
+        let (resp, st) = conn.run("NAMESPACE")?;
+        if st.ok {
+            for r in &resp {
+                let t = r.tokens();
+                // * NAMESPACE (("prefix" "sep")) other shared
+                if let Some(Token::List(personal)) = t.get(2)
+                    && let Some(Token::List(first)) = personal.first()
+                {
+                    layout.prefix = first.first().and_then(Token::text).unwrap_or_default();
+                }
+            }
+        }
+    }
+    let cmd = if conn.has("SPECIAL-USE") && conn.has("LIST-EXTENDED") {
+        "LIST \"\" \"*\" RETURN (SPECIAL-USE)"
+    } else {
+        "LIST \"\" \"*\""
+    };
+    let (resp, st) = conn.run(cmd)?;
+    check(&st, "LIST")?;
+    for r in &resp {
+        if let Some((attrs, _, name)) = list_entry(r) {
+            layout.mailboxes.push((name, attrs));
+        }
+    }
+    Ok(layout)
+}
+
+/// `* LIST (attrs) "sep" name` → (attrs, separator, name).
+fn list_entry(r: &super::client::Response) -> Option<(Vec<String>, Option<char>, String)> {
+    let t = r.tokens();
+    if !matches!(t.get(1), Some(Token::Atom(a)) if a.eq_ignore_ascii_case("LIST")) {
+        return None;
+    }
+    let attrs = match t.get(2)? {
+        Token::List(l) => l.iter().filter_map(Token::text).collect(),
+        _ => Vec::new(),
+    };
+    let sep = match t.get(3)? {
+        Token::Str(s) => std::str::from_utf8(s).ok()?.chars().next(),
+        _ => None,
+    };
+    let name = t.get(4)?.text()?;
+    Some((attrs, sep, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_dates_and_ids() {
+        let f = MailFlags {
+            read: true,
+            forwarded: true,
+            categories: vec!["Rot Kategorie".into(), "Geschäft".into()],
+            ..MailFlags::default()
+        };
+        let all = vec!["\\Seen".to_string(), "\\*".to_string()];
+        assert_eq!(
+            imap_flags(&f, &all),
+            ["\\Seen", "$Forwarded", "Rot_Kategorie", "Gesch&AOQ-ft"]
+        );
+        assert_eq!(imap_flags(&f, &["\\Seen".to_string()]), ["\\Seen"]);
+        assert_eq!(
+            internal_date(1514858645).as_deref(),
+            Some("02-Jan-2018 02:04:05 +0000")
+        );
+        assert_eq!(internal_date(-1), None);
+        assert_eq!(header_message_id(b"Message-ID:\r\n <a@b>\r\n\r\n"), "a@b");
+        assert_eq!(header_message_id(b"\r\n"), "");
+    }
+}

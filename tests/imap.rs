@@ -1,0 +1,392 @@
+//! IMAP upload against a real Dovecot on 127.0.0.1 (one throwaway server per test), checked
+//! with Python's imaplib — an independent client — against what the PST holds.
+
+mod common;
+
+use common::dovecot::{Dovecot, PASSWORD};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use unpst::convert::{FolderItems, Outcome};
+use unpst::pst::Pst;
+use unpst::sink::imap::mapping::{self, ServerLayout};
+use unpst::sink::imap::upload::{imap_flags, internal_date};
+use unpst::sink::imap::{self, Server, UploadOptions, Uploader};
+
+type Contents = BTreeMap<String, Vec<(String, Vec<String>, i64)>>;
+/// Per mailbox: (Message-ID, flags, delivery time if any).
+type Expected = BTreeMap<String, Vec<(String, Vec<String>, Option<i64>)>>;
+
+/// What the server must hold after uploading `file`: per mailbox, each mail item's
+/// Message-ID, IMAP flags and delivery time — computed from the PST, not from the upload.
+/// `None` for the time: the message has none, the server's clock decides.
+fn expected(file: &Path, sep: char) -> Expected {
+    let pst = Pst::open_path(file).unwrap();
+    let plan = imap::plan(&pst, None).unwrap();
+    // The test server's layout, as its config declares it.
+    let layout = ServerLayout {
+        separator: Some(sep),
+        prefix: String::new(),
+        mailboxes: vec![
+            ("INBOX".into(), vec![]),
+            ("Sent".into(), vec!["\\Sent".into()]),
+            ("Trash".into(), vec!["\\Trash".into()]),
+            ("Junk".into(), vec!["\\Junk".into()]),
+        ],
+    };
+    let keys: Vec<_> = plan.iter().map(|f| (f.path.clone(), f.special)).collect();
+    let maps = mapping::map(&keys, &layout, None);
+    let mut out = BTreeMap::new();
+    for (f, m) in plan.iter().zip(maps) {
+        let list: &mut Vec<_> = out.entry(m.mailbox).or_default();
+        for (_, outcome) in FolderItems::new(&pst, f.nid) {
+            if let Outcome::Mail(m) = outcome {
+                let mut flags = imap_flags(&m.flags, &["\\*".to_string()]);
+                flags.sort();
+                let date = m.date.filter(|d| internal_date(*d).is_some());
+                list.push((m.message_id.clone(), flags, date));
+            }
+        }
+        list.sort();
+    }
+    out
+}
+
+/// The server holds exactly what the PST has (mailboxes the PST does not fill are empty).
+fn assert_same(server: &Contents, want: &Expected) {
+    for (mailbox, msgs) in want {
+        let got = server.get(mailbox).unwrap_or_else(|| {
+            panic!(
+                "mailbox {mailbox:?} missing; server has {:?}",
+                server.keys()
+            )
+        });
+        assert_eq!(got.len(), msgs.len(), "{mailbox}: message count");
+        let mut got_ids: Vec<_> = got
+            .iter()
+            .map(|(id, f, _)| (id.clone(), f.clone()))
+            .collect();
+        let mut want_ids: Vec<_> = msgs
+            .iter()
+            .map(|(id, f, _)| (id.clone(), f.clone()))
+            .collect();
+        got_ids.sort();
+        want_ids.sort();
+        assert_eq!(got_ids, want_ids, "{mailbox}: Message-IDs and flags");
+        for (id, _, date) in msgs {
+            if let Some(d) = date {
+                assert!(
+                    got.iter().any(|(g, _, t)| g == id && t == d),
+                    "{mailbox}: INTERNALDATE of {id} should be {d}"
+                );
+            }
+        }
+    }
+    for (mailbox, msgs) in server {
+        if !want.contains_key(mailbox) {
+            assert!(msgs.is_empty(), "{mailbox} should be empty: {msgs:?}");
+        }
+    }
+}
+
+fn cli_upload(server: &Dovecot, user: &str, file: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_unpst"))
+        .arg("upload")
+        .arg(file)
+        .args([
+            "--imap",
+            &server.url(user),
+            "--password-env",
+            "UNPST_TEST_PW",
+            "-q",
+        ])
+        .arg("--ca-file")
+        .arg(&server.cert)
+        .args(extra)
+        .env("UNPST_TEST_PW", PASSWORD)
+        .output()
+        .expect("unpst runs")
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
+}
+
+/// Separator `/`: three files (French, Japanese CP932 and English folder names, special
+/// folders, subfolders), each into its own account through the CLI over TLS; then a
+/// second run adds nothing.
+#[test]
+fn cli_upload_slash_separator_is_exact_and_idempotent() {
+    let Some(dir) = common::corpus() else { return };
+    let Some(server) = Dovecot::start('/', "") else {
+        return;
+    };
+    for (user, name) in [
+        ("alice", "aspose-Outlook.pst"),
+        ("bob", "tika-testPST.pst"),
+        ("carol", "hiraoka-nonUnicodeCP932-ansi.pst"),
+    ] {
+        let file = dir.join(name);
+        let out = cli_upload(&server, user, &file, &[]);
+        assert!(
+            out.status.success(),
+            "{name}: {}\n{}",
+            stdout(&out),
+            server.log()
+        );
+        let want = expected(&file, '/');
+        let got = server.contents(user);
+        assert_same(&got, &want);
+        let again = cli_upload(&server, user, &file, &[]);
+        assert!(again.status.success(), "{}", stdout(&again));
+        let text = stdout(&again);
+        assert!(
+            text.contains(" 0 appended"),
+            "rerun appended something: {text}"
+        );
+        assert_eq!(
+            server.contents(user),
+            got,
+            "{name}: a rerun changed the server"
+        );
+    }
+    // The names, spelled out: special folders land in the server's own, Inbox in INBOX.
+    let alice = server.contents("alice");
+    assert_eq!(alice["INBOX"].len(), 8);
+    assert_eq!(alice["Sent"].len(), 6);
+    assert!(alice.contains_key("INBOX/SubInbox"));
+    let bob = server.contents("bob");
+    assert_eq!(bob["Début du fichier de données Outlook"].len(), 7);
+    assert!(
+        bob.contains_key("Trash"),
+        "Éléments supprimés → Trash: {:?}",
+        bob.keys()
+    );
+    let carol = server.contents("carol");
+    assert_eq!(carol["Outlook データ ファイルのトップ"].len(), 1);
+}
+
+/// Uploads through the library over STARTTLS; `stop_after` cancels after that many items.
+fn lib_upload(
+    server: &Dovecot,
+    user: &str,
+    file: &Path,
+    stop_after: Option<u64>,
+) -> imap::UploadReport {
+    let mut s = Server::parse(&format!("imap://{user}@127.0.0.1:{}", server.port), false).unwrap();
+    s.ca_file = Some(server.cert.clone());
+    let pst = Pst::open_path(file).unwrap();
+    let plan = imap::plan(&pst, None).unwrap();
+    let mut up = Uploader::connect(
+        &s,
+        PASSWORD,
+        UploadOptions {
+            batch: 4,
+            ..UploadOptions::default()
+        },
+    )
+    .unwrap();
+    let (_, cancelled) = imap::upload_pst(&pst, &mut up, &plan, &mut |p| {
+        stop_after.is_none_or(|n| p.done < n)
+    })
+    .unwrap();
+    up.finish(cancelled).unwrap()
+}
+
+/// Separator `.`, STARTTLS, the OST (87 mails in many folders) and go-pst's support file;
+/// a cancelled upload resumes without duplicates.
+#[test]
+fn library_upload_dot_separator_resumes_without_duplicates() {
+    let Some(dir) = common::corpus() else { return };
+    let Some(server) = Dovecot::start('.', "") else {
+        return;
+    };
+    let ost = dir.join("aspose-SampleOstFile.ost");
+    let first = lib_upload(&server, "alice", &ost, Some(30));
+    assert!(first.cancelled && !first.verified);
+    let partial: usize = server.contents("alice").values().map(Vec::len).sum();
+    assert!(
+        partial > 0 && partial < 87,
+        "cancelled after 30 items, server has {partial}"
+    );
+    let second = lib_upload(&server, "alice", &ost, None);
+    assert!(second.verified, "{}", second.to_json());
+    assert_eq!(second.messages, 87);
+    assert_eq!(
+        second.present as usize, partial,
+        "what the first run appended is skipped"
+    );
+    assert_eq!(second.appended as usize, 87 - partial);
+    assert_same(&server.contents("alice"), &expected(&ost, '.'));
+
+    let support = dir.join("go-pst-support.pst");
+    let r = lib_upload(&server, "bob", &support, None);
+    assert!(
+        r.verified && r.appended == 17 && r.missing == 0,
+        "{}",
+        r.to_json()
+    );
+    assert_same(&server.contents("bob"), &expected(&support, '.'));
+}
+
+/// `kill -9` of the CLI half-way (one APPEND per message), then a rerun: nothing missing,
+/// nothing twice.
+#[test]
+fn killed_cli_upload_resumes_exactly() {
+    let Some(dir) = common::corpus() else { return };
+    let Some(server) = Dovecot::start('/', "") else {
+        return;
+    };
+    let ost = dir.join("aspose-SampleOstFile.ost");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unpst"))
+        .arg("upload")
+        .arg(&ost)
+        .args([
+            "--imap",
+            &server.url("dave"),
+            "--password-env",
+            "UNPST_TEST_PW",
+            "-q",
+        ])
+        .args(["--batch", "1", "--ca-file"])
+        .arg(&server.cert)
+        .env("UNPST_TEST_PW", PASSWORD)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once messages start arriving in the maildir.
+    let count = |dir: &Path| -> usize {
+        walk(dir)
+            .iter()
+            .filter(|p| {
+                p.parent()
+                    .is_some_and(|d| d.ends_with("new") || d.ends_with("cur"))
+            })
+            .count()
+    };
+    let t = std::time::Instant::now();
+    while count(&server.maildir("dave")) < 5 && t.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    let partial: usize = server.contents("dave").values().map(Vec::len).sum();
+    eprintln!("killed ({status}) with {partial} of 87 messages on the server");
+    let out = cli_upload(&server, "dave", &ost, &[]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("{} already there", partial)),
+        "the rerun skips the {partial} already there: {text}"
+    );
+    assert_same(&server.contents("dave"), &expected(&ost, '/'));
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// A server-side size limit: the oversize messages are listed as refused (with the server's
+/// reason) and as missing, the rest arrives, and the exit status says not everything did.
+#[test]
+fn oversize_messages_are_reported_not_dropped() {
+    let Some(dir) = common::corpus() else { return };
+    let limit = "mail_plugins = $mail_plugins quota\nplugin {\n  quota = count:User quota\n  quota_vsizes = yes\n  quota_max_mail_size = 20k\n}\n";
+    let Some(server) = Dovecot::start('/', limit) else {
+        return;
+    };
+    let file = dir.join("aspose-Outlook.pst");
+    let report = std::env::temp_dir().join(format!("unpst-report-{}.json", std::process::id()));
+    let out = cli_upload(
+        &server,
+        "alice",
+        &file,
+        &["--report", report.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&report);
+    let up = &json["upload"];
+    let pst = Pst::open_path(&file).unwrap();
+    // Which messages exceed 20 KiB, from our own conversion.
+    let mut big = Vec::new();
+    for f in imap::plan(&pst, None).unwrap() {
+        for (_, o) in FolderItems::new(&pst, f.nid) {
+            if let Outcome::Mail(m) = o
+                && m.bytes.len() > 20 * 1024
+            {
+                big.push(m.message_id.clone());
+            }
+        }
+    }
+    assert!(!big.is_empty());
+    let mut refused: Vec<String> = up["folders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["rejected"].as_array().unwrap().clone())
+        .map(|r| {
+            assert!(r["reason"].as_str().unwrap().starts_with("NO"), "{r}");
+            r["message_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    refused.sort();
+    big.sort();
+    assert_eq!(refused, big);
+    assert_eq!(up["missing"], big.len());
+    assert_eq!(up["verified"], false);
+    let on_server: usize = server.contents("alice").values().map(Vec::len).sum();
+    assert_eq!(
+        on_server + big.len(),
+        up["messages"].as_u64().unwrap() as usize
+    );
+}
+
+/// A wrong password is a clear error, exit status 2, and the password is not echoed.
+#[test]
+fn wrong_password_is_a_clear_error() {
+    let Some(dir) = common::corpus() else { return };
+    let Some(server) = Dovecot::start('/', "") else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_unpst"))
+        .arg("upload")
+        .arg(dir.join("aspose-Outlook.pst"))
+        .args([
+            "--imap",
+            &server.url("alice"),
+            "--password-env",
+            "PW",
+            "--ca-file",
+        ])
+        .arg(&server.cert)
+        .env("PW", "not-the-secret-xyz")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(text.contains("login failed"), "{text}");
+    assert!(!text.contains("not-the-secret-xyz"));
+    // And an untrusted certificate (no --ca-file) is refused before any login.
+    let out = Command::new(env!("CARGO_BIN_EXE_unpst"))
+        .arg("upload")
+        .arg(dir.join("aspose-Outlook.pst"))
+        .args(["--imap", &server.url("alice"), "--password-env", "PW"])
+        .env("PW", PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).contains("TLS"), "{}", stdout(&out));
+}

@@ -330,6 +330,8 @@ pub struct FolderItems<'a> {
     folder: Option<crate::pst::messaging::Folder>,
     rows_total: usize,
     start: usize,
+    /// One past the last row to read.
+    end: usize,
     page: std::vec::IntoIter<MessageSummary>,
     /// The first problem reading the folder or its table (its rows are then missing).
     pub error: Option<String>,
@@ -350,9 +352,20 @@ impl<'a> FolderItems<'a> {
             folder,
             rows_total,
             start: 0,
+            end: rows_total,
             page: Vec::new().into_iter(),
             error,
         }
+    }
+}
+
+impl FolderItems<'_> {
+    /// Only rows `start..start + count`, without reading the others (the page converts a
+    /// folder a few rows per call; an unreadable row block never shifts the window).
+    pub fn rows(mut self, start: usize, count: usize) -> Self {
+        self.start = start;
+        self.end = start.saturating_add(count).min(self.rows_total);
+        self
     }
 }
 
@@ -366,18 +379,19 @@ impl Iterator for FolderItems<'_> {
                 return Some((row, outcome));
             }
             let fo = self.folder.as_ref()?;
-            if self.start >= self.rows_total {
+            if self.start >= self.end {
                 return None;
             }
             let start = self.start;
-            self.start += PAGE;
-            match self.pst.summaries(fo, start, PAGE) {
+            let n = PAGE.min(self.end - start);
+            self.start += n;
+            match self.pst.summaries(fo, start, n) {
                 Ok(rows) => self.page = rows.into_iter(),
                 Err(e) => {
                     // One unreadable block of the row matrix: report its rows, go on.
                     self.error.get_or_insert(format!(
                         "contents table rows {start}..{} unreadable: {e}",
-                        (start + PAGE).min(self.rows_total)
+                        start + n
                     ));
                 }
             }

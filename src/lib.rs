@@ -10,6 +10,8 @@ pub mod error;
 pub mod mime;
 pub mod preview;
 pub mod pst;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod relay;
 pub mod report;
 pub mod sink;
 pub mod source;

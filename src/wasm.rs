@@ -123,6 +123,54 @@ impl Session {
         crate::preview::attachment(&self.mime(nid)?, index as usize).map_err(js)
     }
 
+    /// The mail folders an IMAP upload takes, in order, with their special kinds.
+    pub fn upload_plan(&self) -> Result<JsValue, JsError> {
+        to_js(&crate::sink::imap::plan(&self.pst, None).map_err(js)?)
+    }
+
+    /// Converts up to `count` items of a folder from row `start` for the relay: each is
+    /// `{kind: "mail", id, subject, frame}` (the frame ready to send), or
+    /// `{kind: "skipped" | "deferred", id, subject, reason}`.
+    pub fn upload_batch(&self, folder: u32, start: u32, count: u32) -> js_sys::Array {
+        let out = js_sys::Array::new();
+        let mut items =
+            convert::FolderItems::new(&self.pst, folder).rows(start as usize, count as usize);
+        for (row, outcome) in items.by_ref() {
+            let o = js_sys::Object::new();
+            let set = |k: &str, v: JsValue| {
+                let _ = js_sys::Reflect::set(&o, &k.into(), &v);
+            };
+            set("id", row.nid.into());
+            set("subject", row.subject.as_str().into());
+            match outcome {
+                convert::Outcome::Mail(m) => {
+                    set("kind", "mail".into());
+                    let meta = crate::sink::imap::ItemMeta::of(row.nid, &m);
+                    let frame = crate::sink::imap::encode_frame(&meta, &m.bytes);
+                    set("frame", js_sys::Uint8Array::from(frame.as_slice()).into());
+                }
+                convert::Outcome::Deferred(class) => {
+                    set("kind", "deferred".into());
+                    set("reason", class.as_str().into());
+                }
+                convert::Outcome::Skipped(reason) => {
+                    set("kind", "skipped".into());
+                    set("reason", reason.as_str().into());
+                }
+            }
+            out.push(&o);
+        }
+        if let Some(e) = items.error {
+            // Rows that could not even be listed: the page reports them, nothing is silent.
+            let o = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&o, &"kind".into(), &"skipped".into());
+            let _ = js_sys::Reflect::set(&o, &"subject".into(), &"".into());
+            let _ = js_sys::Reflect::set(&o, &"reason".into(), &e.into());
+            out.push(&o);
+        }
+        out
+    }
+
     /// Like [`Session::convert_zip`], but the zip streams into an Origin Private File System
     /// file through its synchronous access handle (workers only): memory stays flat however
     /// large the export. Returns report.json's text; the caller closes the handle.

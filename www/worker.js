@@ -25,6 +25,76 @@ function reply(id, ok, value, transfer) {
   postMessage({ id, ok, value }, transfer || []);
 }
 
+// IMAP upload: this worker converts, `unpst relay` (same origin, token from the page's
+// address) speaks IMAP. One message in flight at a time: the relay answers each, so memory
+// stays flat and the pace is the server's.
+let paused = null;
+let resume = null;
+
+function relaySocket(url, token) {
+  const ws = new WebSocket(url, [`unpst.${token}`]);
+  ws.binaryType = 'arraybuffer';
+  let waiting = null;
+  let closed = false;
+  const lost = () => new Error('The relay closed the connection — is `unpst relay` still running? Upload again to resume.');
+  ws.onmessage = (e) => { const w = waiting; waiting = null; if (w) w.resolve(JSON.parse(e.data)); };
+  ws.onclose = () => { closed = true; const w = waiting; waiting = null; if (w) w.reject(lost()); };
+  const opened = new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = () => reject(new Error('Cannot reach the relay: start `unpst relay` and open the address it prints.'));
+  });
+  const ask = async (data) => {
+    await opened;
+    if (closed) throw lost();
+    const r = await new Promise((resolve, reject) => { waiting = { resolve, reject }; ws.send(data); });
+    if (r.op === 'error') throw new Error(r.message);
+    return r;
+  };
+  return { ask, cmd: (obj) => ask(JSON.stringify(obj)), close: () => ws.close() };
+}
+
+async function upload(id, args) {
+  const picked = new Set(args.folders || []);
+  const plan = session.upload_plan().filter((f) => picked.size === 0 || picked.has(f.nid));
+  const relay = relaySocket(args.relay, args.token);
+  try {
+    const c = await relay.cmd({ op: 'connect', imap: args.imap, password: args.password, under: args.under || null });
+    const m = await relay.cmd({ op: 'map', folders: plan });
+    postMessage({ id, progress: { phase: 'mapping', server: c.server, mapping: m.folders } });
+    if (args.dryRun) {
+      reply(id, true, { server: c.server, mapping: m.folders });
+      return;
+    }
+    const state = { done: 0, total: plan.reduce((n, f) => n + f.items, 0), bytes: 0, present: 0, appended: 0 };
+    const skipped = [];
+    for (let i = 0; i < plan.length; i++) {
+      const f = plan[i];
+      const where = f.path.join('/');
+      await relay.cmd({ op: 'folder', index: i });
+      for (let start = 0; start < f.items; start += 16) {
+        for (const item of session.upload_batch(f.nid, start, 16)) {
+          if (paused) await paused;
+          state.done++;
+          if (item.kind === 'mail') {
+            const a = await relay.ask(item.frame);
+            state.bytes += item.frame.length;
+            if (a.present) state.present++; else state.appended++;
+          } else if (item.kind === 'skipped') {
+            skipped.push({ folder: where, subject: item.subject, reason: item.reason });
+          }
+          postMessage({ id, progress: { phase: 'upload', folder: m.folders[i].mailbox, ...state } });
+        }
+      }
+      const d = await relay.cmd({ op: 'end-folder' });
+      postMessage({ id, progress: { phase: 'folder', report: d.report } });
+    }
+    const fin = await relay.cmd({ op: 'finish' });
+    reply(id, true, { server: c.server, report: fin.report, skipped });
+  } finally {
+    relay.close();
+  }
+}
+
 self.onmessage = async (e) => {
   const { id, cmd, args } = e.data;
   try {
@@ -96,6 +166,19 @@ self.onmessage = async (e) => {
         }
         break;
       }
+      case 'upload':
+        await upload(id, args);
+        break;
+      case 'pause':
+        if (!paused) paused = new Promise((r) => { resume = r; });
+        reply(id, true, null);
+        break;
+      case 'resume':
+        if (resume) resume();
+        paused = null;
+        resume = null;
+        reply(id, true, null);
+        break;
       default:
         reply(id, false, `unknown command ${cmd}`);
     }

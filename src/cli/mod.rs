@@ -124,6 +124,29 @@ enum Command {
         #[arg(short, long)]
         quiet: bool,
     },
+    /// Serve the page on this machine and let it upload to IMAP through this program.
+    ///
+    /// Browsers cannot speak IMAP; the page converts the PST itself and hands the messages to
+    /// the relay over a WebSocket on the same origin. The relay listens on loopback only and
+    /// prints an address with a secret token (in the part after #, which never leaves the
+    /// browser): only a page opened from that address can use it.
+    Relay {
+        /// Port on 127.0.0.1 (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Loopback address to bind (127.0.0.1 or ::1); anything else is refused.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// The page's directory (www/ with the built pkg/); default: ./www if present.
+        #[arg(long, value_name = "DIR")]
+        www: Option<PathBuf>,
+        /// Trust this CA certificate (PEM) for IMAP servers, in addition to the public roots.
+        #[arg(long, value_name = "PEM")]
+        ca_file: Option<PathBuf>,
+        /// Let the page use imap:// without TLS (only for a server on this machine).
+        #[arg(long)]
+        allow_plaintext: bool,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -162,6 +185,13 @@ pub fn main() -> ExitCode {
             report,
             quiet,
         }),
+        Command::Relay {
+            port,
+            bind,
+            www,
+            ca_file,
+            allow_plaintext,
+        } => relay(port, bind, www, ca_file, allow_plaintext),
     };
     match res {
         Ok(code) => code,
@@ -170,6 +200,48 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn relay(
+    port: u16,
+    bind: std::net::IpAddr,
+    www: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
+    allow_plaintext: bool,
+) -> Result<ExitCode, String> {
+    let www = www.or_else(|| {
+        let here = PathBuf::from("www");
+        here.join("index.html").is_file().then_some(here)
+    });
+    if let Some(w) = &www
+        && !w.join("index.html").is_file()
+    {
+        return Err(format!("{}: no index.html in it", w.display()));
+    }
+    let r = unpst::relay::Relay::bind(unpst::relay::Config {
+        bind,
+        port,
+        www: www.clone(),
+        ca_file,
+        allow_plaintext,
+    })
+    .map_err(|e| e.to_string())?;
+    // Not `out!`: a closed stdout must not stop a running relay.
+    let mut o = std::io::stdout();
+    let _ = writeln!(o, "unpst relay: open {}", r.url());
+    if www.is_none() {
+        let _ = writeln!(
+            o,
+            "  (no page here: start it with --www DIR; the WebSocket still works)"
+        );
+    }
+    let _ = writeln!(
+        o,
+        "  only this address (with its token) can upload; Ctrl-C stops the relay"
+    );
+    let _ = o.flush();
+    r.serve();
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(crate) fn open(file: &PathBuf) -> Result<Pst, String> {

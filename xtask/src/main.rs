@@ -97,11 +97,13 @@ fn e2e() -> (bool, u64, u64) {
         );
         return (true, 0, 0);
     };
-    if !e2e_prerequisites() {
-        return (false, 0, 0);
-    }
     let (ok1, p1, f1) = match browser_command("e2e.mjs", &corpus) {
-        Some(mut cmd) => run_counted(&mut cmd, "browser end-to-end tests (tests/e2e/e2e.mjs)"),
+        Some((mut cmd, mut relay)) => {
+            let r = run_counted(&mut cmd, "browser end-to-end tests (tests/e2e/e2e.mjs)");
+            let _ = relay.kill();
+            let _ = relay.wait();
+            r
+        }
         None => (false, 0, 0),
     };
     // The Blob source in a real dedicated worker (wasm-bindgen-test-runner + chromedriver).
@@ -149,33 +151,46 @@ fn e2e_prerequisites() -> bool {
             .is_ok_and(|s| s.success())
 }
 
-/// Builds the page and the CLI, serves `www/` on a free loopback port in this process, and
-/// returns the node command that runs `script` of tests/e2e against it.
-fn browser_command(script: &str, corpus: &std::path::Path) -> Option<Command> {
-    if !build_wasm() || !run("cargo", &["build", "--release", "--bin", "unpst"]) {
-        return None;
-    }
-    let listener = match std::net::TcpListener::bind(("127.0.0.1", 0)) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("xtask: cannot listen on loopback: {e}");
-            return None;
-        }
-    };
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || handle(stream, std::path::Path::new("www"), port));
-        }
-    });
+/// Builds the page and the CLI.
+fn build_all() -> bool {
+    build_wasm() && run("cargo", &["build", "--release", "--bin", "unpst"])
+}
+
+/// Starts `unpst relay` on a free loopback port (it serves `www/`); returns it with the
+/// address it printed (`http://127.0.0.1:PORT/#relay=TOKEN`).
+fn start_relay(extra: &[&str]) -> Option<(std::process::Child, String)> {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new("target/release/unpst")
+        .args(["relay", "--port", "0", "--www", "www"])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| eprintln!("xtask: cannot start the relay: {e}"))
+        .ok()?;
+    let mut line = String::new();
+    let mut out = BufReader::new(child.stdout.take()?);
+    out.read_line(&mut line).ok()?;
+    // Keep reading (and discarding) what it prints, so it never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let url = line.trim().rsplit(' ').next()?.to_string();
+    Some((child, url))
+}
+
+/// The node command that runs `script` of tests/e2e against a relay serving the page.
+fn browser_command(
+    script: &str,
+    corpus: &std::path::Path,
+) -> Option<(Command, std::process::Child)> {
+    let (relay, url) = start_relay(&[])?;
+    let base = url.split('#').next().unwrap_or(&url).to_string();
     let bin = std::fs::canonicalize("target/release/unpst").unwrap_or_default();
     let mut cmd = Command::new("node");
     cmd.arg(script)
         .current_dir("tests/e2e")
-        .env("UNPST_URL", format!("http://127.0.0.1:{port}/"))
+        .env("UNPST_URL", base)
         .env("UNPST_CORPUS", corpus)
         .env("UNPST_BIN", bin);
-    Some(cmd)
+    Some((cmd, relay))
 }
 
 /// The page in Chromium against the native CLI on the largest corpus files.
@@ -184,9 +199,16 @@ fn bench_web() -> bool {
         eprintln!("xtask: bench-web needs the corpus");
         return false;
     };
-    e2e_prerequisites()
-        && browser_command("bench.mjs", &corpus)
-            .is_some_and(|mut c| c.status().is_ok_and(|s| s.success()))
+    if !(e2e_prerequisites() && build_all()) {
+        return false;
+    }
+    let Some((mut cmd, mut relay)) = browser_command("bench.mjs", &corpus) else {
+        return false;
+    };
+    let ok = cmd.status().is_ok_and(|s| s.success());
+    let _ = relay.kill();
+    let _ = relay.wait();
+    ok
 }
 
 /// Dovecot (and openssl for its test certificates) for the IMAP tests, installed when missing.
@@ -224,11 +246,14 @@ fn test() -> bool {
                 "warnings",
             ],
         );
-    if !checks {
+    // The page, the CLI and the browser come first: the relay tests drive the page too.
+    if !(checks && e2e_prerequisites() && build_all()) {
         return false;
     }
     let (unit_ok, p1, f1) = run_counted(
-        Command::new("cargo").args(["test", "--workspace", "--all-targets"]),
+        Command::new("cargo")
+            .args(["test", "--workspace", "--all-targets"])
+            .env("UNPST_REQUIRE_BROWSER", "1"),
         "cargo test --workspace --all-targets",
     );
     let (e2e_ok, p2, f2) = e2e();
@@ -328,14 +353,6 @@ fn bench() -> bool {
     true
 }
 
-/// The Content-Security-Policy of the page: its own files only, plus the loopback relay.
-/// Inline styles are allowed because mail HTML (shown in a script-less sandboxed iframe that
-/// inherits this policy) depends on them.
-const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; frame-src 'self' blob:; \
-connect-src 'self' ws://127.0.0.1:* ws://localhost:*; worker-src 'self'; object-src 'none'; \
-base-uri 'none'; form-action 'none'";
-
 /// Builds the wasm module into www/pkg (installing wasm-bindgen-cli 0.2.130 if missing).
 fn build_wasm() -> bool {
     let have_bindgen = Command::new("wasm-bindgen")
@@ -375,107 +392,23 @@ fn build_wasm() -> bool {
         )
 }
 
-fn content_type(path: &str) -> &'static str {
-    match path.rsplit('.').next().unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "wasm" => "application/wasm",
-        "json" | "webmanifest" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        _ => "application/octet-stream",
-    }
-}
-
-/// Answers one HTTP/1.1 request with a file of `root` (GET/HEAD only; no path escapes).
-fn handle(mut stream: std::net::TcpStream, root: &std::path::Path, port: u16) {
-    use std::io::{BufRead, BufReader, Write};
-    let Ok(clone) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(clone);
-    let mut request = String::new();
-    if reader.read_line(&mut request).is_err() {
-        return;
-    }
-    let mut host_ok = false;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" || line == "\n" {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("host")
-        {
-            let v = v.trim();
-            // DNS rebinding: only our own names are served.
-            host_ok = v == format!("127.0.0.1:{port}") || v == format!("localhost:{port}");
-        }
-    }
-    let mut parts = request.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-    let path = target.split(['?', '#']).next().unwrap_or("/");
-    let path = if path.ends_with('/') {
-        format!("{path}index.html")
-    } else {
-        path.to_string()
-    };
-    let safe = path.starts_with('/') && !path.split('/').any(|c| c == ".." || c.contains('\\'));
-    let (status, body, ctype) = if !host_ok {
-        (
-            "421 Misdirected Request",
-            b"wrong host".to_vec(),
-            "text/plain",
-        )
-    } else if method != "GET" && method != "HEAD" {
-        ("405 Method Not Allowed", b"GET only".to_vec(), "text/plain")
-    } else if !safe {
-        ("400 Bad Request", b"bad path".to_vec(), "text/plain")
-    } else {
-        match std::fs::read(root.join(&path[1..])) {
-            Ok(b) => ("200 OK", b, content_type(&path)),
-            Err(_) => ("404 Not Found", b"not found".to_vec(), "text/plain"),
-        }
-    };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\
-         Content-Security-Policy: {CSP}\r\nX-Content-Type-Options: nosniff\r\n\
-         Referrer-Policy: no-referrer\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    if method != "HEAD" {
-        let _ = stream.write_all(&body);
-    }
-}
-
-/// Builds the page and serves it on 127.0.0.1 (port 8080 unless `--port N`).
+/// Builds the page and the CLI, then runs `unpst relay`: it serves the page on 127.0.0.1
+/// (port 8080 unless `--port N`) and prints the address to open. Other arguments go to the
+/// relay (`--ca-file PEM`, `--allow-plaintext`).
 fn serve(args: &[String]) -> bool {
-    let port: u16 = args
-        .iter()
-        .position(|a| a == "--port")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8080);
-    if !build_wasm() || !run("cargo", &["build", "--release", "--bin", "unpst"]) {
+    if !build_all() {
         return false;
     }
-    let listener = match std::net::TcpListener::bind(("127.0.0.1", port)) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("xtask: cannot listen on 127.0.0.1:{port}: {e} (try --port N)");
-            return false;
-        }
-    };
-    let root = std::path::PathBuf::from("www");
-    println!("unpst is served at http://127.0.0.1:{port}/  (Ctrl-C to stop)");
-    println!("the CLI is at target/release/unpst");
-    for stream in listener.incoming().flatten() {
-        let root = root.clone();
-        std::thread::spawn(move || handle(stream, &root, port));
+    let mut relay_args: Vec<String> = vec!["relay".into(), "--www".into(), "www".into()];
+    if !args.iter().any(|a| a == "--port") {
+        relay_args.extend(["--port".to_string(), "8080".to_string()]);
     }
-    true
+    relay_args.extend(args.iter().cloned());
+    eprintln!("xtask: the CLI is at target/release/unpst");
+    Command::new("target/release/unpst")
+        .args(&relay_args)
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn main() -> ExitCode {
@@ -488,7 +421,7 @@ fn main() -> ExitCode {
         "bench-web" => bench_web(),
         _ => {
             eprintln!(
-                "usage: cargo xtask serve [--port N]   build the page (wasm) and the CLI, serve on http://127.0.0.1:8080\n\
+                "usage: cargo xtask serve [--port N]   build the page (wasm) and the CLI, serve page + IMAP relay on 127.0.0.1:8080\n\
                  \x20      cargo xtask test    run formatting, lints and every test (the corpus is read from\n\
                  \x20                         ../shared/corpus or $UNPST_CORPUS; UNPST_REQUIRE_CORPUS=1 makes its absence fatal)\n\
                  \x20      cargo xtask bench   time unpst convert against readpst -D -r on every corpus file\n\

@@ -7,7 +7,7 @@ use serde::Serialize;
 use std::collections::HashSet;
 
 /// The folders a mail client treats specially.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum Special {
     Inbox,
     Sent,

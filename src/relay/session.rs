@@ -1,0 +1,187 @@
+//! One page's upload over the relay's WebSocket. Text frames are JSON commands
+//! (`connect`, `map`, `folder`, `end-folder`, `finish`); a binary frame is one message:
+//! [`imap::encode_frame`]: the metadata (id, subject, message_id, flags, date), then the
+//! message exactly as the converter wrote it. Every command and
+//! message is answered, so the page sends at the pace the server takes them.
+
+use super::Config;
+use crate::sink::imap::{self, Item, Mapping, PlannedFolder, Server, UploadOptions, Uploader};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::net::TcpStream;
+use tungstenite::protocol::{Role, WebSocketConfig};
+use tungstenite::{Message, WebSocket};
+
+#[derive(Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+enum Command {
+    Connect {
+        imap: String,
+        password: String,
+        #[serde(default)]
+        under: Option<String>,
+    },
+    Map {
+        folders: Vec<PlannedFolder>,
+    },
+    Folder {
+        index: usize,
+    },
+    EndFolder,
+    Finish,
+}
+
+struct State<'a> {
+    config: &'a Config,
+    up: Option<Uploader>,
+    maps: Vec<Mapping>,
+}
+
+/// Largest message the page may send (a message with a 1 GiB attachment does not fit an
+/// IMAP server anyway; this bounds the relay's memory).
+const MAX_MESSAGE: usize = 256 << 20;
+
+pub fn run(stream: TcpStream, config: &Config) {
+    let ws_config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_MESSAGE))
+        .max_frame_size(Some(MAX_MESSAGE));
+    let mut ws = WebSocket::from_raw_socket(stream, Role::Server, Some(ws_config));
+    let mut state = State {
+        config,
+        up: None,
+        maps: Vec::new(),
+    };
+    loop {
+        let msg = match ws.read() {
+            Ok(m) => m,
+            // Closed, or a protocol violation: the upload stops; a rerun resumes it.
+            Err(_) => return,
+        };
+        let reply = match msg {
+            Message::Text(t) => match serde_json::from_str::<Command>(t.as_str()) {
+                Ok(cmd) => state.command(cmd),
+                Err(e) => json!({"op": "error", "message": format!("bad command: {e}")}),
+            },
+            Message::Binary(b) => state.message(&b),
+            Message::Close(_) => return,
+            _ => continue,
+        };
+        let done = reply["op"] == "done";
+        if ws.send(Message::text(reply.to_string())).is_err() || done {
+            let _ = ws.close(None);
+            let _ = ws.flush();
+            return;
+        }
+    }
+}
+
+fn error(e: impl std::fmt::Display) -> Value {
+    json!({"op": "error", "message": e.to_string()})
+}
+
+impl State<'_> {
+    fn uploader(&mut self) -> Result<&mut Uploader, Value> {
+        self.up
+            .as_mut()
+            .ok_or_else(|| error("not connected to an IMAP server yet"))
+    }
+
+    fn command(&mut self, cmd: Command) -> Value {
+        match self.try_command(cmd) {
+            Ok(v) | Err(v) => v,
+        }
+    }
+
+    fn try_command(&mut self, cmd: Command) -> Result<Value, Value> {
+        match cmd {
+            Command::Connect {
+                imap,
+                password,
+                under,
+            } => {
+                let plain = self.config.allow_plaintext && imap.starts_with("imap://");
+                let mut server = Server::parse(&imap, plain).map_err(error)?;
+                server.ca_file = self.config.ca_file.clone();
+                let opts = UploadOptions {
+                    under: under.filter(|u| !u.trim().is_empty()),
+                    ..UploadOptions::default()
+                };
+                let up = Uploader::connect(&server, &password, opts).map_err(error)?;
+                let reply = json!({
+                    "op": "connected",
+                    "server": server.display(),
+                    "separator": up.layout.separator.map(String::from),
+                });
+                self.up = Some(up);
+                Ok(reply)
+            }
+            Command::Map { folders } => {
+                let keys: Vec<_> = folders
+                    .iter()
+                    .map(|f| (f.path.clone(), f.special))
+                    .collect();
+                let up = self.uploader()?;
+                let maps = up.map(&keys);
+                let mut out = Vec::new();
+                for (f, m) in folders.iter().zip(&maps) {
+                    let exists = up.layout.exists(&m.wire);
+                    let count = up.count(&m.wire).map_err(error)?;
+                    out.push(json!({
+                        "path": f.path, "mailbox": m.mailbox, "special": m.special,
+                        "exists": exists, "count": count, "items": f.items,
+                    }));
+                }
+                self.maps = maps;
+                Ok(json!({"op": "mapping", "folders": out}))
+            }
+            Command::Folder { index } => {
+                let map = self
+                    .maps
+                    .get(index)
+                    .cloned()
+                    .ok_or_else(|| error("no such folder in the mapping"))?;
+                self.uploader()?.begin_folder(map).map_err(error)?;
+                Ok(json!({"op": "folder-ready", "index": index}))
+            }
+            Command::EndFolder => {
+                let rep = self.uploader()?.end_folder().map_err(error)?.cloned();
+                Ok(json!({"op": "folder-done", "report": rep}))
+            }
+            Command::Finish => {
+                let up = self
+                    .up
+                    .take()
+                    .ok_or_else(|| error("not connected to an IMAP server yet"))?;
+                let report = up.finish(false).map_err(error)?;
+                Ok(json!({"op": "done", "report": report}))
+            }
+        }
+    }
+
+    fn message(&mut self, frame: &[u8]) -> Value {
+        let Some((meta, bytes)) = imap::decode_frame(frame) else {
+            return error("malformed message frame");
+        };
+        let up = match self.uploader() {
+            Ok(u) => u,
+            Err(e) => return e,
+        };
+        match up.add(Item {
+            id: meta.id,
+            subject: meta.subject,
+            message_id: meta.message_id,
+            flags: meta.flags,
+            date: meta.date,
+            bytes: bytes.to_vec(),
+        }) {
+            Ok(present) => {
+                let cur = up.current();
+                json!({
+                    "op": "ack", "present": present,
+                    "appended": cur.map_or(0, |c| c.appended),
+                })
+            }
+            Err(e) => error(e),
+        }
+    }
+}

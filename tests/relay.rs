@@ -1,0 +1,334 @@
+//! `unpst relay`: what it refuses (no token, wrong token, wrong / `null` / missing Origin,
+//! foreign Host, non-loopback bind) and a whole upload through its WebSocket into Dovecot,
+//! driven by a raw client here (the browser test drives it from the page).
+
+mod common;
+
+use common::dovecot::{Dovecot, PASSWORD};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use tungstenite::protocol::Role;
+use tungstenite::{Message, WebSocket};
+use unpst::convert::{FolderItems, Outcome};
+use unpst::pst::Pst;
+use unpst::sink::imap;
+
+struct Relay {
+    child: Child,
+    port: u16,
+    token: String,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(extra: &[&str]) -> Relay {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unpst"))
+        .args([
+            "relay",
+            "--port",
+            "0",
+            "--www",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/www"),
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    // "unpst relay: open http://127.0.0.1:PORT/#relay=TOKEN"
+    let url = line.trim().rsplit(' ').next().unwrap().to_string();
+    let (addr, token) = url.split_once("/#relay=").unwrap();
+    let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+    Relay {
+        child,
+        port,
+        token: token.to_string(),
+    }
+}
+
+/// Sends a raw request head; returns the status line and the stream.
+fn request(port: u16, head: &str) -> (String, TcpStream) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    let mut status = Vec::new();
+    let mut b = [0u8; 1];
+    while !status.ends_with(b"\r\n\r\n") {
+        if s.read(&mut b).map_err(|e| panic!("{head:?}: {e}")).unwrap() == 0 {
+            break;
+        }
+        status.push(b[0]);
+    }
+    let text = String::from_utf8_lossy(&status).into_owned();
+    (text, s)
+}
+
+fn upgrade(
+    port: u16,
+    host: &str,
+    origin: Option<&str>,
+    protocol: Option<&str>,
+) -> (String, TcpStream) {
+    let mut head = format!(
+        "GET /relay HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+    );
+    if let Some(o) = origin {
+        head.push_str(&format!("Origin: {o}\r\n"));
+    }
+    if let Some(p) = protocol {
+        head.push_str(&format!("Sec-WebSocket-Protocol: {p}\r\n"));
+    }
+    head.push_str("\r\n");
+    request(port, &head)
+}
+
+#[test]
+fn relay_refuses_everything_but_its_page() {
+    let r = start(&[]);
+    let p = r.port;
+    let host = format!("127.0.0.1:{p}");
+    let origin = format!("http://127.0.0.1:{p}");
+    let good = format!("unpst.{}", r.token);
+    let status = |s: &(String, TcpStream)| s.0.lines().next().unwrap_or("").to_string();
+
+    let page = request(p, &format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n"));
+    assert!(status(&page).contains("200"), "{}", page.0);
+    assert!(
+        page.0
+            .contains("Content-Security-Policy: default-src 'self'")
+    );
+    let rebind = request(
+        p,
+        &format!("GET / HTTP/1.1\r\nHost: evil.example:{p}\r\n\r\n"),
+    );
+    assert!(status(&rebind).contains("421"), "{}", rebind.0);
+    let escape = request(
+        p,
+        &format!("GET /../Cargo.toml HTTP/1.1\r\nHost: {host}\r\n\r\n"),
+    );
+    assert!(status(&escape).contains("400"), "{}", escape.0);
+
+    for (what, h, o, proto) in [
+        ("no token", host.as_str(), Some(origin.as_str()), None),
+        (
+            "wrong token",
+            &host,
+            Some(&origin),
+            Some("unpst.0123456789abcdef0123456789abcdef0123456789abcdef"),
+        ),
+        (
+            "token prefix",
+            &host,
+            Some(&origin),
+            Some(&good[..good.len() - 1]),
+        ),
+        (
+            "wrong Origin",
+            &host,
+            Some("http://evil.example"),
+            Some(&good),
+        ),
+        ("null Origin", &host, Some("null"), Some(&good)),
+        ("no Origin", &host, None, Some(&good)),
+        (
+            "other port's Origin",
+            &host,
+            Some("http://127.0.0.1:1"),
+            Some(&good),
+        ),
+    ] {
+        let resp = upgrade(p, h, o, proto);
+        assert!(status(&resp).contains("403"), "{what}: {}", resp.0);
+    }
+    let foreign = upgrade(p, &format!("evil.example:{p}"), Some(&origin), Some(&good));
+    assert!(status(&foreign).contains("421"), "{}", foreign.0);
+    let ok = upgrade(
+        p,
+        &format!("localhost:{p}"),
+        Some(&format!("http://localhost:{p}")),
+        Some(&good),
+    );
+    assert!(status(&ok).contains("101"), "{}", ok.0);
+    assert!(ok.0.contains(&format!("Sec-WebSocket-Protocol: {good}")));
+    // RFC 6455's own example key and accept value.
+    assert!(ok.0.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_unpst"))
+        .args(["relay", "--port", "0", "--bind", "0.0.0.0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only listens on loopback"));
+}
+
+fn send(ws: &mut WebSocket<TcpStream>, v: serde_json::Value) -> serde_json::Value {
+    ws.send(Message::text(v.to_string())).unwrap();
+    reply(ws)
+}
+
+fn reply(ws: &mut WebSocket<TcpStream>) -> serde_json::Value {
+    loop {
+        if let Message::Text(t) = ws.read().unwrap() {
+            return serde_json::from_str(t.as_str()).unwrap();
+        }
+    }
+}
+
+/// A whole upload through the relay's WebSocket, twice: the second run appends nothing.
+#[test]
+fn upload_through_the_relay_is_verified_and_resumable() {
+    let Some(dir) = common::corpus() else { return };
+    let Some(server) = Dovecot::start('/', "") else {
+        return;
+    };
+    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
+    let file = dir.join("aspose-Outlook.pst");
+    let pst = Pst::open_path(&file).unwrap();
+    let plan = imap::plan(&pst, None).unwrap();
+    for round in 0..2 {
+        let (status, stream) = upgrade(
+            r.port,
+            &format!("127.0.0.1:{}", r.port),
+            Some(&format!("http://127.0.0.1:{}", r.port)),
+            Some(&format!("unpst.{}", r.token)),
+        );
+        assert!(status.contains("101"));
+        let mut ws = WebSocket::from_raw_socket(stream, Role::Client, None);
+        let c = send(
+            &mut ws,
+            serde_json::json!({"op": "connect", "imap": server.url("alice"), "password": "nope"}),
+        );
+        assert_eq!(c["op"], "error");
+        assert!(
+            c["message"].as_str().unwrap().contains("login failed"),
+            "{c}"
+        );
+        let c = send(
+            &mut ws,
+            serde_json::json!({"op": "connect", "imap": server.url("alice"), "password": PASSWORD}),
+        );
+        assert_eq!(c["op"], "connected", "{c}");
+        let m = send(&mut ws, serde_json::json!({"op": "map", "folders": plan}));
+        assert_eq!(m["op"], "mapping", "{m}");
+        assert_eq!(m["folders"][1]["mailbox"], "INBOX");
+        let mut acks = 0;
+        for (i, f) in plan.iter().enumerate() {
+            let ready = send(&mut ws, serde_json::json!({"op": "folder", "index": i}));
+            assert_eq!(ready["op"], "folder-ready", "{ready}");
+            for (row, o) in FolderItems::new(&pst, f.nid) {
+                let Outcome::Mail(m) = o else { continue };
+                let frame = imap::encode_frame(&imap::ItemMeta::of(row.nid, &m), &m.bytes);
+                ws.send(Message::binary(frame)).unwrap();
+                let ack = reply(&mut ws);
+                assert_eq!(ack["op"], "ack", "{ack}");
+                assert_eq!(ack["present"], round == 1);
+                acks += 1;
+            }
+            let done = send(&mut ws, serde_json::json!({"op": "end-folder"}));
+            assert_eq!(done["report"]["verified"], true, "{done}");
+        }
+        assert_eq!(acks, 14);
+        let fin = send(&mut ws, serde_json::json!({"op": "finish"}));
+        assert_eq!(fin["op"], "done");
+        let rep = &fin["report"];
+        assert_eq!(
+            (rep["messages"].as_u64(), rep["verified"].as_bool()),
+            (Some(14), Some(true))
+        );
+        assert_eq!(rep["appended"], if round == 0 { 14 } else { 0 }, "{rep}");
+    }
+    let contents = server.contents("alice");
+    assert_eq!(contents["INBOX"].len(), 8);
+    assert_eq!(contents["Sent"].len(), 6);
+}
+
+/// The page in headless Chromium uploads a corpus file through the relay into Dovecot; the
+/// server then holds exactly the PST's mail, and the page shows the verification.
+#[test]
+fn page_uploads_through_the_relay() {
+    let Some(dir) = common::corpus() else { return };
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ready = root.join("www/pkg/unpst_bg.wasm").is_file()
+        && root.join("tests/e2e/node_modules/playwright-core").is_dir()
+        && std::path::Path::new("/usr/bin/chromium").exists();
+    if !ready {
+        assert!(
+            std::env::var("UNPST_REQUIRE_BROWSER").as_deref() != Ok("1"),
+            "the page is not built or Chromium / playwright-core are missing"
+        );
+        eprintln!(
+            "\n!!! SKIPPED: page not built (cargo xtask test builds it); page upload test did not run !!!\n"
+        );
+        return;
+    }
+    let Some(server) = Dovecot::start('/', "") else {
+        return;
+    };
+    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
+    let file = dir.join("hiraoka-nonUnicodeCP932-ansi.pst");
+    let out = Command::new("node")
+        .arg("upload.mjs")
+        .current_dir(root.join("tests/e2e"))
+        .env(
+            "UNPST_URL",
+            format!("http://127.0.0.1:{}/#relay={}", r.port, r.token),
+        )
+        .env("UNPST_FILE", &file)
+        .env("UNPST_HOST", "127.0.0.1")
+        .env("UNPST_PORT", server.tls_port.to_string())
+        .env("UNPST_USER", "carol")
+        .env("UNPST_PASSWORD", PASSWORD)
+        .env(
+            "UNPST_SCREENSHOT",
+            std::env::var("UNPST_SCREENSHOT").unwrap_or_default(),
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        shown["mapping"][0],
+        serde_json::json!([
+            "Outlook データ ファイルのトップ",
+            "Outlook データ ファイルのトップ",
+            "1",
+            "new"
+        ])
+    );
+    assert_eq!(
+        shown["mapping"][1][1], "Trash",
+        "削除済みアイテム → the server's Trash"
+    );
+    assert!(
+        shown["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("The message is on"),
+        "{shown}"
+    );
+    // The server, read independently, holds the PST's message with its flags and date.
+    let pst = Pst::open_path(&file).unwrap();
+    let f = &imap::plan(&pst, None).unwrap()[0];
+    let (_, Outcome::Mail(m)) = FolderItems::new(&pst, f.nid).next().unwrap() else {
+        panic!("the message converts")
+    };
+    let got = server.contents("carol");
+    let msgs = &got["Outlook データ ファイルのトップ"];
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0].0, m.message_id);
+    assert_eq!(Some(msgs[0].2), m.date);
+}

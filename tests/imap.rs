@@ -127,6 +127,12 @@ fn cli_upload_slash_separator_is_exact_and_idempotent() {
         ("carol", "hiraoka-nonUnicodeCP932-ansi.pst"),
     ] {
         let file = dir.join(name);
+        // The dry run prints the mapping and leaves the account as it was.
+        let before = server.contents(user);
+        let dry = cli_upload(&server, user, &file, &["--dry-run"]);
+        assert!(dry.status.success(), "{}", stdout(&dry));
+        assert!(stdout(&dry).contains("nothing will be changed"));
+        assert_eq!(server.contents(user), before);
         let out = cli_upload(&server, user, &file, &[]);
         assert!(
             out.status.success(),
@@ -150,6 +156,18 @@ fn cli_upload_slash_separator_is_exact_and_idempotent() {
             "{name}: a rerun changed the server"
         );
     }
+    let dry = stdout(&cli_upload(
+        &server,
+        "alice",
+        &dir.join("aspose-Outlook.pst"),
+        &["--dry-run"],
+    ));
+    assert!(
+        dry.lines().any(|l| l.contains("Sent Items")
+            && l.contains("→ Sent ")
+            && l.contains("exists, 6 messages")),
+        "{dry}"
+    );
     // The names, spelled out: special folders land in the server's own, Inbox in INBOX.
     let alice = server.contents("alice");
     assert_eq!(alice["INBOX"].len(), 8);

@@ -219,11 +219,16 @@ function messageRow(m, i) {
   return b;
 }
 
+// Each preview numbers itself: a slower, earlier one never overwrites a later one.
+let previewSeq = 0;
+
 async function showMessage(nid, button) {
+  const seq = ++previewSeq;
   document.querySelectorAll('.message.current').forEach((e) => e.classList.remove('current'));
   button.classList.add('current');
   let p;
   try { p = await call('preview', { nid }); } catch (err) { status(err.message, true); return; }
+  if (seq !== previewSeq) return;
   const pane = $('#preview');
   pane.hidden = false;
   $('#p-subject').textContent = p.subject || '(no subject)';
@@ -241,6 +246,7 @@ async function showMessage(nid, button) {
       const url = await dataUrl(new Blob([bytes], { type: a.mime_type }));
       html = html.split(`cid:${a.content_id}`).join(url);
     }
+    if (seq !== previewSeq) return;
   } else {
     const pre = document.createElement('pre');
     pre.textContent = p.text || '';

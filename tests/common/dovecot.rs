@@ -102,6 +102,7 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:~/Maildir
 mail_fsync = never
+auth_failure_delay = 0
 mail_max_userip_connections = 100
 first_valid_uid = 1
 first_valid_gid = 1

@@ -419,13 +419,16 @@ fn main() -> ExitCode {
         "serve" => serve(&args[1..]),
         "bench" => bench(),
         "bench-web" => bench_web(),
+        // Starts its own Dovecot (installed if missing), like the IMAP tests.
+        "bench-imap" => ensure_dovecot() && run("cargo", &["bench", "--bench", "imap"]),
         _ => {
             eprintln!(
                 "usage: cargo xtask serve [--port N]   build the page (wasm) and the CLI, serve page + IMAP relay on 127.0.0.1:8080\n\
                  \x20      cargo xtask test    run formatting, lints and every test (the corpus is read from\n\
                  \x20                         ../shared/corpus or $UNPST_CORPUS; UNPST_REQUIRE_CORPUS=1 makes its absence fatal)\n\
                  \x20      cargo xtask bench   time unpst convert against readpst -D -r on every corpus file\n\
-                 \x20      cargo xtask bench-web  time the page (wasm in Chromium) against the native CLI"
+                 \x20      cargo xtask bench-web  time the page (wasm in Chromium) against the native CLI\n\
+                 \x20      cargo xtask bench-imap IMAP upload: one at a time, LITERAL+, MULTIAPPEND, python imaplib"
             );
             false
         }

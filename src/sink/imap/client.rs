@@ -317,6 +317,8 @@ pub struct Conn {
     pos: usize,
     tag: u32,
     pub caps: Vec<String>,
+    /// Use LITERAL+ when offered.
+    pub literal_plus: bool,
 }
 
 impl Conn {
@@ -344,6 +346,7 @@ impl Conn {
             pos: 0,
             tag: 0,
             caps: Vec::new(),
+            literal_plus: true,
         };
         let greeting = c.read_response()?;
         let t = greeting.text();
@@ -523,7 +526,7 @@ impl Conn {
     /// Appends one or more messages to `mailbox` (already encoded) in one command:
     /// MULTIAPPEND when there are several, LITERAL+ when offered.
     pub fn append(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<Status> {
-        let plus = self.has("LITERAL+");
+        let plus = self.literal_plus && self.has("LITERAL+");
         let tag = self.next_tag();
         let mut head = format!("{tag} APPEND {}", quote(mailbox));
         for (n, it) in items.iter().enumerate() {

@@ -22,6 +22,9 @@ pub struct UploadOptions {
     pub under: Option<String>,
     /// Waits between retries when the server throttles (`[UNAVAILABLE]`, "try again").
     pub backoff: Vec<Duration>,
+    /// Use non-synchronizing literals when the server offers LITERAL+ (off: one round trip
+    /// more per message; for comparison).
+    pub literal_plus: bool,
 }
 
 impl Default for UploadOptions {
@@ -34,6 +37,7 @@ impl Default for UploadOptions {
                 .into_iter()
                 .map(Duration::from_secs)
                 .collect(),
+            literal_plus: true,
         }
     }
 }
@@ -158,6 +162,7 @@ impl Uploader {
     /// Connects, logs in and reads the server's folder layout.
     pub fn connect(server: &Server, password: &str, opts: UploadOptions) -> Result<Self> {
         let mut conn = Conn::connect(server)?;
+        conn.literal_plus = opts.literal_plus;
         conn.login(&server.user, password)?;
         let layout = read_layout(&mut conn)?;
         let append_limit = conn.cap_value("APPENDLIMIT").and_then(|v| v.parse().ok());

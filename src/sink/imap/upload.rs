@@ -711,6 +711,140 @@ fn list_entry(r: &super::client::Response) -> Option<(Vec<String>, Option<char>,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{BufRead, BufReader, Read, Write};
+
+    /// A scripted IMAP server: APPENDLIMIT=2000, and the first APPEND is throttled.
+    /// Returns its port and, when done, how many APPEND commands and messages it saw.
+    fn fake_server() -> (u16, std::thread::JoinHandle<(u32, u32)>) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let h = std::thread::spawn(move || {
+            let (s, _) = l.accept().unwrap();
+            let mut w = s.try_clone().unwrap();
+            let mut r = BufReader::new(s);
+            let caps = "IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ MULTIAPPEND APPENDLIMIT=2000";
+            write!(w, "* OK [CAPABILITY {caps}] fake\r\n").unwrap();
+            let (mut appends, mut messages) = (0u32, 0u32);
+            let mut ids: Vec<String> = Vec::new();
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap() == 0 {
+                    return (appends, messages);
+                }
+                let (tag, rest) = line.trim_end().split_once(' ').unwrap();
+                let cmd = rest.split(' ').next().unwrap().to_ascii_uppercase();
+                let reply = match cmd.as_str() {
+                    "AUTHENTICATE" => format!("{tag} OK [CAPABILITY {caps}] in\r\n"),
+                    "LIST" if rest.ends_with("\"\"") => {
+                        format!("* LIST (\\Noselect) \"/\" \"\"\r\n{tag} OK\r\n")
+                    }
+                    "LIST" => format!("* LIST () \"/\" INBOX\r\n{tag} OK\r\n"),
+                    "SELECT" => format!(
+                        "* {} EXISTS\r\n* OK [PERMANENTFLAGS (\\Seen \\*)] ok\r\n{tag} OK\r\n",
+                        ids.len()
+                    ),
+                    "FETCH" => {
+                        let mut out = String::new();
+                        for (i, id) in ids.iter().enumerate() {
+                            let h = format!("Message-ID: <{id}>\r\n\r\n");
+                            out.push_str(&format!(
+                                "* {} FETCH (BODY[HEADER.FIELDS (MESSAGE-ID)] {{{}}}\r\n{h})\r\n",
+                                i + 1,
+                                h.len()
+                            ));
+                        }
+                        format!("{out}{tag} OK\r\n")
+                    }
+                    "APPEND" => {
+                        appends += 1;
+                        let mut cur = line.clone();
+                        let mut got = Vec::new();
+                        while let Some(n) = cur
+                            .trim_end()
+                            .strip_suffix("+}")
+                            .and_then(|c| c.rsplit('{').next())
+                            .and_then(|n| n.parse::<usize>().ok())
+                        {
+                            let mut body = vec![0u8; n];
+                            r.read_exact(&mut body).unwrap();
+                            let text = String::from_utf8_lossy(&body).into_owned();
+                            got.push(crate::mime::normalize_message_id(
+                                text.split("Message-ID:")
+                                    .nth(1)
+                                    .unwrap_or("")
+                                    .lines()
+                                    .next()
+                                    .unwrap_or(""),
+                            ));
+                            cur.clear();
+                            r.read_line(&mut cur).unwrap();
+                        }
+                        if appends == 1 {
+                            format!("{tag} NO [UNAVAILABLE] Suggested Backoff Time: 1 ms\r\n")
+                        } else {
+                            messages += got.len() as u32;
+                            ids.extend(got);
+                            format!("{tag} OK [APPENDUID 1 1] done\r\n")
+                        }
+                    }
+                    "LOGOUT" => {
+                        write!(w, "* BYE\r\n{tag} OK\r\n").unwrap();
+                        return (appends, messages);
+                    }
+                    _ => format!("{tag} OK\r\n"),
+                };
+                w.write_all(reply.as_bytes()).unwrap();
+            }
+        });
+        (port, h)
+    }
+
+    #[test]
+    fn throttling_is_retried_and_appendlimit_reported() {
+        let (port, server) = fake_server();
+        let s = Server::parse(&format!("imap://u@127.0.0.1:{port}"), true).unwrap();
+        let opts = UploadOptions {
+            backoff: vec![Duration::from_millis(1); 3],
+            ..UploadOptions::default()
+        };
+        let mut up = Uploader::connect(&s, "pw", opts).unwrap();
+        up.begin_folder(Mapping {
+            path: vec!["Inbox".into()],
+            special: Some(Special::Inbox),
+            mailbox: "INBOX".into(),
+            wire: "INBOX".into(),
+        })
+        .unwrap();
+        for (i, size) in [100usize, 3000, 200].into_iter().enumerate() {
+            let mut bytes = format!("Message-ID: <m{i}@x>\r\nSubject: s\r\n\r\n").into_bytes();
+            bytes.resize(size, b'x');
+            up.add(Item {
+                id: i as u32,
+                subject: format!("m{i}"),
+                message_id: format!("m{i}@x"),
+                flags: MailFlags::default(),
+                date: None,
+                bytes,
+            })
+            .unwrap();
+        }
+        let rep = up.end_folder().unwrap().unwrap().clone();
+        up.finish(false).unwrap();
+        assert_eq!((rep.messages, rep.appended, rep.server_count), (3, 2, 2));
+        assert_eq!(rep.rejected.len(), 1);
+        assert_eq!(rep.rejected[0].message_id, "m1@x");
+        assert!(
+            rep.rejected[0].reason.contains("APPENDLIMIT of 2000"),
+            "{:?}",
+            rep.rejected
+        );
+        assert_eq!(
+            (rep.missing_count, rep.missing.clone(), rep.verified),
+            (1, vec!["m1@x".to_string()], false)
+        );
+        // One throttled MULTIAPPEND of the two, retried once: nothing dropped, nothing twice.
+        assert_eq!(server.join().unwrap(), (2, 2));
+    }
 
     #[test]
     fn flags_dates_and_ids() {

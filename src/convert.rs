@@ -16,6 +16,10 @@ use std::collections::HashMap;
 pub struct Options {
     pub mbox: bool,
     pub eml: bool,
+    /// Contacts and distribution lists → `contacts/<folder>.vcf`.
+    pub vcf: bool,
+    /// Appointments, tasks, journal entries → `calendar/<folder>.ics`.
+    pub ics: bool,
     /// Convert only these folders (by NID); `None` = all.
     pub folders: Option<Vec<u32>>,
 }
@@ -25,8 +29,18 @@ impl Default for Options {
         Self {
             mbox: true,
             eml: false,
+            vcf: true,
+            ics: true,
             folders: None,
         }
+    }
+}
+
+impl Options {
+    /// Whether an enabled item format takes this message class.
+    pub fn handles(&self, class: &str) -> bool {
+        crate::items::Kind::of(class)
+            .is_some_and(|k| if k.is_vcard() { self.vcf } else { self.ics })
     }
 }
 
@@ -40,9 +54,10 @@ pub struct Progress {
 }
 
 /// Message classes that are mail (notes and their kinds, meeting requests and responses,
-/// reports, posts, recalls, sharing invitations). Anything else — contacts, appointments,
-/// tasks, notes, journal entries, distribution lists — is deferred to its own format.
-const MAIL_CLASSES: [&str; 9] = [
+/// reports, posts, recalls, sharing invitations, sticky notes). Contacts, appointments,
+/// tasks, journal entries and distribution lists have their own formats (`items`).
+const MAIL_CLASSES: [&str; 10] = [
+    "ipm.stickynote",
     "ipm.note",
     "ipm.schedule.meeting",
     "ipm.post",
@@ -162,6 +177,8 @@ struct Pass<'a> {
     /// The first pass records the folder's report; later ones only write.
     record: bool,
     eml_names: &'a mut Layout,
+    /// Which item formats run after (their items are not reported as deferred).
+    items: &'a Options,
 }
 
 /// Converts the file. `progress` is called after each item; returning `false` cancels.
@@ -176,7 +193,7 @@ pub fn convert(
         folders: selected,
         top,
     } = select(pst, opts.folders.as_deref())?;
-    let passes = opts.mbox as u64 + opts.eml as u64;
+    let passes = opts.mbox as u64 + opts.eml as u64 + (opts.vcf || opts.ics) as u64;
     let mut state = Progress {
         total: selected.iter().map(|f| f.items as u64).sum::<u64>() * passes,
         ..Progress::default()
@@ -186,6 +203,7 @@ pub fn convert(
     let mut cancelled = false;
     let mut mbox_names = Layout::default();
     let mut eml_names = Layout::default();
+    let mut card_names = Layout::default();
 
     for f in selected.iter() {
         let mut rep = FolderReport {
@@ -198,6 +216,7 @@ pub fn convert(
             bytes: 0,
             attachments: 0,
             embedded: 0,
+            cards: 0,
             error: f.error.clone(),
         };
         totals.folders += 1;
@@ -220,12 +239,26 @@ pub fn convert(
                     dir,
                     record,
                     eml_names: &mut eml_names,
+                    items: opts,
                 };
                 cancelled = !folder_pass(pst, f, sink, &mut pass, &mut rep, &mut state, progress)?;
                 record = false;
                 if cancelled {
                     break;
                 }
+            }
+            if !cancelled && (opts.vcf || opts.ics) {
+                cancelled = !items_pass(
+                    pst,
+                    f,
+                    &out_path,
+                    sink,
+                    opts,
+                    &mut card_names,
+                    &mut rep,
+                    &mut state,
+                    progress,
+                )?;
             }
         }
         totals_add(&mut totals, &rep);
@@ -294,6 +327,7 @@ fn folder_pass(
                     record_mail(rep, row.nid, &m);
                 }
             }
+            Outcome::Deferred(class) if pass.items.handles(&class) => {}
             other if pass.record => record_other(rep, &row, other),
             _ => {}
         }
@@ -399,6 +433,108 @@ impl Iterator for FolderItems<'_> {
     }
 }
 
+/// Writes a folder's contacts to `contacts/<folder>.vcf` and its appointments, tasks and
+/// journal entries to `calendar/<folder>.ics`: one file each, only when there are such
+/// items. Returns `false` when the caller cancelled.
+#[allow(clippy::too_many_arguments)]
+fn items_pass(
+    pst: &Pst,
+    f: &FolderInfo,
+    out_path: &[String],
+    sink: &mut dyn TreeSink,
+    opts: &Options,
+    names: &mut Layout,
+    rep: &mut FolderReport,
+    state: &mut Progress,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<bool> {
+    use crate::items::{Kind, ical, vcard};
+    let Ok(folder) = pst.folder(f.nid) else {
+        // Already reported by the mail passes (or, alone, unreadable either way).
+        state.done += f.items as u64;
+        return Ok(true);
+    };
+    let rows_total = folder.contents.as_ref().map_or(0, |t| t.row_count());
+    for cards in [true, false] {
+        if (cards && !opts.vcf) || (!cards && !opts.ics) {
+            continue;
+        }
+        let (root, ext) = if cards {
+            ("contacts", ".vcf")
+        } else {
+            ("calendar", ".ics")
+        };
+        let mut open = false;
+        let mut cal = ical::CalendarState::default();
+        let mut start = 0;
+        while start < rows_total {
+            let rows = pst.summaries(&folder, start, PAGE).unwrap_or_default();
+            start += PAGE;
+            for row in rows {
+                // Progress counts each row once: in the last sub-pass that runs.
+                if cards != opts.ics {
+                    state.done += 1;
+                }
+                let Some(kind) = Kind::of(&row.class).filter(|k| k.is_vcard() == cards) else {
+                    continue;
+                };
+                let text = match pst.message(row.nid) {
+                    Ok(msg) => match kind {
+                        Kind::Contact => vcard::contact(pst, &msg),
+                        Kind::DistList => vcard::dist_list(pst, &msg),
+                        Kind::Appointment => ical::event(pst, &msg, &mut cal),
+                        Kind::Task => ical::task(pst, &msg),
+                        Kind::Journal => ical::journal(pst, &msg),
+                    },
+                    Err(e) => {
+                        rep.skipped.push(Skipped {
+                            id: row.nid,
+                            subject: row.subject.clone(),
+                            reason: format!("item unreadable: {e}"),
+                        });
+                        continue;
+                    }
+                };
+                if !open {
+                    let parent = &out_path[..out_path.len().saturating_sub(1)];
+                    let dir = if parent.is_empty() {
+                        Vec::new()
+                    } else {
+                        names.folder(parent, false)
+                    };
+                    let leaf = out_path.last().map_or("items", String::as_str);
+                    let mut path = vec![root.to_string()];
+                    path.extend(names.file(&dir, leaf, ext));
+                    sink.begin(&path)?;
+                    if !cards {
+                        sink.write(ical::begin().as_bytes())?;
+                    }
+                    open = true;
+                }
+                sink.write(text.as_bytes())?;
+                rep.cards += 1;
+                state.bytes += text.len() as u64;
+                if !progress(state) {
+                    if open {
+                        if !cards {
+                            sink.write(ical::end().as_bytes())?;
+                        }
+                        sink.end()?;
+                    }
+                    return Ok(false);
+                }
+            }
+        }
+        if open {
+            if !cards {
+                sink.write(ical::end().as_bytes())?;
+            }
+            sink.end()?;
+        }
+    }
+    Ok(progress(state))
+}
+
 /// Counts a converted message into its folder's report.
 pub fn record_mail(rep: &mut FolderReport, id: u32, m: &mime::MimeMessage) {
     rep.converted += 1;
@@ -447,6 +583,7 @@ fn convert_one(pst: &Pst, row: &MessageSummary) -> Outcome {
 
 fn totals_add(t: &mut Totals, rep: &FolderReport) {
     t.converted += rep.converted;
+    t.cards += rep.cards;
     t.bytes += rep.bytes;
     t.attachments += rep.attachments;
     t.embedded += rep.embedded;
@@ -484,6 +621,7 @@ mod tests {
             "IPM.Schedule.Meeting.Request",
             "REPORT.IPM.Note.NDR",
             "IPM.Post",
+            "IPM.StickyNote",
         ] {
             assert!(is_mail_class(c), "{c}");
         }
@@ -492,7 +630,6 @@ mod tests {
             "IPM.DistList",
             "IPM.Appointment",
             "IPM.Task",
-            "IPM.StickyNote",
             "IPM.Activity",
             "IPM.Microsoft.ScheduleData.FreeBusy",
             "IPM.Notes",

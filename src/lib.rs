@@ -7,6 +7,7 @@
 pub mod codepage;
 pub mod convert;
 pub mod error;
+pub mod items;
 pub mod mime;
 pub mod preview;
 pub mod pst;

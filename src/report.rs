@@ -39,6 +39,8 @@ pub struct FolderReport {
     pub bytes: u64,
     pub attachments: u32,
     pub embedded: u32,
+    /// Contacts, lists, appointments, tasks and journal entries written as vCard / iCalendar.
+    pub cards: u32,
     /// The folder itself or its contents table could not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -54,6 +56,7 @@ pub struct Totals {
     pub warnings: u32,
     pub attachments: u32,
     pub embedded: u32,
+    pub cards: u32,
     pub bytes: u64,
 }
 

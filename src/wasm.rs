@@ -179,6 +179,7 @@ impl Session {
         handle: web_sys::FileSystemSyncAccessHandle,
         mbox: bool,
         eml: bool,
+        cards: bool,
         folders: Vec<u32>,
         progress: &js_sys::Function,
     ) -> Result<String, JsError> {
@@ -187,7 +188,7 @@ impl Session {
             .map_err(|e| js(format!("{e:?}")))?;
         let writer = OpfsWriter { handle, pos: 0 };
         let mut sink = ZipTree::new(std::io::BufWriter::with_capacity(1 << 20, writer));
-        let report = self.run(&mut sink, mbox, eml, folders, progress)?;
+        let report = self.run(&mut sink, mbox, eml, cards, folders, progress)?;
         let mut w = sink.finish().map_err(js)?;
         std::io::Write::flush(&mut w).map_err(js)?;
         Ok(report.to_json())
@@ -198,12 +199,15 @@ impl Session {
         sink: &mut dyn crate::sink::TreeSink,
         mbox: bool,
         eml: bool,
+        cards: bool,
         folders: Vec<u32>,
         progress: &js_sys::Function,
     ) -> Result<crate::report::Report, JsError> {
         let opts = Options {
             mbox,
             eml,
+            vcf: cards,
+            ics: cards,
             folders: (!folders.is_empty()).then_some(folders),
         };
         let mut report_progress = |p: &Progress| {
@@ -231,11 +235,12 @@ impl Session {
         &self,
         mbox: bool,
         eml: bool,
+        cards: bool,
         folders: Vec<u32>,
         progress: &js_sys::Function,
     ) -> Result<JsValue, JsError> {
         let mut sink = ZipTree::new(std::io::Cursor::new(Vec::new()));
-        let report = self.run(&mut sink, mbox, eml, folders, progress)?;
+        let report = self.run(&mut sink, mbox, eml, cards, folders, progress)?;
         let zip = sink.finish().map_err(js)?.into_inner();
         let out = js_sys::Object::new();
         let zip = js_sys::Uint8Array::from(zip.as_slice());

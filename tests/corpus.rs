@@ -352,6 +352,8 @@ fn conversions_equal_readpst_with_every_difference_named() {
         let opts = unpst::convert::Options {
             mbox: true,
             eml: false,
+            vcf: false,
+            ics: false,
             folders: None,
         };
         let rep = unpst::convert::convert(&pst, &mut sink, &opts, &name, &mut |_| true).unwrap();
@@ -385,6 +387,45 @@ fn conversions_equal_readpst_with_every_difference_named() {
             classes.len() as u64,
             t["vcf"].as_u64().unwrap() + t["ics"].as_u64().unwrap() + not_in_readpst,
             "{name}: deferred items {classes:?}"
+        );
+        // With the vCard and iCalendar formats on, all of those are written but FreeBusy data
+        // (which readpst skips too); distribution lists are the ones readpst leaves out.
+        let cards = unpst::convert::Options {
+            vcf: true,
+            ics: true,
+            ..opts.clone()
+        };
+        let rep2 = unpst::convert::convert(
+            &pst,
+            &mut unpst::sink::MemTree::default(),
+            &cards,
+            &name,
+            &mut |_| true,
+        )
+        .unwrap();
+        let still: Vec<&str> = rep2
+            .folders
+            .iter()
+            .flat_map(|f| f.deferred.iter().map(|d| d.class.as_str()))
+            .collect();
+        assert!(
+            still
+                .iter()
+                .all(|c| c.starts_with("IPM.Microsoft.ScheduleData.FreeBusy")),
+            "{name}: {still:?}"
+        );
+        let dist_lists = classes
+            .iter()
+            .filter(|c| c.starts_with("IPM.DistList"))
+            .count() as u64;
+        assert_eq!(
+            rep2.totals.cards as u64,
+            t["vcf"].as_u64().unwrap() + t["ics"].as_u64().unwrap() + dist_lists,
+            "{name}: contacts and calendar items vs readpst's .vcf/.ics"
+        );
+        assert_eq!(
+            (rep2.totals.converted, rep2.totals.skipped),
+            (rep.totals.converted, 0)
         );
         // Without -D readpst also skips "Deleted Items"; we always convert it.
         assert!(t["mbox_messages_r"].as_u64().unwrap() <= t["mbox_messages_Dr"].as_u64().unwrap());

@@ -25,6 +25,8 @@ fn run(bytes: Vec<u8>, label: String) -> Result<Report, String> {
             let opts = Options {
                 mbox: true,
                 eml: true,
+                vcf: true,
+                ics: true,
                 folders: None,
             };
             convert(&pst, &mut sink, &opts, "x", &mut |_| true).map_err(|e| e.to_string())

@@ -15,6 +15,8 @@ fn convert_into(path: &std::path::Path, sink: &mut dyn unpst::sink::TreeSink) {
     let opts = Options {
         mbox: true,
         eml: true,
+        vcf: true,
+        ics: true,
         folders: None,
     };
     let rep = convert(&pst, sink, &opts, "x", &mut |_| true).unwrap();
@@ -48,6 +50,8 @@ fn python_email_and_mailbox_parse_every_output() {
         let opts = Options {
             mbox: true,
             eml: true,
+            vcf: true,
+            ics: true,
             folders: None,
         };
         let rep = convert(&pst, &mut sink, &opts, &name, &mut |_| true).unwrap();
@@ -289,6 +293,8 @@ fn progress_reaches_its_total_and_cancel_stops_early() {
     let opts = Options {
         mbox: true,
         eml: true,
+        vcf: true,
+        ics: true,
         folders: None,
     };
     let mut last = (0, 0);
@@ -298,7 +304,8 @@ fn progress_reaches_its_total_and_cancel_stops_early() {
         true
     })
     .unwrap();
-    assert_eq!(last, (2 * 294, 2 * 294), "both formats, every item");
+    // Three passes over every row: mbox, EML, then contacts and calendar.
+    assert_eq!(last, (3 * 294, 3 * 294), "every format, every item");
     assert!(!rep.cancelled);
     let mut calls = 0;
     let rep = convert(&pst, &mut MemTree::default(), &opts, "x", &mut |_| {

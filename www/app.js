@@ -305,7 +305,7 @@ async function convert() {
   const t0 = performance.now();
   setState('converting');
   try {
-    const { zip, report } = await call('convert', { mbox: fmt !== 'eml', eml: fmt !== 'mbox', folders }, (p) => {
+    const { zip, report } = await call('convert', { mbox: fmt !== 'eml', eml: fmt !== 'mbox', cards: $('#cards').checked, folders }, (p) => {
       bar.max = p.total || 1;
       bar.value = p.done;
       const secs = (performance.now() - t0) / 1000;
@@ -332,7 +332,7 @@ function showReport(r) {
   const t = r.totals;
   const box = $('#report');
   box.hidden = false;
-  $('#r-summary').textContent = `${t.converted} converted · ${t.deferred} kept for later formats (contacts, calendar…) · ${t.skipped} skipped · ${t.warnings} with warnings · ${t.attachments} attachments`;
+  $('#r-summary').textContent = `${t.converted} converted · ${t.cards} contacts and calendar items · ${t.deferred} not converted (other item kinds) · ${t.skipped} skipped · ${t.warnings} with warnings · ${t.attachments} attachments`;
   const list = $('#r-details');
   list.innerHTML = '';
   for (const p of r.problems) { const li = document.createElement('li'); li.className = 'error'; li.textContent = p; list.append(li); }

@@ -155,13 +155,13 @@ self.onmessage = async (e) => {
           const handle = await opfs.createSyncAccessHandle();
           let report;
           try {
-            report = session.convert_to_opfs(handle, args.mbox, args.eml, folders, progress);
+            report = session.convert_to_opfs(handle, args.mbox, args.eml, args.cards, folders, progress);
           } finally {
             handle.close();
           }
           reply(id, true, { zip: await opfs.getFile(), report });
         } else {
-          const out = session.convert_zip(args.mbox, args.eml, folders, progress);
+          const out = session.convert_zip(args.mbox, args.eml, args.cards, folders, progress);
           reply(id, true, out, [out.zip.buffer]);
         }
         break;

@@ -58,16 +58,18 @@ enum Command {
     /// Convert every folder to mbox (one file per folder) and/or EML (one file per message).
     ///
     /// Output layout: DIR/mbox/Inbox, DIR/mbox/Inbox.sbd/Sub (Thunderbird / ImportExportTools),
-    /// DIR/eml/Inbox/00001 Subject.eml, and DIR/report.json listing what was converted,
-    /// deferred (contacts, calendar, … come in a later version) or skipped and why.
+    /// DIR/eml/Inbox/00001 Subject.eml, DIR/contacts/Contacts.vcf (vCard 4.0),
+    /// DIR/calendar/Calendar.ics (iCalendar), and DIR/report.json listing what was converted
+    /// or skipped and why.
     Convert {
         /// The .pst or .ost file.
         file: PathBuf,
         /// Output directory (created if missing).
         #[arg(short, long, required_unless_present = "zip", conflicts_with = "zip")]
         output: Option<PathBuf>,
-        /// Formats to write, comma-separated: mbox, eml.
-        #[arg(long, default_value = "mbox", value_delimiter = ',')]
+        /// Formats to write, comma-separated: mbox, eml (mail), vcf (contacts and lists),
+        /// ics (appointments, tasks, journal).
+        #[arg(long, default_value = "mbox,vcf,ics", value_delimiter = ',')]
         format: Vec<String>,
         /// Write everything into this zip file instead of a directory.
         #[arg(long)]
@@ -320,15 +322,19 @@ fn run_convert(
     let mut opts = Options {
         mbox: false,
         eml: false,
+        vcf: false,
+        ics: false,
         folders: None,
     };
     for f in format {
         match f.trim().to_ascii_lowercase().as_str() {
             "mbox" => opts.mbox = true,
             "eml" => opts.eml = true,
+            "vcf" => opts.vcf = true,
+            "ics" => opts.ics = true,
             other => {
                 return Err(format!(
-                    "unknown format {other:?} (use mbox, eml or mbox,eml)"
+                    "unknown format {other:?} (use any of mbox, eml, vcf, ics, comma-separated)"
                 ));
             }
         }
@@ -372,9 +378,10 @@ fn run_convert(
     }
     let t = &report.totals;
     out!(
-        "{}: {} converted, {} deferred (not mail yet), {} skipped, {} with warnings — {} folders, {:.1} MB, {:.2} s → {}",
+        "{}: {} converted, {} contacts and calendar items, {} deferred, {} skipped, {} with warnings — {} folders, {:.1} MB, {:.2} s → {}",
         name,
         t.converted,
+        t.cards,
         t.deferred,
         t.skipped,
         t.warnings,

@@ -23,15 +23,46 @@ fn have(cmd: &str) -> bool {
 }
 
 fn ensure_python() -> bool {
-    if have("python3") {
-        return true;
-    }
-    eprintln!("xtask: python3 missing, installing it with apt-get");
-    run("apt-get", &["update", "-q"])
-        && run(
-            "apt-get",
-            &["install", "-y", "-q", "--no-install-recommends", "python3"],
-        )
+    let python = have("python3") || {
+        eprintln!("xtask: python3 missing, installing it with apt-get");
+        run("apt-get", &["update", "-q"])
+            && run(
+                "apt-get",
+                &[
+                    "install",
+                    "-y",
+                    "-q",
+                    "--no-install-recommends",
+                    "python3",
+                    "python3-pip",
+                ],
+            )
+    };
+    // The independent vCard / iCalendar parsers the item tests read our output with.
+    let parsers = || {
+        Command::new("python3")
+            .args(["-c", "import icalendar, vobject"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    python
+        && (parsers()
+            || run(
+                "python3",
+                &["-m", "pip", "install", "--quiet", "icalendar", "vobject"],
+            )
+            || run(
+                "python3",
+                &[
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--break-system-packages",
+                    "icalendar",
+                    "vobject",
+                ],
+            ))
 }
 
 /// Runs a test command, echoing its output, and counts what it reports: cargo's "test result:

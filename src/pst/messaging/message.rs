@@ -26,6 +26,9 @@ pub struct Recipient {
     /// The best e-mail address known: SMTP address, else the address if its type is SMTP.
     pub email: String,
     pub addr_type: String,
+    /// PidTagRecipientTrackStatus: a meeting attendee's response (0 none, 2 tentative,
+    /// 3 accepted, 4 declined, 5 not responded).
+    pub track_status: u32,
 }
 
 /// An open message (top-level or embedded).
@@ -102,11 +105,18 @@ impl Pst {
             let smtp = text(props::SMTP_ADDRESS);
             let addr = text(props::EMAIL_ADDRESS);
             let email = best_address(&smtp, &addr_type, &addr);
+            let track_status = match t.cell_by_id(row, 0x5FFF)? {
+                Some((_, PropData::Bytes(b))) if b.len() >= 4 => {
+                    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+                }
+                _ => 0,
+            };
             out.push(Recipient {
                 kind,
                 name: text(props::DISPLAY_NAME),
                 email,
                 addr_type,
+                track_status,
             });
             Ok(())
         })?;

@@ -83,6 +83,14 @@ impl NamedProps {
             .copied()
     }
 
+    /// Every mapped property id with its name (for diagnostics).
+    pub fn names(&self) -> HashMap<u16, Name> {
+        self.by_name
+            .iter()
+            .map(|(n, id)| (*id, n.clone()))
+            .collect()
+    }
+
     /// The property id of a numerically named property.
     pub fn numeric_id(&self, guid: [u8; 16], id: u32) -> Option<u16> {
         self.by_name.get(&Name::Id(guid, id)).copied()

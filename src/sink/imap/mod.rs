@@ -95,6 +95,7 @@ mod native {
                 bytes: 0,
                 attachments: 0,
                 embedded: 0,
+                cards: 0,
                 error: None,
             };
             let mut items = FolderItems::new(pst, f.nid);

@@ -20,6 +20,8 @@ pub struct Options {
     pub vcf: bool,
     /// Appointments, tasks, journal entries → `calendar/<folder>.ics`.
     pub ics: bool,
+    /// Signatures found in the sent mail → `signatures/`, and the sending accounts.
+    pub signatures: bool,
     /// Convert only these folders (by NID); `None` = all.
     pub folders: Option<Vec<u32>>,
 }
@@ -31,6 +33,7 @@ impl Default for Options {
             eml: false,
             vcf: true,
             ics: true,
+            signatures: true,
             folders: None,
         }
     }
@@ -264,8 +267,28 @@ pub fn convert(
         totals_add(&mut totals, &rep);
         reports.push(rep);
     }
+    // Signatures and accounts come from the sent mail, whatever folders were chosen.
+    let (sigs, accounts) = if opts.signatures && !cancelled {
+        let (sigs, accounts) = crate::signatures::from_pst(pst).unwrap_or_default();
+        crate::signatures::write(&sigs, sink)?;
+        (sigs, accounts)
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let h = pst.header();
     Ok(Report {
+        store: pst.display_name.clone(),
+        accounts,
+        signatures: sigs
+            .into_iter()
+            .map(|s| crate::report::SignatureInfo {
+                account: s.account,
+                name: s.name,
+                html: s.html.is_some(),
+                uses: s.uses,
+                text: s.text,
+            })
+            .collect(),
         file: file_name.to_string(),
         format: serde_json::to_value(h.format)
             .ok()

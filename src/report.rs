@@ -70,7 +70,23 @@ pub struct Report {
     pub problems: Vec<String>,
     pub folders: Vec<FolderReport>,
     pub totals: Totals,
+    /// The store's display name and the addresses its sent mail went out from: the
+    /// accounts to set up again in the new mail program.
+    pub store: String,
+    pub accounts: Vec<crate::signatures::Account>,
+    /// Signatures found in the sent mail (written under `signatures/`).
+    pub signatures: Vec<SignatureInfo>,
     pub cancelled: bool,
+}
+
+/// A signature found, as the report lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureInfo {
+    pub account: String,
+    pub name: String,
+    pub html: bool,
+    pub uses: u32,
+    pub text: String,
 }
 
 impl Report {

@@ -208,6 +208,7 @@ impl Session {
             eml,
             vcf: cards,
             ics: cards,
+            signatures: cards,
             folders: (!folders.is_empty()).then_some(folders),
         };
         let mut report_progress = |p: &Progress| {

@@ -354,6 +354,7 @@ fn conversions_equal_readpst_with_every_difference_named() {
             eml: false,
             vcf: false,
             ics: false,
+            signatures: false,
             folders: None,
         };
         let rep = unpst::convert::convert(&pst, &mut sink, &opts, &name, &mut |_| true).unwrap();
@@ -393,6 +394,7 @@ fn conversions_equal_readpst_with_every_difference_named() {
         let cards = unpst::convert::Options {
             vcf: true,
             ics: true,
+            signatures: true,
             ..opts.clone()
         };
         let rep2 = unpst::convert::convert(

@@ -27,6 +27,7 @@ fn run(bytes: Vec<u8>, label: String) -> Result<Report, String> {
                 eml: true,
                 vcf: true,
                 ics: true,
+                signatures: true,
                 folders: None,
             };
             convert(&pst, &mut sink, &opts, "x", &mut |_| true).map_err(|e| e.to_string())

@@ -18,6 +18,7 @@ fn parsed(file: &Path) -> BTreeMap<String, serde_json::Value> {
         eml: false,
         vcf: true,
         ics: true,
+        signatures: true,
         folders: None,
     };
     let rep = convert(&pst, &mut sink, &opts, "x", &mut |_| true).unwrap();

@@ -17,6 +17,7 @@ fn convert_into(path: &std::path::Path, sink: &mut dyn unpst::sink::TreeSink) {
         eml: true,
         vcf: true,
         ics: true,
+        signatures: true,
         folders: None,
     };
     let rep = convert(&pst, sink, &opts, "x", &mut |_| true).unwrap();
@@ -52,6 +53,7 @@ fn python_email_and_mailbox_parse_every_output() {
             eml: true,
             vcf: true,
             ics: true,
+            signatures: true,
             folders: None,
         };
         let rep = convert(&pst, &mut sink, &opts, &name, &mut |_| true).unwrap();
@@ -295,6 +297,7 @@ fn progress_reaches_its_total_and_cancel_stops_early() {
         eml: true,
         vcf: true,
         ics: true,
+        signatures: true,
         folders: None,
     };
     let mut last = (0, 0);

@@ -59,8 +59,9 @@ enum Command {
     ///
     /// Output layout: DIR/mbox/Inbox, DIR/mbox/Inbox.sbd/Sub (Thunderbird / ImportExportTools),
     /// DIR/eml/Inbox/00001 Subject.eml, DIR/contacts/Contacts.vcf (vCard 4.0),
-    /// DIR/calendar/Calendar.ics (iCalendar), and DIR/report.json listing what was converted
-    /// or skipped and why.
+    /// DIR/calendar/Calendar.ics (iCalendar), DIR/signatures/<account>/Signature 1.html (and
+    /// .txt, and thunderbird-user.js), and DIR/report.json listing what was converted or
+    /// skipped and why, and the accounts the sent mail went out from.
     Convert {
         /// The .pst or .ost file.
         file: PathBuf,
@@ -68,8 +69,8 @@ enum Command {
         #[arg(short, long, required_unless_present = "zip", conflicts_with = "zip")]
         output: Option<PathBuf>,
         /// Formats to write, comma-separated: mbox, eml (mail), vcf (contacts and lists),
-        /// ics (appointments, tasks, journal).
-        #[arg(long, default_value = "mbox,vcf,ics", value_delimiter = ',')]
+        /// ics (appointments, tasks, journal), signatures (found in the sent mail).
+        #[arg(long, default_value = "mbox,vcf,ics,signatures", value_delimiter = ',')]
         format: Vec<String>,
         /// Write everything into this zip file instead of a directory.
         #[arg(long)]
@@ -125,6 +126,21 @@ enum Command {
         /// No progress bar.
         #[arg(short, long)]
         quiet: bool,
+    },
+    /// Export the e-mail signatures: found in the PST's sent mail, and/or read from an
+    /// Outlook signatures folder (%APPDATA%\\Microsoft\\Signatures, copied from the old PC).
+    ///
+    /// Writes OUTDIR/signatures/<account or name>/<name>.html (images inlined) and .txt, and
+    /// OUTDIR/signatures/thunderbird-user.js with the preference lines for Thunderbird.
+    Signatures {
+        /// The .pst or .ost file (optional with --from).
+        file: Option<PathBuf>,
+        /// An Outlook signatures folder (<name>.htm with <name>_files, <name>.txt).
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+        /// Output directory.
+        #[arg(short, long)]
+        output: PathBuf,
     },
     /// Serve the page on this machine and let it upload to IMAP through this program.
     ///
@@ -187,6 +203,7 @@ pub fn main() -> ExitCode {
             report,
             quiet,
         }),
+        Command::Signatures { file, from, output } => signatures(file, from, output),
         Command::Relay {
             port,
             bind,
@@ -202,6 +219,59 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn signatures(
+    file: Option<PathBuf>,
+    from: Option<PathBuf>,
+    output: PathBuf,
+) -> Result<ExitCode, String> {
+    if file.is_none() && from.is_none() {
+        return Err("give a PST file, a signatures folder with --from DIR, or both".into());
+    }
+    let mut sigs = Vec::new();
+    if let Some(f) = &file {
+        let pst = open(f)?;
+        let (found, accounts) = unpst::signatures::from_pst(&pst).map_err(|e| e.to_string())?;
+        for a in &accounts {
+            out!("sent from: {} {} ({} messages)", a.address, a.name, a.sent);
+        }
+        sigs.extend(found);
+    }
+    if let Some(dir) = &from {
+        sigs.extend(
+            unpst::signatures::from_folder(dir).map_err(|e| format!("{}: {e}", dir.display()))?,
+        );
+    }
+    let mut sink = DirTree::new(&output).map_err(|e| e.to_string())?;
+    unpst::signatures::write(&sigs, &mut sink).map_err(|e| e.to_string())?;
+    for s in &sigs {
+        out!(
+            "signature: {}{} — {}{}",
+            if s.account.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", s.account)
+            },
+            s.name,
+            if s.html.is_some() {
+                "HTML"
+            } else {
+                "plain text"
+            },
+            if s.uses > 0 {
+                format!(", {} uses", s.uses)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if sigs.is_empty() {
+        out!("no signature found");
+    } else {
+        out!("→ {}", output.join("signatures").display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn relay(
@@ -324,6 +394,7 @@ fn run_convert(
         eml: false,
         vcf: false,
         ics: false,
+        signatures: false,
         folders: None,
     };
     for f in format {
@@ -332,9 +403,10 @@ fn run_convert(
             "eml" => opts.eml = true,
             "vcf" => opts.vcf = true,
             "ics" => opts.ics = true,
+            "signatures" => opts.signatures = true,
             other => {
                 return Err(format!(
-                    "unknown format {other:?} (use any of mbox, eml, vcf, ics, comma-separated)"
+                    "unknown format {other:?} (use any of mbox, eml, vcf, ics, signatures, comma-separated)"
                 ));
             }
         }
@@ -390,6 +462,23 @@ fn run_convert(
         start.elapsed().as_secs_f64(),
         dest.display()
     );
+    for a in &report.accounts {
+        out!(
+            "  sent from: {} {} ({} messages)",
+            a.address,
+            a.name,
+            a.sent
+        );
+    }
+    for s in &report.signatures {
+        out!(
+            "  signature: {} {} — {} uses{}",
+            s.account,
+            s.name,
+            s.uses,
+            if s.html { ", HTML" } else { ", plain text" }
+        );
+    }
     for p in &report.problems {
         out!("  file damage: {p}");
     }

@@ -3,7 +3,7 @@
 //! messages as `message/rfc822`, recursively.
 
 mod attach;
-mod body;
+pub mod body;
 mod flags;
 mod headers;
 pub mod rtf;
@@ -47,6 +47,11 @@ pub struct MimeMessage {
     pub attachments: Vec<AttachmentInfo>,
     /// Problems that did not stop the conversion (an unreadable attachment, …).
     pub warnings: Vec<String>,
+}
+
+/// A message's text and HTML bodies (RTF recovered), as the converter reads them.
+pub fn body_of(pst: &Pst, msg: &Message) -> body::Body {
+    body::read(pst, msg, &mut Vec::new())
 }
 
 /// Converts a message. Unreadable attachments become warnings; an unreadable message is

@@ -1,0 +1,445 @@
+//! The user's e-mail signatures, so they can be set up again in the new mail program: found
+//! in the sent mail of a PST ([`from_pst`], grouped by sending account and ranked by use) or
+//! read from an Outlook signatures folder ([`from_folder`]: `<name>.htm` with its
+//! `<name>_files` images, `<name>.txt`); written as HTML with the images inlined as data:
+//! URIs, plain text, and the preference lines a Thunderbird profile needs ([`write`]).
+//! Also the accounts that sent mail, for the report.
+
+pub mod detect;
+
+use crate::error::Result;
+use crate::pst::Pst;
+use crate::pst::messaging::{best_address, props};
+use crate::sink::TreeSink;
+use crate::sink::names::NameSet;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One signature.
+#[derive(Debug, Clone, Serialize)]
+pub struct Signature {
+    /// The sending address it was used with (empty for a signatures folder).
+    pub account: String,
+    /// "Signature 1", … by use; the file name for a signatures folder.
+    pub name: String,
+    /// A whole HTML document, images inlined; `None` for a plain-text signature.
+    pub html: Option<String>,
+    pub text: String,
+    /// Sent messages that carry it.
+    pub uses: u32,
+}
+
+/// An address the PST's sent mail went out from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub address: String,
+    pub name: String,
+    pub sent: u32,
+}
+
+/// Sent messages read at most (the newest are read first when the folder is larger).
+const MAX_SENT: usize = 5000;
+
+/// Sent Items: the store's pointer, else folders named so (in Outlook's languages).
+fn sent_folders(pst: &Pst) -> Result<Vec<u32>> {
+    let tree = pst.folder_tree()?;
+    let by_pointer = pst.store_folder(props::IPM_SENTMAIL_ENTRYID);
+    let mut out: Vec<u32> = Vec::new();
+    for f in tree.flatten() {
+        let named = crate::sink::imap::mapping::special_by_name(&f.name)
+            == Some(crate::sink::imap::mapping::Special::Sent);
+        if (Some(f.nid) == by_pointer || (named && f.ipm)) && f.items > 0 && !out.contains(&f.nid) {
+            out.push(f.nid);
+        }
+    }
+    Ok(out)
+}
+
+struct Found {
+    account: String,
+    html: Option<String>,
+    text: String,
+    uses: u32,
+    /// The newest message that carries it (its inline images are used).
+    example: u32,
+    example_time: i64,
+}
+
+/// Signatures and sending accounts from a PST's sent mail.
+pub fn from_pst(pst: &Pst) -> Result<(Vec<Signature>, Vec<Account>)> {
+    let mut accounts: HashMap<String, Account> = HashMap::new();
+    let mut found: Vec<Found> = Vec::new();
+    // Plain-text bodies without a marked signature, per account, for the common-suffix rule.
+    let mut plain: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+    for nid in sent_folders(pst)? {
+        let folder = pst.folder(nid)?;
+        let rows = folder.contents.as_ref().map_or(0, |t| t.row_count());
+        let start = rows.saturating_sub(MAX_SENT);
+        let mut at = start;
+        while at < rows {
+            let page = pst.summaries(&folder, at, 256).unwrap_or_default();
+            at += 256;
+            for row in page {
+                if !crate::convert::is_mail_class(&row.class) {
+                    continue;
+                }
+                let Ok(msg) = pst.message(row.nid) else {
+                    continue;
+                };
+                let s = |id: u16| msg.string(pst, id).unwrap_or_default();
+                let mut address = best_address(
+                    &s(props::SENT_REPRESENTING_SMTP),
+                    &s(props::SENT_REPRESENTING_ADDRTYPE),
+                    &s(props::SENT_REPRESENTING_EMAIL),
+                );
+                if address.is_empty() {
+                    address = best_address(
+                        &s(props::SENDER_SMTP),
+                        &s(props::SENDER_ADDRTYPE),
+                        &s(props::SENDER_EMAIL),
+                    );
+                }
+                let address = address.to_ascii_lowercase();
+                let acct = accounts.entry(address.clone()).or_insert_with(|| Account {
+                    address: address.clone(),
+                    name: s(props::SENT_REPRESENTING_NAME),
+                    sent: 0,
+                });
+                acct.sent += 1;
+                let time = row.delivery_time.unwrap_or(0);
+                let body = crate::mime::body_of(pst, &msg);
+                let marked = body.html.as_deref().and_then(detect::html_signature);
+                if let Some(frag) = marked {
+                    let text = detect::text_of(&frag);
+                    match found
+                        .iter_mut()
+                        .find(|f| f.account == address && f.text == text)
+                    {
+                        Some(f) => {
+                            f.uses += 1;
+                            if time >= f.example_time {
+                                f.example = row.nid;
+                                f.example_time = time;
+                                f.html = Some(frag);
+                            }
+                        }
+                        None => found.push(Found {
+                            account: address.clone(),
+                            html: Some(frag),
+                            text,
+                            uses: 1,
+                            example: row.nid,
+                            example_time: time,
+                        }),
+                    }
+                    continue;
+                }
+                let text = body
+                    .text
+                    .or_else(|| body.html.as_deref().map(detect::text_of))
+                    .unwrap_or_default();
+                let own = detect::own_part(&text);
+                if let Some(sig) = detect::delimited(&own) {
+                    match found
+                        .iter_mut()
+                        .find(|f| f.account == address && f.text == sig)
+                    {
+                        Some(f) => f.uses += 1,
+                        None => found.push(Found {
+                            account: address.clone(),
+                            html: None,
+                            text: sig,
+                            uses: 1,
+                            example: row.nid,
+                            example_time: time,
+                        }),
+                    }
+                } else {
+                    plain.entry(address.clone()).or_default().push(own);
+                }
+            }
+        }
+    }
+    for (account, msgs) in plain {
+        let min = (msgs.len() * 3 / 10).max(2);
+        if let Some((text, uses)) = detect::common_suffix(&msgs, min)
+            && !found.iter().any(|f| f.account == account && f.text == text)
+        {
+            found.push(Found {
+                account,
+                html: None,
+                text,
+                uses: uses as u32,
+                example: 0,
+                example_time: 0,
+            });
+        }
+    }
+    found.sort_by(|a, b| {
+        a.account
+            .cmp(&b.account)
+            .then(b.uses.cmp(&a.uses))
+            .then(a.text.cmp(&b.text))
+    });
+    let mut out = Vec::new();
+    let mut n: HashMap<String, u32> = HashMap::new();
+    for f in found {
+        let i = n.entry(f.account.clone()).or_default();
+        *i += 1;
+        let html = f
+            .html
+            .map(|frag| document(&inline_cid_images(pst, f.example, &frag)));
+        out.push(Signature {
+            name: format!("Signature {i}"),
+            account: f.account,
+            html,
+            text: f.text,
+            uses: f.uses,
+        });
+    }
+    let mut accounts: Vec<Account> = accounts
+        .into_values()
+        .filter(|a| !a.address.is_empty())
+        .collect();
+    accounts.sort_by(|a, b| b.sent.cmp(&a.sent).then(a.address.cmp(&b.address)));
+    Ok((out, accounts))
+}
+
+/// A signature fragment as a standalone HTML document.
+fn document(fragment: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><style>p.MsoNormal,li.MsoNormal,div.MsoNormal{{margin:0;font-size:11pt;font-family:Calibri,sans-serif}}</style></head>\n<body>\n{fragment}\n</body></html>\n"
+    )
+}
+
+fn data_uri(mime: &str, bytes: &[u8]) -> String {
+    use base64::Engine;
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+/// Replaces `cid:` references with the message's inline images as data: URIs.
+fn inline_cid_images(pst: &Pst, nid: u32, frag: &str) -> String {
+    if !frag.to_ascii_lowercase().contains("cid:") || nid == 0 {
+        return frag.to_string();
+    }
+    let Ok(msg) = pst.message(nid) else {
+        return frag.to_string();
+    };
+    let Ok(m) = crate::mime::convert(pst, &msg) else {
+        return frag.to_string();
+    };
+    let Ok(view) = crate::preview::preview(&m.bytes) else {
+        return frag.to_string();
+    };
+    let mut out = frag.to_string();
+    for a in view.attachments.iter() {
+        let Some(cid) = &a.content_id else { continue };
+        if let Ok(bytes) = crate::preview::attachment(&m.bytes, a.index) {
+            out = out.replace(&format!("cid:{cid}"), &data_uri(&a.mime_type, &bytes));
+        }
+    }
+    out
+}
+
+/// Decodes a signature file: UTF-16 with a BOM, UTF-8, else the charset its HTML declares,
+/// else Windows-1252 (what Outlook writes).
+fn decode(bytes: &[u8]) -> String {
+    if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
+        return crate::pst::ltp::prop::utf16le(rest);
+    }
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return String::from_utf8_lossy(rest).into_owned();
+    }
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_ascii_lowercase();
+    if let Some(at) = head.find("charset=") {
+        let name: String = head[at + 8..]
+            .trim_start_matches(['"', '\''])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        if let Some(enc) = encoding_rs::Encoding::for_label(name.as_bytes()) {
+            return enc.decode(bytes).0.into_owned();
+        }
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => crate::codepage::decode(bytes, 1252),
+    }
+}
+
+fn mime_of(path: &str) -> &'static str {
+    match path
+        .rsplit('.')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "jpg" | "jpeg" => "image/jpeg",
+        "bmp" => "image/bmp",
+        "svg" => "image/svg+xml",
+        "webp" => "image/webp",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Inlines the images an Outlook signature file refers to (`src="Name_files/image001.png"`,
+/// the folder's suffix localized) as data: URIs; references outside `dir` are left alone.
+fn inline_files(html: &str, dir: &std::path::Path) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.to_ascii_lowercase().find("src=") {
+        let (before, after) = rest.split_at(at + 4);
+        out.push_str(before);
+        let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'');
+        let body = if quote.is_some() { &after[1..] } else { after };
+        let end = body
+            .find(|c: char| {
+                Some(c) == quote || (quote.is_none() && (c.is_whitespace() || c == '>'))
+            })
+            .unwrap_or(body.len());
+        let target = &body[..end];
+        let decoded = target.replace("%20", " ").replace('\\', "/");
+        let local = !decoded.contains(':')
+            && !decoded.starts_with('/')
+            && !decoded.split('/').any(|c| c == "..");
+        let file = local
+            .then(|| std::fs::read(dir.join(&decoded)).ok())
+            .flatten();
+        if let Some(q) = quote {
+            out.push(q);
+        }
+        match file {
+            Some(bytes) if bytes.len() <= 8 << 20 => {
+                out.push_str(&data_uri(mime_of(&decoded), &bytes))
+            }
+            _ => out.push_str(target),
+        }
+        rest = &body[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Reads an Outlook signatures folder (`%APPDATA%\Microsoft\Signatures`).
+pub fn from_folder(dir: &std::path::Path) -> Result<Vec<Signature>> {
+    let mut by_name: std::collections::BTreeMap<String, Signature> = Default::default();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let (Some(stem), Some(ext)) = (path.file_stem(), path.extension()) else {
+            continue;
+        };
+        let (stem, ext) = (
+            stem.to_string_lossy().into_owned(),
+            ext.to_string_lossy().to_ascii_lowercase(),
+        );
+        if !path.is_file() || !["htm", "html", "txt"].contains(&ext.as_str()) {
+            continue;
+        }
+        let bytes = std::fs::read(&path)?;
+        let sig = by_name.entry(stem.clone()).or_insert_with(|| Signature {
+            account: String::new(),
+            name: stem.clone(),
+            html: None,
+            text: String::new(),
+            uses: 0,
+        });
+        let text = decode(&bytes);
+        if ext == "txt" {
+            sig.text = text.trim_end().to_string();
+        } else {
+            if sig.text.is_empty() {
+                sig.text = detect::text_of(&text);
+            }
+            // Written as UTF-8: its charset declaration must say so.
+            sig.html = Some(inline_files(&crate::mime::body::declare_utf8(&text), dir));
+        }
+    }
+    Ok(by_name.into_values().collect())
+}
+
+/// A string as a JavaScript string literal (prefs.js).
+fn js_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Writes `signatures/<account or name>/<name>.html` and `.txt`, and
+/// `signatures/thunderbird-user.js` with the preferences for each signature.
+pub fn write(sigs: &[Signature], sink: &mut dyn TreeSink) -> Result<()> {
+    if sigs.is_empty() {
+        return Ok(());
+    }
+    let mut dirs = NameSet::default();
+    let mut dir_of: HashMap<String, String> = HashMap::new();
+    let mut prefs = String::from(
+        "// Thunderbird: copy the lines of a signature into user.js in your profile folder and\n\
+         // replace idN with the identity's key (Settings → Config Editor, search \"mail.identity\").\n",
+    );
+    for s in sigs {
+        let group = if s.account.is_empty() {
+            s.name.clone()
+        } else {
+            s.account.clone()
+        };
+        let dir = dir_of
+            .entry(group.clone())
+            .or_insert_with(|| dirs.claim(&group, "", None))
+            .clone();
+        let mut files = NameSet::default();
+        if let Some(h) = &s.html {
+            let f = files.claim(&s.name, ".html", None);
+            sink.begin(&["signatures".into(), dir.clone(), f])?;
+            sink.write(h.as_bytes())?;
+            sink.end()?;
+        }
+        let f = files.claim(&s.name, ".txt", None);
+        sink.begin(&["signatures".into(), dir.clone(), f])?;
+        sink.write(s.text.as_bytes())?;
+        sink.write(b"\n")?;
+        sink.end()?;
+        prefs.push_str(&format!(
+            "\n// {}{} ({} uses)\n",
+            if s.account.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", s.account)
+            },
+            s.name,
+            s.uses
+        ));
+        let (sig, html) = match &s.html {
+            Some(h) => (h.as_str(), true),
+            None => (s.text.as_str(), false),
+        };
+        prefs.push_str(&format!(
+            "user_pref(\"mail.identity.idN.htmlSigFormat\", {html});\n"
+        ));
+        prefs.push_str(&format!(
+            "user_pref(\"mail.identity.idN.htmlSigText\", {});\n",
+            js_string(sig)
+        ));
+    }
+    sink.begin(&["signatures".into(), "thunderbird-user.js".into()])?;
+    sink.write(prefs.as_bytes())?;
+    sink.end()
+}

@@ -22,6 +22,25 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
         .map_err(js)
 }
 
+/// Signatures from the files of an Outlook signatures folder the user picked: an array of
+/// `{path, bytes}` with paths relative to the folder (`Work.htm`, `Work_files/image001.png`).
+#[wasm_bindgen]
+pub fn signatures_from_files(files: js_sys::Array) -> Result<JsValue, JsError> {
+    let mut map = std::collections::BTreeMap::new();
+    for f in files.iter() {
+        let path = js_sys::Reflect::get(&f, &"path".into())
+            .ok()
+            .and_then(|p| p.as_string())
+            .unwrap_or_default();
+        let bytes = js_sys::Reflect::get(&f, &"bytes".into())
+            .ok()
+            .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+            .unwrap_or_default();
+        map.insert(path, bytes);
+    }
+    to_js(&crate::signatures::from_files(&map))
+}
+
 /// One open PST/OST file.
 #[wasm_bindgen]
 pub struct Session {
@@ -121,6 +140,22 @@ impl Session {
     /// One attachment's bytes (numbered as in the preview).
     pub fn attachment(&self, nid: u32, index: u32) -> Result<Vec<u8>, JsError> {
         crate::preview::attachment(&self.mime(nid)?, index as usize).map_err(js)
+    }
+
+    /// The signatures found in the sent mail and the accounts it went out from.
+    pub fn signatures(&self) -> Result<JsValue, JsError> {
+        let (signatures, accounts) = crate::signatures::from_pst(&self.pst).map_err(js)?;
+        #[derive(Serialize)]
+        struct Out {
+            signatures: Vec<crate::signatures::Signature>,
+            accounts: Vec<crate::signatures::Account>,
+            store: String,
+        }
+        to_js(&Out {
+            signatures,
+            accounts,
+            store: self.pst.display_name.clone(),
+        })
     }
 
     /// The mail folders an IMAP upload takes, in order, with their special kinds.

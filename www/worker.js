@@ -1,6 +1,6 @@
 // Runs the wasm module in a dedicated worker: FileReaderSync reads the dropped file slice by
 // slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
-import init, { Session } from './pkg/unpst.js';
+import init, { Session, signatures_from_files } from './pkg/unpst.js';
 
 let session = null;
 let tree = null;
@@ -166,6 +166,12 @@ self.onmessage = async (e) => {
         }
         break;
       }
+      case 'signatures':
+        reply(id, true, session.signatures());
+        break;
+      case 'signature-files':
+        reply(id, true, signatures_from_files(args.files));
+        break;
       case 'upload':
         await upload(id, args);
         break;

@@ -13,7 +13,7 @@ use crate::pst::messaging::{best_address, props};
 use crate::sink::TreeSink;
 use crate::sink::names::NameSet;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One signature.
 #[derive(Debug, Clone, Serialize)]
@@ -290,7 +290,7 @@ fn mime_of(path: &str) -> &'static str {
 
 /// Inlines the images an Outlook signature file refers to (`src="Name_files/image001.png"`,
 /// the folder's suffix localized) as data: URIs; references outside `dir` are left alone.
-fn inline_files(html: &str, dir: &std::path::Path) -> String {
+fn inline_files(html: &str, files: &BTreeMap<String, Vec<u8>>) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(at) = rest.to_ascii_lowercase().find("src=") {
@@ -308,8 +308,15 @@ fn inline_files(html: &str, dir: &std::path::Path) -> String {
         let local = !decoded.contains(':')
             && !decoded.starts_with('/')
             && !decoded.split('/').any(|c| c == "..");
+        // Outlook writes the folder name as typed; compare case-insensitively, as Windows does.
         let file = local
-            .then(|| std::fs::read(dir.join(&decoded)).ok())
+            .then(|| {
+                let want = decoded.to_lowercase();
+                files
+                    .iter()
+                    .find(|(k, _)| k.to_lowercase() == want)
+                    .map(|(_, v)| v.clone())
+            })
             .flatten();
         if let Some(q) = quote {
             out.push(q);
@@ -326,34 +333,52 @@ fn inline_files(html: &str, dir: &std::path::Path) -> String {
     out
 }
 
-/// Reads an Outlook signatures folder (`%APPDATA%\Microsoft\Signatures`).
+/// Reads an Outlook signatures folder (`%APPDATA%\\Microsoft\\Signatures`): its files and
+/// those of its subfolders (the images).
 pub fn from_folder(dir: &std::path::Path) -> Result<Vec<Signature>> {
-    let mut by_name: std::collections::BTreeMap<String, Signature> = Default::default();
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let (Some(stem), Some(ext)) = (path.file_stem(), path.extension()) else {
-            continue;
-        };
-        let (stem, ext) = (
-            stem.to_string_lossy().into_owned(),
-            ext.to_string_lossy().to_ascii_lowercase(),
-        );
-        if !path.is_file() || !["htm", "html", "txt"].contains(&ext.as_str()) {
+    let mut files = BTreeMap::new();
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let p = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if p.is_file() {
+            files.insert(name, std::fs::read(&p)?);
+        } else if p.is_dir() {
+            for f in std::fs::read_dir(&p)?.flatten() {
+                if f.path().is_file() {
+                    let key = format!("{name}/{}", f.file_name().to_string_lossy());
+                    files.insert(key, std::fs::read(f.path())?);
+                }
+            }
+        }
+    }
+    Ok(from_files(&files))
+}
+
+/// Signatures from the files of a signatures folder, by path relative to it (`Work.htm`,
+/// `Work_files/image001.png`): what the page gets from a folder the user picks.
+pub fn from_files(files: &BTreeMap<String, Vec<u8>>) -> Vec<Signature> {
+    let mut by_name: BTreeMap<String, Signature> = Default::default();
+    for (path, bytes) in files {
+        if path.contains('/') {
             continue;
         }
-        let bytes = std::fs::read(&path)?;
-        let sig = by_name.entry(stem.clone()).or_insert_with(|| Signature {
-            account: String::new(),
-            name: stem.clone(),
-            html: None,
-            text: String::new(),
-            uses: 0,
-        });
-        let text = decode(&bytes);
+        let Some((stem, ext)) = path.rsplit_once('.') else {
+            continue;
+        };
+        let ext = ext.to_ascii_lowercase();
+        if !["htm", "html", "txt"].contains(&ext.as_str()) {
+            continue;
+        }
+        let sig = by_name
+            .entry(stem.to_string())
+            .or_insert_with(|| Signature {
+                account: String::new(),
+                name: stem.to_string(),
+                html: None,
+                text: String::new(),
+                uses: 0,
+            });
+        let text = decode(bytes);
         if ext == "txt" {
             sig.text = text.trim_end().to_string();
         } else {
@@ -361,10 +386,10 @@ pub fn from_folder(dir: &std::path::Path) -> Result<Vec<Signature>> {
                 sig.text = detect::text_of(&text);
             }
             // Written as UTF-8: its charset declaration must say so.
-            sig.html = Some(inline_files(&crate::mime::body::declare_utf8(&text), dir));
+            sig.html = Some(inline_files(&crate::mime::body::declare_utf8(&text), files));
         }
     }
-    Ok(by_name.into_values().collect())
+    by_name.into_values().collect()
 }
 
 /// A string as a JavaScript string literal (prefs.js).

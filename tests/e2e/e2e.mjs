@@ -4,7 +4,7 @@
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
@@ -184,6 +184,31 @@ await check('with the network gone after load, the page still opens and converts
     await page.waitForFunction(() => document.body.dataset.state === 'done');
   } finally {
     await context.setOffline(false);
+  }
+});
+
+await check('signatures from the sent mail and from a picked Outlook signatures folder', async () => {
+  assert.equal(await open('go-pst-support.pst'), 'ready');
+  await page.click('#sig-show');
+  await page.waitForFunction(() => document.body.dataset.signatures !== undefined, null, { timeout: 30000 });
+  const heads = await page.$$eval('.sig h3', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(heads, ['support@hackingteam.com — Signature 1 (used in 4 sent messages)', 'support@hackingteam.it — Signature 1 (used in 2 sent messages)']);
+  assert.match(await page.textContent('#sig-accounts'), /support@hackingteam\.com \(RCS Support\): 8 sent/);
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-sig-'));
+  try {
+    const root = join(dir, 'Signatures');
+    mkdirSync(join(root, 'Work_files'), { recursive: true });
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAABgAAAAMCAIAAAD3UuoiAAAAIUlEQVR4nGM4oVFBEMkRgRhGDaKrQXcIIjki0KhBdDQIABIEbbBG6N28AAAAAElFTkSuQmCC', 'base64');
+    writeFileSync(join(root, 'Work_files', 'image001.png'), png);
+    writeFileSync(join(root, 'Work.htm'), '<html><body><p>Jana Example</p><img src="Work_files/image001.png"></body></html>');
+    writeFileSync(join(root, 'Work.txt'), 'Jana Example\r\n');
+    await page.setInputFiles('#sig-folder', root);
+    await page.waitForFunction(() => document.querySelectorAll('.sig').length === 3, null, { timeout: 10000 });
+    const frame = page.frameLocator('.sig:last-child iframe');
+    const src = await frame.locator('img').getAttribute('src');
+    assert.equal(src, `data:image/png;base64,${png.toString('base64')}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

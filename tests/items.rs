@@ -203,3 +203,50 @@ fn calendars_become_icalendar_the_parsers_read() {
     uids.dedup();
     assert_eq!(uids.len(), 5, "copies of one meeting get their own UIDs");
 }
+
+/// Meeting requests stay mail and carry their event as a text/calendar part (iMIP).
+#[test]
+fn meeting_requests_carry_their_event() {
+    let Some(dir) = common::corpus() else { return };
+    let pst = Pst::open_path(dir.join("aspose-SampleOstFile.ost")).unwrap();
+    let mut found = 0;
+    for f in unpst::sink::imap::plan(&pst, None).unwrap() {
+        for (_, o) in unpst::convert::FolderItems::new(&pst, f.nid) {
+            let unpst::convert::Outcome::Mail(m) = o else {
+                continue;
+            };
+            let parsed = mail_parser::MessageParser::default()
+                .parse(&m.bytes)
+                .unwrap();
+            let Some(part) = parsed.parts.iter().find(|p| {
+                mail_parser::MimeHeaders::content_type(*p)
+                    .is_some_and(|c| c.subtype() == Some("calendar"))
+            }) else {
+                continue;
+            };
+            let ct = mail_parser::MimeHeaders::content_type(part).unwrap();
+            assert_eq!(ct.attribute("method"), Some("REQUEST"));
+            let path =
+                std::env::temp_dir().join(format!("unpst-imip-{}-{found}.ics", std::process::id()));
+            std::fs::write(&path, part.contents()).unwrap();
+            let out = std::process::Command::new("python3")
+                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/check_items.py"))
+                .arg(&path)
+                .output()
+                .unwrap();
+            let _ = std::fs::remove_file(&path);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let ev = &v[path.to_str().unwrap()]["events"][0];
+            assert_eq!(ev["summary"].as_str(), Some(m.subject.as_str()));
+            assert_eq!(ev["location"], "meeting request");
+            found += 1;
+        }
+    }
+    // Every one of the OST's 6 items of class IPM.Schedule.Meeting.Request.
+    assert_eq!(found, 6);
+}

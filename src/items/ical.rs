@@ -461,3 +461,64 @@ pub fn journal(pst: &Pst, msg: &Message) -> String {
     line(&mut out, "END:VJOURNAL");
     out
 }
+
+/// The text/calendar part a meeting message carries (RFC 6047 iMIP): `(method, calendar)`
+/// for requests, cancellations and responses; `None` for other messages.
+pub fn meeting_part(pst: &Pst, msg: &Message) -> Option<(&'static str, String)> {
+    let class = msg.class(pst).to_ascii_lowercase();
+    let rest = class.strip_prefix("ipm.schedule.meeting.")?;
+    let (method, partstat) = if rest.starts_with("request") {
+        ("REQUEST", None)
+    } else if rest.starts_with("canceled") {
+        ("CANCEL", None)
+    } else if rest.starts_with("resp.pos") {
+        ("REPLY", Some("ACCEPTED"))
+    } else if rest.starts_with("resp.neg") {
+        ("REPLY", Some("DECLINED"))
+    } else if rest.starts_with("resp.tent") {
+        ("REPLY", Some("TENTATIVE"))
+    } else {
+        return None;
+    };
+    let p = Props::new(pst, msg);
+    // Without a start there is no event to describe.
+    p.ntime(APPT, 0x820D).or_else(|| msg.obj.time(0x0060))?;
+    let mut out = begin();
+    out.push_str(&{
+        let mut m = String::new();
+        line(&mut m, &format!("METHOD:{method}"));
+        m
+    });
+    let mut event_text = event(pst, msg, &mut CalendarState::default());
+    if let Some(stat) = partstat {
+        // A reply names its sender as the attendee who answered.
+        let s = |id: u16| p.s(id);
+        let who = best_address(
+            &s(props::SENDER_SMTP),
+            &s(props::SENDER_ADDRTYPE),
+            &s(props::SENDER_EMAIL),
+        );
+        if !who.is_empty() {
+            let mut a = String::new();
+            line(
+                &mut a,
+                &format!(
+                    "ATTENDEE;CN={};PARTSTAT={stat}:mailto:{who}",
+                    cn(&s(props::SENDER_NAME))
+                ),
+            );
+            if let Some(at) = event_text.find("END:VEVENT") {
+                event_text.insert_str(at, &a);
+            }
+        }
+    }
+    if method == "CANCEL"
+        && let Some(at) = event_text.find("END:VEVENT")
+        && !event_text[..at].contains("STATUS:CANCELLED")
+    {
+        event_text.insert_str(at, "STATUS:CANCELLED\r\n");
+    }
+    out.push_str(&event_text);
+    out.push_str(&end());
+    Some((method, out))
+}

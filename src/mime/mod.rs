@@ -98,6 +98,15 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
             alternatives.push(multipart("multipart/related", boundary("rel"), rel));
         }
     }
+    // Meeting requests, cancellations and responses carry their event (iMIP, RFC 6047).
+    if depth == 0
+        && let Some((method, cal)) = crate::items::ical::meeting_part(pst, msg)
+    {
+        let ct = mail_builder::headers::content_type::ContentType::new("text/calendar")
+            .attribute("method", method)
+            .attribute("charset", "utf-8");
+        alternatives.push(MimePart::new(ct, cal));
+    }
     let main = match alternatives.len() {
         0 => MimePart::new("text/plain", String::new()),
         1 => alternatives.remove(0),

@@ -258,6 +258,7 @@ pub fn convert(
                     sink,
                     opts,
                     &mut card_names,
+                    opts.eml.then_some(&mut eml_names),
                     &mut rep,
                     &mut state,
                     progress,
@@ -467,11 +468,19 @@ fn items_pass(
     sink: &mut dyn TreeSink,
     opts: &Options,
     names: &mut Layout,
+    mut eml_names: Option<&mut Layout>,
     rep: &mut FolderReport,
     state: &mut Progress,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<bool> {
     use crate::items::{Kind, ical, vcard};
+    let card = |msg: &crate::pst::Message, kind: Kind| {
+        if kind == Kind::DistList {
+            vcard::dist_list(pst, msg)
+        } else {
+            vcard::contact(pst, msg)
+        }
+    };
     let Ok(folder) = pst.folder(f.nid) else {
         // Already reported by the mail passes (or, alone, unreadable either way).
         state.done += f.items as u64;
@@ -489,6 +498,8 @@ fn items_pass(
         };
         let mut open = false;
         let mut cal = ical::CalendarState::default();
+        // Cards also go one per file into the EML tree, after the folder's .vcf.
+        let mut singles: Vec<(u32, String, Kind)> = Vec::new();
         let mut start = 0;
         while start < rows_total {
             let rows = pst.summaries(&folder, start, PAGE).unwrap_or_default();
@@ -503,8 +514,7 @@ fn items_pass(
                 };
                 let text = match pst.message(row.nid) {
                     Ok(msg) => match kind {
-                        Kind::Contact => vcard::contact(pst, &msg),
-                        Kind::DistList => vcard::dist_list(pst, &msg),
+                        Kind::Contact | Kind::DistList => card(&msg, kind),
                         Kind::Appointment => ical::event(pst, &msg, &mut cal),
                         Kind::Task => ical::task(pst, &msg),
                         Kind::Journal => ical::journal(pst, &msg),
@@ -535,6 +545,9 @@ fn items_pass(
                     open = true;
                 }
                 sink.write(text.as_bytes())?;
+                if cards && eml_names.is_some() {
+                    singles.push((row.nid, row.subject.clone(), kind));
+                }
                 rep.cards += 1;
                 state.bytes += text.len() as u64;
                 if !progress(state) {
@@ -553,6 +566,18 @@ fn items_pass(
                 sink.write(ical::end().as_bytes())?;
             }
             sink.end()?;
+        }
+        if let Some(eml) = eml_names.as_deref_mut().filter(|_| !singles.is_empty()) {
+            let dir = eml.folder(out_path, false);
+            for (i, (nid, name, kind)) in singles.into_iter().enumerate() {
+                let Ok(msg) = pst.message(nid) else { continue };
+                let stem = format!("{:05} {}", i + 1, truncate(&name, 80));
+                let mut path = vec!["eml".to_string()];
+                path.extend(eml.file(&dir, &stem, ".vcf"));
+                sink.begin(&path)?;
+                sink.write(card(&msg, kind).as_bytes())?;
+                sink.end()?;
+            }
         }
     }
     Ok(progress(state))

@@ -250,3 +250,27 @@ fn meeting_requests_carry_their_event() {
     // Every one of the OST's 6 items of class IPM.Schedule.Meeting.Request.
     assert_eq!(found, 6);
 }
+
+/// With EML on, each card is also a file of its own in the folder's EML directory, equal to
+/// its entry in the folder's .vcf.
+#[test]
+fn cards_also_go_one_per_file_into_the_eml_tree() {
+    let Some(dir) = common::corpus() else { return };
+    let pst = Pst::open_path(dir.join("java-libpst-dist-list.pst")).unwrap();
+    let mut sink = MemTree::default();
+    let opts = Options {
+        mbox: false,
+        eml: true,
+        vcf: true,
+        ics: false,
+        signatures: false,
+        folders: None,
+    };
+    convert(&pst, &mut sink, &opts, "x", &mut |_| true).unwrap();
+    let all = String::from_utf8(sink.files["contacts/Contacts.vcf"].clone()).unwrap();
+    let one =
+        String::from_utf8(sink.files["eml/Contacts/00001 contact name 1.vcf"].clone()).unwrap();
+    let two =
+        String::from_utf8(sink.files["eml/Contacts/00002 test dist list.vcf"].clone()).unwrap();
+    assert_eq!(format!("{one}{two}"), all);
+}

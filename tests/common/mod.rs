@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod dovecot;
+pub mod outlook;
 
 use std::path::PathBuf;
 

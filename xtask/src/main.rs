@@ -242,12 +242,19 @@ fn bench_web() -> bool {
     ok
 }
 
-/// Dovecot (and openssl for its test certificates) for the IMAP tests, installed when missing.
+/// Dovecot (and openssl for its test certificates) for the IMAP tests, and readpst and
+/// pffexport, the independent readers the generated-PST tests compare with; installed when
+/// missing.
 fn ensure_dovecot() -> bool {
-    if std::path::Path::new("/usr/sbin/dovecot").exists() && have("openssl") {
+    let present = |p: &str| std::path::Path::new(p).exists();
+    if present("/usr/sbin/dovecot")
+        && have("openssl")
+        && present("/usr/bin/readpst")
+        && present("/usr/bin/pffexport")
+    {
         return true;
     }
-    eprintln!("xtask: dovecot missing, installing dovecot-imapd with apt-get");
+    eprintln!("xtask: installing dovecot-imapd, pst-utils and pff-tools with apt-get");
     run("apt-get", &["update", "-q"])
         && run(
             "apt-get",
@@ -258,6 +265,8 @@ fn ensure_dovecot() -> bool {
                 "--no-install-recommends",
                 "dovecot-imapd",
                 "openssl",
+                "pst-utils",
+                "pff-tools",
             ],
         )
 }

@@ -3,6 +3,20 @@
 use super::crypt_table::MPBB_CRYPT;
 use super::header::Encryption;
 
+/// Encodes `data` in place, as a writer does (the PST generator of the tests).
+pub fn encode(method: Encryption, key: u64, data: &mut [u8]) {
+    match method {
+        Encryption::Permute => {
+            let table = &MPBB_CRYPT[0..256];
+            for b in data.iter_mut() {
+                *b = table[*b as usize];
+            }
+        }
+        // The cyclic method is its own inverse.
+        _ => decode(method, key, data),
+    }
+}
+
 /// Decodes `data` in place; `key` is the block's BID (used by the cyclic method).
 pub fn decode(method: Encryption, key: u64, data: &mut [u8]) {
     match method {

@@ -7,7 +7,7 @@
 
 pub mod block;
 pub mod btree;
-mod crypt;
+pub mod crypt;
 mod crypt_table;
 pub mod header;
 pub mod subnode;

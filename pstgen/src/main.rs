@@ -1,0 +1,102 @@
+//! `unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high]
+//! [--max-attachment 50M] [--folders N] [--depth N] [--no-items]`
+
+use std::process::ExitCode;
+
+fn bytes(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last()? {
+        'k' | 'K' => (&s[..s.len() - 1], 1u64 << 10),
+        'm' | 'M' => (&s[..s.len() - 1], 1 << 20),
+        'g' | 'G' => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    Some((num.parse::<f64>().ok()? * mult as f64) as u64)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut spec = pstgen::Spec::default();
+    let mut out = None;
+    let mut i = 0;
+    while i < args.len() {
+        let v = args.get(i + 1).cloned().unwrap_or_default();
+        match args[i].as_str() {
+            "--size" => spec.target_bytes = bytes(&v).unwrap_or(spec.target_bytes),
+            "--seed" => spec.seed = v.parse().unwrap_or(1),
+            "--messages" => spec.max_messages = v.parse().unwrap_or(u64::MAX),
+            "--max-attachment" => spec.max_attachment = bytes(&v).unwrap_or(spec.max_attachment),
+            "--folders" => spec.folders = v.parse().unwrap_or(spec.folders),
+            "--depth" => spec.depth = v.parse().unwrap_or(spec.depth),
+            "--per-folder" => spec.per_folder = v.parse().unwrap_or(spec.per_folder),
+            "--encryption" => {
+                spec.encryption = match v.as_str() {
+                    "none" => pstgen::Encryption::None,
+                    "high" | "cyclic" => pstgen::Encryption::Cyclic,
+                    _ => pstgen::Encryption::Permute,
+                }
+            }
+            "--no-items" => {
+                spec.items = false;
+                i += 1;
+                continue;
+            }
+            "-h" | "--help" => {
+                eprintln!(
+                    "usage: unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high] [--max-attachment 50M] [--folders N] [--depth N] [--per-folder N] [--no-items]"
+                );
+                return ExitCode::SUCCESS;
+            }
+            p => {
+                out = Some(p.to_string());
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    let Some(out) = out else {
+        eprintln!("unpst-gen: give an output file (see --help)");
+        return ExitCode::from(2);
+    };
+    let file = match std::fs::File::create(&out) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("unpst-gen: {out}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let t = std::time::Instant::now();
+    let mut last = 0;
+    let res = pstgen::generate(
+        std::io::BufWriter::with_capacity(1 << 20, file),
+        &spec,
+        |size, n| {
+            if size >> 28 != last {
+                last = size >> 28;
+                eprint!("\r{} MB, {n} messages", size >> 20);
+            }
+        },
+    );
+    match res {
+        Ok(s) => {
+            eprintln!();
+            println!(
+                "{out}: {} bytes, {} messages ({} attachments, {} embedded), {} contacts, {} appointments, {} folders, {:.1} s",
+                s.bytes,
+                s.messages,
+                s.attachments,
+                s.embedded,
+                s.contacts,
+                s.appointments,
+                s.folders.len(),
+                t.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("unpst-gen: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -336,7 +336,9 @@ fn folder_pass(
         match outcome {
             Outcome::Mail(m) => {
                 if pass.mbox {
-                    sink.write(&mbox::entry(&m.envelope_from, m.date, &m.bytes))?;
+                    mbox::write_entry(&m.envelope_from, m.date, &m.bytes, &mut |b| {
+                        sink.write(b).map_err(std::io::Error::other)
+                    })?;
                 } else {
                     seq += 1;
                     let stem = format!("{seq:05} {}", truncate(&m.subject, 80));

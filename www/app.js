@@ -585,5 +585,7 @@ $('#i-save').onclick = () => lastUpload && download(new Blob([JSON.stringify(las
 $('#search').oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(search, 200); };
 $('#cancel').onclick = cancel;
 $('#r-save').onclick = () => lastReport && download(new Blob([lastReport], { type: 'application/json' }), 'report.json');
+// For the benchmarks: the module's linear memory in bytes.
+window.unpstMemory = () => call('memory', {});
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
 setState('empty');

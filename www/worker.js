@@ -166,6 +166,10 @@ self.onmessage = async (e) => {
         }
         break;
       }
+      case 'memory':
+        // The module's linear memory (it only grows): for the benchmarks.
+        reply(id, true, (await ready).memory.buffer.byteLength);
+        break;
       case 'signatures':
         reply(id, true, session.signatures());
         break;

@@ -785,8 +785,9 @@ fn write_message<W: Write + Seek>(
     }
     if rng.chance(30) {
         for i in 0..1 + rng.below(3) {
-            // Mostly small; one in fifty up to the maximum.
-            let len = if rng.chance(2) {
+            // Mostly small; three in a thousand up to the maximum (a 10 GB file then holds
+            // about 100k messages, as real ones of that size do).
+            let len = if rng.below(1000) < 3 {
                 rng.below(spec.max_attachment.max(1))
             } else {
                 1 + rng.below(200_000)

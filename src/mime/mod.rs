@@ -127,7 +127,14 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
     for (name, value) in flags.headers() {
         builder = builder.header(name, mail_builder::headers::raw::Raw::new(value));
     }
-    let bytes = builder.body(root).write_to_vec().map_err(Error::Io)?;
+    // Sized up front: a growing Vec would double past the message (twice the memory for a
+    // message with a large attachment). Base64 takes 4/3 plus line ends.
+    let estimate = parts.infos.iter().map(|a| a.size as usize).sum::<usize>() * 139 / 100
+        + body.text.as_ref().map_or(0, |t| t.len() * 2)
+        + body.html.as_ref().map_or(0, |h| h.len() * 2)
+        + 16 * 1024;
+    let mut bytes = Vec::with_capacity(estimate);
+    builder.body(root).write_to(&mut bytes).map_err(Error::Io)?;
     warnings.extend(parts.warnings);
     Ok(MimeMessage {
         bytes,

@@ -39,6 +39,22 @@ pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 /// One message as an mboxrd entry, ending with the blank separator line.
 pub fn entry(envelope_from: &str, date: Option<i64>, message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 64);
+    let _ = write_entry(envelope_from, date, message, &mut |b| {
+        out.extend_from_slice(b);
+        Ok(())
+    });
+    out
+}
+
+/// Streams an mboxrd entry to `out` in pieces of at most 64 KiB, so that a message is never
+/// copied whole (a message with a large attachment stays one buffer in memory).
+pub fn write_entry(
+    envelope_from: &str,
+    date: Option<i64>,
+    message: &[u8],
+    out: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let sender: String = envelope_from
         .chars()
         .filter(|c| !c.is_whitespace() && !c.is_control())
@@ -48,9 +64,14 @@ pub fn entry(envelope_from: &str, date: Option<i64>, message: &[u8]) -> Vec<u8> 
     } else {
         sender
     };
-    let mut out = Vec::with_capacity(message.len() + 64);
-    out.extend_from_slice(format!("From {sender} {}\n", asctime(date.unwrap_or(0))).as_bytes());
-    let mut rest = message;
+    let mut buf = Vec::with_capacity(64 * 1024 + 1024);
+    buf.extend_from_slice(format!("From {sender} {}\n", asctime(date.unwrap_or(0))).as_bytes());
+    // Exactly one blank line after the message: its own trailing line ends are dropped.
+    let mut end = message.len();
+    while end > 0 && matches!(message[end - 1], b'\n' | b'\r') {
+        end -= 1;
+    }
+    let mut rest = &message[..end];
     loop {
         let (line, next) = match memchr::memchr(b'\n', rest) {
             Some(i) => (&rest[..i], Some(&rest[i + 1..])),
@@ -63,21 +84,21 @@ pub fn entry(envelope_from: &str, date: Option<i64>, message: &[u8]) -> Vec<u8> 
                 .position(|&b| b != b'>')
                 .is_some_and(|i| line[i..].starts_with(b"From "));
         if quoted {
-            out.push(b'>');
+            buf.push(b'>');
         }
-        out.extend_from_slice(line);
-        out.push(b'\n');
+        buf.extend_from_slice(line);
+        buf.push(b'\n');
+        if buf.len() >= 64 * 1024 {
+            out(&buf)?;
+            buf.clear();
+        }
         match next {
             Some(n) => rest = n,
             None => break,
         }
     }
-    // Exactly one blank line after the message.
-    while out.ends_with(b"\n\n") {
-        out.pop();
-    }
-    out.push(b'\n');
-    out
+    buf.push(b'\n');
+    out(&buf)
 }
 
 #[cfg(test)]

@@ -451,6 +451,194 @@ fn serve(args: &[String]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Runs a command, returning (seconds, peak RSS in KiB) from GNU time.
+fn timed(cmd: &str, args: &[&std::ffi::OsStr]) -> Option<(f64, u64)> {
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%e %M", cmd])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "xtask: {cmd} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.lines().last()?;
+    let mut it = last.split_whitespace();
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+/// Generated files of 100 MB to 10 GB: unpst against readpst, against a plain read, the
+/// page against the CLI, the tree of a 10 GB file, peak memory on a 5 GiB file.
+fn bench_scale() -> bool {
+    use std::ffi::OsStr;
+    if !(ensure_dovecot() && e2e_prerequisites() && build_all())
+        || !run("cargo", &["build", "--release", "-p", "pstgen"])
+        || !have("/usr/bin/time")
+            && !run(
+                "apt-get",
+                &["install", "-y", "-q", "--no-install-recommends", "time"],
+            )
+    {
+        return false;
+    }
+    let dir = std::path::PathBuf::from("target/bench-scale");
+    let _ = std::fs::create_dir_all(&dir);
+    // (name, size, seed, folders): about 11 messages per MB, 400 per folder at most.
+    let files = [
+        ("100m", "100M", 5, 40),
+        ("1g", "1G", 6, 60),
+        ("5g", "5G", 7, 200),
+        ("10g", "10G", 8, 300),
+    ];
+    for (name, size, seed, folders) in files {
+        let path = dir.join(format!("{name}.pst"));
+        if path.exists() {
+            continue;
+        }
+        let ok = Command::new("target/release/unpst-gen")
+            .arg(&path)
+            .args([
+                "--size",
+                size,
+                "--seed",
+                &seed.to_string(),
+                "--folders",
+                &folders.to_string(),
+            ])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return false;
+        }
+    }
+    let unpst = std::fs::canonicalize("target/release/unpst").unwrap_or_default();
+    let unpst = unpst.to_string_lossy().to_string();
+    let out = dir.join("out");
+    println!(
+        "\n{:<6} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
+        "file", "read s", "unpst s", "RSS MiB", "readpst-r", "readpst-e", "vs rp", "vs read"
+    );
+    for name in ["100m", "1g"] {
+        let f = dir.join(format!("{name}.pst"));
+        let read = timed("cat", &[f.as_os_str()])
+            .map(|t| t.0)
+            .unwrap_or(f64::NAN);
+        let _ = std::fs::remove_dir_all(&out);
+        let u = timed(
+            &unpst,
+            &[
+                OsStr::new("convert"),
+                f.as_os_str(),
+                OsStr::new("-o"),
+                out.as_os_str(),
+                OsStr::new("--format"),
+                OsStr::new("mbox,eml"),
+                OsStr::new("-q"),
+            ],
+        );
+        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::create_dir_all(&out);
+        let r = timed(
+            "readpst",
+            &[
+                OsStr::new("-q"),
+                OsStr::new("-D"),
+                OsStr::new("-r"),
+                OsStr::new("-o"),
+                out.as_os_str(),
+                f.as_os_str(),
+            ],
+        );
+        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::create_dir_all(&out);
+        let e = timed(
+            "readpst",
+            &[
+                OsStr::new("-q"),
+                OsStr::new("-D"),
+                OsStr::new("-e"),
+                OsStr::new("-o"),
+                out.as_os_str(),
+                f.as_os_str(),
+            ],
+        );
+        let _ = std::fs::remove_dir_all(&out);
+        if let (Some(u), Some(r), Some(e)) = (u, r, e) {
+            println!(
+                "{name:<6} {read:>9.2} {:>9.2} {:>9.0} {:>9.2} {:>9.2} {:>7.2}x {:>7.2}x",
+                u.0,
+                u.1 as f64 / 1024.0,
+                r.0,
+                e.0,
+                (r.0 + e.0) / u.0,
+                u.0 / read
+            );
+        }
+    }
+    println!(
+        "(vs rp: readpst -D -r plus readpst -D -e time / unpst mbox+eml time; vs read: unpst time / cat time, warm cache)"
+    );
+    let big = dir.join("10g.pst");
+    for pass in ["first", "again"] {
+        if let Some((t, rss)) = timed(
+            &unpst,
+            &[OsStr::new("inspect"), big.as_os_str(), OsStr::new("--json")],
+        ) {
+            println!(
+                "native tree of 10g.pst ({pass}): {t:.2} s, {:.0} MiB RSS",
+                rss as f64 / 1024.0
+            );
+        }
+    }
+    let five = dir.join("5g.pst");
+    let _ = std::fs::remove_dir_all(&out);
+    if let Some((t, rss)) = timed(
+        &unpst,
+        &[
+            OsStr::new("convert"),
+            five.as_os_str(),
+            OsStr::new("-o"),
+            out.as_os_str(),
+            OsStr::new("--format"),
+            OsStr::new("mbox"),
+            OsStr::new("-q"),
+        ],
+    ) {
+        println!(
+            "native convert of 5g.pst (mbox): {t:.1} s, peak RSS {:.0} MiB",
+            rss as f64 / 1024.0
+        );
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let Some((relay_url, mut relay)) = start_relay(&[]).map(|(c, u)| (u, c)) else {
+        return false;
+    };
+    let base = relay_url
+        .split('#')
+        .next()
+        .unwrap_or(&relay_url)
+        .to_string();
+    let abs = |n: &str| std::fs::canonicalize(dir.join(n)).unwrap_or_default();
+    let ok = Command::new("node")
+        .arg("bench_scale.mjs")
+        .current_dir("tests/e2e")
+        .env("UNPST_URL", base)
+        .env("UNPST_BIN", &unpst)
+        .env("TREE_FILE", abs("10g.pst"))
+        .env("CONV_FILE", abs("1g.pst"))
+        .env("MEM_FILE", abs("5g.pst"))
+        .status()
+        .is_ok_and(|s| s.success());
+    let _ = relay.kill();
+    let _ = relay.wait();
+    ok
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().cloned().unwrap_or_default();
@@ -459,6 +647,7 @@ fn main() -> ExitCode {
         "serve" => serve(&args[1..]),
         "bench" => bench(),
         "bench-web" => bench_web(),
+        "bench-scale" => bench_scale(),
         // Starts its own Dovecot (installed if missing), like the IMAP tests.
         "bench-imap" => ensure_dovecot() && run("cargo", &["bench", "--bench", "imap"]),
         _ => {
@@ -468,7 +657,8 @@ fn main() -> ExitCode {
                  \x20                         ../shared/corpus or $UNPST_CORPUS; UNPST_REQUIRE_CORPUS=1 makes its absence fatal)\n\
                  \x20      cargo xtask bench   time unpst convert against readpst -D -r on every corpus file\n\
                  \x20      cargo xtask bench-web  time the page (wasm in Chromium) against the native CLI\n\
-                 \x20      cargo xtask bench-imap IMAP upload: one at a time, LITERAL+, MULTIAPPEND, python imaplib"
+                 \x20      cargo xtask bench-imap IMAP upload: one at a time, LITERAL+, MULTIAPPEND, python imaplib\n\
+                 \x20      cargo xtask bench-scale generated 100 MB-10 GB PSTs: vs readpst, plain read, page, memory"
             );
             false
         }

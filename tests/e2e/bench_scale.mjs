@@ -1,0 +1,62 @@
+// Benchmark (not a test), run by `cargo xtask bench-scale` on generated PSTs: the page in
+// headless Chromium — time until the folder tree of a large file is shown, a conversion
+// against the native CLI's, and the module's linear memory after converting a file larger
+// than wasm32 can address.
+//   UNPST_URL=… UNPST_BIN=… TREE_FILE=10g.pst CONV_FILE=1g.pst MEM_FILE=5g.pst node bench_scale.mjs
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const env = process.env;
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+// Downloads are not saved: the zip is timed until the page has written it (to OPFS).
+const context = await browser.newContext({ acceptDownloads: false });
+const page = await context.newPage();
+await page.goto(env.UNPST_URL);
+
+async function open(file) {
+  await page.evaluate(() => { document.body.dataset.state = 'x'; });
+  const t = Date.now();
+  await page.setInputFiles('#file', file);
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
+  return Date.now() - t;
+}
+
+async function convertInPage() {
+  const t = Date.now();
+  await page.click('#go');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 3600000 });
+  return Date.now() - t;
+}
+
+if (env.TREE_FILE) {
+  const first = await open(env.TREE_FILE);
+  const again = await open(env.TREE_FILE);
+  const folders = await page.$$eval('[data-folder-path]', (els) => els.length);
+  const items = await page.$$eval('[data-folder-path]', (els) => els.reduce((n, e) => n + Number(e.dataset.items), 0));
+  console.log(`page tree: ${first} ms first, ${again} ms again (${folders} folders, ${items} items)`);
+}
+if (env.CONV_FILE) {
+  await open(env.CONV_FILE);
+  const wasm = await convertInPage();
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-bench-'));
+  const t = Date.now();
+  execFileSync(env.UNPST_BIN, ['convert', env.CONV_FILE, '--zip', join(dir, 'x.zip'), '-q']);
+  const native = Date.now() - t;
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`page convert: ${wasm} ms, native CLI (same zip) ${native} ms, native/page speed ${(native / wasm).toFixed(2)}`);
+}
+if (env.MEM_FILE) {
+  const tree = await open(env.MEM_FILE);
+  const ms = await convertInPage();
+  const state = await page.evaluate(() => document.body.dataset.state);
+  const bytes = await page.evaluate(() => window.unpstMemory && window.unpstMemory());
+  console.log(`page converts ${env.MEM_FILE}: state ${state}, tree ${tree} ms, conversion ${ms} ms, wasm linear memory ${(bytes / 1048576).toFixed(0)} MiB`);
+}
+await browser.close();

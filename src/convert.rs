@@ -182,6 +182,8 @@ struct Pass<'a> {
     eml_names: &'a mut Layout,
     /// Which item formats run after (their items are not reported as deferred).
     items: &'a Options,
+    /// With a second sink, the mbox pass also writes the EML files, into this directory.
+    tee_dir: Vec<String>,
 }
 
 /// Converts the file. `progress` is called after each item; returning `false` cancels.
@@ -192,11 +194,25 @@ pub fn convert(
     file_name: &str,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Report> {
+    convert_into(pst, sink, None, opts, file_name, progress)
+}
+
+/// Like [`convert`]; with a second sink for the EML tree (a directory: files of both trees
+/// can be open at once), mbox and EML are written in one pass, each message converted once.
+pub fn convert_into(
+    pst: &Pst,
+    sink: &mut dyn TreeSink,
+    mut eml_sink: Option<&mut dyn TreeSink>,
+    opts: &Options,
+    file_name: &str,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Report> {
+    let tee = opts.mbox && opts.eml && eml_sink.is_some();
     let Selection {
         folders: selected,
         top,
     } = select(pst, opts.folders.as_deref())?;
-    let passes = opts.mbox as u64 + opts.eml as u64 + (opts.vcf || opts.ics) as u64;
+    let passes = opts.mbox as u64 + (opts.eml && !tee) as u64 + (opts.vcf || opts.ics) as u64;
     let mut state = Progress {
         total: selected.iter().map(|f| f.items as u64).sum::<u64>() * passes,
         ..Progress::default()
@@ -229,7 +245,7 @@ pub fn convert(
             state.folder = f.path.join("/");
             let mut record = true;
             for is_mbox in [true, false] {
-                if (is_mbox && !opts.mbox) || (!is_mbox && !opts.eml) {
+                if (is_mbox && !opts.mbox) || (!is_mbox && (!opts.eml || tee)) {
                     continue;
                 }
                 let dir = if is_mbox {
@@ -237,14 +253,27 @@ pub fn convert(
                 } else {
                     eml_names.folder(&out_path, false)
                 };
+                let tee_dir = if tee && is_mbox {
+                    eml_names.folder(&out_path, false)
+                } else {
+                    Vec::new()
+                };
                 let mut pass = Pass {
                     mbox: is_mbox,
                     dir,
                     record,
                     eml_names: &mut eml_names,
                     items: opts,
+                    tee_dir,
                 };
-                cancelled = !folder_pass(pst, f, sink, &mut pass, &mut rep, &mut state, progress)?;
+                let tee_sink = if tee && is_mbox {
+                    eml_sink.as_deref_mut()
+                } else {
+                    None
+                };
+                cancelled = !folder_pass(
+                    pst, f, sink, tee_sink, &mut pass, &mut rep, &mut state, progress,
+                )?;
                 record = false;
                 if cancelled {
                     break;
@@ -313,10 +342,12 @@ pub fn convert(
 }
 
 /// Writes one folder in one format. Returns `false` when the caller cancelled.
-fn folder_pass(
+#[allow(clippy::too_many_arguments)]
+fn folder_pass<'u>(
     pst: &Pst,
     f: &FolderInfo,
     sink: &mut dyn TreeSink,
+    mut tee: Option<&mut (dyn TreeSink + 'u)>,
     pass: &mut Pass,
     rep: &mut FolderReport,
     state: &mut Progress,
@@ -339,6 +370,15 @@ fn folder_pass(
                     mbox::write_entry(&m.envelope_from, m.date, &m.bytes, &mut |b| {
                         sink.write(b).map_err(std::io::Error::other)
                     })?;
+                    if let Some(t) = tee.as_deref_mut() {
+                        seq += 1;
+                        let stem = format!("{seq:05} {}", truncate(&m.subject, 80));
+                        let mut path = vec!["eml".to_string()];
+                        path.extend(pass.eml_names.file(&pass.tee_dir, &stem, ".eml"));
+                        t.begin(&path)?;
+                        t.write(&m.bytes)?;
+                        t.end()?;
+                    }
                 } else {
                     seq += 1;
                     let stem = format!("{seq:05} {}", truncate(&m.subject, 80));

@@ -56,8 +56,20 @@ fn python_email_and_mailbox_parse_every_output() {
             signatures: true,
             folders: None,
         };
-        let rep = convert(&pst, &mut sink, &opts, &name, &mut |_| true).unwrap();
+        // As the CLI does: mbox and EML from one pass, through two writers.
+        let mut eml = DirTree::new(out.join(&name)).unwrap();
+        let rep = unpst::convert::convert_into(
+            &pst,
+            &mut sink,
+            Some(&mut eml),
+            &opts,
+            &name,
+            &mut |_| true,
+        )
+        .unwrap();
         write_report(&mut sink, &rep).unwrap();
+        sink.finish().unwrap();
+        eml.finish().unwrap();
         expected += rep.totals.converted as u64;
     }
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check_mail.py");
@@ -370,4 +382,58 @@ fn preview_reads_back_the_exported_message() {
     let inner = unpst::preview::preview(&unpst::preview::attachment(&bytes, 0).unwrap()).unwrap();
     assert_eq!(inner.subject, "I have attachments!");
     assert_eq!(inner.attachments.len(), 2);
+}
+
+/// One pass writing mbox and EML through two directory writers gives exactly the files of
+/// the two-pass conversion.
+#[test]
+fn one_pass_to_two_writers_equals_two_passes() {
+    let Some(dir) = common::corpus() else { return };
+    for name in [
+        "aspose-Outlook.pst",
+        "hiraoka-msgInMsgInMsg.pst",
+        "aspose-SampleOstFile.ost",
+    ] {
+        let pst = Pst::open_path(dir.join(name)).unwrap();
+        let opts = Options {
+            eml: true,
+            ..Options::default()
+        };
+        let mut mem = MemTree::default();
+        let rep = convert(&pst, &mut mem, &opts, name, &mut |_| true).unwrap();
+        let out = std::env::temp_dir().join(format!("unpst-tee-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let mut a = DirTree::new(&out).unwrap();
+        let mut b = DirTree::new(&out).unwrap();
+        let rep2 =
+            unpst::convert::convert_into(&pst, &mut a, Some(&mut b), &opts, name, &mut |_| true)
+                .unwrap();
+        a.finish().unwrap();
+        b.finish().unwrap();
+        assert_eq!(rep.to_json(), rep2.to_json(), "{name}: reports");
+        let mut disk = std::collections::BTreeMap::new();
+        let mut stack = vec![out.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                if e.path().is_dir() {
+                    stack.push(e.path());
+                } else {
+                    let rel = e
+                        .path()
+                        .strip_prefix(&out)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned();
+                    disk.insert(rel, std::fs::read(e.path()).unwrap());
+                }
+            }
+        }
+        assert_eq!(
+            disk.keys().collect::<Vec<_>>(),
+            mem.files.keys().collect::<Vec<_>>(),
+            "{name}: file names"
+        );
+        assert!(disk == mem.files, "{name}: file contents differ");
+        let _ = std::fs::remove_dir_all(&out);
+    }
 }

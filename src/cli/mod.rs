@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 use unpst::convert::{self, Options, Progress};
 use unpst::pst::{FolderInfo, Pst};
-use unpst::sink::{DirTree, TreeSink, ZipTree};
+use unpst::sink::{DirTree, ZipTree};
 
 /// Get your mail out of Outlook PST and OST files — privately, on your own machine.
 ///
@@ -245,6 +245,7 @@ fn signatures(
     }
     let mut sink = DirTree::new(&output).map_err(|e| e.to_string())?;
     unpst::signatures::write(&sigs, &mut sink).map_err(|e| e.to_string())?;
+    sink.finish().map_err(|e| e.to_string())?;
     for s in &sigs {
         out!(
             "signature: {}{} — {}{}",
@@ -439,10 +440,13 @@ fn run_convert(
     } else {
         let out = output.ok_or("give an output directory with -o DIR, or --zip FILE")?;
         let mut sink = DirTree::new(&out).map_err(|e| e.to_string())?;
-        let report =
-            convert::convert(&pst, &mut sink, &opts, &name, &mut bar).map_err(|e| e.to_string())?;
+        // A second writer for the EML tree: mbox and EML then come from one pass.
+        let mut eml = DirTree::new(&out).map_err(|e| e.to_string())?;
+        let report = convert::convert_into(&pst, &mut sink, Some(&mut eml), &opts, &name, &mut bar)
+            .map_err(|e| e.to_string())?;
         convert::write_report(&mut sink, &report).map_err(|e| e.to_string())?;
-        sink.end().map_err(|e| e.to_string())?;
+        sink.finish().map_err(|e| e.to_string())?;
+        eml.finish().map_err(|e| e.to_string())?;
         (report, out)
     };
     if show {

@@ -129,11 +129,12 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
     }
     // Sized up front: a growing Vec would double past the message (twice the memory for a
     // message with a large attachment). Base64 takes 4/3 plus line ends.
-    let estimate = parts.infos.iter().map(|a| a.size as usize).sum::<usize>() * 139 / 100
-        + body.text.as_ref().map_or(0, |t| t.len() * 2)
-        + body.html.as_ref().map_or(0, |h| h.len() * 2)
+    // In u64 and capped: on wasm32 a usize product overflows at 31 MB of attachments.
+    let estimate = parts.infos.iter().map(|a| a.size).sum::<u64>() * 139 / 100
+        + body.text.as_ref().map_or(0, |t| t.len() as u64 * 2)
+        + body.html.as_ref().map_or(0, |h| h.len() as u64 * 2)
         + 16 * 1024;
-    let mut bytes = Vec::with_capacity(estimate);
+    let mut bytes = Vec::with_capacity(estimate.min(1 << 30) as usize);
     builder.body(root).write_to(&mut bytes).map_err(Error::Io)?;
     warnings.extend(parts.warnings);
     Ok(MimeMessage {

@@ -13,10 +13,101 @@ pub trait TreeSink {
     fn end(&mut self) -> Result<()>;
 }
 
-/// Files under a root directory.
+/// Files under a root directory. The writing happens on a thread of its own (native
+/// builds), so that converting the next message overlaps with the kernel copying the last
+/// one to disk; at most a few MiB are in flight.
 pub struct DirTree {
     root: PathBuf,
+    #[cfg(not(target_arch = "wasm32"))]
+    writer: Option<writer::Writer>,
+    #[cfg(target_arch = "wasm32")]
     current: Option<BufWriter<fs::File>>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod writer {
+    use super::*;
+    use std::sync::mpsc::{SyncSender, sync_channel};
+    use std::thread::JoinHandle;
+
+    pub enum Cmd {
+        Begin(PathBuf),
+        Write(Vec<u8>),
+        End,
+    }
+
+    pub struct Writer {
+        tx: Option<SyncSender<Cmd>>,
+        thread: Option<JoinHandle<std::io::Result<()>>>,
+    }
+
+    /// Pieces handed to the writer are at most this big; 8 of them may wait.
+    pub const PIECE: usize = 1 << 20;
+
+    impl Writer {
+        pub fn new() -> Self {
+            let (tx, rx) = sync_channel::<Cmd>(8);
+            let thread = std::thread::spawn(move || -> std::io::Result<()> {
+                let mut current: Option<BufWriter<fs::File>> = None;
+                for cmd in rx {
+                    match cmd {
+                        Cmd::Begin(p) => {
+                            if let Some(mut f) = current.take() {
+                                f.flush()?;
+                            }
+                            if let Some(parent) = p.parent() {
+                                fs::create_dir_all(parent)?;
+                            }
+                            current =
+                                Some(BufWriter::with_capacity(256 * 1024, fs::File::create(p)?));
+                        }
+                        Cmd::Write(b) => match &mut current {
+                            Some(f) => f.write_all(&b)?,
+                            None => return Err(std::io::Error::other("write outside a file")),
+                        },
+                        Cmd::End => {
+                            if let Some(mut f) = current.take() {
+                                f.flush()?;
+                            }
+                        }
+                    }
+                }
+                if let Some(mut f) = current.take() {
+                    f.flush()?;
+                }
+                Ok(())
+            });
+            Self {
+                tx: Some(tx),
+                thread: Some(thread),
+            }
+        }
+
+        /// Sends a command; if the writer stopped, its error.
+        pub fn send(&mut self, cmd: Cmd) -> Result<()> {
+            let failed = match &self.tx {
+                Some(tx) => tx.send(cmd).is_err(),
+                None => true,
+            };
+            if failed {
+                return Err(self
+                    .join()
+                    .err()
+                    .unwrap_or_else(|| Error::Other("writer stopped".into())));
+            }
+            Ok(())
+        }
+
+        /// Waits for everything to be written.
+        pub fn join(&mut self) -> Result<()> {
+            self.tx.take();
+            match self.thread.take().map(|t| t.join()) {
+                Some(Ok(r)) => Ok(r?),
+                Some(Err(_)) => Err(Error::Other("the writer thread failed".into())),
+                None => Ok(()),
+            }
+        }
+    }
 }
 
 impl DirTree {
@@ -25,8 +116,22 @@ impl DirTree {
         fs::create_dir_all(&root)?;
         Ok(Self {
             root,
+            #[cfg(not(target_arch = "wasm32"))]
+            writer: Some(writer::Writer::new()),
+            #[cfg(target_arch = "wasm32")]
             current: None,
         })
+    }
+
+    /// Waits until every file is on disk; the first write error, if any.
+    pub fn finish(mut self) -> Result<()> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(mut w) = self.writer.take() {
+            w.join()?;
+        }
+        #[cfg(target_arch = "wasm32")]
+        self.end()?;
+        Ok(())
     }
 
     fn path(&self, parts: &[String]) -> Result<PathBuf> {
@@ -42,6 +147,45 @@ impl DirTree {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
+impl Drop for DirTree {
+    fn drop(&mut self) {
+        if let Some(mut w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl TreeSink for DirTree {
+    fn begin(&mut self, path: &[String]) -> Result<()> {
+        let p = self.path(path)?;
+        self.writer_mut()?.send(writer::Cmd::Begin(p))
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        for piece in bytes.chunks(writer::PIECE) {
+            self.writer_mut()?
+                .send(writer::Cmd::Write(piece.to_vec()))?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<()> {
+        self.writer_mut()?.send(writer::Cmd::End)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+impl DirTree {
+    fn writer_mut(&mut self) -> Result<&mut writer::Writer> {
+        self.writer
+            .as_mut()
+            .ok_or_else(|| Error::Other("the directory tree is finished".into()))
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
 impl TreeSink for DirTree {
     fn begin(&mut self, path: &[String]) -> Result<()> {
         self.end()?;
@@ -92,6 +236,9 @@ impl<W: Write + Seek> TreeSink for ZipTree<W> {
     fn begin(&mut self, path: &[String]) -> Result<()> {
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
+            // The fastest level: attachments are mostly compressed already, and the page
+            // and the CLI spend their time here otherwise.
+            .compression_level(Some(1))
             .large_file(true)
             // A fixed timestamp keeps archives reproducible.
             .last_modified_time(zip::DateTime::default());

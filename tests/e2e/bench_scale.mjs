@@ -10,13 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const env = process.env;
-const browser = await chromium.launch({
+// A profile on disk: an ephemeral context keeps the Origin Private File System in memory,
+// with a quota far below a multi-GB export. Downloads are not saved: the zip is timed until
+// the page has written it (to OPFS).
+const profile = mkdtempSync(join(tmpdir(), 'unpst-profile-'));
+const context = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
+  acceptDownloads: false,
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-// Downloads are not saved: the zip is timed until the page has written it (to OPFS).
-const context = await browser.newContext({ acceptDownloads: false });
 const page = await context.newPage();
 await page.goto(env.UNPST_URL);
 
@@ -55,8 +58,9 @@ if (env.CONV_FILE) {
 if (env.MEM_FILE) {
   const tree = await open(env.MEM_FILE);
   const ms = await convertInPage();
-  const state = await page.evaluate(() => document.body.dataset.state);
+  const state = await page.evaluate(() => `${document.body.dataset.state}: ${document.querySelector('#status').textContent}`);
   const bytes = await page.evaluate(() => window.unpstMemory && window.unpstMemory());
   console.log(`page converts ${env.MEM_FILE}: state ${state}, tree ${tree} ms, conversion ${ms} ms, wasm linear memory ${(bytes / 1048576).toFixed(0)} MiB`);
 }
-await browser.close();
+await context.close();
+rmSync(profile, { recursive: true, force: true });

@@ -476,8 +476,11 @@ fn timed(cmd: &str, args: &[&std::ffi::OsStr]) -> Option<(f64, u64)> {
 /// page against the CLI, the tree of a 10 GB file, peak memory on a 5 GiB file.
 fn bench_scale() -> bool {
     use std::ffi::OsStr;
-    if !(ensure_dovecot() && e2e_prerequisites() && build_all())
-        || !run("cargo", &["build", "--release", "-p", "pstgen"])
+    let built = ensure_dovecot()
+        && e2e_prerequisites()
+        && build_all()
+        && run("cargo", &["build", "--release", "-p", "pstgen"]);
+    if !built
         || !have("/usr/bin/time")
             && !run(
                 "apt-get",

@@ -158,6 +158,32 @@ impl Session {
         })
     }
 
+    /// A contact, list, appointment, task or journal entry as the vCard / iCalendar text it
+    /// exports to, with its kind; `null` for mail.
+    pub fn card(&self, nid: u32) -> Result<JsValue, JsError> {
+        use crate::items::{Kind, ical, vcard};
+        let m = self.pst.message(nid).map_err(js)?;
+        let Some(kind) = Kind::of(&m.class(&self.pst)) else {
+            return Ok(JsValue::NULL);
+        };
+        let text = match kind {
+            Kind::Contact => vcard::contact(&self.pst, &m),
+            Kind::DistList => vcard::dist_list(&self.pst, &m),
+            Kind::Appointment => ical::event(&self.pst, &m, &mut Default::default()),
+            Kind::Task => ical::task(&self.pst, &m),
+            Kind::Journal => ical::journal(&self.pst, &m),
+        };
+        #[derive(Serialize)]
+        struct Card {
+            kind: String,
+            text: String,
+        }
+        to_js(&Card {
+            kind: format!("{kind:?}"),
+            text,
+        })
+    }
+
     /// The mail folders an IMAP upload takes, in order, with their special kinds.
     pub fn upload_plan(&self) -> Result<JsValue, JsError> {
         to_js(&crate::sink::imap::plan(&self.pst, None).map_err(js)?)

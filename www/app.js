@@ -37,6 +37,12 @@ function status(text, isError) {
   el.classList.toggle('error', !!isError);
 }
 
+function fmtEta(s) {
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
+}
+
 function fmtBytes(n) {
   if (n < 1024) return `${n} B`;
   if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
@@ -138,6 +144,17 @@ function folderNode(f) {
   return li;
 }
 
+// Arrow keys move between folders in the tree (Up/Down; Home/End); Enter or Space opens one.
+$('#tree').addEventListener('keydown', (e) => {
+  if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key) || !e.target.classList.contains('name')) return;
+  const names = [...document.querySelectorAll('#tree .name')];
+  const i = names.indexOf(e.target);
+  const j = e.key === 'Home' ? 0 : e.key === 'End' ? names.length - 1 : Math.max(0, Math.min(names.length - 1, i + (e.key === 'ArrowDown' ? 1 : -1)));
+  e.preventDefault();
+  names[j].focus();
+  names[j].scrollIntoView({ block: 'nearest' });
+});
+
 let searchTimer = null;
 async function search() {
   const q = $('#search').value;
@@ -224,10 +241,65 @@ function messageRow(m, i) {
 // Each preview numbers itself: a slower, earlier one never overwrites a later one.
 let previewSeq = 0;
 
+// vCard / iCalendar properties as a readable card: unfolded lines, friendly labels.
+const CARD_LABELS = {
+  FN: 'Name', EMAIL: 'E-mail', TEL: 'Phone', ADR: 'Address', ORG: 'Company', TITLE: 'Title', ROLE: 'Profession',
+  BDAY: 'Birthday', ANNIVERSARY: 'Anniversary', URL: 'Web', NOTE: 'Notes', CATEGORIES: 'Categories', MEMBER: 'Member',
+  NICKNAME: 'Nickname', IMPP: 'Chat', SUMMARY: 'Subject', LOCATION: 'Location', DTSTART: 'Starts', DTEND: 'Ends',
+  RRULE: 'Repeats', EXDATE: 'Except', 'RECURRENCE-ID': 'Changed occurrence', ORGANIZER: 'Organizer', ATTENDEE: 'Attendee',
+  DESCRIPTION: 'Description', DUE: 'Due', STATUS: 'Status', 'PERCENT-COMPLETE': 'Done %', PRIORITY: 'Priority',
+};
+
+function cardRows(text) {
+  const lines = text.replace(/\r\n /g, '').split(/\r\n/);
+  const rows = [];
+  let depth = 0;
+  for (const l of lines) {
+    if (l.startsWith('BEGIN:')) { depth++; if (l !== 'BEGIN:VCARD' && l !== 'BEGIN:VEVENT' && l !== 'BEGIN:VTODO' && l !== 'BEGIN:VJOURNAL') depth += 10; continue; }
+    // The first component is the item; those after it are its changed occurrences.
+    if (['END:VCARD', 'END:VEVENT', 'END:VTODO', 'END:VJOURNAL'].includes(l)) {
+      const more = lines.filter((x) => x.startsWith('RECURRENCE-ID')).length;
+      if (more) rows.push(['Changed occurrences', String(more)]);
+      break;
+    }
+    if (l.startsWith('END:')) { depth -= 11; continue; }
+    if (depth !== 1) continue;
+    const colon = l.indexOf(':');
+    if (colon < 0) continue;
+    const [name, ...params] = l.slice(0, colon).split(';');
+    const label = CARD_LABELS[name];
+    if (!label) continue;
+    let value = l.slice(colon + 1).replace(/\\n/g, '\n').replace(/\\([,;\\])/g, '$1');
+    if (name === 'ADR') value = value.split(';').filter(Boolean).join(', ');
+    if (/^(DTSTART|DTEND|DUE|EXDATE|RECURRENCE-ID|BDAY|ANNIVERSARY)$/.test(name)) {
+      const m = value.match(/^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2}))?/);
+      const tz = params.find((x) => x.startsWith('TZID='));
+      if (m) value = `${m[1]}-${m[2]}-${m[3]}${m[4] ? ` ${m[4]}:${m[5]}` : ''}${value.endsWith('Z') ? ' UTC' : tz ? ` (${tz.slice(5)})` : ''}`;
+    }
+    const cn = params.find((x) => x.startsWith('CN='));
+    if (cn) value = `${cn.slice(3).replace(/"/g, '')} <${value.replace(/^mailto:/i, '')}>`;
+    rows.push([label, value.replace(/^mailto:/i, '')]);
+  }
+  return rows;
+}
+
 async function showMessage(nid, button) {
   const seq = ++previewSeq;
   document.querySelectorAll('.message.current').forEach((e) => e.classList.remove('current'));
   button.classList.add('current');
+  let card = null;
+  try { card = await call('card', { nid }); } catch { card = null; }
+  if (seq !== previewSeq) return;
+  $('#p-card').innerHTML = '';
+  $('#p-card').hidden = !card;
+  if (card) {
+    for (const [k, v] of cardRows(card.text)) {
+      const dt = document.createElement('dt'); dt.textContent = k;
+      const dd = document.createElement('dd'); dd.textContent = v;
+      $('#p-card').append(dt, dd);
+    }
+    $('#p-card').dataset.kind = card.kind;
+  }
   let p;
   try { p = await call('preview', { nid }); } catch (err) { status(err.message, true); return; }
   if (seq !== previewSeq) return;
@@ -314,7 +386,9 @@ async function convert() {
       const secs = (performance.now() - t0) / 1000;
       const rate = p.done / Math.max(secs, 0.001);
       const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : 0;
-      status(`${p.done} / ${p.total} items · ${fmtBytes(p.bytes)} · ${rate.toFixed(0)}/s · ETA ${eta}s · ${p.folder}`);
+      const line = `${p.done} / ${p.total} items · ${fmtBytes(p.bytes)} · ${rate.toFixed(0)}/s · ETA ${fmtEta(eta)} · ${p.folder}`;
+      status(line);
+      $('#progress-text').textContent = line;
     });
     download(new Blob([zip], { type: 'application/zip' }), `${info.file.replace(/\.(pst|ost)$/i, '')}.zip`);
     lastReport = report;
@@ -326,6 +400,7 @@ async function convert() {
     setState('error');
   } finally {
     bar.hidden = true;
+    $('#progress-text').textContent = '';
     $('#cancel').hidden = true;
     $('#go').disabled = false;
   }

@@ -166,6 +166,9 @@ self.onmessage = async (e) => {
         }
         break;
       }
+      case 'card':
+        reply(id, true, session.card(args.nid));
+        break;
       case 'memory':
         // The module's linear memory (it only grows): for the benchmarks.
         reply(id, true, (await ready).memory.buffer.byteLength);

@@ -83,6 +83,40 @@ await check('the message list shows a large folder virtually and scrolls to its 
     .some((b) => parseInt(b.style.top, 10) === 169 * 52));
 });
 
+await check('arrow keys move through the folder tree, Enter opens a folder', async () => {
+  assert.equal(await open('aspose-Outlook.pst'), 'ready');
+  await page.focus('[data-folder-path="Top of Personal Folders/Deleted Items"] .name');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'SubInbox');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.folder.current');
+  assert.equal(await page.$eval('.folder.current', (e) => e.dataset.folderPath), 'Top of Personal Folders/Inbox');
+  await page.waitForSelector('.message');
+  await page.keyboard.press('End');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Freebusy Data');
+});
+
+await check('contacts and appointments show as cards', async () => {
+  assert.equal(await open('java-libpst-dist-list.pst'), 'ready');
+  const cardOf = async (folder, nth) => {
+    await page.click(`[data-folder-path="${folder}"] .name`);
+    await page.waitForSelector('.message');
+    await page.click(`.message >> nth=${nth}`);
+    await page.waitForFunction(() => !document.querySelector('#p-card').hidden);
+    return page.$$eval('#p-card dt', (dts) => Object.fromEntries(dts.map((d) => [d.textContent, d.nextElementSibling.textContent])));
+  };
+  const contact = await cardOf('Top of Personal Folders/Contacts', 0);
+  assert.equal(contact.Name, 'contact name 1');
+  assert.equal(contact['E-mail'], 'contact1@rjohnson.id.au');
+  const event = await cardOf('Top of Personal Folders/Calendar', 0);
+  assert.equal(event.Subject, 'Test appointment');
+  assert.equal(event.Starts, '2016-08-02 08:00 ((UTC-0800) Pacific Time (US & Canada))');
+  assert.equal(event.Repeats, 'FREQ=WEEKLY;INTERVAL=1;BYDAY=TU;WKST=SU');
+  assert.equal(event['Changed occurrences'], '2');
+});
+
 await check('arrow keys move through the message list and open each message', async () => {
   await open('tika-testPST.pst');
   await page.click('[data-folder-path="Début du fichier de données Outlook"] .name');

@@ -56,6 +56,11 @@ impl Session {
     /// Opens a dropped file; a file that is not a PST gets a clear error.
     #[wasm_bindgen(constructor)]
     pub fn new(file: web_sys::Blob, name: String) -> Result<Session, JsError> {
+        // A panic traps the module ("unreachable"); its message goes to the console first,
+        // where the worker picks it up for the page.
+        std::panic::set_hook(Box::new(|info| {
+            web_sys::console::error_1(&format!("unpst panicked: {info}").into());
+        }));
         let src = BlobSource::new(file).map_err(js)?;
         let pst = Pst::open_with_cache(Box::new(src), CHUNK, CHUNKS).map_err(js)?;
         Ok(Session {

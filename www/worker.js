@@ -2,6 +2,16 @@
 // slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
 import init, { Session, signatures_from_files } from './pkg/unpst.js';
 
+// A Rust panic traps the module ("unreachable"); its hook logs the message first: keep it
+// so the page can say what failed.
+let lastPanic = null;
+const consoleError = console.error.bind(console);
+console.error = (...args) => {
+  const text = args.map(String).join(' ');
+  if (text.startsWith('unpst panicked')) lastPanic = text;
+  consoleError(...args);
+};
+
 let session = null;
 let tree = null;
 let index = null;
@@ -198,6 +208,7 @@ self.onmessage = async (e) => {
   } catch (err) {
     // A trap (panic, deep recursion) leaves the module unusable: say so; the page restarts us.
     const fatal = err instanceof WebAssembly.RuntimeError || err instanceof RangeError;
-    postMessage({ id, ok: false, value: String(err && err.message ? err.message : err), fatal });
+    const message = String(err && err.message ? err.message : err);
+    postMessage({ id, ok: false, value: fatal && lastPanic ? `${lastPanic} (${message})` : message, fatal });
   }
 };

@@ -234,11 +234,14 @@ impl<W: Write + Seek> ZipTree<W> {
 
 impl<W: Write + Seek> TreeSink for ZipTree<W> {
     fn begin(&mut self, path: &[String]) -> Result<()> {
+        let method = if path.first().is_some_and(|p| p == "mbox") {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        };
         let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            // The fastest level: attachments are mostly compressed already, and the page
-            // and the CLI spend their time here otherwise.
-            .compression_level(Some(1))
+            .compression_method(method)
+            .compression_level((method == zip::CompressionMethod::Deflated).then_some(1))
             .large_file(true)
             // A fixed timestamp keeps archives reproducible.
             .last_modified_time(zip::DateTime::default());

@@ -225,19 +225,7 @@ pub fn convert_into(
     let mut card_names = Layout::default();
 
     for f in selected.iter() {
-        let mut rep = FolderReport {
-            path: f.path.clone(),
-            items: f.items,
-            converted: 0,
-            deferred: Vec::new(),
-            skipped: Vec::new(),
-            warnings: Vec::new(),
-            bytes: 0,
-            attachments: 0,
-            embedded: 0,
-            cards: 0,
-            error: f.error.clone(),
-        };
+        let mut rep = FolderReport::new(f.path.clone(), f.items, f.error.clone());
         totals.folders += 1;
         totals.items += f.items;
         let out_path = output_path(f, top);
@@ -543,7 +531,8 @@ fn items_pass(
         // Cards also go one per file into the EML tree, after the folder's .vcf.
         let mut singles: Vec<(u32, String, Kind)> = Vec::new();
         let mut start = 0;
-        while start < rows_total {
+        let mut cancelled = false;
+        'rows: while start < rows_total {
             let rows = pst.summaries(&folder, start, PAGE).unwrap_or_default();
             start += PAGE;
             for row in rows {
@@ -593,13 +582,8 @@ fn items_pass(
                 rep.cards += 1;
                 state.bytes += text.len() as u64;
                 if !progress(state) {
-                    if open {
-                        if !cards {
-                            sink.write(ical::end().as_bytes())?;
-                        }
-                        sink.end()?;
-                    }
-                    return Ok(false);
+                    cancelled = true;
+                    break 'rows;
                 }
             }
         }
@@ -608,6 +592,9 @@ fn items_pass(
                 sink.write(ical::end().as_bytes())?;
             }
             sink.end()?;
+        }
+        if cancelled {
+            return Ok(false);
         }
         if let Some(eml) = eml_names.as_deref_mut().filter(|_| !singles.is_empty()) {
             let dir = eml.folder(out_path, false);

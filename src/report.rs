@@ -46,6 +46,25 @@ pub struct FolderReport {
     pub error: Option<String>,
 }
 
+impl FolderReport {
+    /// A folder's report before anything was converted.
+    pub fn new(path: Vec<String>, items: u32, error: Option<String>) -> Self {
+        Self {
+            path,
+            items,
+            converted: 0,
+            deferred: Vec::new(),
+            skipped: Vec::new(),
+            warnings: Vec::new(),
+            bytes: 0,
+            attachments: 0,
+            embedded: 0,
+            cards: 0,
+            error,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Totals {
     pub folders: u32,

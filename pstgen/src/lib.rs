@@ -385,7 +385,6 @@ pub fn generate<W: Write + Seek>(
     // Folders: their property contexts and tables.
     for i in 0..folders.len() {
         let f = &folders[i];
-        let mut subs = SubAlloc::new();
         let mut props = vec![
             (0x3001, Value::Str(f.name.clone())),
             (0x3602, Value::I32(f.rows.len() as i32)),
@@ -395,14 +394,7 @@ pub fn generate<W: Write + Seek>(
         if !f.class.is_empty() {
             props.push((0x3613, Value::Str(f.class.to_string())));
         }
-        let bid = pc(&mut ndb, &mut props, &mut subs)?;
-        let bid_sub = ndb.subnodes(subs.subs)?;
-        ndb.node(Node {
-            nid: f.nid,
-            bid_data: bid,
-            bid_sub,
-            parent: f.parent,
-        });
+        write_node(&mut ndb, f.nid, f.parent, &mut props)?;
         let hier_rows: Vec<Vec<Option<Value>>> = f
             .children
             .iter()
@@ -432,20 +424,13 @@ pub fn generate<W: Write + Seek>(
         }
     }
     // The root folder and its tables.
-    let mut subs = SubAlloc::new();
     let mut props = vec![
         (0x3001, Value::Str(String::new())),
         (0x3602, Value::I32(0)),
         (0x3603, Value::I32(0)),
         (0x360A, Value::Bool(true)),
     ];
-    let bid = pc(&mut ndb, &mut props, &mut subs)?;
-    ndb.node(Node {
-        nid: ROOT,
-        bid_data: bid,
-        bid_sub: 0,
-        parent: ROOT,
-    });
+    write_node(&mut ndb, ROOT, ROOT, &mut props)?;
     let top_row = vec![vec![
         Some(Value::I32(top_nid as i32)),
         Some(Value::Str(folders[top].name.clone())),
@@ -457,7 +442,6 @@ pub fn generate<W: Write + Seek>(
     write_table(&mut ndb, 0x12E, &CONTENTS_COLUMNS, &[])?;
     write_table(&mut ndb, 0x12F, &CONTENTS_COLUMNS, &[])?;
     // The store and the name-to-id map.
-    let mut subs = SubAlloc::new();
     let mut props = vec![
         (0x0FF9, Value::Bin(record_key.to_vec())),
         (
@@ -472,23 +456,8 @@ pub fn generate<W: Write + Seek>(
         ),
         (0x35E4, Value::Bin(entry_id(&record_key, folders[sent].nid))),
     ];
-    let bid = pc(&mut ndb, &mut props, &mut subs)?;
-    ndb.node(Node {
-        nid: 0x21,
-        bid_data: bid,
-        bid_sub: 0,
-        parent: 0,
-    });
-    let mut subs = SubAlloc::new();
-    let mut props = name_map();
-    let bid = pc(&mut ndb, &mut props, &mut subs)?;
-    let bid_sub = ndb.subnodes(subs.subs)?;
-    ndb.node(Node {
-        nid: 0x61,
-        bid_data: bid,
-        bid_sub,
-        parent: 0,
-    });
+    write_node(&mut ndb, 0x21, 0, &mut props)?;
+    write_node(&mut ndb, 0x61, 0, &mut name_map())?;
 
     summary.bytes = ndb.finish(|_| {})?;
     Ok(summary)
@@ -553,6 +522,25 @@ const CONTENTS_COLUMNS: [Column; 8] = [
         ptype: 0x0040,
     },
 ];
+
+/// Writes an object (its property context and sub-nodes) as node `nid` under `parent`.
+fn write_node<W: Write + Seek>(
+    ndb: &mut Ndb<W>,
+    nid: u32,
+    parent: u32,
+    props: &mut [(u16, Value)],
+) -> std::io::Result<()> {
+    let mut subs = SubAlloc::new();
+    let bid_data = pc(ndb, props, &mut subs)?;
+    let bid_sub = ndb.subnodes(subs.subs)?;
+    ndb.node(Node {
+        nid,
+        bid_data,
+        bid_sub,
+        parent,
+    });
+    Ok(())
+}
 
 fn write_table<W: Write + Seek>(
     ndb: &mut Ndb<W>,
@@ -960,7 +948,6 @@ fn write_contact<W: Write + Seek>(
 ) -> std::io::Result<Vec<Option<Value>>> {
     let (name, addr) = *rng.pick(&PEOPLE);
     let display = format!("{name} {i}");
-    let mut subs = SubAlloc::new();
     let mut props = vec![
         (0x001A, Value::Str("IPM.Contact".into())),
         (0x0037, Value::Str(display.clone())),
@@ -982,14 +969,7 @@ fn write_contact<W: Write + Seek>(
         (EMAIL1_NAME, Value::Str(format!("{display} ({addr})"))),
         (0x0E07, Value::I32(1)),
     ];
-    let bid = pc(ndb, &mut props, &mut subs)?;
-    let bid_sub = ndb.subnodes(subs.subs)?;
-    ndb.node(Node {
-        nid,
-        bid_data: bid,
-        bid_sub,
-        parent,
-    });
+    write_node(ndb, nid, parent, &mut props)?;
     Ok(row(
         nid,
         "IPM.Contact",
@@ -1012,7 +992,6 @@ fn write_appointment<W: Write + Seek>(
 ) -> std::io::Result<Vec<Option<Value>>> {
     let start = base + (rng.below(3 * 365) as i64) * 86_400 + 9 * 3600;
     let subject = format!("{} {i}", words(rng, 2));
-    let mut subs = SubAlloc::new();
     let mut props = vec![
         (0x001A, Value::Str("IPM.Appointment".into())),
         (0x0037, Value::Str(subject.clone())),
@@ -1021,13 +1000,6 @@ fn write_appointment<W: Write + Seek>(
         (APPT_LOCATION, Value::Str(format!("Room {}", rng.below(20)))),
         (0x0E07, Value::I32(1)),
     ];
-    let bid = pc(ndb, &mut props, &mut subs)?;
-    let bid_sub = ndb.subnodes(subs.subs)?;
-    ndb.node(Node {
-        nid,
-        bid_data: bid,
-        bid_sub,
-        parent,
-    });
+    write_node(ndb, nid, parent, &mut props)?;
     Ok(row(nid, "IPM.Appointment", &subject, "", "", 1, 500, start))
 }

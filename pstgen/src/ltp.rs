@@ -216,6 +216,27 @@ pub fn bth(heap: &mut Heap, key: usize, ent: usize, records: &[(Vec<u8>, Vec<u8>
     heap.alloc(&h)
 }
 
+/// Stores a variable-size value: in the heap when it fits an allocation, else in a new
+/// sub-node of the owner. Returns its HNID.
+fn variable<W: Write + Seek>(
+    ndb: &mut Ndb<W>,
+    heap: &mut Heap,
+    subs: &mut SubAlloc,
+    bytes: &[u8],
+) -> std::io::Result<u32> {
+    if bytes.len() <= MAX_ALLOC {
+        return Ok(heap.alloc(bytes));
+    }
+    let nid = subs.nid();
+    let bid = ndb.data(bytes)?;
+    subs.subs.push(Sub {
+        nid,
+        bid_data: bid,
+        bid_sub: 0,
+    });
+    Ok(nid)
+}
+
 /// Stores a heap as a node's data tree.
 fn heap_data<W: Write + Seek>(ndb: &mut Ndb<W>, heap: Heap) -> std::io::Result<u64> {
     let blocks = heap.finish();
@@ -258,21 +279,7 @@ pub fn pc_with_raw<W: Write + Seek>(
             Value::I32(x) => *x as u32,
             Value::Bool(b) => *b as u32,
             Value::Object(..) | Value::Time(_) => heap.alloc(&v.bytes()),
-            _ => {
-                let bytes = v.bytes();
-                if bytes.len() <= MAX_ALLOC {
-                    heap.alloc(&bytes)
-                } else {
-                    let nid = subs.nid();
-                    let bid = ndb.data(&bytes)?;
-                    subs.subs.push(Sub {
-                        nid,
-                        bid_data: bid,
-                        bid_sub: 0,
-                    });
-                    nid
-                }
-            }
+            _ => variable(ndb, &mut heap, subs, &v.bytes())?,
         };
         let mut ent = v.ptype().to_le_bytes().to_vec();
         ent.extend_from_slice(&hnid.to_le_bytes());
@@ -359,26 +366,13 @@ pub fn tc<W: Write + Seek>(
         for (i, v) in values.iter().enumerate() {
             let Some(v) = v else { continue };
             let c = all[i];
-            let raw: Vec<u8> = match (v, col_size(c.ptype)) {
-                (Value::I32(x), _) => x.to_le_bytes().to_vec(),
-                (Value::Bool(b), _) => vec![*b as u8],
-                (Value::Time(t), _) => t.to_le_bytes().to_vec(),
-                (other, _) => {
-                    let b = other.bytes();
-                    let hnid = if b.len() <= MAX_ALLOC {
-                        heap.alloc(&b)
-                    } else {
-                        let nid = subs.nid();
-                        let bid = ndb.data(&b)?;
-                        subs.subs.push(Sub {
-                            nid,
-                            bid_data: bid,
-                            bid_sub: 0,
-                        });
-                        nid
-                    };
-                    hnid.to_le_bytes().to_vec()
-                }
+            let raw: Vec<u8> = match v {
+                Value::I32(x) => x.to_le_bytes().to_vec(),
+                Value::Bool(b) => vec![*b as u8],
+                Value::Time(t) => t.to_le_bytes().to_vec(),
+                other => variable(ndb, &mut heap, subs, &other.bytes())?
+                    .to_le_bytes()
+                    .to_vec(),
             };
             let size = if i < 2 { 4 } else { col_size(c.ptype) };
             bytes[offsets[i]..offsets[i] + size].copy_from_slice(&raw[..size]);

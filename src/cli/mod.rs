@@ -91,42 +91,7 @@ enum Command {
     unpst upload Outlook.pst --imap imaps://me%40example.org@imap.example.org --dry-run\n  \
     MAILPW=… unpst upload Outlook.pst --imap imaps://me@imap.example.org --password-env MAILPW\n  \
     unpst upload Outlook.pst --imap imaps://me@host --under \"Old PST\" --folders Inbox,\"Sent Items\"")]
-    Upload {
-        /// The .pst or .ost file.
-        file: PathBuf,
-        /// The account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS).
-        /// Write an @ inside the user name as %40.
-        #[arg(long, value_name = "URL")]
-        imap: String,
-        /// Read the password from this environment variable (else: prompt, or stdin's first line).
-        #[arg(long, value_name = "VAR")]
-        password_env: Option<String>,
-        /// Show where each folder would go and how many messages are there; change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Only these folders (paths as `unpst inspect` shows them below the top, e.g.
-        /// Inbox/Receipts), each with its subfolders; comma-separated.
-        #[arg(long, value_delimiter = ',')]
-        folders: Vec<String>,
-        /// Put everything below this folder on the server (e.g. "Old PST").
-        #[arg(long, value_name = "FOLDER")]
-        under: Option<String>,
-        /// Trust this CA certificate (PEM) in addition to the public roots.
-        #[arg(long, value_name = "PEM")]
-        ca_file: Option<PathBuf>,
-        /// Allow imap:// without TLS (only sensible for a server on this machine).
-        #[arg(long)]
-        insecure_plaintext: bool,
-        /// Messages per APPEND command (MULTIAPPEND); 1 sends them one at a time.
-        #[arg(long, default_value_t = 100)]
-        batch: usize,
-        /// Also write the upload and verification report as JSON here.
-        #[arg(long, value_name = "FILE")]
-        report: Option<PathBuf>,
-        /// No progress bar.
-        #[arg(short, long)]
-        quiet: bool,
-    },
+    Upload(upload::Args),
     /// Export the e-mail signatures: found in the PST's sent mail, and/or read from an
     /// Outlook signatures folder (%APPDATA%\\Microsoft\\Signatures, copied from the old PC).
     ///
@@ -178,31 +143,7 @@ pub fn main() -> ExitCode {
             zip,
             quiet,
         } => run_convert(&file, output, &format, zip, quiet),
-        Command::Upload {
-            file,
-            imap,
-            password_env,
-            dry_run,
-            folders,
-            under,
-            ca_file,
-            insecure_plaintext,
-            batch,
-            report,
-            quiet,
-        } => upload::run(upload::Args {
-            file,
-            imap,
-            password_env,
-            dry_run,
-            folders,
-            under,
-            ca_file,
-            insecure_plaintext,
-            batch,
-            report,
-            quiet,
-        }),
+        Command::Upload(args) => upload::run(args),
         Command::Signatures { file, from, output } => signatures(file, from, output),
         Command::Relay {
             port,

@@ -6,17 +6,42 @@ use std::process::ExitCode;
 use std::time::Instant;
 use unpst::sink::imap::{self, Server, UploadOptions, UploadProgress, Uploader};
 
+/// `unpst upload`'s arguments.
+#[derive(clap::Args)]
 pub struct Args {
+    /// The .pst or .ost file.
     pub file: PathBuf,
+    /// The account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS).
+    /// Write an @ inside the user name as %40.
+    #[arg(long, value_name = "URL")]
     pub imap: String,
+    /// Read the password from this environment variable (else: prompt, or stdin's first line).
+    #[arg(long, value_name = "VAR")]
     pub password_env: Option<String>,
+    /// Show where each folder would go and how many messages are there; change nothing.
+    #[arg(long)]
     pub dry_run: bool,
+    /// Only these folders (paths as `unpst inspect` shows them below the top, e.g.
+    /// Inbox/Receipts), each with its subfolders; comma-separated.
+    #[arg(long, value_delimiter = ',')]
     pub folders: Vec<String>,
+    /// Put everything below this folder on the server (e.g. "Old PST").
+    #[arg(long, value_name = "FOLDER")]
     pub under: Option<String>,
+    /// Trust this CA certificate (PEM) in addition to the public roots.
+    #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    /// Allow imap:// without TLS (only sensible for a server on this machine).
+    #[arg(long)]
     pub insecure_plaintext: bool,
+    /// Messages per APPEND command (MULTIAPPEND); 1 sends them one at a time.
+    #[arg(long, default_value_t = 100)]
     pub batch: usize,
+    /// Also write the upload and verification report as JSON here.
+    #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(short, long)]
     pub quiet: bool,
 }
 

@@ -259,7 +259,6 @@ pub fn contact(pst: &Pst, msg: &Message) -> String {
 
 /// The contact picture (the attachment flagged PidTagAttachmentContactPhoto) as a data URI.
 fn photo(pst: &Pst, msg: &Message) -> Option<String> {
-    use base64::Engine;
     let atts = pst.attachments(msg).ok()?;
     let a = atts
         .into_iter()
@@ -277,10 +276,7 @@ fn photo(pst: &Pst, msg: &Message) -> Option<String> {
         Some([b'G', b'I', b'F', _]) => "image/gif",
         _ => "image/jpeg",
     };
-    Some(format!(
-        "data:{mime};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(&data)
-    ))
+    Some(crate::signatures::data_uri(mime, &data))
 }
 
 /// One-off entry id (MS-OXCDATA §2.2.5.1) → (display name, address type, address).

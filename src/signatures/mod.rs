@@ -212,7 +212,8 @@ fn document(fragment: &str) -> String {
     )
 }
 
-fn data_uri(mime: &str, bytes: &[u8]) -> String {
+/// Bytes as a `data:` URI (images inlined into HTML and vCards).
+pub(crate) fn data_uri(mime: &str, bytes: &[u8]) -> String {
     use base64::Engine;
     format!(
         "data:{mime};base64,{}",

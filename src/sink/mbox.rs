@@ -2,19 +2,21 @@
 //! sender and the asctime of the delivery time in UTC, the message with LF line ends, and
 //! every `>*From ` line quoted with one more `>`.
 
+/// English month abbreviations (asctime, IMAP INTERNALDATE).
+pub(crate) const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 /// `Thu Jan  1 00:00:00 1970` for Unix seconds, in UTC.
 pub fn asctime(t: i64) -> String {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
     const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MO: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     format!(
         "{} {} {:2} {:02}:{:02}:{:02} {}",
         WD[days.rem_euclid(7) as usize],
-        MO[(m - 1) as usize],
+        MONTHS[(m - 1) as usize],
         d,
         secs / 3600,
         secs / 60 % 60,

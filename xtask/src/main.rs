@@ -544,32 +544,22 @@ fn bench_scale() -> bool {
                 OsStr::new("-q"),
             ],
         );
-        let _ = std::fs::remove_dir_all(&out);
-        let _ = std::fs::create_dir_all(&out);
-        let r = timed(
-            "readpst",
-            &[
+        // readpst needs its output directory to exist; a fresh one for each layout.
+        let readpst = |layout: &str| {
+            let _ = std::fs::remove_dir_all(&out);
+            let _ = std::fs::create_dir_all(&out);
+            let args = [
                 OsStr::new("-q"),
                 OsStr::new("-D"),
-                OsStr::new("-r"),
+                OsStr::new(layout),
                 OsStr::new("-o"),
-                out.as_os_str(),
-                f.as_os_str(),
-            ],
-        );
-        let _ = std::fs::remove_dir_all(&out);
-        let _ = std::fs::create_dir_all(&out);
-        let e = timed(
-            "readpst",
-            &[
-                OsStr::new("-q"),
-                OsStr::new("-D"),
-                OsStr::new("-e"),
-                OsStr::new("-o"),
-                out.as_os_str(),
-                f.as_os_str(),
-            ],
-        );
+            ];
+            let mut all: Vec<&OsStr> = args.to_vec();
+            all.extend([out.as_os_str(), f.as_os_str()]);
+            timed("readpst", &all)
+        };
+        let r = readpst("-r");
+        let e = readpst("-e");
         let _ = std::fs::remove_dir_all(&out);
         if let (Some(u), Some(r), Some(e)) = (u, r, e) {
             println!(

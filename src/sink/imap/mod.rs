@@ -85,19 +85,7 @@ mod native {
         for (f, map) in folders.iter().zip(maps) {
             state.folder = map.mailbox.clone();
             up.begin_folder(map)?;
-            let mut rep = FolderReport {
-                path: f.path.clone(),
-                items: f.items,
-                converted: 0,
-                deferred: Vec::new(),
-                skipped: Vec::new(),
-                warnings: Vec::new(),
-                bytes: 0,
-                attachments: 0,
-                embedded: 0,
-                cards: 0,
-                error: None,
-            };
+            let mut rep = FolderReport::new(f.path.clone(), f.items, None);
             let mut items = FolderItems::new(pst, f.nid);
             for (row, outcome) in items.by_ref() {
                 state.done += 1;

@@ -638,12 +638,9 @@ pub fn internal_date(t: i64) -> Option<String> {
     if !(1970..=9999).contains(&y) {
         return None;
     }
-    const MO: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     Some(format!(
         "{d:02}-{}-{y} {:02}:{:02}:{:02} +0000",
-        MO[(m - 1) as usize],
+        crate::sink::mbox::MONTHS[(m - 1) as usize],
         secs / 3600,
         secs / 60 % 60,
         secs % 60

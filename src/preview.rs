@@ -26,8 +26,13 @@ pub struct Preview {
     pub cc: String,
     pub date: String,
     pub text: Option<String>,
+    /// The HTML body with its `cid:` images replaced by `data:` URIs of the message's own
+    /// parts, so the sandboxed frame needs no second request.
     pub html: Option<String>,
     pub attachments: Vec<AttachmentView>,
+    /// Images and backgrounds the HTML would fetch from elsewhere (remote or relative URLs):
+    /// the viewer loads none of them and says so.
+    pub blocked_images: usize,
     /// The full header block, as written.
     pub headers: String,
 }
@@ -63,30 +68,79 @@ pub fn preview(bytes: &[u8]) -> Result<Preview> {
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("attachment-{}", index + 1)),
             size: a.contents().len(),
-            mime_type: a
-                .content_type()
-                .map(|c| match c.subtype() {
-                    Some(s) => format!("{}/{s}", c.ctype()),
-                    None => c.ctype().to_string(),
-                })
-                .unwrap_or_else(|| "application/octet-stream".into()),
+            mime_type: mime_type(a),
             content_id: a.content_id().map(str::to_string),
             message: a.message().is_some(),
         })
         .collect();
+    let html = (m.html_body_count() > 0)
+        .then(|| m.body_html(0).map(|h| inline_images(&m, h.into_owned())))
+        .flatten();
     Ok(Preview {
+        blocked_images: html.as_deref().map_or(0, external_images),
         subject: m.subject().unwrap_or_default().to_string(),
         from: addresses(m.from()),
         to: addresses(m.to()),
         cc: addresses(m.cc()),
         date: m.date().map(|d| d.to_rfc3339()).unwrap_or_default(),
         text: m.body_text(0).map(|t| t.into_owned()),
-        html: (m.html_body_count() > 0)
-            .then(|| m.body_html(0).map(|h| h.into_owned()))
-            .flatten(),
+        html,
         attachments,
         headers: String::from_utf8_lossy(bytes.get(..header_end).unwrap_or(bytes)).into_owned(),
     })
+}
+
+fn mime_type(a: &mail_parser::MessagePart) -> String {
+    a.content_type()
+        .map(|c| match c.subtype() {
+            Some(s) => format!("{}/{s}", c.ctype()),
+            None => c.ctype().to_string(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".into())
+}
+
+/// Replaces `cid:ID` references with the referenced parts as `data:` URIs.
+fn inline_images(m: &mail_parser::Message, mut html: String) -> String {
+    if !html.contains("cid:") {
+        return html;
+    }
+    for a in m.attachments() {
+        let Some(id) = a.content_id() else { continue };
+        let reference = format!("cid:{id}");
+        if !html.contains(&reference) {
+            continue;
+        }
+        html = html.replace(
+            &reference,
+            &crate::signatures::data_uri(&mime_type(a), a.contents()),
+        );
+    }
+    html
+}
+
+/// Counts the image sources and backgrounds of `html` that point outside the message
+/// (anything but `data:` and `cid:`): `src=`, `srcset=`, `background=` and CSS `url(…)`.
+pub fn external_images(html: &str) -> usize {
+    let lower = html.to_ascii_lowercase();
+    let mut n = 0;
+    for key in ["src=", "srcset=", "background=", "url("] {
+        let mut rest = lower.as_str();
+        while let Some(i) = rest.find(key) {
+            rest = &rest[i + key.len()..];
+            // Only attribute names, not the tail of another word ("data-src=" counts too:
+            // lazy-loading mail templates use it for the real image).
+            let value = rest.trim_start().trim_start_matches(['"', '\'', ' ']);
+            let local = value.is_empty()
+                || value.starts_with("data:")
+                || value.starts_with("cid:")
+                || value.starts_with('#')
+                || value.starts_with(['"', '\'', ')', '>']);
+            if !local {
+                n += 1;
+            }
+        }
+    }
+    n
 }
 
 /// The bytes of attachment `index` (as numbered in [`Preview::attachments`]): the decoded
@@ -103,4 +157,19 @@ pub fn attachment(bytes: &[u8], index: usize) -> Result<Vec<u8>> {
         Some(inner) => inner.raw_message().to_vec(),
         None => a.contents().to_vec(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::external_images;
+
+    #[test]
+    fn counts_only_what_would_be_fetched() {
+        let html = r#"<img src="https://tracker.example/p.gif"><img src='logo.png'>
+            <img src="data:image/png;base64,AAAA"><img src="cid:x@y"><td background=http://b/bg.jpg>
+            <div style="background:url( 'https://x/y.png' )"></div><div style="background:url(data:,)"></div>
+            <img srcset="a.png 1x, b.png 2x"><a href="https://example.com">link</a>"#;
+        assert_eq!(external_images(html), 5);
+        assert_eq!(external_images("<p>no images</p>"), 0);
+    }
 }

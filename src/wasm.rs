@@ -17,9 +17,11 @@ fn js<E: std::fmt::Display>(e: E) -> JsError {
     JsError::new(&e.to_string())
 }
 
+/// Results cross to JS as one JSON text parsed there: for trees and row lists of thousands of
+/// small objects that is several times faster than building each object through the boundary.
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(js)
+    let text = serde_json::to_string(v).map_err(js)?;
+    js_sys::JSON::parse(&text).map_err(|_| js("result JSON"))
 }
 
 /// Signatures from the files of an Outlook signatures folder the user picked: an array of
@@ -56,13 +58,31 @@ impl Session {
     /// Opens a dropped file; a file that is not a PST gets a clear error.
     #[wasm_bindgen(constructor)]
     pub fn new(file: web_sys::Blob, name: String) -> Result<Session, JsError> {
+        let src = BlobSource::new(file).map_err(js)?;
+        Self::open(Box::new(src), CHUNK, CHUNKS, name)
+    }
+
+    /// Opens a small file the worker has read whole (one read instead of one per chunk:
+    /// each browser file read costs milliseconds). The worker decides what "small" is.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: Vec<u8>, name: String) -> Result<Session, JsError> {
+        let src = crate::source::ReadSeekSource::new(std::io::Cursor::new(bytes)).map_err(js)?;
+        // The bytes are in memory already: a small cache only saves re-copying hot pages.
+        Self::open(Box::new(src), 64 << 10, 16, name)
+    }
+
+    fn open(
+        src: Box<dyn crate::source::ByteSource>,
+        chunk: usize,
+        chunks: usize,
+        name: String,
+    ) -> Result<Session, JsError> {
         // A panic traps the module ("unreachable"); its message goes to the console first,
         // where the worker picks it up for the page.
         std::panic::set_hook(Box::new(|info| {
             web_sys::console::error_1(&format!("unpst panicked: {info}").into());
         }));
-        let src = BlobSource::new(file).map_err(js)?;
-        let pst = Pst::open_with_cache(Box::new(src), CHUNK, CHUNKS).map_err(js)?;
+        let pst = Pst::open_with_cache(src, chunk, chunks).map_err(js)?;
         Ok(Session {
             pst,
             name,
@@ -132,19 +152,44 @@ impl Session {
         Ok(bytes)
     }
 
-    /// Headers, bodies and attachment list of a message, as it will be exported.
-    pub fn preview(&self, nid: u32) -> Result<JsValue, JsError> {
-        to_js(&crate::preview::preview(&self.mime(nid)?).map_err(js)?)
+    /// A message's RFC 5322 bytes, or those of the embedded message `path` leads to
+    /// (attachment indexes, one per level).
+    fn message_bytes(&self, nid: u32, path: &[u32]) -> Result<std::rc::Rc<Vec<u8>>, JsError> {
+        let mut bytes = self.mime(nid)?;
+        for &i in path {
+            bytes = std::rc::Rc::new(crate::preview::attachment(&bytes, i as usize).map_err(js)?);
+        }
+        Ok(bytes)
     }
 
-    /// The message as an .eml file.
-    pub fn eml(&self, nid: u32) -> Result<Vec<u8>, JsError> {
-        Ok(self.mime(nid)?.as_ref().clone())
+    /// Headers, bodies (inline images resolved) and attachment list of a message (or of an
+    /// embedded one, see `path`), as it will be exported, plus its card for contacts and
+    /// calendar items: one call per message shown.
+    pub fn preview(&self, nid: u32, path: Vec<u32>) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        struct Out {
+            #[serde(flatten)]
+            preview: crate::preview::Preview,
+            card: Option<Card>,
+        }
+        let card = match path.is_empty() {
+            true => self.card_of(nid).ok().flatten(),
+            false => None,
+        };
+        to_js(&Out {
+            preview: crate::preview::preview(&self.message_bytes(nid, &path)?).map_err(js)?,
+            card,
+        })
     }
 
-    /// One attachment's bytes (numbered as in the preview).
-    pub fn attachment(&self, nid: u32, index: u32) -> Result<Vec<u8>, JsError> {
-        crate::preview::attachment(&self.mime(nid)?, index as usize).map_err(js)
+    /// The message (or the embedded message at `path`) as an .eml file.
+    pub fn eml(&self, nid: u32, path: Vec<u32>) -> Result<Vec<u8>, JsError> {
+        Ok(self.message_bytes(nid, &path)?.as_ref().clone())
+    }
+
+    /// One attachment's bytes (numbered as in the preview) of the message at `path`.
+    pub fn attachment(&self, nid: u32, path: Vec<u32>, index: u32) -> Result<Vec<u8>, JsError> {
+        crate::preview::attachment(&self.message_bytes(nid, &path)?, index as usize).map_err(js)
     }
 
     /// The signatures found in the sent mail and the accounts it went out from.
@@ -164,12 +209,12 @@ impl Session {
     }
 
     /// A contact, list, appointment, task or journal entry as the vCard / iCalendar text it
-    /// exports to, with its kind; `null` for mail.
-    pub fn card(&self, nid: u32) -> Result<JsValue, JsError> {
+    /// exports to, with its kind; `None` for mail.
+    fn card_of(&self, nid: u32) -> crate::error::Result<Option<Card>> {
         use crate::items::{Kind, ical, vcard};
-        let m = self.pst.message(nid).map_err(js)?;
+        let m = self.pst.message(nid)?;
         let Some(kind) = Kind::of(&m.class(&self.pst)) else {
-            return Ok(JsValue::NULL);
+            return Ok(None);
         };
         let text = match kind {
             Kind::Contact => vcard::contact(&self.pst, &m),
@@ -178,15 +223,10 @@ impl Session {
             Kind::Task => ical::task(&self.pst, &m),
             Kind::Journal => ical::journal(&self.pst, &m),
         };
-        #[derive(Serialize)]
-        struct Card {
-            kind: String,
-            text: String,
-        }
-        to_js(&Card {
+        Ok(Some(Card {
             kind: format!("{kind:?}"),
             text,
-        })
+        }))
     }
 
     /// The mail folders an IMAP upload takes, in order, with their special kinds.
@@ -316,6 +356,12 @@ impl Session {
             .map_err(|_| js("result object"))?;
         Ok(out.into())
     }
+}
+
+#[derive(Serialize)]
+struct Card {
+    kind: String,
+    text: String,
 }
 
 /// `Write + Seek` over an OPFS synchronous access handle.

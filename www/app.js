@@ -31,6 +31,17 @@ function call(cmd, args, onProgress) {
 
 function setState(s) { document.body.dataset.state = s; }
 
+// How long the user waited: from the event (file chosen, message clicked) to the frame after
+// the result was drawn. Shown in the status line; kept in window.unpstTimings for the benchmark.
+window.unpstTimings = { tree: [], message: [] };
+function painted(what, since) {
+  requestAnimationFrame(() => setTimeout(() => {
+    const ms = performance.now() - since;
+    window.unpstTimings[what].push(ms);
+    document.body.dataset[`${what}Ms`] = ms.toFixed(1);
+  }));
+}
+
 function status(text, isError) {
   const el = $('#status');
   el.textContent = text;
@@ -50,7 +61,7 @@ function fmtBytes(n) {
   return `${(n / 1073741824).toFixed(2)} GiB`;
 }
 
-async function openFile(file) {
+async function openFile(file, since = performance.now()) {
   currentFile = file;
   setState('loading');
   status(`Opening ${file.name}…`);
@@ -72,6 +83,7 @@ async function openFile(file) {
   $('#search-count').textContent = '';
   status(`Opened in ${ms} ms.`);
   setState('ready');
+  painted('tree', since);
 }
 
 function renderSummary(file) {
@@ -234,7 +246,7 @@ function messageRow(m, i) {
   b.querySelector('.from').textContent = m.sender;
   b.querySelector('.subject').textContent = (m.has_attachments ? '📎 ' : '') + (m.subject || '(no subject)');
   b.querySelector('.date').textContent = date;
-  b.onclick = () => { listState.selected = m.nid; showMessage(m.nid, b); };
+  b.onclick = (e) => { listState.selected = m.nid; showMessage(m.nid, b, e.timeStamp); };
   return b;
 }
 
@@ -283,13 +295,44 @@ function cardRows(text) {
   return rows;
 }
 
-async function showMessage(nid, button) {
+// The message body frame: sandboxed without scripts, loaded once with a policy that lets
+// nothing but the message's own data: images load; each message then replaces its content
+// (no navigation: a new sandboxed document per message costs tens of milliseconds).
+const FRAME_CSP = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`;
+let frameShell = null;
+function bodyFrame() {
+  const frame = $('#p-body');
+  const doc = frame.contentDocument;
+  if (frameShell && doc && doc.URL === 'about:srcdoc' && doc.readyState === 'complete') return Promise.resolve(doc);
+  frameShell = new Promise((resolve) => {
+    frame.addEventListener('load', () => resolve(frame.contentDocument), { once: true });
+    frame.srcdoc = FRAME_CSP;
+  });
+  return frameShell;
+}
+
+async function showBody(html, text) {
+  const doc = await bodyFrame();
+  if (!html) {
+    const pre = document.createElement('pre');
+    pre.textContent = text || '';
+    html = `<style>pre{white-space:pre-wrap;font:14px/1.4 system-ui,sans-serif}</style>${pre.outerHTML}`;
+  }
+  doc.documentElement.innerHTML = html;
+  doc.defaultView.scrollTo(0, 0);
+}
+
+// `path` leads through embedded messages: [] is the message itself, [2] its attachment 2, …
+async function showMessage(nid, button, since = performance.now(), path = []) {
   const seq = ++previewSeq;
-  document.querySelectorAll('.message.current').forEach((e) => e.classList.remove('current'));
-  button.classList.add('current');
-  let card = null;
-  try { card = await call('card', { nid }); } catch { card = null; }
+  if (button) {
+    document.querySelectorAll('.message.current').forEach((e) => e.classList.remove('current'));
+    button.classList.add('current');
+  }
+  let p;
+  try { p = await call('preview', { nid, path }); } catch (err) { status(err.message, true); return; }
   if (seq !== previewSeq) return;
+  const card = p.card;
   $('#p-card').innerHTML = '';
   $('#p-card').hidden = !card;
   if (card) {
@@ -300,60 +343,72 @@ async function showMessage(nid, button) {
     }
     $('#p-card').dataset.kind = card.kind;
   }
-  let p;
-  try { p = await call('preview', { nid }); } catch (err) { status(err.message, true); return; }
-  if (seq !== previewSeq) return;
   const pane = $('#preview');
   pane.hidden = false;
   $('#signatures').hidden = true;
+  $('#p-back').hidden = path.length === 0;
+  $('#p-back').onclick = () => showMessage(nid, null, performance.now(), path.slice(0, -1));
   $('#p-subject').textContent = p.subject || '(no subject)';
   $('#p-from').textContent = p.from;
   $('#p-to').textContent = p.to + (p.cc ? `  cc: ${p.cc}` : '');
   $('#p-date').textContent = p.date;
   $('#p-headers').textContent = p.headers;
-  const frame = $('#p-body');
-  let html = p.html;
-  if (html) {
-    // Inline images come from the message itself, as data: URLs (the sandboxed frame has an
-    // opaque origin and may not load the page's blob: URLs); nothing else may load.
-    for (const a of p.attachments.filter((a) => a.content_id)) {
-      const bytes = await call('attachment', { nid, index: a.index });
-      const url = await dataUrl(new Blob([bytes], { type: a.mime_type }));
-      html = html.split(`cid:${a.content_id}`).join(url);
-    }
-    if (seq !== previewSeq) return;
-  } else {
-    const pre = document.createElement('pre');
-    pre.textContent = p.text || '';
-    html = `<style>pre{white-space:pre-wrap;font:14px/1.4 system-ui,sans-serif}</style>${pre.outerHTML}`;
-  }
-  const csp = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src blob: data:; style-src 'unsafe-inline'">`;
-  frame.srcdoc = csp + html;
+  $('#p-remote').hidden = !p.blocked_images;
+  $('#p-remote').textContent = `Remote images blocked (${p.blocked_images}): nothing is loaded from the internet.`;
+  $('#p-attached').hidden = true;
+  await showBody(p.html, p.text);
+  if (seq !== previewSeq) return;
+  painted('message', since);
   const list = $('#p-attachments');
   list.innerHTML = '';
   for (const a of p.attachments) {
     const b = document.createElement('button');
     b.type = 'button';
-    b.textContent = `${a.name} (${fmtBytes(a.size)})`;
+    b.className = a.message ? 'embedded' : '';
+    b.textContent = `${a.message ? '✉ ' : ''}${a.name} (${fmtBytes(a.size)})`;
+    // An embedded message opens in place; images and text show below; anything can be saved.
     b.onclick = async () => {
-      const bytes = await call('attachment', { nid, index: a.index });
-      download(new Blob([bytes], { type: a.mime_type }), a.message && !a.name.endsWith('.eml') ? `${a.name}.eml` : a.name);
+      if (a.message) { showMessage(nid, null, performance.now(), [...path, a.index]); return; }
+      const bytes = await call('attachment', { nid, path, index: a.index });
+      showAttachment(a, bytes);
     };
     list.append(b);
   }
   $('#p-eml').onclick = async () => {
-    const bytes = await call('eml', { nid });
+    const bytes = await call('eml', { nid, path });
     download(new Blob([bytes], { type: 'message/rfc822' }), `${(p.subject || 'message').replace(/[\\/:*?"<>|]/g, '_').slice(0, 80)}.eml`);
   };
 }
 
-function dataUrl(blob) {
-  return new Promise((resolve, reject) => {
-    const r = new FileReader();
-    r.onload = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-    r.readAsDataURL(blob);
-  });
+// An attachment's preview (images and text; other types are offered for saving only).
+function showAttachment(a, bytes) {
+  const box = $('#p-attached');
+  box.innerHTML = '';
+  box.hidden = false;
+  const blob = new Blob([bytes], { type: a.mime_type });
+  const head = document.createElement('p');
+  const save = document.createElement('button');
+  save.type = 'button';
+  save.textContent = `Save ${a.name}`;
+  save.onclick = () => download(blob, a.name);
+  head.append(save);
+  box.append(head);
+  if (/^image\/(png|jpeg|gif|webp|bmp)$/.test(a.mime_type)) {
+    const img = document.createElement('img');
+    img.alt = a.name;
+    img.src = URL.createObjectURL(blob);
+    img.onload = () => URL.revokeObjectURL(img.src);
+    box.append(img);
+  } else if (/^text\/(plain|csv|calendar|x-vcard|vcard)$/.test(a.mime_type) || /\.(txt|csv|log|ics|vcf)$/i.test(a.name)) {
+    const pre = document.createElement('pre');
+    pre.textContent = new TextDecoder().decode(bytes.subarray(0, 1 << 20));
+    box.append(pre);
+  } else {
+    const note = document.createElement('p');
+    note.className = 'note';
+    note.textContent = `${a.mime_type}: no preview here; save it to open it with its program.`;
+    box.append(note);
+  }
 }
 
 function download(blob, name) {
@@ -623,12 +678,12 @@ $('#file').onchange = (e) => {
   const f = e.target.files[0];
   // Cleared so that choosing the same file again opens it again.
   e.target.value = '';
-  if (f) openFile(f);
+  if (f) openFile(f, e.timeStamp);
 };
 const drop = $('#drop');
 drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
 drop.ondragleave = () => drop.classList.remove('over');
-drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove('over'); const f = e.dataTransfer.files[0]; if (f) openFile(f); };
+drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove('over'); const f = e.dataTransfer.files[0]; if (f) openFile(f, e.timeStamp); };
 // Arrow keys move through the message list (virtual rows are rendered as needed).
 $('#messages').addEventListener('keydown', async (e) => {
   if (!listState || !['ArrowDown', 'ArrowUp'].includes(e.key)) return;

@@ -12,6 +12,8 @@ console.error = (...args) => {
   consoleError(...args);
 };
 
+// Files up to this size are held in memory whole; larger ones never are.
+const WHOLE_FILE = 8 << 20;
 let session = null;
 let tree = null;
 let index = null;
@@ -112,7 +114,11 @@ self.onmessage = async (e) => {
     switch (cmd) {
       case 'open': {
         if (session) { session.free(); session = null; }
-        session = new Session(args.file, args.file.name);
+        // A small file is read whole, in one go (each browser file read costs milliseconds);
+        // a large one slice by slice through the module's chunk cache.
+        session = args.file.size <= WHOLE_FILE
+          ? Session.fromBytes(new Uint8Array(new FileReaderSync().readAsArrayBuffer(args.file)), args.file.name)
+          : new Session(args.file, args.file.name);
         const info = session.info();
         tree = info.tree;
         index = null;
@@ -143,15 +149,15 @@ self.onmessage = async (e) => {
         break;
       }
       case 'preview':
-        reply(id, true, session.preview(args.nid));
+        reply(id, true, session.preview(args.nid, new Uint32Array(args.path || [])));
         break;
       case 'eml': {
-        const bytes = session.eml(args.nid);
+        const bytes = session.eml(args.nid, new Uint32Array(args.path || []));
         reply(id, true, bytes, [bytes.buffer]);
         break;
       }
       case 'attachment': {
-        const bytes = session.attachment(args.nid, args.index);
+        const bytes = session.attachment(args.nid, new Uint32Array(args.path || []), args.index);
         reply(id, true, bytes, [bytes.buffer]);
         break;
       }
@@ -176,9 +182,6 @@ self.onmessage = async (e) => {
         }
         break;
       }
-      case 'card':
-        reply(id, true, session.card(args.nid));
-        break;
       case 'memory':
         // The module's linear memory (it only grows): for the benchmarks.
         reply(id, true, (await ready).memory.buffer.byteLength);

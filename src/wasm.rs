@@ -294,15 +294,45 @@ impl Session {
             .map_err(|e| js(format!("{e:?}")))?;
         let writer = OpfsWriter { handle, pos: 0 };
         let mut sink = ZipTree::new(std::io::BufWriter::with_capacity(1 << 20, writer));
-        let report = self.run(&mut sink, mbox, eml, cards, folders, progress)?;
+        let report = self.run(&mut sink, None, mbox, eml, cards, folders, progress)?;
         let mut w = sink.finish().map_err(js)?;
         std::io::Write::flush(&mut w).map_err(js)?;
         Ok(report.to_json())
     }
 
+    /// Writes the trees file by file through `out` — `{begin(tree, path), write(tree,
+    /// bytes), end(tree)}`, synchronous JS functions; `tree` is 0, or 1 for the EML files
+    /// when mbox and EML are written in one pass, so two files may be open at once — the same
+    /// files `unpst convert -o DIR` writes. The worker backs it with a directory the user
+    /// picked. Returns report.json's text (also written as the last file).
+    pub fn convert_to_directory(
+        &self,
+        out: &JsValue,
+        mbox: bool,
+        eml: bool,
+        cards: bool,
+        folders: Vec<u32>,
+        progress: &js_sys::Function,
+    ) -> Result<String, JsError> {
+        let mut sink = JsTree::new(out, 0)?;
+        let mut eml_sink = JsTree::new(out, 1)?;
+        let report = self.run(
+            &mut sink,
+            Some(&mut eml_sink),
+            mbox,
+            eml,
+            cards,
+            folders,
+            progress,
+        )?;
+        Ok(report.to_json())
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         sink: &mut dyn crate::sink::TreeSink,
+        eml_sink: Option<&mut dyn crate::sink::TreeSink>,
         mbox: bool,
         eml: bool,
         cards: bool,
@@ -329,8 +359,15 @@ impl Session {
                 .map(|r| r.as_bool() != Some(false))
                 .unwrap_or(false)
         };
-        let report = convert::convert(&self.pst, sink, &opts, &self.name, &mut report_progress)
-            .map_err(js)?;
+        let report = convert::convert_into(
+            &self.pst,
+            sink,
+            eml_sink,
+            &opts,
+            &self.name,
+            &mut report_progress,
+        )
+        .map_err(js)?;
         convert::write_report(sink, &report).map_err(js)?;
         Ok(report)
     }
@@ -347,7 +384,7 @@ impl Session {
         progress: &js_sys::Function,
     ) -> Result<JsValue, JsError> {
         let mut sink = ZipTree::new(std::io::Cursor::new(Vec::new()));
-        let report = self.run(&mut sink, mbox, eml, cards, folders, progress)?;
+        let report = self.run(&mut sink, None, mbox, eml, cards, folders, progress)?;
         let zip = sink.finish().map_err(js)?.into_inner();
         let out = js_sys::Object::new();
         let zip = js_sys::Uint8Array::from(zip.as_slice());
@@ -362,6 +399,69 @@ impl Session {
 struct Card {
     kind: String,
     text: String,
+}
+
+/// A [`crate::sink::TreeSink`] whose files are written by JS callbacks (see
+/// [`Session::convert_to_directory`]).
+struct JsTree {
+    tree: JsValue,
+    begin: js_sys::Function,
+    write: js_sys::Function,
+    end: js_sys::Function,
+    this: JsValue,
+}
+
+impl JsTree {
+    fn new(out: &JsValue, tree: u32) -> Result<Self, JsError> {
+        let f = |name: &str| -> Result<js_sys::Function, JsError> {
+            js_sys::Reflect::get(out, &name.into())
+                .ok()
+                .and_then(|v| v.dyn_into().ok())
+                .ok_or_else(|| js(format!("the output object has no {name}()")))
+        };
+        Ok(Self {
+            tree: tree.into(),
+            begin: f("begin")?,
+            write: f("write")?,
+            end: f("end")?,
+            this: out.clone(),
+        })
+    }
+}
+
+fn js_io(e: JsValue) -> crate::error::Error {
+    let text = e
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| format!("{e:?}"));
+    crate::error::Error::Io(std::io::Error::other(text))
+}
+
+impl crate::sink::TreeSink for JsTree {
+    fn begin(&mut self, path: &[String]) -> crate::error::Result<()> {
+        let parts: js_sys::Array = path.iter().map(|p| JsValue::from_str(p)).collect();
+        self.begin
+            .call2(&self.this, &self.tree, &parts)
+            .map(drop)
+            .map_err(js_io)
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> crate::error::Result<()> {
+        // SAFETY: the view is only used during the call, which allocates nothing in wasm
+        // memory (so it cannot move); the callback copies what it keeps.
+        let view = unsafe { js_sys::Uint8Array::view(bytes) };
+        self.write
+            .call2(&self.this, &self.tree, &view)
+            .map(drop)
+            .map_err(js_io)
+    }
+
+    fn end(&mut self) -> crate::error::Result<()> {
+        self.end
+            .call1(&self.this, &self.tree)
+            .map(drop)
+            .map_err(js_io)
+    }
 }
 
 /// `Write + Seek` over an OPFS synchronous access handle.

@@ -427,6 +427,11 @@ async function convert() {
   // Everything checked means the whole file (its report then lists every folder, as the CLI's).
   const folders = picked.length === boxes.length ? [] : picked;
   const fmt = $('#format').value;
+  // The folder is asked for first, while the click still counts as the user's gesture.
+  let dir = null;
+  if ($('#dest').value === 'folder') {
+    try { dir = await window.showDirectoryPicker({ id: 'unpst-out', mode: 'readwrite' }); } catch { return; }
+  }
   const bar = $('#progress');
   bar.hidden = false;
   $('#cancel').hidden = false;
@@ -435,7 +440,7 @@ async function convert() {
   const t0 = performance.now();
   setState('converting');
   try {
-    const { zip, report } = await call('convert', { mbox: fmt !== 'eml', eml: fmt !== 'mbox', cards: $('#cards').checked, folders }, (p) => {
+    const { zip, report } = await call('convert', { mbox: fmt !== 'eml', eml: fmt !== 'mbox', cards: $('#cards').checked, folders, dir }, (p) => {
       bar.max = p.total || 1;
       bar.value = p.done;
       const secs = (performance.now() - t0) / 1000;
@@ -445,10 +450,10 @@ async function convert() {
       status(line);
       $('#progress-text').textContent = line;
     });
-    download(new Blob([zip], { type: 'application/zip' }), `${info.file.replace(/\.(pst|ost)$/i, '')}.zip`);
+    if (zip) download(new Blob([zip], { type: 'application/zip' }), `${info.file.replace(/\.(pst|ost)$/i, '')}.zip`);
     lastReport = report;
     showReport(JSON.parse(report));
-    status(`Done in ${((performance.now() - t0) / 1000).toFixed(1)} s.`);
+    status(`Done in ${((performance.now() - t0) / 1000).toFixed(1)} s${dir ? `: written into the folder “${dir.name}”` : ''}.`);
     setState('done');
   } catch (err) {
     status(err.message, true);
@@ -673,7 +678,19 @@ function cancel() {
   if (currentFile) openFile(currentFile).then(() => status('Conversion cancelled.'));
 }
 
+// Writing into a picked folder needs the File System Access API (Chromium-based browsers)
+// and a cross-origin isolated page (the worker waits on shared memory for the writer).
+function setupDestination() {
+  const ok = 'showDirectoryPicker' in window && window.crossOriginIsolated;
+  $('#dest').querySelector('[value=folder]').disabled = !ok;
+  $('#dest-note').hidden = ok;
+  $('#dest-note').textContent = !('showDirectoryPicker' in window)
+    ? 'This browser cannot write into a folder: the zip holds the same files.'
+    : 'Writing into a folder needs the page served by unpst (cargo xtask serve or unpst relay).';
+}
+
 startWorker();
+setupDestination();
 $('#file').onchange = (e) => {
   const f = e.target.files[0];
   // Cleared so that choosing the same file again opens it again.

@@ -33,6 +33,59 @@ async function opfsFile() {
   }
 }
 
+// The conversion's output for a picked folder: begin / write / end called synchronously by
+// the module, handed to writer.js in pieces of ≤ 1 MiB, with at most IN_FLIGHT bytes not yet
+// on disk (the conversion waits; memory stays flat).
+const PIECE = 1 << 20;
+const IN_FLIGHT = 16 << 20;
+function directoryOutput(dir) {
+  const sab = new SharedArrayBuffer(8 + 1024);
+  const state = new Int32Array(sab, 0, 2);
+  const writer = new Worker('writer.js', { type: 'module' });
+  let settle = null;
+  writer.onmessage = (e) => { if (settle) settle(e.data); };
+  writer.postMessage({ op: 'start', dir, sab });
+  const staged = [new Uint8Array(PIECE), new Uint8Array(PIECE)];
+  const fill = [0, 0];
+  const failure = () => {
+    const bytes = new Uint8Array(sab, 8).slice();
+    return new Error(new TextDecoder().decode(bytes.subarray(0, bytes.indexOf(0) < 0 ? bytes.length : bytes.indexOf(0))));
+  };
+  const send = (tree, bytes) => {
+    Atomics.add(state, 0, bytes.byteLength);
+    writer.postMessage({ op: 'write', tree, bytes }, [bytes.buffer]);
+    for (let cur = Atomics.load(state, 0); cur > IN_FLIGHT; cur = Atomics.load(state, 0)) {
+      if (Atomics.load(state, 1)) throw failure();
+      Atomics.wait(state, 0, cur, 1000);
+    }
+    if (Atomics.load(state, 1)) throw failure();
+  };
+  const flush = (tree) => {
+    if (!fill[tree]) return;
+    const full = staged[tree];
+    staged[tree] = new Uint8Array(PIECE);
+    send(tree, fill[tree] === PIECE ? full : full.slice(0, fill[tree]));
+    fill[tree] = 0;
+  };
+  return {
+    begin(tree, path) { writer.postMessage({ op: 'begin', tree, path }); },
+    write(tree, bytes) {
+      if (fill[tree] + bytes.length > PIECE) flush(tree);
+      if (bytes.length > PIECE) { send(tree, bytes.slice()); return; }
+      staged[tree].set(bytes, fill[tree]);
+      fill[tree] += bytes.length;
+    },
+    end(tree) { flush(tree); writer.postMessage({ op: 'end', tree }); },
+    finish() {
+      return new Promise((resolve, reject) => {
+        settle = (m) => (m.op === 'done' ? resolve() : reject(m.message ? new Error(m.message) : failure()));
+        writer.postMessage({ op: 'finish' });
+      });
+    },
+    close() { writer.terminate(); },
+  };
+}
+
 function reply(id, ok, value, transfer) {
   postMessage({ id, ok, value }, transfer || []);
 }
@@ -164,8 +217,18 @@ self.onmessage = async (e) => {
       case 'convert': {
         const folders = new Uint32Array(args.folders || []);
         const progress = (p) => { postMessage({ id, progress: p }); return true; };
-        const opfs = await opfsFile();
-        if (opfs) {
+        const opfs = args.dir ? null : await opfsFile();
+        if (args.dir) {
+          // Straight into the folder the user picked: the same files as `unpst convert -o DIR`.
+          const out = directoryOutput(args.dir);
+          try {
+            const report = session.convert_to_directory(out, args.mbox, args.eml, args.cards, folders, progress);
+            await out.finish();
+            reply(id, true, { report });
+          } finally {
+            out.close();
+          }
+        } else if (opfs) {
           // Streamed into the Origin Private File System: memory stays flat; the page gets a
           // disk-backed File to download.
           const handle = await opfs.createSyncAccessHandle();

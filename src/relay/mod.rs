@@ -155,11 +155,15 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     })
 }
 
+/// Every response isolates the page (COOP + COEP): the worker needs `SharedArrayBuffer` to
+/// wait for the writer when the export goes into a folder the user picked.
 fn respond(stream: &mut TcpStream, status: &str, ctype: &str, body: &[u8], head_only: bool) {
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\
          Content-Security-Policy: {CSP}\r\nX-Content-Type-Options: nosniff\r\n\
-         Referrer-Policy: no-referrer\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
+         Referrer-Policy: no-referrer\r\nCache-Control: no-cache\r\n\
+         Cross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\n\
+         Connection: close\r\n\r\n",
         body.len()
     );
     let _ = stream.write_all(head.as_bytes());

@@ -106,8 +106,10 @@ await check('contacts and appointments show as cards', async () => {
   const cardOf = async (folder, nth) => {
     await page.click(`[data-folder-path="${folder}"] .name`);
     await page.waitForSelector('.message');
+    // Cleared first, so that the card waited for is this message's.
+    await page.evaluate(() => { const c = document.querySelector('#p-card'); c.hidden = true; c.innerHTML = ''; });
     await page.click(`.message >> nth=${nth}`);
-    await page.waitForFunction(() => !document.querySelector('#p-card').hidden);
+    await page.waitForFunction(() => !document.querySelector('#p-card').hidden && document.querySelector('#p-card dd'));
     return page.$$eval('#p-card dt', (dts) => Object.fromEntries(dts.map((d) => [d.textContent, d.nextElementSibling.textContent])));
   };
   const contact = await cardOf('Top of Personal Folders/Contacts', 0);
@@ -229,6 +231,56 @@ await check('the zip export equals the native CLI output byte for byte', async (
     assert.equal(opfs, readFileSync(cli).length);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+await check('the export into a picked folder equals unpst convert -o DIR file by file', async () => {
+  const file = 'aspose-SampleOstFile.ost';
+  await open(file);
+  assert.ok(await page.evaluate(() => window.crossOriginIsolated), 'the page is cross-origin isolated');
+  // The folder picker is the browser's own dialog: answer it with a folder of the Origin
+  // Private File System, a FileSystemDirectoryHandle like any other.
+  await page.evaluate(() => {
+    window.showDirectoryPicker = async () => {
+      const root = await navigator.storage.getDirectory();
+      await root.removeEntry('picked', { recursive: true }).catch(() => {});
+      return root.getDirectoryHandle('picked', { create: true });
+    };
+  });
+  await page.selectOption('#format', 'both');
+  await page.selectOption('#dest', 'folder');
+  await page.click('#go');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
+  assert.match(await page.textContent('#status'), /written into the folder “picked”/);
+  const web = await page.evaluate(async () => {
+    const out = {};
+    const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+    const walk = async (d, prefix) => {
+      for await (const [name, h] of d.entries()) {
+        if (h.kind === 'directory') await walk(h, `${prefix}${name}/`);
+        else out[`${prefix}${name}`] = hex(await crypto.subtle.digest('SHA-256', await (await h.getFile()).arrayBuffer()));
+      }
+    };
+    await walk(await (await navigator.storage.getDirectory()).getDirectoryHandle('picked'), '');
+    return out;
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-dir-'));
+  try {
+    execFileSync(bin, ['convert', join(corpus, file), '-o', dir, '--format', 'mbox,eml,vcf,ics,signatures', '-q']);
+    const cli = {};
+    const walk = (d, prefix) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
+        else cli[`${prefix}${e.name}`] = createHash('sha256').update(readFileSync(join(d, e.name))).digest('hex');
+      }
+    };
+    walk(dir, '');
+    assert.ok(Object.keys(cli).length > 100, `${Object.keys(cli).length} files`);
+    assert.deepEqual(Object.keys(web).sort(), Object.keys(cli).sort());
+    for (const k of Object.keys(cli)) assert.equal(web[k], cli[k], k);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await page.selectOption('#dest', 'zip');
   }
 });
 

@@ -14,6 +14,7 @@ pub mod pst;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod relay;
 pub mod report;
+pub mod search;
 pub mod signatures;
 pub mod sink;
 pub mod source;

@@ -12,6 +12,8 @@ use wasm_bindgen::prelude::*;
 /// Browser reads cost ≈0.6 ms each whatever their size: 1 MiB chunks, 48 of them (48 MiB).
 const CHUNK: usize = 1 << 20;
 const CHUNKS: usize = 48;
+/// Body text the search index may hold (wasm32 has 4 GiB in all; conversions need room).
+const BODY_INDEX_BUDGET: usize = 96 << 20;
 
 fn js<E: std::fmt::Display>(e: E) -> JsError {
     JsError::new(&e.to_string())
@@ -51,6 +53,8 @@ pub struct Session {
     /// The last message converted: a preview, its inline images and its attachments are
     /// asked for one after another, and each would otherwise convert the message again.
     last: std::cell::RefCell<Option<(u32, std::rc::Rc<Vec<u8>>)>>,
+    /// The full-text body index, built on demand a few messages at a time.
+    bodies: std::cell::RefCell<Option<crate::search::BodyIndex>>,
 }
 
 #[wasm_bindgen]
@@ -87,6 +91,7 @@ impl Session {
             pst,
             name,
             last: Default::default(),
+            bodies: Default::default(),
         })
     }
 
@@ -190,6 +195,27 @@ impl Session {
     /// One attachment's bytes (numbered as in the preview) of the message at `path`.
     pub fn attachment(&self, nid: u32, path: Vec<u32>, index: u32) -> Result<Vec<u8>, JsError> {
         crate::preview::attachment(&self.message_bytes(nid, &path)?, index as usize).map_err(js)
+    }
+
+    /// Indexes up to `n` more message bodies for [`Session::search_bodies`]; returns
+    /// `{indexed, total, complete, limited}`.
+    pub fn index_bodies(&self, n: u32) -> Result<JsValue, JsError> {
+        let mut slot = self.bodies.borrow_mut();
+        if slot.is_none() {
+            let tree = self.pst.folder_tree().map_err(js)?;
+            *slot = Some(crate::search::BodyIndex::new(&tree, BODY_INDEX_BUDGET));
+        }
+        let index = slot.as_mut().ok_or_else(|| js("no index"))?;
+        to_js(&index.step(&self.pst, n as usize))
+    }
+
+    /// Messages (nids) whose body contains `query`, among those indexed so far.
+    pub fn search_bodies(&self, query: &str, limit: u32) -> Vec<u32> {
+        self.bodies
+            .borrow()
+            .as_ref()
+            .map(|i| i.find(query, limit as usize))
+            .unwrap_or_default()
     }
 
     /// The signatures found in the sent mail and the accounts it went out from.

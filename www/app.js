@@ -171,9 +171,17 @@ let searchTimer = null;
 async function search() {
   const q = $('#search').value;
   if (!q.trim()) { $('#search-count').textContent = ''; return; }
-  const { count, hits } = await call('search', { query: q });
+  const { count, bodyCount, bodies, hits } = await call('search', { query: q });
   if (q !== $('#search').value) return;
-  $('#search-count').textContent = `${count} found${count > hits.length ? `, showing ${hits.length}` : ''}`;
+  const more = bodyCount ? ` · ${bodyCount} more in the message text` : '';
+  const progress = bodies.complete
+    ? (bodies.limited ? ` (text of the first ${bodies.indexed} messages searched: memory limit)` : '')
+    : ` · searching the message text: ${bodies.indexed} of ${bodies.total}…`;
+  $('#search-count').dataset.query = q;
+  $('#search-count').textContent = `${count} found${more}${hits.length < count + bodyCount ? `, showing ${hits.length}` : ''}${progress}`;
+  // The text index is still growing: ask again shortly for the same words.
+  clearTimeout(searchTimer);
+  if (!bodies.complete) searchTimer = setTimeout(search, 700);
   const list = $('#messages');
   list.onscroll = null;
   listState = { folder: { items: hits.length }, pages: new Map(), selected: null, search: true };

@@ -15,6 +15,14 @@ console.error = (...args) => {
 // Files up to this size are held in memory whole; larger ones never are.
 const WHOLE_FILE = 8 << 20;
 let session = null;
+// The body index's progress ({indexed, total, complete, limited}); null until a search.
+let bodies = null;
+// A few messages per turn, so previews and searches are answered between turns.
+function indexBodies(owner) {
+  if (owner !== session) return;
+  bodies = session.index_bodies(25);
+  if (!bodies.complete) setTimeout(() => indexBodies(owner), 0);
+}
 let tree = null;
 let index = null;
 // Load the module at once: conversions then work even if the network goes away.
@@ -175,6 +183,7 @@ self.onmessage = async (e) => {
         const info = session.info();
         tree = info.tree;
         index = null;
+        bodies = null;
         reply(id, true, info);
         break;
       }
@@ -198,7 +207,14 @@ self.onmessage = async (e) => {
         }
         const q = args.query.toLowerCase().trim();
         const hits = q ? index.filter((m) => m.hay.includes(q)) : [];
-        reply(id, true, { count: hits.length, hits: hits.slice(0, 1000).map(({ hay, ...m }) => m) });
+        // Then the message text, as far as the body index has got (it grows in the
+        // background from the first search on).
+        if (!bodies) { bodies = { indexed: 0, total: 0, complete: false }; indexBodies(session); }
+        const seen = new Set(hits.map((m) => m.nid));
+        const byNid = new Map(index.map((m) => [m.nid, m]));
+        const inBody = q ? [...session.search_bodies(q, 1000)].filter((n) => !seen.has(n) && byNid.has(n)).map((n) => byNid.get(n)) : [];
+        const all = [...hits, ...inBody];
+        reply(id, true, { count: hits.length, bodyCount: inBody.length, bodies, hits: all.slice(0, 1000).map(({ hay, ...m }) => m) });
         break;
       }
       case 'preview':

@@ -67,6 +67,9 @@ async function openFile(file, since = performance.now()) {
   status(`Opening ${file.name}…`);
   $('#messages').innerHTML = '';
   $('#preview').hidden = true;
+  // The last file's report is not this one's.
+  $('#report').hidden = true;
+  lastReport = null;
   const t0 = performance.now();
   try {
     info = await call('open', { file });

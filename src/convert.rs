@@ -543,6 +543,14 @@ fn items_pass(
                 let Some(kind) = Kind::of(&row.class).filter(|k| k.is_vcard() == cards) else {
                     continue;
                 };
+                if let Some(reason) = enter_item(row.nid) {
+                    rep.skipped.push(Skipped {
+                        id: row.nid,
+                        subject: row.subject.clone(),
+                        reason,
+                    });
+                    continue;
+                }
                 let text = match pst.message(row.nid) {
                     Ok(msg) => match kind {
                         Kind::Contact | Kind::DistList => card(&msg, kind),
@@ -638,8 +646,47 @@ pub fn record_other(rep: &mut FolderReport, row: &MessageSummary, outcome: Outco
     }
 }
 
+// Crash recovery for front ends that cannot catch a panic (in wasm a panic kills the module):
+// the item being converted is remembered, so that after a crash the front end can start again
+// with that item set aside, reported as skipped with the reason.
+thread_local! {
+    static CURRENT_ITEM: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    static SET_ASIDE: std::cell::RefCell<HashMap<u32, String>> = Default::default();
+    static CRASH_ON: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// The item (NID) the converter was working on last.
+pub fn current_item() -> u32 {
+    CURRENT_ITEM.with(|c| c.get())
+}
+
+/// Items to skip from now on in this thread, with the reason the report gives.
+pub fn set_aside(nid: u32, reason: String) {
+    SET_ASIDE.with(|m| m.borrow_mut().insert(nid, reason));
+}
+
+/// Makes converting `nid` panic: lets tests exercise the front ends' crash recovery.
+pub fn simulate_crash_on(nid: u32) {
+    CRASH_ON.with(|c| c.set(nid));
+}
+
+/// Marks `nid` as the item in work; `Some(reason)` when it was set aside.
+fn enter_item(nid: u32) -> Option<String> {
+    CURRENT_ITEM.with(|c| c.set(nid));
+    if let Some(reason) = SET_ASIDE.with(|m| m.borrow().get(&nid).cloned()) {
+        return Some(reason);
+    }
+    if CRASH_ON.with(|c| c.get()) == nid && nid != 0 {
+        panic!("simulated crash on item {nid}");
+    }
+    None
+}
+
 /// Converts one contents-table row's message, deferring what is not mail.
 fn convert_one(pst: &Pst, row: &MessageSummary) -> Outcome {
+    if let Some(reason) = enter_item(row.nid) {
+        return Outcome::Skipped(reason);
+    }
     // The row names the class: items for later formats are not even opened.
     if !row.class.is_empty() && !is_mail_class(&row.class) {
         return Outcome::Deferred(row.class.clone());

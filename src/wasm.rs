@@ -45,6 +45,13 @@ pub fn signatures_from_files(files: js_sys::Array) -> Result<JsValue, JsError> {
     to_js(&crate::signatures::from_files(&map))
 }
 
+/// The item the converter was on when the module trapped (read by the worker after a trap:
+/// it only loads a number, which works in a trapped instance).
+#[wasm_bindgen]
+pub fn current_item() -> u32 {
+    convert::current_item()
+}
+
 /// One open PST/OST file.
 #[wasm_bindgen]
 pub struct Session {
@@ -216,6 +223,18 @@ impl Session {
             .as_ref()
             .map(|i| i.find(query, limit as usize))
             .unwrap_or_default()
+    }
+
+    /// Skips `nid` in conversions from now on (it crashed the module before), reporting
+    /// `reason`.
+    pub fn set_aside(&self, nid: u32, reason: String) {
+        convert::set_aside(nid, reason);
+    }
+
+    /// For tests of the crash recovery: converting `nid` panics.
+    #[wasm_bindgen(js_name = simulateCrashOn)]
+    pub fn simulate_crash_on(&self, nid: u32) {
+        convert::simulate_crash_on(nid);
     }
 
     /// The signatures found in the sent mail and the accounts it went out from.

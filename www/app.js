@@ -17,7 +17,11 @@ function startWorker() {
     if (m.progress) { p.onProgress && p.onProgress(m.progress); return; }
     pending.delete(m.id);
     if (m.fatal) { worker.terminate(); startWorker(); }
-    m.ok ? p.resolve(m.value) : p.reject(new Error(m.value));
+    if (m.ok) { p.resolve(m.value); return; }
+    const err = new Error(m.value);
+    err.fatal = !!m.fatal;
+    err.item = m.item || 0;
+    p.reject(err);
   };
 }
 
@@ -451,7 +455,7 @@ async function convert() {
   const t0 = performance.now();
   setState('converting');
   try {
-    const { zip, report } = await call('convert', { mbox: fmt !== 'eml', eml: fmt !== 'mbox', cards: $('#cards').checked, folders, dir }, (p) => {
+    const { zip, report } = await convertResilient({ mbox: fmt !== 'eml', eml: fmt !== 'mbox', cards: $('#cards').checked, folders, dir, crashOn: window.unpstCrashOn || 0 }, (p) => {
       bar.max = p.total || 1;
       bar.value = p.done;
       const secs = (performance.now() - t0) / 1000;
@@ -474,6 +478,23 @@ async function convert() {
     $('#progress-text').textContent = '';
     $('#cancel').hidden = true;
     $('#go').disabled = false;
+  }
+}
+
+// If the module crashes on an item (a panic traps it), the worker has been replaced: open
+// the file again there and start over with that item set aside — it is listed as skipped,
+// everything else converts. An item that crashes twice, or too many crashes, end it.
+async function convertResilient(args, onProgress) {
+  const setAside = [];
+  for (;;) {
+    try {
+      return await call('convert', { ...args, setAside }, onProgress);
+    } catch (err) {
+      if (!err.fatal || !err.item || setAside.some((c) => c.nid === err.item) || setAside.length >= 20) throw err;
+      setAside.push({ nid: err.item, reason: `the converter crashed on this item: ${err.message}` });
+      status(`The converter crashed on item ${err.item}; starting again without it…`);
+      await call('open', { file: currentFile });
+    }
   }
 }
 

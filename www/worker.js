@@ -1,6 +1,6 @@
 // Runs the wasm module in a dedicated worker: FileReaderSync reads the dropped file slice by
 // slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
-import init, { Session, signatures_from_files } from './pkg/unpst.js';
+import init, { Session, signatures_from_files, current_item } from './pkg/unpst.js';
 
 // A Rust panic traps the module ("unreachable"); its hook logs the message first: keep it
 // so the page can say what failed.
@@ -232,6 +232,9 @@ self.onmessage = async (e) => {
       }
       case 'convert': {
         const folders = new Uint32Array(args.folders || []);
+        // Items that crashed an earlier module instance are skipped (and reported).
+        for (const c of args.setAside || []) session.set_aside(c.nid, c.reason);
+        if (args.crashOn) session.simulateCrashOn(args.crashOn);
         const progress = (p) => { postMessage({ id, progress: p }); return true; };
         const opfs = args.dir ? null : await opfsFile();
         if (args.dir) {
@@ -291,6 +294,8 @@ self.onmessage = async (e) => {
     // A trap (panic, deep recursion) leaves the module unusable: say so; the page restarts us.
     const fatal = err instanceof WebAssembly.RuntimeError || err instanceof RangeError;
     const message = String(err && err.message ? err.message : err);
-    postMessage({ id, ok: false, value: fatal && lastPanic ? `${lastPanic} (${message})` : message, fatal });
+    let item = 0;
+    if (fatal) { try { item = current_item(); } catch { item = 0; } }
+    postMessage({ id, ok: false, value: fatal && lastPanic ? `${lastPanic} (${message})` : message, fatal, item });
   }
 };

@@ -292,6 +292,30 @@ await check('the export into a picked folder equals unpst convert -o DIR file by
   }
 });
 
+await check('when the module crashes on an item, the page starts again without it and converts the rest', async () => {
+  await open('tika-testPST.pst');
+  await page.click('[data-folder-path="Début du fichier de données Outlook"] .name');
+  const row = page.locator('.message:has-text("WEBINAR")');
+  const nid = Number(await row.getAttribute('data-nid'));
+  // A test hook makes converting this item panic, which traps the whole wasm module.
+  await page.evaluate((n) => { window.unpstCrashOn = n; }, nid);
+  await page.selectOption('#format', 'mbox');
+  try {
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#go')]);
+    assert.ok(download.suggestedFilename().endsWith('.zip'));
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'done');
+    assert.match(await page.textContent('#r-summary'), /^6 converted · .* · 1 skipped/);
+    const details = await page.textContent('#r-details');
+    assert.match(details, /WEBINAR.*skipped — the converter crashed on this item: unpst panicked.*simulated crash on item/s);
+    // The page still works: a message opens.
+    await page.click('.message >> nth=0');
+    await subjectIs('Re: Feature Generators');
+  } finally {
+    await page.evaluate(() => { window.unpstCrashOn = 0; });
+  }
+});
+
 await check('a file that is not a PST gets a clear error, and the next file still opens', async () => {
   await page.setInputFiles('#file', { name: 'notes.pst', mimeType: 'application/octet-stream', buffer: Buffer.from('hello, not a pst') });
   await page.waitForFunction(() => document.body.dataset.state === 'error');

@@ -4,6 +4,7 @@
 pub mod imap;
 pub mod mbox;
 pub mod names;
+pub mod patch;
 mod tree;
 
 pub use tree::{DirTree, MemTree, TreeSink, ZipTree};

@@ -45,10 +45,15 @@ for (const file of files) {
     els.sort((a, b) => Number(b.dataset.items) - Number(a.dataset.items))[0].dataset.folderPath);
   await page.click(`[data-folder-path="${folder}"] .name`);
   await page.waitForSelector('.message');
+  // Three different messages, each opened for the first time (nothing cached); the pointer
+  // comes from elsewhere, so only the click's own approach precedes it.
+  let nth = 0;
   const message = await best(3, async () => {
     await page.evaluate(() => { document.querySelector('#p-subject').textContent = ''; });
+    await page.mouse.move(0, 0);
+    const row = page.locator(`.message >> nth=${nth++ % await page.locator('.message').count()}`);
     const t = Date.now();
-    await page.click('.message >> nth=0');
+    await row.click();
     await page.waitForFunction(() => document.querySelector('#p-subject').textContent !== '');
     return Date.now() - t;
   });

@@ -171,6 +171,9 @@ impl Layout {
 
 /// Contents-table rows are read this many at a time (bounded memory for huge folders).
 const PAGE: usize = 512;
+/// How many messages ahead the source is told which blocks will be read (see
+/// `ByteSource::prefetch`).
+const LOOK_AHEAD: usize = 16;
 
 /// One output pass over a folder: the mbox file, or the EML directory.
 struct Pass<'a> {
@@ -420,7 +423,7 @@ pub struct FolderItems<'a> {
     start: usize,
     /// One past the last row to read.
     end: usize,
-    page: std::vec::IntoIter<MessageSummary>,
+    page: std::collections::VecDeque<MessageSummary>,
     /// The first problem reading the folder or its table (its rows are then missing).
     pub error: Option<String>,
 }
@@ -441,7 +444,7 @@ impl<'a> FolderItems<'a> {
             rows_total,
             start: 0,
             end: rows_total,
-            page: Vec::new().into_iter(),
+            page: Default::default(),
             error,
         }
     }
@@ -462,7 +465,16 @@ impl Iterator for FolderItems<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(row) = self.page.next() {
+            if let Some(row) = self.page.pop_front() {
+                // A slow source reads ahead, in two steps: the blocks of the message
+                // LOOK_AHEAD rows on, and what the one half as far points at (its blocks
+                // are read by now).
+                if let Some(next) = self.page.get(LOOK_AHEAD - 1) {
+                    self.pst.ndb.hint_nodes(&[next.nid]);
+                }
+                if let Some(next) = self.page.get(LOOK_AHEAD / 2 - 1) {
+                    self.pst.ndb.hint_children(next.nid);
+                }
                 let outcome = convert_one(self.pst, &row);
                 return Some((row, outcome));
             }
@@ -474,7 +486,14 @@ impl Iterator for FolderItems<'_> {
             let n = PAGE.min(self.end - start);
             self.start += n;
             match self.pst.summaries(fo, start, n) {
-                Ok(rows) => self.page = rows.into_iter(),
+                Ok(rows) => {
+                    let nids: Vec<u32> = rows.iter().map(|r| r.nid).collect();
+                    self.pst.ndb.hint_nodes(&nids[..nids.len().min(LOOK_AHEAD)]);
+                    for &nid in nids.iter().take(LOOK_AHEAD / 2) {
+                        self.pst.ndb.hint_children(nid);
+                    }
+                    self.page = rows.into();
+                }
                 Err(e) => {
                     // One unreadable block of the row matrix: report its rows, go on.
                     self.error.get_or_insert(format!(

@@ -71,10 +71,11 @@ pub struct Session {
 
 #[wasm_bindgen]
 impl Session {
-    /// Opens a dropped file; a file that is not a PST gets a clear error.
+    /// Opens a dropped file; a file that is not a PST gets a clear error. `fetcher`
+    /// (optional, `{want, take}`) reads ahead in another worker (see `source::blob`).
     #[wasm_bindgen(constructor)]
-    pub fn new(file: web_sys::Blob, name: String) -> Result<Session, JsError> {
-        let src = BlobSource::new(file).map_err(js)?;
+    pub fn new(file: web_sys::Blob, name: String, fetcher: JsValue) -> Result<Session, JsError> {
+        let src = BlobSource::new(file).map_err(js)?.with_fetcher(fetcher);
         Self::open(Box::new(src), CHUNK, CHUNKS, name)
     }
 

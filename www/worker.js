@@ -12,6 +12,65 @@ console.error = (...args) => {
   consoleError(...args);
 };
 
+// Large files are read ahead by reader.js while the module converts (needs shared memory,
+// i.e. a cross-origin isolated page; without it the module reads everything itself).
+const SLOTS = 64;
+const READERS = 4;
+const SLOT_BYTES = 256 << 10;
+let fetcher = null;
+function readAhead(file) {
+  if (!self.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return null;
+  const data = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
+  const meta = new Int32Array(new SharedArrayBuffer(4 * SLOTS * 3));
+  for (let i = 0; i < SLOTS; i++) meta[i * 3 + 1] = -1;
+  // Several readers, each with its own slots: the browser serves their reads in parallel.
+  const per = SLOTS / READERS;
+  const readers = [...Array(READERS).keys()].map((r) => {
+    const w = new Worker('reader.js');
+    w.postMessage({ file, data, meta, first: r * per, last: (r + 1) * per, size: SLOT_BYTES });
+    return w;
+  });
+  let seq = 0;
+  // Requested and not yet taken: file offset → request number.
+  const pending = new Map();
+  return {
+    want(starts, len) {
+      if (len > SLOT_BYTES) return;
+      const items = readers.map(() => []);
+      for (const start of starts) {
+        if (pending.has(start)) continue;
+        pending.set(start, seq);
+        items[seq % READERS].push([seq++, start, len]);
+      }
+      readers.forEach((r, i) => { if (items[i].length) r.postMessage({ items: items[i] }); });
+      // Requests never taken (their chunk was read another way) are forgotten in time.
+      if (pending.size > 4 * SLOTS) for (const [k, q] of pending) if (q < seq - 2 * SLOTS) pending.delete(k);
+    },
+    take(offset, len) {
+      const q = pending.get(offset);
+      if (q === undefined) return undefined;
+      pending.delete(offset);
+      const from = (q % READERS) * per;
+      for (;;) {
+        let slot = -1;
+        for (let i = from; i < from + per; i++) if (Atomics.load(meta, i * 3 + 1) === q) { slot = i; break; }
+        // Not started yet: reading it here is as quick as waiting.
+        if (slot < 0) return undefined;
+        const state = Atomics.load(meta, slot * 3);
+        if (state === 1) { Atomics.wait(meta, slot * 3, 1, 1000); continue; }
+        if (state !== 2 || Atomics.load(meta, slot * 3 + 1) !== q) return undefined;
+        const n = Atomics.load(meta, slot * 3 + 2);
+        const out = new Uint8Array(data, slot * SLOT_BYTES, n).slice();
+        // Still the same request after the copy: the reader did not reuse the slot meanwhile.
+        if (Atomics.load(meta, slot * 3 + 1) !== q || Atomics.load(meta, slot * 3) !== 2) return undefined;
+        Atomics.store(meta, slot * 3, 0);
+        return n === len ? out : undefined;
+      }
+    },
+    close() { readers.forEach((r) => r.terminate()); },
+  };
+}
+
 // Files up to this size are held in memory whole; larger ones never are.
 const WHOLE_FILE = 8 << 20;
 let session = null;
@@ -177,9 +236,11 @@ self.onmessage = async (e) => {
         if (session) { session.free(); session = null; }
         // A small file is read whole, in one go (each browser file read costs milliseconds);
         // a large one slice by slice through the module's chunk cache.
+        if (fetcher) { fetcher.close(); fetcher = null; }
+        if (args.file.size > WHOLE_FILE) fetcher = readAhead(args.file);
         session = args.file.size <= WHOLE_FILE
           ? Session.fromBytes(new Uint8Array(new FileReaderSync().readAsArrayBuffer(args.file)), args.file.name)
-          : new Session(args.file, args.file.name);
+          : new Session(args.file, args.file.name, fetcher);
         const info = session.info();
         tree = info.tree;
         index = null;

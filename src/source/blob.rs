@@ -1,18 +1,31 @@
 //! A browser `Blob` (the dropped `File`) read slice by slice with `FileReaderSync`, which only
 //! exists in workers: the file is never loaded whole. Wrap it in the chunk cache — each read
-//! costs ≈0.6 ms whatever its size.
+//! costs milliseconds whatever its size.
+//!
+//! Optionally a *fetcher* (a JS object) reads ahead in another worker: `want(starts, len)` is
+//! told which aligned ranges will be read next ([`ByteSource::prefetch`]), and `take(offset,
+//! len)` returns one it has read (a `Uint8Array`) or `undefined`, in which case this source
+//! reads it itself. The conversion then overlaps its work with the reads.
 
 use super::ByteSource;
 use std::io;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, FileReaderSync};
 
 pub struct BlobSource {
     blob: Blob,
     reader: FileReaderSync,
     size: u64,
+    fetcher: Option<Fetcher>,
 }
 
-fn js_err(e: wasm_bindgen::JsValue) -> io::Error {
+struct Fetcher {
+    this: JsValue,
+    want: js_sys::Function,
+    take: js_sys::Function,
+}
+
+fn js_err(e: JsValue) -> io::Error {
     io::Error::other(format!("browser file read failed: {e:?}"))
 }
 
@@ -23,7 +36,26 @@ impl BlobSource {
             size: blob.size() as u64,
             blob,
             reader,
+            fetcher: None,
         })
+    }
+
+    /// Reads ahead through `fetcher` (`{want, take}`, see the module comment); an object
+    /// without those functions is ignored.
+    pub fn with_fetcher(mut self, fetcher: JsValue) -> Self {
+        let f = |name: &str| {
+            js_sys::Reflect::get(&fetcher, &name.into())
+                .ok()
+                .and_then(|v| v.dyn_into::<js_sys::Function>().ok())
+        };
+        if let (Some(want), Some(take)) = (f("want"), f("take")) {
+            self.fetcher = Some(Fetcher {
+                this: fetcher,
+                want,
+                take,
+            });
+        }
+        self
     }
 }
 
@@ -37,6 +69,18 @@ impl ByteSource for BlobSource {
             .checked_add(buf.len() as u64)
             .filter(|&e| e <= self.size)
             .ok_or_else(|| io::Error::new(io::ErrorKind::UnexpectedEof, "read past the end"))?;
+        if let Some(f) = &self.fetcher
+            && let Ok(got) = f.take.call2(
+                &f.this,
+                &JsValue::from_f64(offset as f64),
+                &JsValue::from_f64(buf.len() as f64),
+            )
+            && let Some(bytes) = got.dyn_ref::<js_sys::Uint8Array>()
+            && bytes.length() as usize == buf.len()
+        {
+            bytes.copy_to(buf);
+            return Ok(());
+        }
         let slice = self
             .blob
             .slice_with_f64_and_f64(offset as f64, end as f64)
@@ -48,5 +92,16 @@ impl ByteSource for BlobSource {
         }
         bytes.copy_to(buf);
         Ok(())
+    }
+
+    fn prefetch(&mut self, starts: &[u64], len: usize) {
+        if let Some(f) = &self.fetcher {
+            let starts: Vec<f64> = starts.iter().map(|&s| s as f64).collect();
+            let starts = js_sys::Float64Array::from(starts.as_slice());
+            // Only a hint: a failing fetcher changes nothing.
+            let _ = f
+                .want
+                .call2(&f.this, &starts, &JsValue::from_f64(len as f64));
+        }
     }
 }

@@ -33,6 +33,21 @@ impl<S: ByteSource> ChunkCache<S> {
         self.src.size()
     }
 
+    /// Passes on which chunks the reads at `offsets` will need, in order, leaving out those
+    /// already held (see [`ByteSource::prefetch`]).
+    pub fn hint(&mut self, offsets: &[u64]) {
+        let mut starts: Vec<u64> = Vec::new();
+        for &o in offsets {
+            let index = o / self.chunk;
+            if !self.chunks.contains_key(&index) && !starts.contains(&(index * self.chunk)) {
+                starts.push(index * self.chunk);
+            }
+        }
+        if !starts.is_empty() {
+            self.src.prefetch(&starts, self.chunk as usize);
+        }
+    }
+
     /// Bytes currently held by the cache.
     pub fn resident_bytes(&self) -> usize {
         self.chunks.values().map(|(c, _)| c.len()).sum()
@@ -106,6 +121,31 @@ mod tests {
     use super::*;
     use crate::source::ReadSeekSource;
     use std::io::Cursor;
+
+    /// Records what it is told to fetch ahead.
+    struct Told(Vec<(Vec<u64>, usize)>, u64);
+    impl ByteSource for Told {
+        fn size(&self) -> u64 {
+            self.1
+        }
+        fn read_at(&mut self, _: u64, buf: &mut [u8]) -> io::Result<()> {
+            buf.fill(0);
+            Ok(())
+        }
+        fn prefetch(&mut self, starts: &[u64], len: usize) {
+            self.0.push((starts.to_vec(), len));
+        }
+    }
+
+    #[test]
+    fn hints_name_each_missing_chunk_once_in_order() {
+        let mut cache = ChunkCache::new(Told(Vec::new(), 1 << 20), 4096, 8);
+        cache.read_at(8192, &mut [0; 16]).unwrap();
+        // 8192..12287 is held; 13000 and 13100 share a chunk; order is kept.
+        cache.hint(&[20_000, 8200, 13_000, 13_100, 12_000, 0]);
+        cache.hint(&[8192]);
+        assert_eq!(cache.src.0, vec![(vec![16_384, 12_288, 0], 4096)]);
+    }
 
     #[test]
     fn reads_across_chunks_and_stays_bounded() {

@@ -19,6 +19,9 @@ pub trait ByteSource {
     fn size(&self) -> u64;
     /// Fill `buf` from `offset`; a short source is an `UnexpectedEof` error.
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+    /// These aligned ranges (`starts`, each `len` bytes) will be read soon, in this order: a
+    /// source whose reads are slow may fetch them ahead, in parallel with the caller's work.
+    fn prefetch(&mut self, _starts: &[u64], _len: usize) {}
 }
 
 /// A [`ByteSource`] over any `Read + Seek` (a `File`, a `Cursor<Vec<u8>>`, …).
@@ -51,5 +54,8 @@ impl ByteSource for Box<dyn ByteSource> {
     }
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
         (**self).read_at(offset, buf)
+    }
+    fn prefetch(&mut self, starts: &[u64], len: usize) {
+        (**self).prefetch(starts, len)
     }
 }

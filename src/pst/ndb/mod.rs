@@ -95,6 +95,53 @@ impl Ndb {
         Ok(buf)
     }
 
+    /// The messages (or other nodes) `nids` will be read next, in this order: tells the source
+    /// where their data and sub-node blocks lie, so a slow one can fetch them ahead. Lookups
+    /// that fail are left out (reading the node reports them).
+    pub fn hint_nodes(&self, nids: &[u32]) {
+        let mut offsets = Vec::with_capacity(nids.len() * 2);
+        for &nid in nids {
+            let Ok(node) = self.find_node(nid) else {
+                continue;
+            };
+            for bid in [node.bid_data, node.bid_sub] {
+                if bid != 0
+                    && let Ok(b) = self.find_block(bid)
+                {
+                    offsets.push(b.ib);
+                }
+            }
+        }
+        self.src.borrow_mut().hint(&offsets);
+    }
+
+    /// The second level of [`Ndb::hint_nodes`], for a node about to be read: the blocks its
+    /// data tree and sub-node tree point at (its first-level blocks were hinted before and
+    /// are read from the cache or the read-ahead here). Only a hint: failures are ignored.
+    pub fn hint_children(&self, nid: u32) {
+        let Ok(node) = self.find_node(nid) else {
+            return;
+        };
+        let mut bids = Vec::new();
+        if block::is_internal(node.bid_data)
+            && let Ok(leaves) = self.data_leaves(node.bid_data)
+        {
+            bids.extend(leaves);
+        }
+        if let Ok(subs) = self.read_subnodes(node.bid_sub) {
+            for e in subs.0.values() {
+                bids.push(e.bid_data);
+                bids.push(e.bid_sub);
+            }
+        }
+        let offsets: Vec<u64> = bids
+            .into_iter()
+            .filter(|&b| b != 0)
+            .filter_map(|b| self.find_block(b).ok().map(|e| e.ib))
+            .collect();
+        self.src.borrow_mut().hint(&offsets);
+    }
+
     /// How many reads reached the underlying source so far.
     pub fn source_reads(&self) -> u64 {
         self.src.borrow().source_reads

@@ -54,3 +54,32 @@ fn a_pst_opens_from_a_blob() {
     .unwrap_or_default();
     assert!(err.contains("not a PST/OST file"), "{err}");
 }
+
+#[wasm_bindgen_test]
+fn a_fetcher_is_told_what_comes_and_serves_what_it_has() {
+    // The fetcher holds chunk 65536 (filled with 7s, unlike the blob) and nothing else.
+    let fetcher: JsValue = js_sys::Function::new_no_args(
+        "const told = []; return { told,
+           want(starts, len) { told.push([...starts].join(',') + '/' + len); },
+           take(offset, len) { return offset === 65536 ? new Uint8Array(len).fill(7) : undefined; } };",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let src = BlobSource::new(blob(&data))
+        .unwrap()
+        .with_fetcher(fetcher.clone());
+    let mut cache = ChunkCache::new(src, 64 * 1024, 4);
+    cache.hint(&[70_000, 200_000]);
+    let told = js_sys::Reflect::get(&fetcher, &"told".into()).unwrap();
+    assert_eq!(
+        js_sys::JSON::stringify(&told).unwrap().as_string().unwrap(),
+        r#"["65536,196608/65536"]"#
+    );
+    // What the fetcher has comes from it; the rest from the blob.
+    let mut buf = [0u8; 4];
+    cache.read_at(65_536, &mut buf).unwrap();
+    assert_eq!(buf, [7; 4]);
+    cache.read_at(200_000, &mut buf).unwrap();
+    assert_eq!(buf, data[200_000..200_004]);
+}

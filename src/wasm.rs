@@ -12,11 +12,13 @@ use wasm_bindgen::prelude::*;
 
 /// Each browser file read costs milliseconds (≈ 2–3 ms for 256 KiB, 5–8 ms for 1 MiB in headless
 /// Chromium here), and a folder's messages lie scattered over the file (mail arrives over the
-/// years into all folders at once): many mid-sized chunks beat few big ones. 256 KiB × 512
-/// (128 MiB, a fixed cap) read a generated 1 GB file in 12k reads where 1 MiB × 48 took 25k;
-/// the page converted it in 44 s instead of 104 s.
-const CHUNK: usize = 256 << 10;
-const CHUNKS: usize = 512;
+/// years into all folders at once), so the cache holds many mid-sized chunks (128 MiB in all,
+/// a fixed cap) and reader workers fetch the announced ones ahead (www/reader.js; its slots
+/// are this size). Measured on a generated 1 GB file, page to zip: 1 MiB × 48 took 104 s;
+/// 256 KiB × 512 49 s, with read-ahead 26.5 s; 128 KiB × 1024 with read-ahead 24–25 s;
+/// 64 KiB × 2048 30 s.
+const CHUNK: usize = 128 << 10;
+const CHUNKS: usize = 1024;
 /// Body text the search index may hold (wasm32 has 4 GiB in all; conversions need room).
 const BODY_INDEX_BUDGET: usize = 96 << 20;
 

@@ -16,7 +16,8 @@ console.error = (...args) => {
 // i.e. a cross-origin isolated page; without it the module reads everything itself).
 const SLOTS = 64;
 const READERS = 4;
-const SLOT_BYTES = 256 << 10;
+// The module's chunk size (CHUNK in src/wasm.rs): larger requests are not read ahead.
+const SLOT_BYTES = 128 << 10;
 let fetcher = null;
 function readAhead(file) {
   if (!self.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return null;

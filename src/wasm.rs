@@ -336,10 +336,7 @@ impl Session {
     pub fn convert_to_opfs(
         &self,
         handle: web_sys::FileSystemSyncAccessHandle,
-        mbox: bool,
-        eml: bool,
-        cards: bool,
-        folders: Vec<u32>,
+        what: JsValue,
         progress: &js_sys::Function,
     ) -> Result<String, JsError> {
         handle
@@ -348,7 +345,7 @@ impl Session {
         // No flush() of the handle (an fsync): the file is downloaded at once, and close()
         // by the caller completes it.
         let mut sink = ZipTree::new(PatchBuffer::new(OpfsFile(handle), 8 << 20));
-        let report = self.run(&mut sink, None, mbox, eml, cards, folders, progress)?;
+        let report = self.run(&mut sink, None, what, progress)?;
         sink.finish().map_err(js)?.into_inner().map_err(js)?;
         Ok(report.to_json())
     }
@@ -361,44 +358,31 @@ impl Session {
     pub fn convert_to_directory(
         &self,
         out: &JsValue,
-        mbox: bool,
-        eml: bool,
-        cards: bool,
-        folders: Vec<u32>,
+        what: JsValue,
         progress: &js_sys::Function,
     ) -> Result<String, JsError> {
         let mut sink = JsTree::new(out, 0)?;
         let mut eml_sink = JsTree::new(out, 1)?;
-        let report = self.run(
-            &mut sink,
-            Some(&mut eml_sink),
-            mbox,
-            eml,
-            cards,
-            folders,
-            progress,
-        )?;
+        let report = self.run(&mut sink, Some(&mut eml_sink), what, progress)?;
         Ok(report.to_json())
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         sink: &mut dyn crate::sink::TreeSink,
         eml_sink: Option<&mut dyn crate::sink::TreeSink>,
-        mbox: bool,
-        eml: bool,
-        cards: bool,
-        folders: Vec<u32>,
+        what: JsValue,
         progress: &js_sys::Function,
     ) -> Result<crate::report::Report, JsError> {
+        let what: What = serde_wasm_bindgen::from_value(what)
+            .map_err(|e| js(format!("conversion options: {e}")))?;
         let opts = Options {
-            mbox,
-            eml,
-            vcf: cards,
-            ics: cards,
-            signatures: cards,
-            folders: (!folders.is_empty()).then_some(folders),
+            mbox: what.mbox,
+            eml: what.eml,
+            vcf: what.cards,
+            ics: what.cards,
+            signatures: what.cards,
+            folders: (!what.folders.is_empty()).then_some(what.folders),
         };
         let mut report_progress = |p: &Progress| {
             let v = js_sys::Object::new();
@@ -425,19 +409,16 @@ impl Session {
         Ok(report)
     }
 
-    /// Converts the selected folders (all when `folders` is empty) to a zip of mbox and/or
-    /// EML trees plus report.json. `progress({done, total, bytes, folder})` is called per
+    /// Converts to a zip of mbox and/or EML trees plus report.json; `what` says which (see
+    /// [`What`]). `progress({done, total, bytes, folder})` is called per
     /// item; returning `false` cancels. Returns `{zip: Uint8Array, report: string}`.
     pub fn convert_zip(
         &self,
-        mbox: bool,
-        eml: bool,
-        cards: bool,
-        folders: Vec<u32>,
+        what: JsValue,
         progress: &js_sys::Function,
     ) -> Result<JsValue, JsError> {
         let mut sink = ZipTree::new(std::io::Cursor::new(Vec::new()));
-        let report = self.run(&mut sink, None, mbox, eml, cards, folders, progress)?;
+        let report = self.run(&mut sink, None, what, progress)?;
         let zip = sink.finish().map_err(js)?.into_inner();
         let out = js_sys::Object::new();
         let zip = js_sys::Uint8Array::from(zip.as_slice());
@@ -446,6 +427,17 @@ impl Session {
             .map_err(|_| js("result object"))?;
         Ok(out.into())
     }
+}
+
+/// What a conversion writes: `{mbox, eml, cards, folders}` from the page — cards meaning
+/// contacts, calendars and signatures; no folders meaning all.
+#[derive(serde::Deserialize)]
+struct What {
+    mbox: bool,
+    eml: bool,
+    cards: bool,
+    #[serde(default)]
+    folders: Vec<u32>,
 }
 
 #[derive(Serialize)]

@@ -19,6 +19,18 @@ fn generate(name: &str, spec: &Spec) -> (PathBuf, Summary) {
     (path, s)
 }
 
+/// Converts everything with the default options into memory.
+fn convert_all(pst: &Pst) -> unpst::report::Report {
+    convert(
+        pst,
+        &mut MemTree::default(),
+        &Options::default(),
+        "g",
+        &mut |_| true,
+    )
+    .unwrap()
+}
+
 /// Folder path (below the top of the mailbox) → items, as our reader sees it.
 fn our_tree(pst: &Pst) -> BTreeMap<Vec<String>, u32> {
     let tree = pst.folder_tree().unwrap();
@@ -134,14 +146,7 @@ fn a_nine_megabyte_attachment_reads_back_whole() {
     let (path, s) = generate("large", &spec);
     assert_eq!(s.messages, 1);
     let pst = Pst::open_path(&path).unwrap();
-    let rep = convert(
-        &pst,
-        &mut MemTree::default(),
-        &Options::default(),
-        "g",
-        &mut |_| true,
-    )
-    .unwrap();
+    let rep = convert_all(&pst);
     assert_eq!(rep.totals.converted, 1);
     // The attachment's bytes come back in full: the MIME part decodes to 9 MiB.
     let tree = pst.folder_tree().unwrap();
@@ -349,14 +354,7 @@ fn the_conversion_announces_most_of_its_reads_ahead() {
     // A cache of 1/8 of the file (the page: 128 MiB), so that the conversion reads the file
     // many times over.
     let pst = Pst::open_with_cache(Box::new(src), 64 << 10, 48).unwrap();
-    let rep = convert(
-        &pst,
-        &mut MemTree::default(),
-        &Options::default(),
-        "g",
-        &mut |_| true,
-    )
-    .unwrap();
+    let rep = convert_all(&pst);
     assert_eq!(u64::from(rep.totals.converted), s.messages);
     let (_, announced, unannounced) = *log.borrow();
     assert!(

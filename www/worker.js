@@ -293,7 +293,7 @@ self.onmessage = async (e) => {
         break;
       }
       case 'convert': {
-        const folders = new Uint32Array(args.folders || []);
+        const what = { mbox: args.mbox, eml: args.eml, cards: args.cards, folders: args.folders || [] };
         // Items that crashed an earlier module instance are skipped (and reported).
         for (const c of args.setAside || []) session.set_aside(c.nid, c.reason);
         if (args.crashOn) session.simulateCrashOn(args.crashOn);
@@ -310,7 +310,7 @@ self.onmessage = async (e) => {
           // Straight into the folder the user picked: the same files as `unpst convert -o DIR`.
           const out = directoryOutput(args.dir);
           try {
-            const report = session.convert_to_directory(out, args.mbox, args.eml, args.cards, folders, progress);
+            const report = session.convert_to_directory(out, what, progress);
             await out.finish();
             reply(id, true, { report });
           } finally {
@@ -322,13 +322,13 @@ self.onmessage = async (e) => {
           const handle = await opfs.createSyncAccessHandle();
           let report;
           try {
-            report = session.convert_to_opfs(handle, args.mbox, args.eml, args.cards, folders, progress);
+            report = session.convert_to_opfs(handle, what, progress);
           } finally {
             handle.close();
           }
           reply(id, true, { zip: await opfs.getFile(), report });
         } else {
-          const out = session.convert_zip(args.mbox, args.eml, args.cards, folders, progress);
+          const out = session.convert_zip(what, progress);
           reply(id, true, out, [out.zip.buffer]);
         }
         break;

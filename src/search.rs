@@ -84,6 +84,9 @@ impl BodyIndex {
                 .unwrap_or_default();
             self.row += take;
             left -= take;
+            // A slow source (the page) reads these messages ahead while the first are read.
+            let nids: Vec<u32> = summaries.iter().map(|s| s.nid).collect();
+            pst.ndb.hint_nodes(&nids);
             for s in summaries {
                 let text = body_text(pst, s.nid);
                 if text.is_empty() {

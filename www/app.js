@@ -768,6 +768,11 @@ $('#messages').addEventListener('keydown', async (e) => {
   if (!listState.search) await renderRows();
   const b = [...document.querySelectorAll('.message')].find((r) => parseInt(r.style.top, 10) === j * ROW);
   if (b) { b.focus(); b.click(); }
+  // The next one in the same direction is asked for now: holding an arrow key reads on
+  // without waiting for the worker.
+  const k = j + (e.key === 'ArrowDown' ? 1 : -1);
+  const next = [...document.querySelectorAll('.message')].find((r) => parseInt(r.style.top, 10) === k * ROW);
+  if (next && next.dataset.nid) previewOf(Number(next.dataset.nid)).catch(() => {});
 });
 $('#go').onclick = convert;
 $('#sig-show').onclick = showSignatures;

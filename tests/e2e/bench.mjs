@@ -27,8 +27,9 @@ const best = async (n, fn) => { let b = Infinity; for (let i = 0; i < n; i++) b 
 // Two clocks: end to end as the harness sees it (Playwright's own input and polling add
 // ≈ 10–30 ms), and in the page from the input event to the frame after the result was drawn
 // (window.unpstTimings) — what a user waits for.
-console.log('file'.padEnd(48), 'tree ms (page)', 'message ms (page)', 'hovered (page)', 'wasm conv ms', 'native conv ms', 'wasm/native');
-const inPage = (what) => page.evaluate((w) => Math.min(...window.unpstTimings[w].slice(-3)), what);
+console.log('file'.padEnd(48), 'tree ms (page)', 'message ms (page)', 'hovered (page)', 'arrow key (page)', 'wasm conv ms', 'native conv ms', 'wasm/native');
+const inPage = (what, n = 3) => page.evaluate(([w, k]) => Math.min(...window.unpstTimings[w].slice(-k)), [what, n]);
+const count = (what) => page.evaluate((w) => window.unpstTimings[w].length, what);
 const settle = (what, n) => page.waitForFunction(([w, k]) => window.unpstTimings[w].length >= k, [what, n]);
 for (const file of files) {
   const tree = await best(3, async () => {
@@ -48,6 +49,7 @@ for (const file of files) {
   // Three different messages, each opened for the first time (nothing cached); the pointer
   // comes from elsewhere, so only the click's own approach precedes it.
   let nth = 0;
+  let before = await count('message');
   const message = await best(3, async () => {
     await page.evaluate(() => { document.querySelector('#p-subject').textContent = ''; });
     await page.mouse.move(0, 0);
@@ -57,8 +59,9 @@ for (const file of files) {
     await page.waitForFunction(() => document.querySelector('#p-subject').textContent !== '');
     return Date.now() - t;
   });
-  await settle('message', 6 * files.indexOf(file) + 3);
+  await settle('message', before + 3);
   const messagePage = await inPage('message');
+  before = await count('message');
   // As people use it: the pointer rests on a row before the click (the preview is asked
   // for then).
   for (let i = 0; i < 3; i++) {
@@ -69,8 +72,18 @@ for (const file of files) {
     await row.click();
     await page.waitForTimeout(100);
   }
-  await settle('message', 6 * (files.indexOf(file) + 1));
+  await settle('message', before + 3);
   const hoveredPage = await inPage('message');
+  // Reading on with the arrow key (the next message is asked for as each one opens).
+  let keyPage = NaN;
+  if (await page.locator('.message').count() >= 3) {
+    await page.locator('.message >> nth=0').click();
+    await page.waitForTimeout(300);
+    before = await count('message');
+    for (let i = 0; i < 2; i++) { await page.keyboard.press('ArrowDown'); await page.waitForTimeout(300); }
+    await settle('message', before + 2);
+    keyPage = await inPage('message', 2);
+  }
   const wasm = await best(3, async () => {
     const t = Date.now();
     const [d] = await Promise.all([page.waitForEvent('download'), page.click('#go')]);
@@ -83,7 +96,7 @@ for (const file of files) {
     return Date.now() - t;
   });
   console.log(file.padEnd(48), `${tree} (${treePage.toFixed(1)})`.padStart(14),
-    `${message} (${messagePage.toFixed(1)})`.padStart(17), hoveredPage.toFixed(1).padStart(14),
+    `${message} (${messagePage.toFixed(1)})`.padStart(17), hoveredPage.toFixed(1).padStart(14), keyPage.toFixed(1).padStart(16),
     String(wasm).padStart(12), String(native).padStart(14), (wasm / native).toFixed(2).padStart(11));
 }
 rmSync(dir, { recursive: true, force: true });

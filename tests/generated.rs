@@ -171,6 +171,16 @@ fn a_nine_megabyte_attachment_reads_back_whole() {
     let _ = std::fs::remove_file(&path);
 }
 
+/// Runs an outside reader; its failure fails the test with what it printed.
+fn run_ok(cmd: &mut std::process::Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn have(cmd: &str) -> bool {
     std::process::Command::new(cmd).arg("-V").output().is_ok()
 }
@@ -210,16 +220,11 @@ fn readpst_pffexport_and_outlook_pst_read_a_generated_file() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     if have("readpst") {
-        let out = std::process::Command::new("readpst")
-            .args(["-q", "-D", "-r", "-o"])
-            .arg(&dir)
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        run_ok(
+            std::process::Command::new("readpst")
+                .args(["-q", "-D", "-r", "-o"])
+                .arg(&dir)
+                .arg(&path),
         );
         // readpst names the top folder after the store; mail folders hold an "mbox".
         let root = std::fs::read_dir(&dir)
@@ -256,16 +261,11 @@ fn readpst_pffexport_and_outlook_pst_read_a_generated_file() {
     }
     if have("pffexport") {
         let target = dir.join("pff");
-        let out = std::process::Command::new("pffexport")
-            .args(["-q", "-t"])
-            .arg(&target)
-            .arg(&path)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        run_ok(
+            std::process::Command::new("pffexport")
+                .args(["-q", "-t"])
+                .arg(&target)
+                .arg(&path),
         );
         let root =
             Path::new(&format!("{}.export", target.display())).join("Top of Personal Folders");
@@ -328,6 +328,9 @@ impl unpst::source::ByteSource for Announced {
             log.2 += 1;
         }
         self.inner.read_at(offset, buf)
+    }
+    fn wants_prefetch(&self) -> bool {
+        true
     }
     fn prefetch(&mut self, starts: &[u64], len: usize) {
         assert_eq!(len, 64 << 10);

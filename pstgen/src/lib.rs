@@ -822,17 +822,8 @@ fn write_message<W: Write + Seek>(
         let mut fixed = aprops;
         let bid = ltp_pc_with_binary_subnode(ndb, &mut fixed, &mut asubs, binary_subnode)?;
         let bid_sub = ndb.subnodes(asubs.subs)?;
-        sub_list.push(Sub {
-            nid: anid,
-            bid_data: bid,
-            bid_sub,
-        });
-        att_rows.push(vec![
-            Some(Value::I32(anid as i32)),
-            Some(Value::I32(len.min(i32::MAX as u64) as i32)),
-            Some(Value::Str(name)),
-            Some(Value::I32(1)),
-        ]);
+        let row = (anid, len.min(i32::MAX as u64) as i32, name, 1);
+        attachment(&mut sub_list, &mut att_rows, bid, bid_sub, row);
         size = size.saturating_add(len.min(i32::MAX as u64) as i32);
         summary.attachments += 1;
     }
@@ -868,17 +859,13 @@ fn write_message<W: Write + Seek>(
         ];
         let bid = pc(ndb, &mut aprops, &mut asubs)?;
         let bid_sub = ndb.subnodes(asubs.subs)?;
-        sub_list.push(Sub {
-            nid: anid,
-            bid_data: bid,
+        attachment(
+            &mut sub_list,
+            &mut att_rows,
+            bid,
             bid_sub,
-        });
-        att_rows.push(vec![
-            Some(Value::I32(anid as i32)),
-            Some(Value::I32(1000)),
-            Some(Value::Str(inner_subject)),
-            Some(Value::I32(5)),
-        ]);
+            (anid, 1000, inner_subject, 5),
+        );
         summary.embedded += 1;
     }
     if !att_rows.is_empty() {
@@ -1002,4 +989,26 @@ fn write_appointment<W: Write + Seek>(
     ];
     write_node(ndb, nid, parent, &mut props)?;
     Ok(row(nid, "IPM.Appointment", &subject, "", "", 1, 500, start))
+}
+
+/// Adds an attachment object (sub-node `nid` with its property context `bid` and sub-nodes
+/// `bid_sub`) and its attachment-table row: (nid, size, name, PidTagAttachMethod).
+fn attachment(
+    subs: &mut Vec<Sub>,
+    rows: &mut Vec<Vec<Option<Value>>>,
+    bid: u64,
+    bid_sub: u64,
+    (nid, size, name, method): (u32, i32, String, i32),
+) {
+    subs.push(Sub {
+        nid,
+        bid_data: bid,
+        bid_sub,
+    });
+    rows.push(vec![
+        Some(Value::I32(nid as i32)),
+        Some(Value::I32(size)),
+        Some(Value::Str(name)),
+        Some(Value::I32(method)),
+    ]);
 }

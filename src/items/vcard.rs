@@ -324,24 +324,19 @@ pub fn dist_list(pst: &Pst, msg: &Message) -> String {
         name = msg.subject(pst);
     }
     line(&mut out, &format!("FN:{}", escape(&name)));
-    let members: Vec<Vec<u8>> = p
-        .nbytes(super::PSETID_ADDRESS, 0x8055)
-        .map(|b| {
-            crate::pst::ltp::prop::split_mv(&b)
-                .into_iter()
-                .map(<[u8]>::to_vec)
-                .collect()
-        })
-        .unwrap_or_default();
-    let one_offs: Vec<Vec<u8>> = p
-        .nbytes(super::PSETID_ADDRESS, 0x8054)
-        .map(|b| {
-            crate::pst::ltp::prop::split_mv(&b)
-                .into_iter()
-                .map(<[u8]>::to_vec)
-                .collect()
-        })
-        .unwrap_or_default();
+    // Multi-valued binaries: the members' wrapped entry ids, and their one-off entry ids.
+    let values = |lid: u32| -> Vec<Vec<u8>> {
+        p.nbytes(super::PSETID_ADDRESS, lid)
+            .map(|b| {
+                crate::pst::ltp::prop::split_mv(&b)
+                    .into_iter()
+                    .map(<[u8]>::to_vec)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let members = values(0x8055);
+    let one_offs = values(0x8054);
     for (i, m) in members.iter().enumerate() {
         if let Some((_, _, addr)) = one_off(m).filter(|(_, _, a)| a.contains('@')) {
             line(&mut out, &format!("MEMBER:mailto:{addr}"));

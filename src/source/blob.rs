@@ -94,6 +94,10 @@ impl ByteSource for BlobSource {
         Ok(())
     }
 
+    fn wants_prefetch(&self) -> bool {
+        self.fetcher.is_some()
+    }
+
     fn prefetch(&mut self, starts: &[u64], len: usize) {
         if let Some(f) = &self.fetcher {
             let starts: Vec<f64> = starts.iter().map(|&s| s as f64).collect();

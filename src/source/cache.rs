@@ -33,6 +33,11 @@ impl<S: ByteSource> ChunkCache<S> {
         self.src.size()
     }
 
+    /// Whether the source reads ahead (see [`ByteSource::wants_prefetch`]).
+    pub fn wants_hints(&self) -> bool {
+        self.src.wants_prefetch()
+    }
+
     /// Passes on which chunks the reads at `offsets` will need, in order, leaving out those
     /// already held (see [`ByteSource::prefetch`]).
     pub fn hint(&mut self, offsets: &[u64]) {
@@ -131,6 +136,9 @@ mod tests {
         fn read_at(&mut self, _: u64, buf: &mut [u8]) -> io::Result<()> {
             buf.fill(0);
             Ok(())
+        }
+        fn wants_prefetch(&self) -> bool {
+            true
         }
         fn prefetch(&mut self, starts: &[u64], len: usize) {
             self.0.push((starts.to_vec(), len));

@@ -19,6 +19,11 @@ pub trait ByteSource {
     fn size(&self) -> u64;
     /// Fill `buf` from `offset`; a short source is an `UnexpectedEof` error.
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+    /// Whether [`ByteSource::prefetch`] does anything: working out what comes next costs
+    /// B-tree lookups and sub-node reads, spent only for a source that uses it.
+    fn wants_prefetch(&self) -> bool {
+        false
+    }
     /// These aligned ranges (`starts`, each `len` bytes) will be read soon, in this order: a
     /// source whose reads are slow may fetch them ahead, in parallel with the caller's work.
     fn prefetch(&mut self, _starts: &[u64], _len: usize) {}
@@ -54,6 +59,9 @@ impl ByteSource for Box<dyn ByteSource> {
     }
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
         (**self).read_at(offset, buf)
+    }
+    fn wants_prefetch(&self) -> bool {
+        (**self).wants_prefetch()
     }
     fn prefetch(&mut self, starts: &[u64], len: usize) {
         (**self).prefetch(starts, len)

@@ -22,21 +22,18 @@ fn have(cmd: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+/// `apt-get update` then `apt-get install` of `pkgs` (a bare machine has what the tests need
+/// installed this way).
+fn apt_install(pkgs: &[&str]) -> bool {
+    let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
+    args.extend_from_slice(pkgs);
+    run("apt-get", &["update", "-q"]) && run("apt-get", &args)
+}
+
 fn ensure_python() -> bool {
     let python = have("python3") || {
         eprintln!("xtask: python3 missing, installing it with apt-get");
-        run("apt-get", &["update", "-q"])
-            && run(
-                "apt-get",
-                &[
-                    "install",
-                    "-y",
-                    "-q",
-                    "--no-install-recommends",
-                    "python3",
-                    "python3-pip",
-                ],
-            )
+        apt_install(&["python3", "python3-pip"])
     };
     // The independent vCard / iCalendar parsers the item tests read our output with.
     let parsers = || {
@@ -159,18 +156,13 @@ fn e2e() -> (bool, u64, u64) {
 
 /// Chromium, node and playwright-core, installed when missing.
 fn e2e_prerequisites() -> bool {
-    let apt = |pkgs: &[&str]| {
-        let mut args = vec!["install", "-y", "-q", "--no-install-recommends"];
-        args.extend_from_slice(pkgs);
-        run("apt-get", &["update", "-q"]) && run("apt-get", &args)
-    };
     let browser = ["/usr/bin/chromium", "/usr/bin/chromedriver"];
     if !browser.iter().all(|p| std::path::Path::new(p).exists())
-        && !apt(&["chromium", "chromium-driver"])
+        && !apt_install(&["chromium", "chromium-driver"])
     {
         return false;
     }
-    if !have("node") && !apt(&["nodejs", "npm"]) {
+    if !have("node") && !apt_install(&["nodejs", "npm"]) {
         return false;
     }
     let e2e_dir = std::path::Path::new("tests/e2e");
@@ -255,20 +247,7 @@ fn ensure_dovecot() -> bool {
         return true;
     }
     eprintln!("xtask: installing dovecot-imapd, pst-utils and pff-tools with apt-get");
-    run("apt-get", &["update", "-q"])
-        && run(
-            "apt-get",
-            &[
-                "install",
-                "-y",
-                "-q",
-                "--no-install-recommends",
-                "dovecot-imapd",
-                "openssl",
-                "pst-utils",
-                "pff-tools",
-            ],
-        )
+    apt_install(&["dovecot-imapd", "openssl", "pst-utils", "pff-tools"])
 }
 
 fn test() -> bool {
@@ -319,18 +298,7 @@ fn time_best(n: usize, cmd: &mut dyn FnMut() -> Command) -> Option<f64> {
 fn bench() -> bool {
     // readpst has no --version; -V prints its version.
     let present = Command::new("readpst").arg("-V").output().is_ok();
-    let installed = present
-        || (run("apt-get", &["update", "-q"])
-            && run(
-                "apt-get",
-                &[
-                    "install",
-                    "-y",
-                    "-q",
-                    "--no-install-recommends",
-                    "pst-utils",
-                ],
-            ));
+    let installed = present || apt_install(&["pst-utils"]);
     if !installed {
         return false;
     }
@@ -451,6 +419,27 @@ fn serve(args: &[String]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// `unpst convert FILE -o OUT --format FORMAT -q`, timed (see [`timed`]).
+fn convert_timed(
+    unpst: &str,
+    file: &std::path::Path,
+    out: &std::path::Path,
+    format: &str,
+) -> Option<(f64, u64)> {
+    timed(
+        unpst,
+        &[
+            std::ffi::OsStr::new("convert"),
+            file.as_os_str(),
+            std::ffi::OsStr::new("-o"),
+            out.as_os_str(),
+            std::ffi::OsStr::new("--format"),
+            std::ffi::OsStr::new(format),
+            std::ffi::OsStr::new("-q"),
+        ],
+    )
+}
+
 /// Runs a command, returning (seconds, peak RSS in KiB) from GNU time.
 fn timed(cmd: &str, args: &[&std::ffi::OsStr]) -> Option<(f64, u64)> {
     let out = Command::new("/usr/bin/time")
@@ -480,13 +469,7 @@ fn bench_scale() -> bool {
         && e2e_prerequisites()
         && build_all()
         && run("cargo", &["build", "--release", "-p", "pstgen"]);
-    if !built
-        || !have("/usr/bin/time")
-            && !run(
-                "apt-get",
-                &["install", "-y", "-q", "--no-install-recommends", "time"],
-            )
-    {
+    if !built || !have("/usr/bin/time") && !apt_install(&["time"]) {
         return false;
     }
     let dir = std::path::PathBuf::from("target/bench-scale");
@@ -532,18 +515,7 @@ fn bench_scale() -> bool {
             .map(|t| t.0)
             .unwrap_or(f64::NAN);
         let _ = std::fs::remove_dir_all(&out);
-        let u = timed(
-            &unpst,
-            &[
-                OsStr::new("convert"),
-                f.as_os_str(),
-                OsStr::new("-o"),
-                out.as_os_str(),
-                OsStr::new("--format"),
-                OsStr::new("mbox,eml"),
-                OsStr::new("-q"),
-            ],
-        );
+        let u = convert_timed(&unpst, &f, &out, "mbox,eml");
         // readpst needs its output directory to exist; a fresh one for each layout.
         let readpst = |layout: &str| {
             let _ = std::fs::remove_dir_all(&out);
@@ -590,18 +562,7 @@ fn bench_scale() -> bool {
     }
     let five = dir.join("5g.pst");
     let _ = std::fs::remove_dir_all(&out);
-    if let Some((t, rss)) = timed(
-        &unpst,
-        &[
-            OsStr::new("convert"),
-            five.as_os_str(),
-            OsStr::new("-o"),
-            out.as_os_str(),
-            OsStr::new("--format"),
-            OsStr::new("mbox"),
-            OsStr::new("-q"),
-        ],
-    ) {
+    if let Some((t, rss)) = convert_timed(&unpst, &five, &out, "mbox") {
         println!(
             "native convert of 5g.pst (mbox): {t:.1} s, peak RSS {:.0} MiB",
             rss as f64 / 1024.0

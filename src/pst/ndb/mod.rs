@@ -99,6 +99,9 @@ impl Ndb {
     /// where their data and sub-node blocks lie, so a slow one can fetch them ahead. Lookups
     /// that fail are left out (reading the node reports them).
     pub fn hint_nodes(&self, nids: &[u32]) {
+        if !self.src.borrow().wants_hints() {
+            return;
+        }
         let mut offsets = Vec::with_capacity(nids.len() * 2);
         for &nid in nids {
             let Ok(node) = self.find_node(nid) else {
@@ -119,6 +122,9 @@ impl Ndb {
     /// data tree and sub-node tree point at (its first-level blocks were hinted before and
     /// are read from the cache or the read-ahead here). Only a hint: failures are ignored.
     pub fn hint_children(&self, nid: u32) {
+        if !self.src.borrow().wants_hints() {
+            return;
+        }
         let Ok(node) = self.find_node(nid) else {
             return;
         };

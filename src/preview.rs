@@ -27,11 +27,11 @@ pub struct Preview {
     pub date: String,
     pub text: Option<String>,
     /// The HTML body with its `cid:` images replaced by `data:` URIs of the message's own
-    /// parts, so the sandboxed frame needs no second request.
+    /// parts, so the sandboxed frame needs no second request, and the rest disarmed.
     pub html: Option<String>,
     pub attachments: Vec<AttachmentView>,
-    /// Images and backgrounds the HTML would fetch from elsewhere (remote or relative URLs):
-    /// the viewer loads none of them and says so.
+    /// Images and backgrounds the HTML would fetch from elsewhere (remote or relative URLs),
+    /// disarmed in `html` (see [`disarm`]): the viewer loads none of them and says so.
     pub blocked_images: usize,
     /// The full header block, as written.
     pub headers: String,
@@ -73,11 +73,18 @@ pub fn preview(bytes: &[u8]) -> Result<Preview> {
             message: a.message().is_some(),
         })
         .collect();
-    let html = (m.html_body_count() > 0)
-        .then(|| m.body_html(0).map(|h| inline_images(&m, h.into_owned())))
-        .flatten();
+    let (html, blocked_images) = match m.html_body_count() > 0 {
+        true => match m.body_html(0) {
+            Some(h) => {
+                let (html, n) = disarm(&inline_images(&m, h.into_owned()));
+                (Some(html), n)
+            }
+            None => (None, 0),
+        },
+        false => (None, 0),
+    };
     Ok(Preview {
-        blocked_images: html.as_deref().map_or(0, external_images),
+        blocked_images,
         subject: m.subject().unwrap_or_default().to_string(),
         from: addresses(m.from()),
         to: addresses(m.to()),
@@ -118,29 +125,59 @@ fn inline_images(m: &mail_parser::Message, mut html: String) -> String {
     html
 }
 
-/// Counts the image sources and backgrounds of `html` that point outside the message
-/// (anything but `data:` and `cid:`): `src=`, `srcset=`, `background=` and CSS `url(…)`.
-pub fn external_images(html: &str) -> usize {
-    let lower = html.to_ascii_lowercase();
-    let mut n = 0;
-    for key in ["src=", "srcset=", "background=", "url("] {
-        let mut rest = lower.as_str();
-        while let Some(i) = rest.find(key) {
-            rest = &rest[i + key.len()..];
-            // Only attribute names, not the tail of another word ("data-src=" counts too:
-            // lazy-loading mail templates use it for the real image).
-            let value = rest.trim_start().trim_start_matches(['"', '\'', ' ']);
+/// What [`disarm`] puts before a reference that would be fetched: `src=` becomes the inert
+/// attribute `unpst-blocked-src=`, CSS `url(` the invalid `unpst-blocked-url(` (its declaration
+/// is dropped).
+pub const BLOCKED: &str = "unpst-blocked-";
+
+/// Disarms the image sources and backgrounds of `html` that point outside the message
+/// (anything but `data:`, `cid:` and `#…`) — `src=`, `srcset=`, `background=` inside tags and
+/// CSS `url(…)` — and counts them. The frame's policy would block them anyway, but each
+/// blocked request still costs the browser time while it draws the message, and nothing is
+/// even attempted this way.
+pub fn disarm(html: &str) -> (String, usize) {
+    let lower = html.as_bytes();
+    let mut at = Vec::new();
+    let mut in_tag = false;
+    for i in 0..lower.len() {
+        match lower[i] {
+            b'<' => in_tag = true,
+            b'>' => in_tag = false,
+            _ => {}
+        }
+        for key in ["src=", "srcset=", "background=", "url("] {
+            let Some(here) = lower.get(i..i + key.len()) else {
+                continue;
+            };
+            if !here.eq_ignore_ascii_case(key.as_bytes()) || (!in_tag && key != "url(") {
+                continue;
+            }
+            // "data-src=" counts too: lazy-loading mail templates keep the real image there.
+            let value = html[i + key.len()..]
+                .trim_start()
+                .trim_start_matches(['"', '\'', ' ']);
             let local = value.is_empty()
-                || value.starts_with("data:")
-                || value.starts_with("cid:")
-                || value.starts_with('#')
-                || value.starts_with(['"', '\'', ')', '>']);
+                || value
+                    .get(..5)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("data:"))
+                || value
+                    .get(..4)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("cid:"))
+                || value.starts_with(['#', '"', '\'', ')', '>']);
             if !local {
-                n += 1;
+                at.push(i);
             }
         }
     }
-    n
+    let mut out = String::with_capacity(html.len() + at.len() * BLOCKED.len());
+    let mut from = 0;
+    for &i in &at {
+        out.push_str(&html[from..i]);
+        out.push_str(BLOCKED);
+        from = i;
+    }
+    out.push_str(&html[from..]);
+    (out, at.len())
 }
 
 /// The bytes of attachment `index` (as numbered in [`Preview::attachments`]): the decoded
@@ -161,15 +198,28 @@ pub fn attachment(bytes: &[u8], index: usize) -> Result<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
-    use super::external_images;
+    use super::disarm;
 
     #[test]
-    fn counts_only_what_would_be_fetched() {
-        let html = r#"<img src="https://tracker.example/p.gif"><img src='logo.png'>
+    fn disarms_only_what_would_be_fetched() {
+        let html = r#"<img src="https://tracker.example/p.gif"><img SRC='logo.png'>
             <img src="data:image/png;base64,AAAA"><img src="cid:x@y"><td background=http://b/bg.jpg>
             <div style="background:url( 'https://x/y.png' )"></div><div style="background:url(data:,)"></div>
-            <img srcset="a.png 1x, b.png 2x"><a href="https://example.com">link</a>"#;
-        assert_eq!(external_images(html), 5);
-        assert_eq!(external_images("<p>no images</p>"), 0);
+            <img srcset="a.png 1x, b.png 2x"><a href="https://example.com">link</a>
+            <p>Text about src=http://x is left alone.</p>"#;
+        let (out, n) = disarm(html);
+        assert_eq!(n, 5);
+        assert_eq!(
+            out,
+            r#"<img unpst-blocked-src="https://tracker.example/p.gif"><img unpst-blocked-SRC='logo.png'>
+            <img src="data:image/png;base64,AAAA"><img src="cid:x@y"><td unpst-blocked-background=http://b/bg.jpg>
+            <div style="background:unpst-blocked-url( 'https://x/y.png' )"></div><div style="background:url(data:,)"></div>
+            <img unpst-blocked-srcset="a.png 1x, b.png 2x"><a href="https://example.com">link</a>
+            <p>Text about src=http://x is left alone.</p>"#
+        );
+        assert_eq!(disarm("<p>no images</p>"), ("<p>no images</p>".into(), 0));
+        // Cut off inside a tag, multi-byte text: no panic, nothing lost.
+        assert_eq!(disarm("é<img src=").1, 0);
+        assert_eq!(disarm("<img src=x").0, "<img unpst-blocked-src=x");
     }
 }

@@ -149,14 +149,15 @@ impl Session {
         })
     }
 
-    /// `count` rows of a folder's message list from row `start`.
-    pub fn messages(&self, folder: u32, start: u32, count: u32) -> Result<JsValue, JsError> {
+    /// `count` rows of a folder's message list from row `start`, as JSON text (handed on as
+    /// it is, like [`Session::preview`]).
+    pub fn messages(&self, folder: u32, start: u32, count: u32) -> Result<String, JsError> {
         let f = self.pst.folder(folder).map_err(js)?;
         let rows = self
             .pst
             .summaries(&f, start as usize, count as usize)
             .map_err(js)?;
-        to_js(&rows)
+        serde_json::to_string(&rows).map_err(js)
     }
 
     /// The message as exported (RFC 5322 bytes), converted once per selection.
@@ -184,8 +185,9 @@ impl Session {
 
     /// Headers, bodies (inline images resolved) and attachment list of a message (or of an
     /// embedded one, see `path`), as it will be exported, plus its card for contacts and
-    /// calendar items: one call per message shown.
-    pub fn preview(&self, nid: u32, path: Vec<u32>) -> Result<JsValue, JsError> {
+    /// calendar items: one call per message shown. As JSON text: the worker hands it on as it
+    /// is (also through shared memory, see www/worker.js).
+    pub fn preview(&self, nid: u32, path: Vec<u32>) -> Result<String, JsError> {
         #[derive(Serialize)]
         struct Out {
             #[serde(flatten)]
@@ -196,10 +198,11 @@ impl Session {
             true => self.card_of(nid).ok().flatten(),
             false => None,
         };
-        to_js(&Out {
+        serde_json::to_string(&Out {
             preview: crate::preview::preview(&self.message_bytes(nid, &path)?).map_err(js)?,
             card,
         })
+        .map_err(js)
     }
 
     /// The message (or the embedded message at `path`) as an .eml file.

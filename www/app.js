@@ -8,6 +8,11 @@ let info = null;
 let currentFile = null;
 let lastReport = null;
 
+// Where the worker leaves previews for the next frame to find (see replyJson in worker.js);
+// only in a cross-origin isolated page (shared memory), otherwise answers come posted only.
+const SHARED_BYTES = 4 << 20;
+let shared = null;
+
 function startWorker() {
   worker = new Worker('worker.js', { type: 'module' });
   worker.onmessage = (e) => {
@@ -17,20 +22,53 @@ function startWorker() {
     if (m.progress) { p.onProgress && p.onProgress(m.progress); return; }
     pending.delete(m.id);
     if (m.fatal) { worker.terminate(); startWorker(); }
+    if (m.json !== undefined) { p.resolve(JSON.parse(m.json)); return; }
     if (m.ok) { p.resolve(m.value); return; }
     const err = new Error(m.value);
     err.fatal = !!m.fatal;
     err.item = m.item || 0;
     p.reject(err);
   };
+  if (window.crossOriginIsolated) {
+    shared = new SharedArrayBuffer(8 + SHARED_BYTES);
+    worker.postMessage({ shared });
+  }
 }
 
 function call(cmd, args, onProgress) {
   const id = nextId++;
-  return new Promise((resolve, reject) => {
+  const answer = new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject, onProgress });
     worker.postMessage({ id, cmd, args });
   });
+  answer.id = id;
+  return answer;
+}
+
+// True from a frame callback that delivered an answer until that frame is drawn.
+let inFrame = false;
+
+// The answer to `answer` (a `call` answered with replyJson) as soon as it is in shared memory,
+// looked for at the start of each frame: what the page draws with it is in that frame.
+// (Timers and posted messages are only run after the frame that follows a click.)
+function soon(answer) {
+  const id = answer.id;
+  const look = () => {
+    const p = pending.get(id);
+    if (!p || !shared) return;
+    const head = new Int32Array(shared, 0, 2);
+    if (Atomics.load(head, 0) !== id) { requestAnimationFrame(look); return; }
+    const bytes = new Uint8Array(shared, 8, Atomics.load(head, 1)).slice();
+    // Overwritten by the next answer while copying: the posted copy will do.
+    if (Atomics.load(head, 0) !== id) return;
+    pending.delete(id);
+    inFrame = true;
+    setTimeout(() => { inFrame = false; });
+    window.unpstFrameAnswers = (window.unpstFrameAnswers || 0) + 1;
+    p.resolve(JSON.parse(new TextDecoder().decode(bytes)));
+  };
+  if (shared && pending.has(id)) requestAnimationFrame(look);
+  return answer;
 }
 
 function setState(s) { document.body.dataset.state = s; }
@@ -39,11 +77,14 @@ function setState(s) { document.body.dataset.state = s; }
 // the result was drawn. Shown in the status line; kept in window.unpstTimings for the benchmark.
 window.unpstTimings = { tree: [], message: [] };
 function painted(what, since) {
-  requestAnimationFrame(() => setTimeout(() => {
+  const done = () => {
     const ms = performance.now() - since;
     window.unpstTimings[what].push(ms);
     document.body.dataset[`${what}Ms`] = ms.toFixed(1);
-  }));
+  };
+  // Drawn from a frame callback: this frame shows it; a timer runs once it is drawn.
+  if (inFrame) setTimeout(done);
+  else requestAnimationFrame(() => setTimeout(done));
 }
 
 function status(text, isError) {
@@ -228,7 +269,7 @@ async function showFolder(f, row) {
 
 function page(state, n) {
   if (!state.pages.has(n)) {
-    state.pages.set(n, call('messages', { folder: state.folder.nid, start: n * PAGE_ROWS, count: PAGE_ROWS }));
+    state.pages.set(n, soon(call('messages', { folder: state.folder.nid, start: n * PAGE_ROWS, count: PAGE_ROWS })));
   }
   return state.pages.get(n);
 }
@@ -362,7 +403,7 @@ async function showMessage(nid, button, since = performance.now(), path = []) {
   const seq = ++previewSeq;
   // Nothing on the page changes until the preview is back, then everything at once: one frame.
   let p;
-  try { p = await previewOf(nid, path); } catch (err) { status(err.message, true); return; }
+  try { p = await soon(previewOf(nid, path)); } catch (err) { status(err.message, true); return; }
   if (seq !== previewSeq) return;
   if (button) {
     document.querySelectorAll('.message.current').forEach((e) => e.classList.remove('current'));

@@ -40,7 +40,6 @@ const context = await browser.newContext({ acceptDownloads: true });
 // stopped too (they never leave it): those are told apart by their failure.
 const requests = [];
 context.on('request', (r) => { if (new URL(r.url()).protocol.startsWith('http')) requests.push(r); });
-const blockedByCsp = (r) => /^csp$|BLOCKED_BY_CSP/i.test((r.failure() || {}).errorText || '');
 const page = await context.newPage();
 page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
 await page.goto(url);
@@ -137,6 +136,23 @@ await check('arrow keys move through the message list and open each message', as
   await page.waitForFunction((s) => document.querySelector('#p-subject').textContent === s, subjects[0]);
 });
 
+await check('a clicked message is drawn from the frame callback that finds its answer in shared memory', async () => {
+  await open('aspose-Outlook.pst');
+  await page.click('[data-folder-path="Top of Personal Folders/Inbox"] .name');
+  await page.waitForSelector('.message');
+  const before = await page.evaluate(() => window.unpstFrameAnswers || 0);
+  const subjects = await page.$$eval('.message .subject', (els) => els.map((e) => e.textContent.replace(/^📎 /, '')));
+  // Each one opened for the first time, the pointer arriving with the click (as the bench does).
+  for (let i = 0; i < 4; i++) {
+    await page.mouse.move(0, 0);
+    await page.click(`.message >> nth=${i}`);
+    await subjectIs(subjects[i] || '(no subject)');
+  }
+  // Posted answers are only delivered after the frame that follows a click; these were not
+  // waited for (a timing-independent count: any of the four would do, all four are usual).
+  assert.ok(await page.evaluate(() => window.unpstFrameAnswers || 0) > before);
+});
+
 await check('search finds messages by subject, sender and recipients, then by their text', async () => {
   await open('tika-testPST.pst');
   // The answer once the text index has covered the whole file (it grows in the background).
@@ -208,12 +224,13 @@ await check('remote images load nothing and the page says they were blocked', as
   await subjectIs('[WEBINAR] - "Introducing Couchbase Server 2.5"');
   await page.waitForSelector('#p-remote:not([hidden])');
   assert.match(await page.textContent('#p-remote'), /^Remote images blocked \(\d+\)/);
-  const remote = await page.frameLocator('#p-body').locator('img[src^="http"]').count();
-  assert.ok(remote > 0, 'the message refers to remote images');
+  // The references are disarmed before the frame sees them: not even a blocked request.
+  const body = page.frameLocator('#p-body');
+  assert.ok(await body.locator('img[unpst-blocked-src^="http"]').count() > 0, 'the message refers to remote images');
+  assert.equal(await body.locator('img[src^="http"]').count(), 0);
   await page.waitForTimeout(500);
   const tried = requests.slice(before).filter((r) => new URL(r.url()).hostname !== '127.0.0.1');
-  assert.ok(tried.length > 0 && tried.every(blockedByCsp),
-    tried.map((r) => `${r.url()} ${(r.failure() || {}).errorText}`).join('\n'));
+  assert.deepEqual(tried.map((r) => r.url()), []);
 });
 
 await check('the zip export equals the native CLI output byte for byte', async () => {
@@ -379,7 +396,7 @@ await check('signatures from the sent mail and from a picked Outlook signatures 
 });
 
 await check('every request went to 127.0.0.1', async () => {
-  const hosts = new Set(requests.filter((r) => !blockedByCsp(r)).map((r) => new URL(r.url()).hostname));
+  const hosts = new Set(requests.map((r) => new URL(r.url()).hostname));
   assert.deepEqual([...hosts], ['127.0.0.1']);
 });
 

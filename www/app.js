@@ -517,8 +517,16 @@ async function convert() {
   $('#report').hidden = true;
   const t0 = performance.now();
   setState('converting');
+  // Where Cancel asks the conversion to stop (shared memory: the worker is busy converting);
+  // without it Cancel replaces the worker.
+  converting = { stop: window.crossOriginIsolated ? new SharedArrayBuffer(4) : null };
+  let last = null;
   try {
-    const { zip, report } = await convertResilient({ mbox: fmt !== 'eml', eml: fmt !== 'mbox', cards: $('#cards').checked, folders, dir, crashOn: window.unpstCrashOn || 0 }, (p) => {
+    const { zip, report } = await convertResilient({
+      mbox: fmt !== 'eml', eml: fmt !== 'mbox', cards: $('#cards').checked, folders, dir,
+      cancel: converting.stop, cancelAfter: window.unpstCancelAfter || 0, crashOn: window.unpstCrashOn || 0,
+    }, (p) => {
+      last = p;
       bar.max = p.total || 1;
       bar.value = p.done;
       const secs = (performance.now() - t0) / 1000;
@@ -528,15 +536,26 @@ async function convert() {
       status(line);
       $('#progress-text').textContent = line;
     });
-    if (zip) download(new Blob([zip], { type: 'application/zip' }), `${info.file.replace(/\.(pst|ost)$/i, '')}.zip`);
+    const r = JSON.parse(report);
     lastReport = report;
-    showReport(JSON.parse(report));
+    showReport(r);
+    if (r.cancelled) {
+      // What was written stays whole: each file was closed after its last complete item.
+      const where = last && last.folder ? ` in ${last.folder}` : '';
+      status(`Cancelled${where} after ${r.totals.converted} messages and ${r.totals.cards} contacts and calendar items. ${dir
+        ? `The folder “${dir.name}” has what was converted until then; that folder's file ends with its last complete message.`
+        : 'Nothing was saved.'}`);
+      setState('cancelled');
+      return;
+    }
+    if (zip) download(new Blob([zip], { type: 'application/zip' }), `${info.file.replace(/\.(pst|ost)$/i, '')}.zip`);
     status(`Done in ${((performance.now() - t0) / 1000).toFixed(1)} s${dir ? `: written into the folder “${dir.name}”` : ''}.`);
     setState('done');
   } catch (err) {
     status(err.message, true);
     setState('error');
   } finally {
+    converting = null;
     bar.hidden = true;
     $('#progress-text').textContent = '';
     $('#cancel').hidden = true;
@@ -565,7 +584,7 @@ function showReport(r) {
   const t = r.totals;
   const box = $('#report');
   box.hidden = false;
-  $('#r-summary').textContent = `${t.converted} converted · ${t.cards} contacts and calendar items · ${t.deferred} not converted (other item kinds) · ${t.skipped} skipped · ${t.warnings} with warnings · ${t.attachments} attachments`;
+  $('#r-summary').textContent = `${r.cancelled ? 'Cancelled · ' : ''}${t.converted} converted · ${t.cards} contacts and calendar items · ${t.deferred} not converted (other item kinds) · ${t.skipped} skipped · ${t.warnings} with warnings · ${t.attachments} attachments`;
   const list = $('#r-details');
   list.innerHTML = '';
   for (const p of r.problems) { const li = document.createElement('li'); li.className = 'error'; li.textContent = p; list.append(li); }
@@ -763,9 +782,24 @@ function showUploadReport(r) {
   uploadStatus('');
 }
 
-// Cancel: the worker is busy converting and cannot listen, so it is replaced and the file
-// opened again in the new one.
+// The conversion under way: {stop} (see convert()).
+let converting = null;
+
+// Cancel: a conversion is asked to stop after its current item (it then reports what it did);
+// if it does not within a few seconds (one huge item), or for other work, the worker is
+// replaced and the file opened again in the new one.
 function cancel() {
+  const c = converting;
+  if (c && c.stop) {
+    status('Cancelling after the current item…');
+    Atomics.store(new Int32Array(c.stop), 0, 1);
+    setTimeout(() => { if (converting === c) terminate(); }, 3000);
+    return;
+  }
+  terminate();
+}
+
+function terminate() {
   worker.terminate();
   for (const p of pending.values()) p.reject(new Error('Cancelled.'));
   pending.clear();

@@ -322,10 +322,16 @@ self.onmessage = async (e) => {
         // At most ~20 updates a second: one per item made the page redraw its progress bar
         // thousands of times a second (≈ 7 % of the CPU on a 1 GB file).
         let shown = 0;
+        // Cancel is a flag in shared memory the page sets, read after each item: the
+        // conversion stops there and closes the files it was writing, as `unpst convert` does
+        // (`cancelAfter`: the same from the tests, at a known item).
+        const stop = args.cancel ? new Int32Array(args.cancel) : null;
         const progress = (p) => {
+          if (stop && args.cancelAfter && p.done >= args.cancelAfter) Atomics.store(stop, 0, 1);
+          const go = !(stop && Atomics.load(stop, 0));
           const now = performance.now();
-          if (now - shown >= 50 || p.done >= p.total) { shown = now; postMessage({ id, progress: p }); }
-          return true;
+          if (!go || now - shown >= 50 || p.done >= p.total) { shown = now; postMessage({ id, progress: p }); }
+          return go;
         };
         const opfs = args.dir ? null : await opfsFile();
         if (args.dir) {

@@ -309,6 +309,59 @@ await check('the export into a picked folder equals unpst convert -o DIR file by
   }
 });
 
+await check('Cancel stops a folder export after the current item; every file written is whole', async () => {
+  const file = 'aspose-SampleOstFile.ost';
+  await open(file);
+  // (showDirectoryPicker still answers with a fresh OPFS folder, see the check before.)
+  await page.evaluate(() => { window.unpstCancelAfter = 30; });
+  await page.selectOption('#format', 'mbox');
+  await page.selectOption('#dest', 'folder');
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-cancel-'));
+  try {
+    await page.click('#go');
+    await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.body.dataset.state), null, { timeout: 60000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'cancelled', await page.textContent('#status'));
+    const said = await page.textContent('#status');
+    const [, converted] = (said.match(/^Cancelled in .+ after (\d+) messages and \d+ contacts and calendar items\. The folder “picked” has what was converted/) || []).map(Number);
+    assert.ok(converted > 0 && converted < 87, said);
+    assert.match(await page.textContent('#r-summary'), new RegExp(`^Cancelled · ${converted} converted`));
+    const web = await page.evaluate(async () => {
+      const out = {};
+      const walk = async (d, prefix) => {
+        for await (const [name, h] of d.entries()) {
+          if (h.kind === 'directory') await walk(h, `${prefix}${name}/`);
+          else out[`${prefix}${name}`] = [...new Uint8Array(await (await h.getFile()).arrayBuffer())];
+        }
+      };
+      await walk(await (await navigator.storage.getDirectory()).getDirectoryHandle('picked'), '');
+      return out;
+    });
+    execFileSync(bin, ['convert', join(corpus, file), '-o', dir, '--format', 'mbox,vcf,ics,signatures', '-q']);
+    // Each file is the CLI's whole file or, for the one cut short, its beginning up to a
+    // message's end; together they hold exactly the messages the report counts.
+    let cut = 0;
+    let messages = 0;
+    for (const [path, bytes] of Object.entries(web)) {
+      const mine = Buffer.from(bytes);
+      if (path === 'report.json') { assert.equal(JSON.parse(mine.toString()).cancelled, true); continue; }
+      const cli = readFileSync(join(dir, path));
+      assert.ok(mine.length <= cli.length && cli.subarray(0, mine.length).equals(mine), `${path} is not the start of the CLI's`);
+      if (mine.length < cli.length) {
+        cut++;
+        assert.ok(cli.subarray(mine.length).toString('latin1').startsWith('From '), `${path} ends inside a message`);
+      }
+      if (path.startsWith('mbox/') && !/\.[a-z]+$/.test(path)) messages += (mine.toString('latin1').match(/^From /gm) || []).length;
+    }
+    assert.ok(cut <= 1, `${cut} files cut short`);
+    assert.equal(messages, converted);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await page.evaluate(() => { window.unpstCancelAfter = 0; });
+    await page.selectOption('#dest', 'zip');
+    await page.selectOption('#format', 'both');
+  }
+});
+
 await check('when the module crashes on an item, the page starts again without it and converts the rest', async () => {
   await open('tika-testPST.pst');
   await page.click('[data-folder-path="Début du fichier de données Outlook"] .name');

@@ -543,7 +543,7 @@ async function convert() {
       // What was written stays whole: each file was closed after its last complete item.
       const where = last && last.folder ? ` in ${last.folder}` : '';
       status(`Cancelled${where} after ${r.totals.converted} messages and ${r.totals.cards} contacts and calendar items. ${dir
-        ? `The folder “${dir.name}” has what was converted until then; that folder's file ends with its last complete message.`
+        ? `The folder “${dir.name}” has everything converted until then, each file ending with a whole message.`
         : 'Nothing was saved.'}`);
       setState('cancelled');
       return;

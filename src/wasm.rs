@@ -35,6 +35,12 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
 
 /// Signatures from the files of an Outlook signatures folder the user picked: an array of
 /// `{path, bytes}` with paths relative to the folder (`Work.htm`, `Work_files/image001.png`).
+/// Steps of [`Session::read_ahead`].
+#[wasm_bindgen]
+pub fn read_ahead_steps() -> u32 {
+    crate::pst::ndb::READ_AHEAD_STEPS
+}
+
 #[wasm_bindgen]
 pub fn signatures_from_files(files: js_sys::Array) -> Result<JsValue, JsError> {
     let mut map = std::collections::BTreeMap::new();
@@ -213,6 +219,19 @@ impl Session {
     /// One attachment's bytes (numbered as in the preview) of the message at `path`.
     pub fn attachment(&self, nid: u32, path: Vec<u32>, index: u32) -> Result<Vec<u8>, JsError> {
         crate::preview::attachment(&self.message_bytes(nid, &path)?, index as usize).map_err(js)
+    }
+
+    /// Reads ahead what opening the messages `nids` (the rows on screen) will read: call with
+    /// `step` 0 to [`read_ahead_steps`] − 1 a little apart (see
+    /// [`crate::pst::ndb::Ndb::read_ahead`]); a click on one of them then reads from memory.
+    /// Does nothing for a file held whole.
+    pub fn read_ahead(&self, nids: Vec<u32>, step: u32) {
+        self.pst.ndb.read_ahead(&nids, step);
+    }
+
+    /// Reads of the file so far (chunks loaded into the cache): for the tests.
+    pub fn source_reads(&self) -> f64 {
+        self.pst.ndb.source_reads() as f64
     }
 
     /// Indexes up to `n` more message bodies for [`Session::search_bodies`]; returns

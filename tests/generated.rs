@@ -372,3 +372,70 @@ fn the_conversion_announces_most_of_its_reads_ahead() {
     );
     let _ = std::fs::remove_file(&path);
 }
+
+/// The page reads ahead the message rows on screen (`Ndb::read_ahead`, step by step); after
+/// that, opening any of them — the message read and converted to MIME, as the preview does —
+/// must not read the file again, or a click still waits for the browser's file reads.
+#[test]
+fn rows_read_ahead_then_open_from_memory() {
+    let spec = Spec {
+        seed: 13,
+        target_bytes: 32 << 20,
+        folders: 6,
+        ..Spec::default()
+    };
+    let (path, _) = generate("rows-ahead", &spec);
+    type Log = std::rc::Rc<std::cell::RefCell<(std::collections::HashSet<u64>, u32, u32)>>;
+    let reads = |log: &Log| {
+        let l = log.borrow();
+        l.1 + l.2
+    };
+    // Opens the file (8 MiB of cache for 32 MiB), lists every folder's rows, and opens 12
+    // messages with attachments (their blocks lie apart from the tables): the reads that
+    // opening them took, and those the read-ahead took before.
+    let run = |ahead: bool| {
+        let log: Log = Default::default();
+        let src = Announced {
+            inner: unpst::source::ReadSeekSource::new(std::fs::File::open(&path).unwrap()).unwrap(),
+            log: log.clone(),
+        };
+        let pst = Pst::open_with_cache(Box::new(src), 64 << 10, 128).unwrap();
+        let mut nids = Vec::new();
+        for f in pst.folder_tree().unwrap().flatten() {
+            let folder = pst.folder(f.nid).unwrap();
+            let rows = pst.summaries(&folder, 0, f.items as usize).unwrap();
+            nids.extend(rows.iter().filter(|r| r.has_attachments).map(|r| r.nid));
+        }
+        nids.truncate(12);
+        assert_eq!(nids.len(), 12);
+        let before = reads(&log);
+        if ahead {
+            for step in 0..unpst::pst::ndb::READ_AHEAD_STEPS {
+                pst.ndb.read_ahead(&nids, step);
+            }
+        }
+        let after = reads(&log);
+        for &nid in &nids {
+            let m = pst.message(nid).unwrap();
+            unpst::mime::convert(&pst, &m).unwrap();
+        }
+        let announced = log.borrow().1;
+        (after - before, reads(&log) - after, announced)
+    };
+    let (_, cold, _) = run(false);
+    assert!(
+        cold >= 12,
+        "without read-ahead, opening them read {cold} times"
+    );
+    let (ahead, left, announced) = run(true);
+    assert!(ahead >= cold, "{ahead} reads ahead for {cold}");
+    assert!(
+        announced >= ahead / 2,
+        "{announced} of the {ahead} reads ahead were announced"
+    );
+    assert_eq!(
+        left, 0,
+        "reads left when opening the rows (read-ahead: {ahead})"
+    );
+    let _ = std::fs::remove_file(&path);
+}

@@ -286,11 +286,17 @@ async function renderRows() {
   const rows = new Map();
   for (const [n, list] of pages) list.forEach((m, k) => rows.set(n * PAGE_ROWS + k, m));
   state.spacer.replaceChildren();
+  const shown = [];
   for (let i = first; i < last; i++) {
     const m = rows.get(i);
-    if (m) state.spacer.append(messageRow(m, i));
+    if (m) { state.spacer.append(messageRow(m, i)); shown.push(m.nid); }
   }
+  // Once scrolling rests, the worker reads ahead what opening these rows will need.
+  clearTimeout(warmTimer);
+  warmTimer = setTimeout(() => worker.postMessage({ cmd: 'warm', args: { nids: shown, seq: ++warmSeq } }), 60);
 }
+let warmTimer = 0;
+let warmSeq = 0;
 
 function messageRow(m, i) {
   const b = document.createElement('button');
@@ -866,7 +872,8 @@ $('#i-save').onclick = () => lastUpload && download(new Blob([JSON.stringify(las
 $('#search').oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(search, 200); };
 $('#cancel').onclick = cancel;
 $('#r-save').onclick = () => lastReport && download(new Blob([lastReport], { type: 'application/json' }), 'report.json');
-// For the benchmarks: the module's linear memory in bytes.
+// For the benchmarks: the module's linear memory in bytes; for the tests: reads of the file.
 window.unpstMemory = () => call('memory', {});
+window.unpstReads = () => call('reads', {});
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
 setState('empty');

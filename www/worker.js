@@ -1,6 +1,6 @@
 // Runs the wasm module in a dedicated worker: FileReaderSync reads the dropped file slice by
 // slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
-import init, { Session, signatures_from_files, current_item } from './pkg/unpst.js';
+import init, { Session, signatures_from_files, current_item, read_ahead_steps } from './pkg/unpst.js';
 
 // A Rust panic traps the module ("unreachable"); its hook logs the message first: keep it
 // so the page can say what failed.
@@ -85,6 +85,8 @@ function indexBodies(owner) {
 }
 let tree = null;
 let index = null;
+// The latest rows to read ahead (a newer request ends an older one's steps).
+let warmSeq = 0;
 // Load the module at once: conversions then work even if the network goes away.
 const ready = init();
 
@@ -271,6 +273,24 @@ self.onmessage = async (e) => {
         reply(id, true, info);
         break;
       }
+      case 'warm': {
+        // The rows on screen: what opening them reads is fetched by the readers and taken into
+        // the cache level by level, a turn apart, so that a click reads from memory (a large
+        // file only; a small one is in memory whole). No answer.
+        if (!fetcher) break;
+        const owner = session;
+        const nids = new Uint32Array(args.nids);
+        const steps = read_ahead_steps();
+        const step = (n) => {
+          if (owner !== session || warmSeq !== args.seq) return;
+          // Only a hint: a trap here shows again, and is handled, at the next real call.
+          try { session.read_ahead(nids, n); } catch { return; }
+          if (n + 1 < steps) setTimeout(() => step(n + 1), 30);
+        };
+        warmSeq = args.seq;
+        step(0);
+        break;
+      }
       case 'messages':
         replyJson(id, session.messages(args.folder, args.start, args.count));
         break;
@@ -361,6 +381,10 @@ self.onmessage = async (e) => {
         }
         break;
       }
+      case 'reads':
+        // Reads of the file so far: for the tests.
+        reply(id, true, session.source_reads());
+        break;
       case 'memory':
         // The module's linear memory (it only grows): for the benchmarks.
         reply(id, true, (await ready).memory.buffer.byteLength);

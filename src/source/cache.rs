@@ -11,6 +11,8 @@ pub struct ChunkCache<S> {
     capacity: usize,
     chunks: HashMap<u64, (Vec<u8>, u64)>,
     tick: u64,
+    /// Chunks hinted to the source and not loaded since (bounded: forgotten in bulk).
+    announced: std::collections::HashSet<u64>,
     /// Number of reads that went to the underlying source (for measurements).
     pub source_reads: u64,
 }
@@ -25,6 +27,7 @@ impl<S: ByteSource> ChunkCache<S> {
             capacity: capacity.max(1),
             chunks: HashMap::new(),
             tick: 0,
+            announced: Default::default(),
             source_reads: 0,
         }
     }
@@ -41,16 +44,51 @@ impl<S: ByteSource> ChunkCache<S> {
     /// Passes on which chunks the reads at `offsets` will need, in order, leaving out those
     /// already held (see [`ByteSource::prefetch`]).
     pub fn hint(&mut self, offsets: &[u64]) {
+        self.hint_at_most(offsets, usize::MAX);
+    }
+
+    /// [`ChunkCache::hint`] for at most `max` chunks not held yet.
+    pub fn hint_at_most(&mut self, offsets: &[u64], max: usize) {
         let mut starts: Vec<u64> = Vec::new();
         for &o in offsets {
             let index = o / self.chunk;
-            if !self.chunks.contains_key(&index) && !starts.contains(&(index * self.chunk)) {
+            if starts.len() < max
+                && !self.chunks.contains_key(&index)
+                && !starts.contains(&(index * self.chunk))
+            {
                 starts.push(index * self.chunk);
             }
         }
-        if !starts.is_empty() {
-            self.src.prefetch(&starts, self.chunk as usize);
+        if starts.is_empty() {
+            return;
         }
+        if self.announced.len() > 4 * self.capacity {
+            self.announced.clear();
+        }
+        self.announced.extend(starts.iter().map(|s| s / self.chunk));
+        self.src.prefetch(&starts, self.chunk as usize);
+    }
+
+    /// Whether the byte at `offset` is held.
+    pub fn holds(&self, offset: u64) -> bool {
+        self.chunks.contains_key(&(offset / self.chunk))
+    }
+
+    /// Loads the chunks holding `offsets` that were hinted before and are not held yet (the
+    /// source has them read ahead, or soon will), so that later reads there are served from
+    /// memory. Others are left alone: reading them here would only wait for the file.
+    pub fn pull(&mut self, offsets: &[u64]) -> io::Result<()> {
+        for &o in offsets {
+            let index = o / self.chunk;
+            if self.announced.contains(&index) {
+                self.load(index)?;
+                self.tick += 1;
+                if let Some((_, t)) = self.chunks.get_mut(&index) {
+                    *t = self.tick;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Bytes currently held by the cache.
@@ -73,6 +111,7 @@ impl<S: ByteSource> ChunkCache<S> {
                 self.chunks.remove(&victim);
             }
         }
+        self.announced.remove(&index);
         let start = index * self.chunk;
         let len = self.chunk.min(self.src.size().saturating_sub(start)) as usize;
         let mut buf = vec![0; len];
@@ -153,6 +192,20 @@ mod tests {
         cache.hint(&[20_000, 8200, 13_000, 13_100, 12_000, 0]);
         cache.hint(&[8192]);
         assert_eq!(cache.src.0, vec![(vec![16_384, 12_288, 0], 4096)]);
+    }
+
+    #[test]
+    fn pulls_only_what_was_hinted() {
+        let mut cache = ChunkCache::new(Told(Vec::new(), 1 << 20), 4096, 8);
+        cache.hint_at_most(&[0, 4096, 8192, 12_288], 2);
+        assert_eq!(cache.src.0, vec![(vec![0, 4096], 4096)]);
+        // 8192 was not hinted (over the limit): pulling it would only wait for the source.
+        cache.pull(&[4096, 8192, 100]).unwrap();
+        assert!(cache.holds(0) && cache.holds(4100) && !cache.holds(8192));
+        assert_eq!(cache.source_reads, 2);
+        // Loaded once: a second pull reads nothing.
+        cache.pull(&[0, 4096]).unwrap();
+        assert_eq!(cache.source_reads, 2);
     }
 
     #[test]

@@ -125,6 +125,10 @@ fn e2e() -> (bool, u64, u64) {
         );
         return (true, 0, 0);
     };
+    // The generator, for a file larger than the page reads whole.
+    if !run("cargo", &["build", "--release", "-p", "pstgen"]) {
+        return (false, 0, 0);
+    }
     let (ok1, p1, f1) = match browser_command("e2e.mjs", &corpus) {
         Some((mut cmd, mut relay)) => {
             let r = run_counted(&mut cmd, "browser end-to-end tests (tests/e2e/e2e.mjs)");
@@ -212,7 +216,11 @@ fn browser_command(
         .current_dir("tests/e2e")
         .env("UNPST_URL", base)
         .env("UNPST_CORPUS", corpus)
-        .env("UNPST_BIN", bin);
+        .env("UNPST_BIN", bin)
+        .env(
+            "UNPST_GEN",
+            std::fs::canonicalize("target/release/unpst-gen").unwrap_or_default(),
+        );
     Some((cmd, relay))
 }
 

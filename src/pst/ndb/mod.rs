@@ -53,6 +53,16 @@ pub struct Ndb {
     pub problems: RefCell<Vec<String>>,
 }
 
+/// Steps of [`Ndb::read_ahead`]: the levels a message's blocks lie in, and one to take in the
+/// last. An attachment's data is four levels down: the message's sub-node tree, the
+/// attachment's own sub-node tree, the data tree (XBLOCK) of its binary, that tree's blocks.
+pub const READ_AHEAD_STEPS: u32 = 5;
+/// Chunks hinted at most per step of [`Ndb::read_ahead`] (the page reads ahead into 64 slots).
+pub const READ_AHEAD_CHUNKS: usize = 48;
+/// Blocks looked at per level of [`Ndb::read_ahead`]: a hostile file whose sub-node trees all
+/// list the same huge tree must not make the levels multiply.
+const READ_AHEAD_BLOCKS: usize = 4096;
+
 /// Block entries remembered at most (≈ 2 MiB); the map is simply emptied when full.
 const BLOCK_ENTRY_CACHE: usize = 65_536;
 
@@ -102,19 +112,7 @@ impl Ndb {
         if !self.src.borrow().wants_hints() {
             return;
         }
-        let mut offsets = Vec::with_capacity(nids.len() * 2);
-        for &nid in nids {
-            let Ok(node) = self.find_node(nid) else {
-                continue;
-            };
-            for bid in [node.bid_data, node.bid_sub] {
-                if bid != 0
-                    && let Ok(b) = self.find_block(bid)
-                {
-                    offsets.push(b.ib);
-                }
-            }
-        }
+        let offsets = self.block_offsets(&self.roots(nids));
         self.src.borrow_mut().hint(&offsets);
     }
 
@@ -125,27 +123,83 @@ impl Ndb {
         if !self.src.borrow().wants_hints() {
             return;
         }
-        let Ok(node) = self.find_node(nid) else {
+        let offsets = self.block_offsets(&self.next_level(&self.roots(&[nid]), false));
+        self.src.borrow_mut().hint(&offsets);
+    }
+
+    /// Reads ahead what opening any of `nids` (messages, in this order) will read — their
+    /// blocks, the sub-nodes those list (recipients, attachments), and what those point at —
+    /// in steps meant to be a turn apart, so the source fetches each level in the background:
+    /// step 0 hints the nodes' own blocks; each later step takes the last level's blocks into
+    /// the cache and hints the next; step [`READ_AHEAD_STEPS`]` - 1` only takes. At most
+    /// [`READ_AHEAD_CHUNKS`] chunks are hinted per step; what is left over is read when the
+    /// message is opened. Failures are ignored (opening the message reports them).
+    pub fn read_ahead(&self, nids: &[u32], step: u32) {
+        if !self.src.borrow().wants_hints() {
             return;
-        };
-        let mut bids = Vec::new();
-        if block::is_internal(node.bid_data)
-            && let Ok(leaves) = self.data_leaves(node.bid_data)
-        {
-            bids.extend(leaves);
         }
-        if let Ok(subs) = self.read_subnodes(node.bid_sub) {
-            for e in subs.0.values() {
-                bids.push(e.bid_data);
-                bids.push(e.bid_sub);
+        let mut level = self.roots(nids);
+        let last = READ_AHEAD_STEPS - 1;
+        for _ in 0..step.min(last - 1) {
+            let offsets = self.block_offsets(&level);
+            let _ = self.src.borrow_mut().pull(&offsets);
+            level = self.next_level(&level, true);
+        }
+        let offsets = self.block_offsets(&level);
+        let mut src = self.src.borrow_mut();
+        if step < last {
+            src.hint_at_most(&offsets, READ_AHEAD_CHUNKS);
+        } else {
+            let _ = src.pull(&offsets);
+        }
+    }
+
+    /// The data and sub-node tree roots of `nids`: (block id, whether it is a sub-node tree's
+    /// root rather than a data tree's).
+    fn roots(&self, nids: &[u32]) -> Vec<(u64, bool)> {
+        nids.iter()
+            .filter_map(|&nid| self.find_node(nid).ok())
+            .flat_map(|n| [(n.bid_data, false), (n.bid_sub, true)])
+            .filter(|&(b, _)| b != 0)
+            .collect()
+    }
+
+    fn block_offsets(&self, level: &[(u64, bool)]) -> Vec<u64> {
+        level
+            .iter()
+            .filter_map(|&(b, _)| self.find_block(b).ok().map(|e| e.ib))
+            .collect()
+    }
+
+    /// What the blocks of `level` point at (reading them; with `held`, only those already
+    /// in memory: reading the others would wait for the file).
+    fn next_level(&self, level: &[(u64, bool)], held: bool) -> Vec<(u64, bool)> {
+        let mut next = Vec::new();
+        for &(bid, sub) in level {
+            if next.len() >= READ_AHEAD_BLOCKS {
+                break;
+            }
+            let Ok(e) = self.find_block(bid) else {
+                continue;
+            };
+            if held && !self.src.borrow().holds(e.ib) {
+                continue;
+            }
+            if sub {
+                if let Ok(subs) = self.read_subnodes(bid) {
+                    for s in subs.0.values() {
+                        next.extend([(s.bid_data, false), (s.bid_sub, true)]);
+                    }
+                }
+            } else if block::is_internal(bid)
+                && let Ok(leaves) = self.data_leaves(bid)
+            {
+                next.extend(leaves.into_iter().map(|b| (b, false)));
             }
         }
-        let offsets: Vec<u64> = bids
-            .into_iter()
-            .filter(|&b| b != 0)
-            .filter_map(|b| self.find_block(b).ok().map(|e| e.ib))
-            .collect();
-        self.src.borrow_mut().hint(&offsets);
+        next.retain(|&(b, _)| b != 0);
+        next.truncate(READ_AHEAD_BLOCKS);
+        next
     }
 
     /// How many reads reached the underlying source so far.

@@ -11,16 +11,45 @@ use unpst::pst::Pst;
 use unpst::report::Report;
 use unpst::sink::MemTree;
 
+/// A source that asks for read-ahead hints, as the page's does: the hostile bytes then go
+/// through the hint paths too (the conversion's, and the rows read ahead on screen).
+struct Hinted(unpst::source::ReadSeekSource<Cursor<Vec<u8>>>);
+
+impl unpst::source::ByteSource for Hinted {
+    fn size(&self) -> u64 {
+        self.0.size()
+    }
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        self.0.read_at(offset, buf)
+    }
+    fn wants_prefetch(&self) -> bool {
+        true
+    }
+}
+
 /// Opens and converts bytes in a worker thread; a hang fails the test instead of blocking.
+/// Before converting, each folder's first rows are read ahead as the page does on screen.
 fn run(bytes: Vec<u8>, label: String) -> Result<Report, String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let r = (|| {
-            let pst = Pst::open(Box::new(
+            let pst = Pst::open(Box::new(Hinted(
                 unpst::source::ReadSeekSource::new(Cursor::new(bytes))
                     .map_err(|e| e.to_string())?,
-            ))
+            )))
             .map_err(|e| e.to_string())?;
+            if let Ok(tree) = pst.folder_tree() {
+                for f in tree.flatten() {
+                    let Ok(folder) = pst.folder(f.nid) else {
+                        continue;
+                    };
+                    let rows = pst.summaries(&folder, 0, 40).unwrap_or_default();
+                    let nids: Vec<u32> = rows.iter().map(|r| r.nid).collect();
+                    for step in 0..unpst::pst::ndb::READ_AHEAD_STEPS {
+                        pst.ndb.read_ahead(&nids, step);
+                    }
+                }
+            }
             let mut sink = MemTree::default();
             let opts = Options {
                 mbox: true,

@@ -313,7 +313,7 @@ fn readpst_pffexport_and_outlook_pst_read_a_generated_file() {
 /// A source that records which reads were announced ahead (`ByteSource::prefetch`).
 struct Announced {
     inner: unpst::source::ReadSeekSource<std::fs::File>,
-    log: std::rc::Rc<std::cell::RefCell<(std::collections::HashSet<u64>, u32, u32)>>,
+    log: Log,
 }
 
 impl unpst::source::ByteSource for Announced {
@@ -338,6 +338,23 @@ impl unpst::source::ByteSource for Announced {
     }
 }
 
+/// What an [`Announced`] source saw: chunks announced and not read yet, reads that were
+/// announced, reads that were not.
+type Log = std::rc::Rc<std::cell::RefCell<(std::collections::HashSet<u64>, u32, u32)>>;
+
+/// `path` opened through an [`Announced`] source with a cache of `chunks` × 64 KiB.
+fn open_announced(path: &Path, chunks: usize) -> (Pst, Log) {
+    let log: Log = Default::default();
+    let src = Announced {
+        inner: unpst::source::ReadSeekSource::new(std::fs::File::open(path).unwrap()).unwrap(),
+        log: log.clone(),
+    };
+    (
+        Pst::open_with_cache(Box::new(src), 64 << 10, chunks).unwrap(),
+        log,
+    )
+}
+
 /// The page reads ahead what the conversion announces; most reads must be announced, or the
 /// read-ahead does not help (a folder's messages lie scattered over the file).
 #[test]
@@ -349,14 +366,9 @@ fn the_conversion_announces_most_of_its_reads_ahead() {
         ..Spec::default()
     };
     let (path, s) = generate("prefetch", &spec);
-    let log = std::rc::Rc::new(std::cell::RefCell::new(Default::default()));
-    let src = Announced {
-        inner: unpst::source::ReadSeekSource::new(std::fs::File::open(&path).unwrap()).unwrap(),
-        log: log.clone(),
-    };
     // A cache of 1/8 of the file (the page: 128 MiB), so that the conversion reads the file
     // many times over.
-    let pst = Pst::open_with_cache(Box::new(src), 64 << 10, 48).unwrap();
+    let (pst, log) = open_announced(&path, 48);
     let rep = convert_all(&pst);
     assert_eq!(u64::from(rep.totals.converted), s.messages);
     let (_, announced, unannounced) = *log.borrow();
@@ -385,7 +397,6 @@ fn rows_read_ahead_then_open_from_memory() {
         ..Spec::default()
     };
     let (path, _) = generate("rows-ahead", &spec);
-    type Log = std::rc::Rc<std::cell::RefCell<(std::collections::HashSet<u64>, u32, u32)>>;
     let reads = |log: &Log| {
         let l = log.borrow();
         l.1 + l.2
@@ -394,12 +405,7 @@ fn rows_read_ahead_then_open_from_memory() {
     // messages with attachments (their blocks lie apart from the tables): the reads that
     // opening them took, and those the read-ahead took before.
     let run = |ahead: bool| {
-        let log: Log = Default::default();
-        let src = Announced {
-            inner: unpst::source::ReadSeekSource::new(std::fs::File::open(&path).unwrap()).unwrap(),
-            log: log.clone(),
-        };
-        let pst = Pst::open_with_cache(Box::new(src), 64 << 10, 128).unwrap();
+        let (pst, log) = open_announced(&path, 128);
         let mut nids = Vec::new();
         for f in pst.folder_tree().unwrap().flatten() {
             let folder = pst.folder(f.nid).unwrap();

@@ -689,8 +689,9 @@ pub fn simulate_crash_on(nid: u32) {
     CRASH_ON.with(|c| c.set(nid));
 }
 
-/// Marks `nid` as the item in work; `Some(reason)` when it was set aside.
-fn enter_item(nid: u32) -> Option<String> {
+/// Marks `nid` as the item in work; `Some(reason)` when it was set aside. Front ends that
+/// convert one item outside [`convert`] (the page's preview) call it too.
+pub fn enter_item(nid: u32) -> Option<String> {
     CURRENT_ITEM.with(|c| c.set(nid));
     if let Some(reason) = SET_ASIDE.with(|m| m.borrow().get(&nid).cloned()) {
         return Some(reason);

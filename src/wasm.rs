@@ -173,6 +173,10 @@ impl Session {
         {
             return Ok(bytes.clone());
         }
+        // A message that crashed the module before is not converted again.
+        if let Some(reason) = convert::enter_item(nid) {
+            return Err(js(reason));
+        }
         let m = self.pst.message(nid).map_err(js)?;
         let bytes = std::rc::Rc::new(crate::mime::convert(&self.pst, &m).map_err(js)?.bytes);
         *self.last.borrow_mut() = Some((nid, bytes.clone()));

@@ -21,7 +21,7 @@ function startWorker() {
     if (!p) return;
     if (m.progress) { p.onProgress && p.onProgress(m.progress); return; }
     pending.delete(m.id);
-    if (m.fatal) { worker.terminate(); startWorker(); }
+    if (m.fatal) restart(m);
     if (m.json !== undefined) { p.resolve(JSON.parse(m.json)); return; }
     if (m.ok) { p.resolve(m.value); return; }
     const err = new Error(m.value);
@@ -33,6 +33,27 @@ function startWorker() {
     shared = new SharedArrayBuffer(8 + SHARED_BYTES);
     worker.postMessage({ shared });
   }
+}
+
+// Items that crashed the module in the current file ({nid, reason}), and the file's opening
+// in the worker that replaced the crashed one.
+let crashed = [];
+let reopened = null;
+
+// The module trapped (a panic, deep recursion): the worker is replaced, what else was asked of
+// it fails, and the file is opened again in the new one with the item in work set aside —
+// the page carries on.
+function restart(m) {
+  worker.terminate();
+  const lost = [...pending.values()];
+  pending.clear();
+  startWorker();
+  for (const p of lost) p.reject(new Error('The converter restarted; try again.'));
+  if (m.item && !crashed.some((c) => c.nid === m.item)) {
+    crashed.push({ nid: m.item, reason: `the converter crashed on this item: ${m.value}` });
+  }
+  reopened = currentFile ? call('open', { file: currentFile, setAside: crashed }) : null;
+  if (reopened) reopened.catch(() => {});
 }
 
 function call(cmd, args, onProgress) {
@@ -107,6 +128,7 @@ function fmtBytes(n) {
 }
 
 async function openFile(file, since = performance.now()) {
+  if (file !== currentFile) crashed = [];
   currentFile = file;
   setState('loading');
   status(`Opening ${file.name}…`);
@@ -118,7 +140,7 @@ async function openFile(file, since = performance.now()) {
   lastReport = null;
   const t0 = performance.now();
   try {
-    info = await call('open', { file });
+    info = await call('open', { file, setAside: crashed });
   } catch (err) {
     setState('error');
     status(`${file.name}: ${err.message}`, true);
@@ -398,7 +420,7 @@ function previewOf(nid, path = []) {
   const key = `${nid}/${path.join('/')}`;
   let p = previews.get(key);
   if (!p) {
-    p = call('preview', { nid, path });
+    p = call('preview', { nid, path, crashOn: window.unpstCrashOn || 0 });
     p.catch(() => previews.delete(key));
     previews.set(key, p);
     if (previews.size > 16) previews.delete(previews.keys().next().value);
@@ -411,7 +433,10 @@ async function showMessage(nid, button, since = performance.now(), path = []) {
   const seq = ++previewSeq;
   // Nothing on the page changes until the preview is back, then everything at once: one frame.
   let p;
-  try { p = await soon(previewOf(nid, path)); } catch (err) { status(err.message, true); return; }
+  try { p = await soon(previewOf(nid, path)); } catch (err) {
+    status(err.fatal ? `This message crashed the converter (${err.message}). The file was opened again without it.` : err.message, true);
+    return;
+  }
   if (seq !== previewSeq) return;
   if (button) {
     document.querySelectorAll('.message.current').forEach((e) => e.classList.remove('current'));
@@ -571,19 +596,17 @@ async function convert() {
   }
 }
 
-// If the module crashes on an item (a panic traps it), the worker has been replaced: open
-// the file again there and start over with that item set aside — it is listed as skipped,
-// everything else converts. An item that crashes twice, or too many crashes, end it.
+// If the module crashes on an item (a panic traps it), the worker has been replaced and the
+// file opened again there with that item set aside (see restart): start over — the item is
+// listed as skipped, everything else converts. Too many crashes end it.
 async function convertResilient(args, onProgress) {
-  const setAside = [];
-  for (;;) {
+  for (let crashes = 0; ; crashes++) {
     try {
-      return await call('convert', { ...args, setAside }, onProgress);
+      return await call('convert', args, onProgress);
     } catch (err) {
-      if (!err.fatal || !err.item || setAside.some((c) => c.nid === err.item) || setAside.length >= 20) throw err;
-      setAside.push({ nid: err.item, reason: `the converter crashed on this item: ${err.message}` });
+      if (!err.fatal || !err.item || crashes >= 20) throw err;
       status(`The converter crashed on item ${err.item}; starting again without it…`);
-      await call('open', { file: currentFile });
+      await reopened;
     }
   }
 }

@@ -266,6 +266,9 @@ self.onmessage = async (e) => {
         session = args.file.size <= WHOLE_FILE
           ? Session.fromBytes(new Uint8Array(new FileReaderSync().readAsArrayBuffer(args.file)), args.file.name)
           : new Session(args.file, args.file.name, fetcher);
+        // Items that crashed an earlier module instance: a preview says so, a conversion skips
+        // them (and reports them).
+        for (const c of args.setAside || []) session.set_aside(c.nid, c.reason);
         const info = session.info();
         tree = info.tree;
         index = null;
@@ -322,6 +325,7 @@ self.onmessage = async (e) => {
         break;
       }
       case 'preview':
+        if (args.crashOn) session.simulateCrashOn(args.crashOn);
         replyJson(id, session.preview(args.nid, new Uint32Array(args.path || [])));
         break;
       case 'eml': {
@@ -336,8 +340,6 @@ self.onmessage = async (e) => {
       }
       case 'convert': {
         const what = { mbox: args.mbox, eml: args.eml, cards: args.cards, folders: args.folders || [] };
-        // Items that crashed an earlier module instance are skipped (and reported).
-        for (const c of args.setAside || []) session.set_aside(c.nid, c.reason);
         if (args.crashOn) session.simulateCrashOn(args.crashOn);
         // At most ~20 updates a second: one per item made the page redraw its progress bar
         // thousands of times a second (≈ 7 % of the CPU on a 1 GB file).

@@ -430,6 +430,36 @@ await check('when the module crashes on an item, the page starts again without i
   }
 });
 
+await check('when the module crashes on a message being previewed, the page opens the file again and carries on', async () => {
+  await open('tika-testPST.pst');
+  await page.click('[data-folder-path="Début du fichier de données Outlook"] .name');
+  const row = page.locator('.message:has-text("WEBINAR")');
+  const nid = Number(await row.getAttribute('data-nid'));
+  await page.evaluate((n) => { window.unpstCrashOn = n; }, nid);
+  try {
+    await page.mouse.move(0, 0);
+    await row.click();
+    await page.waitForFunction(() => /crashed the converter|the converter crashed on this item/.test(document.querySelector('#status').textContent));
+  } finally {
+    await page.evaluate(() => { window.unpstCrashOn = 0; });
+  }
+  // The new worker has the file: the other messages open as before…
+  await page.click('.message:has-text("Vcard")');
+  await subjectIs('[jira] [Resolved] (TIKA-1249) Vcard files detection');
+  // …and that one is set aside: a clear message, not a second crash (that would say "This
+  // message crashed the converter").
+  await page.evaluate(() => { document.querySelector('#status').textContent = ''; });
+  await row.click();
+  await page.waitForFunction(() => /the converter crashed on this item: unpst panicked.*simulated crash/s.test(document.querySelector('#status').textContent));
+  assert.equal(await page.textContent('#p-subject'), '[jira] [Resolved] (TIKA-1249) Vcard files detection');
+  // A conversion now skips it and says why.
+  await page.selectOption('#format', 'mbox');
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#go')]);
+  assert.ok(download.suggestedFilename().endsWith('.zip'));
+  await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60000 });
+  assert.match(await page.textContent('#r-summary'), /^6 converted · .* · 1 skipped/);
+});
+
 await check('a file that is not a PST gets a clear error, and the next file still opens', async () => {
   await page.setInputFiles('#file', { name: 'notes.pst', mimeType: 'application/octet-stream', buffer: Buffer.from('hello, not a pst') });
   await page.waitForFunction(() => document.body.dataset.state === 'error');

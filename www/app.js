@@ -44,16 +44,21 @@ let reopened = null;
 // it fails, and the file is opened again in the new one with the item in work set aside —
 // the page carries on.
 function restart(m) {
-  worker.terminate();
-  const lost = [...pending.values()];
-  pending.clear();
-  startWorker();
-  for (const p of lost) p.reject(new Error('The converter restarted; try again.'));
+  replaceWorker('The converter restarted; try again.');
   if (m.item && !crashed.some((c) => c.nid === m.item)) {
     crashed.push({ nid: m.item, reason: `the converter crashed on this item: ${m.value}` });
   }
   reopened = currentFile ? call('open', { file: currentFile, setAside: crashed }) : null;
   if (reopened) reopened.catch(() => {});
+}
+
+// A new worker in place of the current one; what was asked of the old one fails with `why`.
+function replaceWorker(why) {
+  worker.terminate();
+  const lost = [...pending.values()];
+  pending.clear();
+  startWorker();
+  for (const p of lost) p.reject(new Error(why));
 }
 
 function call(cmd, args, onProgress) {
@@ -831,10 +836,7 @@ function cancel() {
 }
 
 function terminate() {
-  worker.terminate();
-  for (const p of pending.values()) p.reject(new Error('Cancelled.'));
-  pending.clear();
-  startWorker();
+  replaceWorker('Cancelled.');
   if (currentFile) openFile(currentFile).then(() => status('Conversion cancelled.'));
 }
 

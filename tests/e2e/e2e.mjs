@@ -51,6 +51,24 @@ async function open(file) {
   return page.evaluate(() => document.body.dataset.state);
 }
 
+// Clicks Convert and waits for the zip download it offers.
+async function exportZip() {
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#go')]);
+  assert.ok(download.suggestedFilename().endsWith('.zip'), download.suggestedFilename());
+  return download;
+}
+
+// tika-testPST's top folder shown, with the test hook that makes converting its WEBINAR
+// message panic (which traps the whole wasm module); returns that message's row.
+async function crashOnWebinar() {
+  await open('tika-testPST.pst');
+  await page.click('[data-folder-path="Début du fichier de données Outlook"] .name');
+  const row = page.locator('.message:has-text("WEBINAR")');
+  const nid = Number(await row.getAttribute('data-nid'));
+  await page.evaluate((n) => { window.unpstCrashOn = n; }, nid);
+  return row;
+}
+
 const subjectIs = (s) => page.waitForFunction((t) => document.querySelector('#p-subject').textContent === t, s, { timeout: 10000 });
 
 function inspect(file) {
@@ -236,8 +254,7 @@ await check('remote images load nothing and the page says they were blocked', as
 await check('the zip export equals the native CLI output byte for byte', async () => {
   await open('hiraoka-msgInMsgInMsg.pst');
   await page.selectOption('#format', 'both');
-  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#go')]);
-  assert.ok(download.suggestedFilename().endsWith('.zip'), download.suggestedFilename());
+  const download = await exportZip();
   await page.waitForFunction(() => document.body.dataset.state === 'done');
   const dir = mkdtempSync(join(tmpdir(), 'unpst-e2e-'));
   try {
@@ -289,7 +306,7 @@ await check('a file over 8 MiB (read slice by slice, read ahead): rows on screen
     }
     assert.equal(await page.evaluate(() => window.unpstReads()), reads);
     await page.selectOption('#format', 'both');
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#go')]);
+    const download = await exportZip();
     await page.waitForFunction(() => document.body.dataset.state === 'done');
     const web = join(dir, 'web.zip');
     await download.saveAs(web);
@@ -407,16 +424,10 @@ await check('Cancel stops a folder export after the current item; every file wri
 });
 
 await check('when the module crashes on an item, the page starts again without it and converts the rest', async () => {
-  await open('tika-testPST.pst');
-  await page.click('[data-folder-path="Début du fichier de données Outlook"] .name');
-  const row = page.locator('.message:has-text("WEBINAR")');
-  const nid = Number(await row.getAttribute('data-nid'));
-  // A test hook makes converting this item panic, which traps the whole wasm module.
-  await page.evaluate((n) => { window.unpstCrashOn = n; }, nid);
+  await crashOnWebinar();
   await page.selectOption('#format', 'mbox');
   try {
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#go')]);
-    assert.ok(download.suggestedFilename().endsWith('.zip'));
+    await exportZip();
     await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
     assert.equal(await page.evaluate(() => document.body.dataset.state), 'done');
     assert.match(await page.textContent('#r-summary'), /^6 converted · .* · 1 skipped/);
@@ -431,11 +442,7 @@ await check('when the module crashes on an item, the page starts again without i
 });
 
 await check('when the module crashes on a message being previewed, the page opens the file again and carries on', async () => {
-  await open('tika-testPST.pst');
-  await page.click('[data-folder-path="Début du fichier de données Outlook"] .name');
-  const row = page.locator('.message:has-text("WEBINAR")');
-  const nid = Number(await row.getAttribute('data-nid'));
-  await page.evaluate((n) => { window.unpstCrashOn = n; }, nid);
+  const row = await crashOnWebinar();
   try {
     await page.mouse.move(0, 0);
     await row.click();
@@ -454,8 +461,7 @@ await check('when the module crashes on a message being previewed, the page open
   assert.equal(await page.textContent('#p-subject'), '[jira] [Resolved] (TIKA-1249) Vcard files detection');
   // A conversion now skips it and says why.
   await page.selectOption('#format', 'mbox');
-  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#go')]);
-  assert.ok(download.suggestedFilename().endsWith('.zip'));
+  await exportZip();
   await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60000 });
   assert.match(await page.textContent('#r-summary'), /^6 converted · .* · 1 skipped/);
 });
@@ -489,8 +495,7 @@ await check('with the network gone after load, the page still opens and converts
   await context.setOffline(true);
   try {
     assert.equal(await open('pstsdk-sample1.pst'), 'ready');
-    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#go')]);
-    assert.ok(download.suggestedFilename().endsWith('.zip'));
+    await exportZip();
     await page.waitForFunction(() => document.body.dataset.state === 'done');
   } finally {
     await context.setOffline(false);

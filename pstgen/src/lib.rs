@@ -34,6 +34,9 @@ pub struct Spec {
     /// The first message carries an attachment of exactly this size (to test data trees
     /// of every depth).
     pub first_attachment: Option<u64>,
+    /// Names for the first generated folders, before the built-in awkward ones (to test
+    /// what readers do with a given name).
+    pub names: Vec<String>,
 }
 
 impl Default for Spec {
@@ -49,6 +52,7 @@ impl Default for Spec {
             encryption: Encryption::Permute,
             items: true,
             first_attachment: None,
+            names: Vec::new(),
         }
     }
 }
@@ -311,7 +315,9 @@ pub fn generate<W: Write + Seek>(
             *rng.pick(&candidates)
         };
         let base = AWKWARD[k % AWKWARD.len()];
-        let name = if k < AWKWARD.len() {
+        let name = if let Some(n) = spec.names.get(k) {
+            n.clone()
+        } else if k < AWKWARD.len() {
             base.to_string()
         } else {
             format!("{base} {k}")

@@ -5,6 +5,7 @@ pub mod imap;
 pub mod mbox;
 pub mod names;
 pub mod patch;
+pub mod safe_fs;
 mod tree;
 
 pub use tree::{DirTree, MemTree, TreeSink, ZipTree};

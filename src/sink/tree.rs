@@ -1,5 +1,6 @@
 //! File trees written one file at a time: a directory on disk or a streamed zip archive.
 
+use super::safe_fs;
 use crate::error::{Error, Result};
 use std::fs;
 use std::io::{BufWriter, Seek, Write};
@@ -15,8 +16,10 @@ pub trait TreeSink {
 
 /// Files under a root directory. The writing happens on a thread of its own (native
 /// builds), so that converting the next message overlaps with the kernel copying the last
-/// one to disk; at most a few MiB are in flight.
+/// one to disk; at most a few MiB are in flight. Nothing below the root is followed if it is
+/// a link, and only regular files are overwritten (see [`safe_fs`]).
 pub struct DirTree {
+    #[cfg(target_arch = "wasm32")]
     root: PathBuf,
     #[cfg(not(target_arch = "wasm32"))]
     writer: Option<writer::Writer>,
@@ -31,7 +34,8 @@ mod writer {
     use std::thread::JoinHandle;
 
     pub enum Cmd {
-        Begin(PathBuf),
+        /// Path components below the root.
+        Begin(Vec<String>),
         Write(Vec<u8>),
         End,
     }
@@ -45,7 +49,7 @@ mod writer {
     pub const PIECE: usize = 1 << 20;
 
     impl Writer {
-        pub fn new() -> Self {
+        pub fn new(root: PathBuf) -> Self {
             let (tx, rx) = sync_channel::<Cmd>(8);
             let thread = std::thread::spawn(move || -> std::io::Result<()> {
                 let mut current: Option<BufWriter<fs::File>> = None;
@@ -55,11 +59,8 @@ mod writer {
                             if let Some(mut f) = current.take() {
                                 f.flush()?;
                             }
-                            if let Some(parent) = p.parent() {
-                                fs::create_dir_all(parent)?;
-                            }
-                            current =
-                                Some(BufWriter::with_capacity(256 * 1024, fs::File::create(p)?));
+                            let f = safe_fs::create_in(&root, &p)?;
+                            current = Some(BufWriter::with_capacity(256 * 1024, f));
                         }
                         Cmd::Write(b) => match &mut current {
                             Some(f) => f.write_all(&b)?,
@@ -113,11 +114,12 @@ mod writer {
 impl DirTree {
     pub fn new(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
-        fs::create_dir_all(&root)?;
+        safe_fs::create_dirs::<&str>(&root, &[])?;
         Ok(Self {
-            root,
             #[cfg(not(target_arch = "wasm32"))]
-            writer: Some(writer::Writer::new()),
+            writer: Some(writer::Writer::new(root)),
+            #[cfg(target_arch = "wasm32")]
+            root,
             #[cfg(target_arch = "wasm32")]
             current: None,
         })
@@ -133,18 +135,6 @@ impl DirTree {
         self.end()?;
         Ok(())
     }
-
-    fn path(&self, parts: &[String]) -> Result<PathBuf> {
-        let mut p = self.root.clone();
-        for c in parts {
-            // Names are sanitized upstream; refuse anything that could still escape.
-            if c.is_empty() || c == "." || c == ".." || c.contains(['/', '\\']) {
-                return Err(Error::Other(format!("unsafe path component {c:?}")));
-            }
-            p.push(c);
-        }
-        Ok(p)
-    }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -159,8 +149,9 @@ impl Drop for DirTree {
 #[cfg(not(target_arch = "wasm32"))]
 impl TreeSink for DirTree {
     fn begin(&mut self, path: &[String]) -> Result<()> {
-        let p = self.path(path)?;
-        self.writer_mut()?.send(writer::Cmd::Begin(p))
+        // Checked here too, so that a bad name fails this call rather than a later one.
+        safe_fs::check_parts(path)?;
+        self.writer_mut()?.send(writer::Cmd::Begin(path.to_vec()))
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<()> {
@@ -189,11 +180,7 @@ impl DirTree {
 impl TreeSink for DirTree {
     fn begin(&mut self, path: &[String]) -> Result<()> {
         self.end()?;
-        let p = self.path(path)?;
-        if let Some(parent) = p.parent() {
-            fs::create_dir_all(parent)?;
-        }
-        self.current = Some(BufWriter::new(fs::File::create(p)?));
+        self.current = Some(BufWriter::new(safe_fs::create_in(&self.root, path)?));
         Ok(())
     }
 

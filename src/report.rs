@@ -109,6 +109,18 @@ pub struct SignatureInfo {
 }
 
 impl Report {
+    /// Whether the report lists anything lost or worked around: an item skipped, a folder
+    /// that could not be read, or damage to the file itself (pages rebuilt by scanning, a
+    /// truncation). The command line exits with 1 then.
+    pub fn incomplete(&self) -> bool {
+        !self.problems.is_empty()
+            || self.totals.skipped > 0
+            || self
+                .folders
+                .iter()
+                .any(|f| f.error.is_some() || !f.skipped.is_empty())
+    }
+
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }

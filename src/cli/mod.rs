@@ -12,8 +12,9 @@ macro_rules! out {
     }};
 }
 use std::io::{IsTerminal, Write};
+mod term;
 mod upload;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 use unpst::convert::{self, Options, Progress};
@@ -156,7 +157,7 @@ pub fn main() -> ExitCode {
     match res {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("unpst: {e}");
+            eprintln!("unpst: {}", term::escape(&e));
             ExitCode::from(2)
         }
     }
@@ -175,13 +176,18 @@ fn signatures(
         let pst = open(f)?;
         let (found, accounts) = unpst::signatures::from_pst(&pst).map_err(|e| e.to_string())?;
         for a in &accounts {
-            out!("sent from: {} {} ({} messages)", a.address, a.name, a.sent);
+            out!(
+                "sent from: {} {} ({} messages)",
+                term::escape(&a.address),
+                term::escape(&a.name),
+                a.sent
+            );
         }
         sigs.extend(found);
     }
     if let Some(dir) = &from {
         sigs.extend(
-            unpst::signatures::from_folder(dir).map_err(|e| format!("{}: {e}", dir.display()))?,
+            unpst::signatures::from_folder(dir).map_err(|e| format!("{}: {e}", term::path(dir)))?,
         );
     }
     let mut sink = DirTree::new(&output).map_err(|e| e.to_string())?;
@@ -193,9 +199,9 @@ fn signatures(
             if s.account.is_empty() {
                 String::new()
             } else {
-                format!("{} ", s.account)
+                format!("{} ", term::escape(&s.account))
             },
-            s.name,
+            term::escape(&s.name),
             if s.html.is_some() {
                 "HTML"
             } else {
@@ -211,7 +217,7 @@ fn signatures(
     if sigs.is_empty() {
         out!("no signature found");
     } else {
-        out!("→ {}", output.join("signatures").display());
+        out!("→ {}", term::path(&output.join("signatures")));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -238,6 +244,7 @@ fn relay(
         www: www.clone(),
         ca_file,
         allow_plaintext,
+        limits: Default::default(),
     })
     .map_err(|e| e.to_string())?;
     // Not `out!`: a closed stdout must not stop a running relay.
@@ -258,11 +265,39 @@ fn relay(
     Ok(ExitCode::SUCCESS)
 }
 
-pub(crate) fn open(file: &PathBuf) -> Result<Pst, String> {
-    Pst::open_path(file).map_err(|e| format!("{}: {e}", file.display()))
+/// Opens the input. Anything but a regular file or a block device is refused at once: a FIFO
+/// or a terminal would block the open or the first read, a directory or /dev/null has no PST.
+pub(crate) fn open(file: &Path) -> Result<Pst, String> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    // Opening a FIFO for reading waits for a writer unless it is non-blocking.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NONBLOCK);
+    let f = o
+        .open(file)
+        .map_err(|e| format!("{}: {e}", term::path(file)))?;
+    let t = f
+        .metadata()
+        .map_err(|e| format!("{}: {e}", term::path(file)))?
+        .file_type();
+    #[cfg(unix)]
+    let block = std::os::unix::fs::FileTypeExt::is_block_device(&t);
+    #[cfg(not(unix))]
+    let block = false;
+    if !t.is_file() && !block {
+        return Err(format!(
+            "{} is {}, not a regular file",
+            term::path(file),
+            unpst::sink::safe_fs::describe(t)
+        ));
+    }
+    // Regular files and block devices ignore O_NONBLOCK.
+    let src =
+        unpst::source::ReadSeekSource::new(f).map_err(|e| format!("{}: {e}", term::path(file)))?;
+    Pst::open(Box::new(src)).map_err(|e| format!("{}: {e}", term::path(file)))
 }
 
-fn inspect(file: &PathBuf, json: bool) -> Result<ExitCode, String> {
+fn inspect(file: &Path, json: bool) -> Result<ExitCode, String> {
     let pst = open(file)?;
     let tree = pst.folder_tree().map_err(|e| e.to_string())?;
     let h = pst.header();
@@ -283,9 +318,9 @@ fn inspect(file: &PathBuf, json: bool) -> Result<ExitCode, String> {
         );
         return Ok(ExitCode::SUCCESS);
     }
-    out!("{}", file.display());
+    out!("{}", term::path(file));
     out!(
-        "  {} {} (wVer {}), encryption: {:?}, store: {:?}",
+        "  {} {} (wVer {}), encryption: {:?}, store: \"{}\"",
         if h.ost { "OST" } else { "PST" },
         match h.format {
             unpst::pst::Format::Ansi => "ANSI",
@@ -294,7 +329,7 @@ fn inspect(file: &PathBuf, json: bool) -> Result<ExitCode, String> {
         },
         h.version,
         h.encryption,
-        pst.display_name
+        term::escape(&pst.display_name)
     );
     let mut total = 0u64;
     print_tree(&tree, 0, false, &mut total);
@@ -305,7 +340,7 @@ fn inspect(file: &PathBuf, json: bool) -> Result<ExitCode, String> {
 fn print_tree(f: &FolderInfo, depth: usize, parent_ipm: bool, total: &mut u64) {
     *total += f.items as u64;
     let name = if f.path.is_empty() { "(root)" } else { &f.name };
-    let mut line = format!("{}{}", "  ".repeat(depth + 1), name);
+    let mut line = format!("{}{}", "  ".repeat(depth + 1), term::escape(name));
     if f.ipm && !parent_ipm {
         line.push_str("  (top of the mailbox)");
     }
@@ -313,10 +348,10 @@ fn print_tree(f: &FolderInfo, depth: usize, parent_ipm: bool, total: &mut u64) {
         line.push_str(&format!("  [{} items, {} unread]", f.items, f.unread));
     }
     if !f.class.is_empty() {
-        line.push_str(&format!("  {}", f.class));
+        line.push_str(&format!("  {}", term::escape(&f.class)));
     }
     if let Some(e) = &f.error {
-        line.push_str(&format!("  (error: {e})"));
+        line.push_str(&format!("  (error: {})", term::escape(e)));
     }
     out!("{line}");
     for c in &f.children {
@@ -325,7 +360,7 @@ fn print_tree(f: &FolderInfo, depth: usize, parent_ipm: bool, total: &mut u64) {
 }
 
 fn run_convert(
-    file: &PathBuf,
+    file: &Path,
     output: Option<PathBuf>,
     format: &[String],
     zip: Option<PathBuf>,
@@ -370,8 +405,9 @@ fn run_convert(
         true
     };
     let (report, dest) = if let Some(zip_path) = zip {
-        let f =
-            std::fs::File::create(&zip_path).map_err(|e| format!("{}: {e}", zip_path.display()))?;
+        // Not followed if it is a link, not opened if it is not a regular file.
+        let f = unpst::sink::safe_fs::create_file(&zip_path)
+            .map_err(|e| format!("{}: {e}", term::path(&zip_path)))?;
         let mut sink = ZipTree::new(std::io::BufWriter::new(f));
         let report =
             convert::convert(&pst, &mut sink, &opts, &name, &mut bar).map_err(|e| e.to_string())?;
@@ -396,7 +432,7 @@ fn run_convert(
     let t = &report.totals;
     out!(
         "{}: {} converted, {} contacts and calendar items, {} deferred, {} skipped, {} with warnings — {} folders, {:.1} MB, {:.2} s → {}",
-        name,
+        term::escape(&name),
         t.converted,
         t.cards,
         t.deferred,
@@ -405,48 +441,51 @@ fn run_convert(
         t.folders,
         t.bytes as f64 / 1e6,
         start.elapsed().as_secs_f64(),
-        dest.display()
+        term::path(&dest)
     );
     for a in &report.accounts {
         out!(
             "  sent from: {} {} ({} messages)",
-            a.address,
-            a.name,
+            term::escape(&a.address),
+            term::escape(&a.name),
             a.sent
         );
     }
     for s in &report.signatures {
         out!(
             "  signature: {} {} — {} uses{}",
-            s.account,
-            s.name,
+            term::escape(&s.account),
+            term::escape(&s.name),
             s.uses,
             if s.html { ", HTML" } else { ", plain text" }
         );
     }
     for p in &report.problems {
-        out!("  file damage: {p}");
+        out!("  file damage: {}", term::escape(p));
     }
     for f in &report.folders {
         for s in &f.skipped {
             out!(
-                "  skipped in {}: {:?} — {}",
-                f.path.join("/"),
-                s.subject,
-                s.reason
+                "  skipped in {}: \"{}\" — {}",
+                term::escape(&f.path.join("/")),
+                term::escape(&s.subject),
+                term::escape(&s.reason)
             );
         }
         if let Some(e) = &f.error {
-            out!("  folder {}: {e}", f.path.join("/"));
+            out!(
+                "  folder {}: {}",
+                term::escape(&f.path.join("/")),
+                term::escape(e)
+            );
         }
     }
-    Ok(
-        if t.skipped > 0 || report.folders.iter().any(|f| f.error.is_some()) {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        },
-    )
+    // As the README promises: 1 whenever the report lists something lost or worked around.
+    Ok(if report.incomplete() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 pub(crate) fn progress_line(p: &Progress, secs: f64) -> String {
@@ -467,8 +506,7 @@ pub(crate) fn progress_line(p: &Progress, secs: f64) -> String {
     } else {
         0.0
     };
-    let folder: String = p
-        .folder
+    let folder: String = term::escape(&p.folder)
         .chars()
         .rev()
         .take(30)
@@ -488,4 +526,21 @@ pub(crate) fn progress_line(p: &Progress, secs: f64) -> String {
         eta as u64 % 60,
         folder
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// The progress bar shows folder names from the file: escaped like everything else.
+    #[test]
+    fn progress_line_escapes_the_folder_name() {
+        let p = unpst::convert::Progress {
+            done: 1,
+            total: 2,
+            bytes: 0,
+            folder: "In\x1b[2Jbox\u{202e}".into(),
+        };
+        let line = super::progress_line(&p, 1.0);
+        assert!(!line.contains(['\x1b', '\u{202e}']), "{line}");
+        assert!(line.contains("In\\x1b[2Jbox\\u{202e}"), "{line}");
+    }
 }

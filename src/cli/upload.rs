@@ -1,5 +1,6 @@
 //! `unpst upload`: a thin wrapper over [`unpst::sink::imap`].
 
+use super::term::{self, escape};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -78,8 +79,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         });
         if planned.is_empty() {
             return Err(format!(
-                "no mail folder matches {:?} (see `unpst inspect`)",
-                args.folders
+                "no mail folder matches {} (see `unpst inspect`)",
+                escape(&format!("{:?}", args.folders))
             ));
         }
     }
@@ -98,10 +99,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     let maps = up.map(&keys);
     if args.dry_run {
         out!(
-            "{} → {} (separator {:?}); nothing will be changed:",
-            args.file.display(),
-            server.display(),
-            up.layout.separator.map(String::from).unwrap_or_default()
+            "{} → {} (separator \"{}\"); nothing will be changed:",
+            term::path(&args.file),
+            escape(&server.display()),
+            escape(&up.layout.separator.map(String::from).unwrap_or_default())
         );
         for (f, m) in planned.iter().zip(&maps) {
             let there = up.count(&m.wire).map_err(|e| e.to_string())?;
@@ -112,8 +113,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             };
             out!(
                 "  {:<40} → {:<40} {:>6} items  ({state})",
-                f.path.join("/"),
-                m.mailbox,
+                escape(&f.path.join("/")),
+                escape(&m.mailbox),
                 f.items
             );
         }
@@ -150,8 +151,8 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         let mark = if f.verified { "verified" } else { "INCOMPLETE" };
         out!(
             "  {:<40} → {:<30} {} messages: {} appended, {} already there; server has {} — {mark}",
-            f.path.join("/"),
-            f.mailbox,
+            escape(&f.path.join("/")),
+            escape(&f.mailbox),
             f.messages,
             f.appended,
             f.present,
@@ -159,17 +160,17 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         );
         for r in &f.rejected {
             out!(
-                "    refused: {:?} ({} bytes) — {}",
-                r.subject,
+                "    refused: \"{}\" ({} bytes) — {}",
+                escape(&r.subject),
                 r.size,
-                r.reason
+                escape(&r.reason)
             );
         }
         if f.missing_count > 0 {
             out!(
-                "    missing on the server: {} (e.g. {:?})",
+                "    missing on the server: {} (e.g. {})",
                 f.missing_count,
-                f.missing.first()
+                escape(&format!("{:?}", f.missing.first()))
             );
         }
     }
@@ -177,16 +178,30 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     for f in &conversion {
         for s in &f.skipped {
             out!(
-                "  not converted in {}: {:?} — {}",
-                f.path.join("/"),
-                s.subject,
-                s.reason
+                "  not converted in {}: \"{}\" — {}",
+                escape(&f.path.join("/")),
+                escape(&s.subject),
+                escape(&s.reason)
             );
         }
+        if let Some(e) = &f.error {
+            out!("  folder {}: {}", escape(&f.path.join("/")), escape(e));
+        }
     }
+    // Damage to the file found on the way (rebuilt B-tree pages, a truncation).
+    let damage: Vec<String> = pst
+        .problems
+        .iter()
+        .chain(pst.ndb.problems.borrow().iter())
+        .cloned()
+        .collect();
+    for p in &damage {
+        out!("  file damage: {}", escape(p));
+    }
+    let folder_errors = conversion.iter().any(|f| f.error.is_some());
     out!(
         "{}: {} messages, {} appended, {} already there, {} refused, {} missing, {} not convertible — {:.1} s — {}",
-        report.server,
+        escape(&report.server),
         report.messages,
         report.appended,
         report.present,
@@ -201,16 +216,24 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
     );
     if let Some(path) = &args.report {
-        let json = serde_json::json!({ "upload": report, "conversion": conversion });
-        std::fs::write(
-            path,
-            serde_json::to_string_pretty(&json).unwrap_or_default(),
-        )
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        let json =
+            serde_json::json!({ "upload": report, "conversion": conversion, "problems": damage });
+        // Not followed if it is a link, not opened if it is not a regular file.
+        unpst::sink::safe_fs::create_file(path)
+            .and_then(|mut f| {
+                f.write_all(
+                    serde_json::to_string_pretty(&json)
+                        .unwrap_or_default()
+                        .as_bytes(),
+                )
+            })
+            .map_err(|e| format!("{}: {e}", term::path(path)))?;
     }
-    Ok(if report.verified && skipped == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(
+        if report.verified && skipped == 0 && !folder_errors && damage.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }

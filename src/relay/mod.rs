@@ -1,31 +1,59 @@
 //! `unpst relay`: serves the page and, on the same origin, a WebSocket (RFC 6455) through
 //! which the page hands converted messages to the IMAP upload ([`crate::sink::imap`]).
 //!
-//! Locked to this machine and this launch: it binds loopback only; every request must name
-//! us in `Host` (no DNS rebinding); the WebSocket also needs the exact `Origin` of the page
-//! (never `null`) and the per-launch token, compared in constant time, which the page gets
-//! from the URL fragment (fragments are never sent over the network) and offers as a
-//! `Sec-WebSocket-Protocol`. Credentials pass through to the IMAP server and are never
-//! logged or stored.
+//! Locked to this machine and this launch (docs/security.md): it binds 127.0.0.1 or ::1
+//! only; every request must name us in `Host` (no DNS rebinding); it serves a fixed list of
+//! page files read at start ([`files`]), never a path a request names; the WebSocket also
+//! needs the exact `Origin` of the page (never `null`) and the per-launch token, compared in
+//! constant time, which the page gets from the URL fragment (fragments are never sent over
+//! the network) and offers as a `Sec-WebSocket-Protocol`. Connections are capped (the oldest
+//! plain request is dropped for a new one, so a flood of slow clients cannot lock the user
+//! out), a request head has one deadline, sessions have an idle timeout. Credentials pass
+//! through to the IMAP server and are never logged or stored.
 
-mod session;
+pub mod files;
+pub mod http;
+pub mod session;
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::Duration;
-
-/// The page's Content-Security-Policy: its own files only, plus the relay's WebSocket.
-/// Inline styles are allowed because mail HTML (shown in a script-less sandboxed iframe that
-/// inherits this policy) depends on them.
-pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
-style-src 'self' 'unsafe-inline'; img-src 'self' blob: data:; frame-src 'self' blob:; \
-connect-src 'self' ws://127.0.0.1:* ws://localhost:*; worker-src 'self'; object-src 'none'; \
-base-uri 'none'; form-action 'none'";
+use files::Files;
+use http::{Request, read_head, respond};
+use std::collections::VecDeque;
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// The WebSocket sub-protocol prefix that carries the token.
 pub const PROTOCOL_PREFIX: &str = "unpst.";
+
+/// IMAP connection attempts: a burst of this many, then one per [`CONNECT_EVERY`].
+pub const CONNECT_BURST: u32 = 10;
+pub const CONNECT_EVERY: Duration = Duration::from_secs(6);
+
+/// What one client may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Plain HTTP connections open at once; a new one beyond this closes the oldest.
+    pub connections: usize,
+    /// Upload sessions (WebSockets) open at once; one page needs one.
+    pub sessions: usize,
+    /// A whole request head must arrive within this.
+    pub head_deadline: Duration,
+    /// A session that hears nothing from the page for this long is closed.
+    pub session_idle: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            connections: 64,
+            sessions: 4,
+            head_deadline: Duration::from_secs(10),
+            session_idle: Duration::from_secs(15 * 60),
+        }
+    }
+}
 
 /// How the relay runs.
 #[derive(Debug, Clone)]
@@ -36,8 +64,9 @@ pub struct Config {
     pub www: Option<PathBuf>,
     /// Extra trust anchors for the IMAP server's certificate (private or test CAs).
     pub ca_file: Option<PathBuf>,
-    /// Allow `imap://` without TLS (loopback test servers only).
+    /// Allow `imap://` without TLS, to a server on this machine only.
     pub allow_plaintext: bool,
+    pub limits: Limits,
 }
 
 /// A running relay's address and secret.
@@ -45,25 +74,87 @@ pub struct Relay {
     pub listener: TcpListener,
     pub port: u16,
     pub token: String,
-    config: Arc<Config>,
+    /// Page files that were not found (the page cannot run without `pkg/`).
+    pub missing: Vec<String>,
+    shared: Arc<Shared>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
-    #[error("the relay only listens on loopback (127.0.0.1 or ::1), not {0}")]
+    #[error("the relay only listens on 127.0.0.1 or ::1, not {0}")]
     NotLoopback(IpAddr),
     #[error("cannot listen on {0}: {1}")]
     Bind(SocketAddr, std::io::Error),
     #[error("no randomness for the token: {0}")]
     Random(String),
+    #[error("the page: {0}")]
+    Page(String),
+}
+
+/// What every connection's thread shares.
+pub(crate) struct Shared {
+    config: Config,
+    token: String,
+    port: u16,
+    files: Option<Files>,
+    conns: Mutex<Conns>,
+    pub(crate) connects: Mutex<RateLimit>,
+}
+
+#[derive(Default)]
+struct Conns {
+    next: u64,
+    /// Plain requests being read or answered, oldest first (a clone to shut it down).
+    http: VecDeque<(u64, TcpStream)>,
+    sessions: usize,
+}
+
+/// A token bucket.
+pub struct RateLimit {
+    tokens: u32,
+    last: Instant,
+}
+
+impl RateLimit {
+    /// Takes one attempt, or says how long until the next is allowed.
+    pub fn take(&mut self) -> Result<(), Duration> {
+        let now = Instant::now();
+        while self.tokens < CONNECT_BURST && now.duration_since(self.last) >= CONNECT_EVERY {
+            self.tokens += 1;
+            self.last += CONNECT_EVERY;
+        }
+        if self.tokens == CONNECT_BURST {
+            self.last = now;
+        }
+        if self.tokens == 0 {
+            return Err(CONNECT_EVERY.saturating_sub(now.duration_since(self.last)));
+        }
+        self.tokens -= 1;
+        Ok(())
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panicking connection thread must not take the relay down with it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Relay {
-    /// Binds (loopback only) and makes a fresh token.
+    /// Binds (127.0.0.1 or ::1 only: the names the Host check knows), reads the page's files
+    /// and makes a fresh token.
     pub fn bind(config: Config) -> Result<Self, RelayError> {
-        if !config.bind.is_loopback() {
+        if config.bind != IpAddr::V4(Ipv4Addr::LOCALHOST)
+            && config.bind != IpAddr::V6(Ipv6Addr::LOCALHOST)
+        {
             return Err(RelayError::NotLoopback(config.bind));
         }
+        let (files, missing) = match &config.www {
+            Some(dir) => {
+                let (f, m) = Files::load(dir).map_err(RelayError::Page)?;
+                (Some(f), m)
+            }
+            None => (None, Vec::new()),
+        };
         let addr = SocketAddr::new(config.bind, config.port);
         let listener = TcpListener::bind(addr).map_err(|e| RelayError::Bind(addr, e))?;
         let port = listener
@@ -72,34 +163,131 @@ impl Relay {
             .port();
         let mut secret = [0u8; 24];
         getrandom::fill(&mut secret).map_err(|e| RelayError::Random(e.to_string()))?;
-        let token = secret.iter().map(|b| format!("{b:02x}")).collect();
+        let token: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+        let shared = Arc::new(Shared {
+            config,
+            token: token.clone(),
+            port,
+            files,
+            conns: Mutex::new(Conns::default()),
+            connects: Mutex::new(RateLimit {
+                tokens: CONNECT_BURST,
+                last: Instant::now(),
+            }),
+        });
         Ok(Self {
             listener,
             port,
             token,
-            config: Arc::new(config),
+            missing,
+            shared,
         })
     }
 
     /// The address to open, token in the fragment.
     pub fn url(&self) -> String {
-        let host = match self.config.bind {
+        let host = match self.shared.config.bind {
             IpAddr::V6(_) => "[::1]".to_string(),
             IpAddr::V4(v4) => v4.to_string(),
         };
         format!("http://{host}:{}/#relay={}", self.port, self.token)
     }
 
-    /// Serves forever, one thread per connection.
+    /// Serves for ever, a thread per connection. Failing accepts (out of file descriptors)
+    /// and failing thread spawns are waited out with a growing pause, never fatal.
     pub fn serve(self) {
-        let shared = Arc::new((self.config, self.token, self.port));
-        for stream in self.listener.incoming().flatten() {
-            let shared = shared.clone();
-            std::thread::spawn(move || {
-                let (config, token, port) = &*shared;
-                handle(stream, config, token, *port);
-            });
+        let mut pause = Duration::ZERO;
+        loop {
+            match self.listener.accept() {
+                Ok((stream, _)) => {
+                    if self.shared.clone().admit(stream) {
+                        pause = Duration::ZERO;
+                        continue;
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // Out of file descriptors: the oldest plain request gives its own back.
+                Err(_) => self.shared.evict_oldest(),
+            }
+            pause = (pause * 2).clamp(Duration::from_millis(10), Duration::from_secs(1));
+            std::thread::sleep(pause);
         }
+    }
+}
+
+/// Removes a plain connection from the list when its thread ends (however it ends).
+struct HttpSlot {
+    shared: Arc<Shared>,
+    id: u64,
+}
+
+impl Drop for HttpSlot {
+    fn drop(&mut self) {
+        lock(&self.shared.conns).http.retain(|(i, _)| *i != self.id);
+    }
+}
+
+/// Frees a session slot when the session ends.
+struct SessionSlot(Arc<Shared>);
+
+impl Drop for SessionSlot {
+    fn drop(&mut self) {
+        let mut c = lock(&self.0.conns);
+        c.sessions = c.sessions.saturating_sub(1);
+    }
+}
+
+impl Shared {
+    /// Registers a connection (closing the oldest plain one when at the cap) and starts its
+    /// thread. False when no thread could be started.
+    fn admit(self: Arc<Self>, stream: TcpStream) -> bool {
+        let Ok(closer) = stream.try_clone() else {
+            self.evict_oldest();
+            return false;
+        };
+        let id = {
+            let mut c = lock(&self.conns);
+            while c.http.len() >= self.config.limits.connections.max(1) {
+                if let Some((_, old)) = c.http.pop_front() {
+                    let _ = old.shutdown(Shutdown::Both);
+                }
+            }
+            c.next += 1;
+            let id = c.next;
+            c.http.push_back((id, closer));
+            id
+        };
+        let slot = HttpSlot {
+            shared: self.clone(),
+            id,
+        };
+        std::thread::Builder::new()
+            .name("relay-conn".into())
+            .spawn(move || {
+                let shared = slot.shared.clone();
+                handle(stream, &shared, slot);
+            })
+            .is_ok()
+        // On failure the closure (and so the slot and the stream) is dropped: closed.
+    }
+
+    /// Closes the oldest plain connection (its thread then ends and frees it).
+    fn evict_oldest(&self) {
+        if let Some((_, old)) = lock(&self.conns).http.pop_front() {
+            let _ = old.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Turns a plain connection into a session, if a session slot is free.
+    fn begin_session(self: &Arc<Self>, slot: HttpSlot) -> Option<SessionSlot> {
+        let mut c = lock(&self.conns);
+        if c.sessions >= self.config.limits.sessions {
+            return None;
+        }
+        c.sessions += 1;
+        drop(c);
+        drop(slot);
+        Some(SessionSlot(self.clone()))
     }
 }
 
@@ -111,103 +299,27 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-struct Request {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Reads a request head (≤ 16 KiB, 10 s).
-fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .ok()?;
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if head.len() > 16 * 1024 || stream.read(&mut byte).ok()? == 0 {
-            return None;
-        }
-        head.push(byte[0]);
-    }
-    let text = String::from_utf8_lossy(&head);
-    let mut lines = text.split("\r\n");
-    let mut first = lines.next()?.split_whitespace();
-    let method = first.next()?.to_string();
-    let target = first.next()?.to_string();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    Some(Request {
-        method,
-        target,
-        headers,
-    })
-}
-
-/// Every response isolates the page (COOP + COEP): the worker needs `SharedArrayBuffer` to
-/// wait for the writer when the export goes into a folder the user picked.
-fn respond(stream: &mut TcpStream, status: &str, ctype: &str, body: &[u8], head_only: bool) {
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\
-         Content-Security-Policy: {CSP}\r\nX-Content-Type-Options: nosniff\r\n\
-         Referrer-Policy: no-referrer\r\nCache-Control: no-cache\r\n\
-         Cross-Origin-Opener-Policy: same-origin\r\nCross-Origin-Embedder-Policy: require-corp\r\n\
-         Connection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes());
-    if !head_only {
-        let _ = stream.write_all(body);
-    }
-}
-
-fn content_type(path: &str) -> &'static str {
-    match path.rsplit('.').next().unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "wasm" => "application/wasm",
-        "json" | "webmanifest" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        _ => "application/octet-stream",
+/// The origins the page can have: the bound address, and `localhost` for it.
+fn own_hosts(bind: IpAddr, port: u16) -> [String; 2] {
+    match bind {
+        IpAddr::V6(_) => [format!("[::1]:{port}"), format!("localhost:{port}")],
+        IpAddr::V4(_) => [format!("127.0.0.1:{port}"), format!("localhost:{port}")],
     }
 }
 
 /// Our own names: `Host` must be one of them (a rebinding attacker's name is refused).
-fn host_ok(host: Option<&str>, port: u16) -> bool {
-    host.is_some_and(|h| {
-        [
-            format!("127.0.0.1:{port}"),
-            format!("localhost:{port}"),
-            format!("[::1]:{port}"),
-        ]
-        .iter()
-        .any(|ok| h.eq_ignore_ascii_case(ok))
-    })
+/// Returns the accepted host, lower case.
+fn host_ok(host: Option<&str>, bind: IpAddr, port: u16) -> Option<String> {
+    let h = host?.to_ascii_lowercase();
+    own_hosts(bind, port).contains(&h).then_some(h)
 }
 
 /// Why a WebSocket upgrade is refused, if it is.
-fn ws_refusal(req: &Request, token: &str, port: u16) -> Option<&'static str> {
+fn ws_refusal(req: &Request, token: &str, bind: IpAddr, port: u16) -> Option<&'static str> {
     let origin = req.header("Origin").unwrap_or("");
-    let origin_ok = [
-        format!("http://127.0.0.1:{port}"),
-        format!("http://localhost:{port}"),
-        format!("http://[::1]:{port}"),
-    ]
-    .iter()
-    .any(|o| o == origin);
+    let origin_ok = own_hosts(bind, port)
+        .iter()
+        .any(|h| origin.strip_prefix("http://") == Some(h.as_str()));
     if !origin_ok {
         return Some("wrong or missing Origin");
     }
@@ -232,39 +344,42 @@ fn ws_refusal(req: &Request, token: &str, port: u16) -> Option<&'static str> {
     None
 }
 
-fn handle(mut stream: TcpStream, config: &Config, token: &str, port: u16) {
-    let Some(req) = read_request(&mut stream) else {
+fn handle(mut stream: TcpStream, shared: &Arc<Shared>, slot: HttpSlot) {
+    let limits = shared.config.limits;
+    let Some((req, rest)) = read_head(&mut stream, limits.head_deadline) else {
         return;
     };
-    if !host_ok(req.header("Host"), port) {
+    let (bind, port) = (shared.config.bind, shared.port);
+    let Some(host) = host_ok(req.header("Host"), bind, port) else {
+        let own = own_hosts(bind, port);
+        let status = "421 Misdirected Request";
         respond(
             &mut stream,
-            "421 Misdirected Request",
+            &own[0],
+            status,
             "text/plain",
             b"wrong host",
             false,
         );
         return;
-    }
-    let path = req
-        .target
-        .split(['?', '#'])
-        .next()
-        .unwrap_or("/")
-        .to_string();
-    if path == "/relay" {
-        if let Some(why) = ws_refusal(&req, token, port) {
-            respond(
-                &mut stream,
-                "403 Forbidden",
-                "text/plain",
-                why.as_bytes(),
-                false,
-            );
+    };
+    let text = |s: &mut TcpStream, status: &str, body: &[u8]| {
+        respond(s, &host, status, "text/plain", body, req.method == "HEAD")
+    };
+    if req.path() == "/relay" {
+        if let Some(why) = ws_refusal(&req, &shared.token, bind, port) {
+            text(&mut stream, "403 Forbidden", why.as_bytes());
             return;
         }
+        let Some(session_slot) = shared.begin_session(slot) else {
+            text(
+                &mut stream,
+                "503 Service Unavailable",
+                b"too many upload sessions are open",
+            );
+            return;
+        };
         let key = req.header("Sec-WebSocket-Key").unwrap_or_default();
-        let protocol = format!("{PROTOCOL_PREFIX}{token}");
         let accept = {
             use base64::Engine;
             let mut sha = sha1_smol::Sha1::new();
@@ -274,68 +389,42 @@ fn handle(mut stream: TcpStream, config: &Config, token: &str, port: u16) {
         };
         let head = format!(
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: {protocol}\r\n\r\n"
+             Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: {PROTOCOL_PREFIX}{}\r\n\r\n",
+            shared.token
         );
-        if stream.write_all(head.as_bytes()).is_err() {
+        let _ = stream.set_write_timeout(Some(limits.head_deadline));
+        if stream.write_all(head.as_bytes()).is_err()
+            || stream.set_read_timeout(Some(limits.session_idle)).is_err()
+            || stream.set_write_timeout(Some(limits.session_idle)).is_err()
+        {
             return;
         }
-        let _ = stream.set_read_timeout(None);
-        session::run(stream, config);
+        session::run(stream, rest, &shared.config, &shared.connects);
+        drop(session_slot);
         return;
     }
-    let head_only = req.method == "HEAD";
-    if req.method != "GET" && !head_only {
-        respond(
-            &mut stream,
-            "405 Method Not Allowed",
-            "text/plain",
-            b"GET only",
-            false,
-        );
+    if req.method != "GET" && req.method != "HEAD" {
+        text(&mut stream, "405 Method Not Allowed", b"GET only");
         return;
     }
-    let Some(root) = &config.www else {
-        respond(
+    let Some(files) = &shared.files else {
+        text(
             &mut stream,
             "404 Not Found",
-            "text/plain",
             b"this relay serves no page (start it with --www DIR)",
-            head_only,
         );
         return;
     };
-    serve_file(&mut stream, root, &path, head_only);
-}
-
-fn serve_file(stream: &mut TcpStream, root: &Path, path: &str, head_only: bool) {
-    let path = if path.ends_with('/') {
-        format!("{path}index.html")
-    } else {
-        path.to_string()
-    };
-    let safe = path.starts_with('/')
-        && !path
-            .split('/')
-            .any(|c| c == ".." || c.contains('\\') || c.contains(':'));
-    if !safe {
-        respond(
-            stream,
-            "400 Bad Request",
-            "text/plain",
-            b"bad path",
-            head_only,
-        );
-        return;
-    }
-    match std::fs::read(root.join(&path[1..])) {
-        Ok(b) => respond(stream, "200 OK", content_type(&path), &b, head_only),
-        Err(_) => respond(
-            stream,
-            "404 Not Found",
-            "text/plain",
-            b"not found",
-            head_only,
+    match files.get(req.path()) {
+        Some((ctype, body)) => respond(
+            &mut stream,
+            &host,
+            "200 OK",
+            ctype,
+            body,
+            req.method == "HEAD",
         ),
+        None => text(&mut stream, "404 Not Found", b"not found"),
     }
 }
 
@@ -345,13 +434,27 @@ mod tests {
 
     #[test]
     fn token_and_host_checks() {
+        let v4 = IpAddr::V4(Ipv4Addr::LOCALHOST);
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"abcd"));
-        assert!(host_ok(Some("127.0.0.1:8080"), 8080));
-        assert!(host_ok(Some("LOCALHOST:8080"), 8080));
-        assert!(!host_ok(Some("evil.example:8080"), 8080));
-        assert!(!host_ok(Some("127.0.0.1:8081"), 8080));
-        assert!(!host_ok(None, 8080));
+        assert!(host_ok(Some("127.0.0.1:8080"), v4, 8080).is_some());
+        assert!(host_ok(Some("LOCALHOST:8080"), v4, 8080).is_some());
+        assert!(host_ok(Some("[::1]:8080"), v4, 8080).is_none());
+        assert!(host_ok(Some("evil.example:8080"), v4, 8080).is_none());
+        assert!(host_ok(Some("127.0.0.1:8081"), v4, 8080).is_none());
+        assert!(host_ok(None, v4, 8080).is_none());
+    }
+
+    #[test]
+    fn connect_attempts_are_rate_limited() {
+        let mut r = RateLimit {
+            tokens: CONNECT_BURST,
+            last: Instant::now(),
+        };
+        for _ in 0..CONNECT_BURST {
+            assert!(r.take().is_ok());
+        }
+        assert!(r.take().is_err());
     }
 }

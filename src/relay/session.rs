@@ -4,17 +4,19 @@
 //! message exactly as the converter wrote it. Every command and
 //! message is answered, so the page sends at the pace the server takes them.
 
-use super::Config;
+use super::{Config, RateLimit, lock};
 use crate::sink::imap::{self, Item, Mapping, PlannedFolder, Server, UploadOptions, Uploader};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::TcpStream;
+use std::sync::Mutex;
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::{Message, WebSocket};
 
-#[derive(Deserialize)]
+/// A command from the page.
+#[derive(Debug, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]
-enum Command {
+pub enum Command {
     Connect {
         imap: String,
         password: String,
@@ -31,8 +33,14 @@ enum Command {
     Finish,
 }
 
+/// Parses a text frame.
+pub fn parse_command(text: &str) -> Result<Command, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
 struct State<'a> {
     config: &'a Config,
+    connects: &'a Mutex<RateLimit>,
     up: Option<Uploader>,
     maps: Vec<Mapping>,
 }
@@ -41,24 +49,28 @@ struct State<'a> {
 /// IMAP server anyway; this bounds the relay's memory).
 const MAX_MESSAGE: usize = 256 << 20;
 
-pub fn run(stream: TcpStream, config: &Config) {
+/// Runs a session on an upgraded connection (`rest`: bytes read past the upgrade's head).
+/// The socket's timeouts end a session the page has left idle.
+pub fn run(stream: TcpStream, rest: Vec<u8>, config: &Config, connects: &Mutex<RateLimit>) {
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
-    let mut ws = WebSocket::from_raw_socket(stream, Role::Server, Some(ws_config));
+    let mut ws = WebSocket::from_partially_read(stream, rest, Role::Server, Some(ws_config));
     let mut state = State {
         config,
+        connects,
         up: None,
         maps: Vec::new(),
     };
     loop {
         let msg = match ws.read() {
             Ok(m) => m,
-            // Closed, or a protocol violation: the upload stops; a rerun resumes it.
+            // Closed, idle too long, or a protocol violation: the upload stops; a rerun
+            // resumes it.
             Err(_) => return,
         };
         let reply = match msg {
-            Message::Text(t) => match serde_json::from_str::<Command>(t.as_str()) {
+            Message::Text(t) => match parse_command(t.as_str()) {
                 Ok(cmd) => state.command(cmd),
                 Err(e) => json!({"op": "error", "message": format!("bad command: {e}")}),
             },
@@ -99,6 +111,13 @@ impl State<'_> {
                 password,
                 under,
             } => {
+                // The relay is no port scanner: a few attempts, then one every few seconds.
+                if let Err(wait) = lock(self.connects).take() {
+                    return Err(error(format!(
+                        "too many connection attempts; try again in {} s",
+                        wait.as_secs() + 1
+                    )));
+                }
                 let plain = self.config.allow_plaintext && imap.starts_with("imap://");
                 let mut server = Server::parse(&imap, plain).map_err(error)?;
                 server.ca_file = self.config.ca_file.clone();

@@ -1,1 +1,262 @@
-//! See tests/security.rs.
+//! A hostile IMAP server against the client: floods of responses, huge and many literals,
+//! endless lines, a server that trickles a byte at a time, and a plaintext login aimed at
+//! another machine.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+use unpst::sink::imap::{ImapError, Server, UploadOptions, Uploader};
+
+type Script = Box<dyn FnOnce(&mut BufReader<TcpStream>, &mut TcpStream) + Send>;
+
+/// A one-connection server on 127.0.0.1 that greets, accepts any login, answers the
+/// `LIST "" ""` probe, and hands the next command (the mailbox LIST) to `then`.
+fn server(then: Script) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((s, _)) = l.accept() else { return };
+        let mut w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
+        let _ = w.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] ready\r\n");
+        let mut line = String::new();
+        for reply in [
+            "OK [CAPABILITY IMAP4rev1] logged in",
+            "OK done", // LIST "" ""
+        ] {
+            line.clear();
+            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            let tag = line.split(' ').next().unwrap_or("*").to_string();
+            if line.contains("LIST") {
+                let _ = w.write_all(b"* LIST (\\Noselect) \"/\" \"\"\r\n");
+            }
+            let _ = w.write_all(format!("{tag} {reply}\r\n").as_bytes());
+        }
+        line.clear();
+        let _ = r.read_line(&mut line);
+        then(&mut r, &mut w);
+    });
+    port
+}
+
+fn plain(port: u16) -> Server {
+    let mut s = Server::parse(&format!("imap://u@127.0.0.1:{port}"), true).unwrap();
+    s.timeout = Duration::from_secs(1);
+    s.deadline = Duration::from_secs(3);
+    s
+}
+
+/// Connects (login, layout) in a thread; the error, or a failure if it took over `limit`.
+fn connect_err(server: Server, limit: Duration) -> ImapError {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(Uploader::connect(&server, "pw", UploadOptions::default()).err());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(Some(e)) => e,
+        Ok(None) => panic!("the hostile server was accepted"),
+        Err(_) => panic!("still waiting for the server after {limit:?}"),
+    }
+}
+
+#[test]
+fn imap_list_flood_is_capped_not_collected() {
+    let port = server(Box::new(|_, w| {
+        let mut chunk = Vec::new();
+        for i in 0..150_000 {
+            chunk.extend_from_slice(format!("* LIST () \"/\" \"box{i}\"\r\n").as_bytes());
+            if chunk.len() > 1 << 16 {
+                if w.write_all(&chunk).is_err() {
+                    return;
+                }
+                chunk.clear();
+            }
+        }
+        let _ = w.write_all(&chunk);
+        let _ = w.write_all(b"U3 OK done\r\n");
+    }));
+    let e = connect_err(plain(port), Duration::from_secs(30));
+    assert!(matches!(e, ImapError::TooMuch(_)), "{e}");
+    assert!(e.to_string().contains("LIST"), "{e}");
+}
+
+#[test]
+fn imap_untagged_flood_on_a_kept_reply_is_capped() {
+    // Noise where the client keeps the whole reply (here the probe of the layout).
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((s, _)) = l.accept() else { return };
+        let mut w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
+        let _ = w.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] ready\r\n");
+        let mut line = String::new();
+        let _ = r.read_line(&mut line);
+        let _ = w.write_all(b"U1 OK [CAPABILITY IMAP4rev1] logged in\r\n");
+        let _ = r.read_line(&mut line);
+        let noise = b"* OK still here\r\n".repeat(20_000);
+        let _ = w.write_all(&noise);
+        let _ = w.write_all(b"U2 OK done\r\n");
+    });
+    let e = connect_err(plain(port), Duration::from_secs(30));
+    assert!(matches!(e, ImapError::TooMuch(_)), "{e}");
+}
+
+#[test]
+fn imap_huge_literal_is_refused_when_announced() {
+    for size in [100 << 20, 5 << 20, usize::MAX / 2] {
+        let port = server(Box::new(move |_, w| {
+            let _ = w.write_all(format!("* LIST () \"/\" {{{size}}}\r\n").as_bytes());
+            // …and never sends it: the client must not wait to read it.
+            std::thread::sleep(Duration::from_secs(10));
+        }));
+        let t = Instant::now();
+        let e = connect_err(plain(port), Duration::from_secs(20));
+        assert!(matches!(e, ImapError::TooMuch(_)), "{size}: {e}");
+        assert!(t.elapsed() < Duration::from_millis(900), "{size}: waited");
+    }
+}
+
+#[test]
+fn imap_many_literals_in_one_response_are_capped() {
+    let port = server(Box::new(|_, w| {
+        // One response that never ends: each line announces one more 64 KiB literal.
+        let lit = vec![b'a'; 64 << 10];
+        let _ = w.write_all(b"* LIST () \"/\" ");
+        for _ in 0..200 {
+            let mut piece = format!("{{{}}}\r\n", lit.len()).into_bytes();
+            piece.extend_from_slice(&lit);
+            piece.push(b' ');
+            if w.write_all(&piece).is_err() {
+                return;
+            }
+        }
+        let _ = w.write_all(b"\r\nU3 OK done\r\n");
+    }));
+    let e = connect_err(plain(port), Duration::from_secs(30));
+    assert!(matches!(e, ImapError::TooMuch(_)), "{e}");
+}
+
+#[test]
+fn imap_endless_line_is_capped() {
+    let port = server(Box::new(|_, w| {
+        let junk = vec![b'x'; 1 << 16];
+        for _ in 0..64 {
+            if w.write_all(&junk).is_err() {
+                return;
+            }
+        }
+    }));
+    let e = connect_err(plain(port), Duration::from_secs(30));
+    assert!(matches!(e, ImapError::TooMuch(_)), "{e}");
+}
+
+#[test]
+fn imap_trickling_server_hits_the_command_deadline() {
+    // A byte every 300 ms: each read is answered well within the 1 s timeout, but the
+    // command (deadline 3 s) never ends.
+    let port = server(Box::new(|_, w| {
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(20) {
+            if w.write_all(b"*").is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }));
+    let t = Instant::now();
+    let e = connect_err(plain(port), Duration::from_secs(15));
+    assert!(matches!(e, ImapError::Deadline(3)), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+
+    // The same in the greeting.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((mut s, _)) = l.accept() else { return };
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_secs(20) && s.write_all(b"*").is_ok() {
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    });
+    let e = connect_err(plain(port), Duration::from_secs(15));
+    assert!(matches!(e, ImapError::Deadline(3)), "{e}");
+}
+
+/// This machine's addresses that are not loopback (connecting to them stays on this machine).
+fn own_non_loopback() -> Vec<String> {
+    let mut v = vec!["0.0.0.0".to_string()];
+    if let Ok(out) = std::process::Command::new("hostname").arg("-I").output() {
+        v.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .filter(|a| a.parse::<std::net::Ipv4Addr>().is_ok())
+                .map(str::to_string),
+        );
+    }
+    v
+}
+
+#[test]
+fn plaintext_login_goes_to_loopback_only() {
+    // A server on every address of this machine: a client that sends anything reaches it.
+    let l = TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    l.set_nonblocking(true).unwrap();
+    for host in own_non_loopback() {
+        let url = format!("imap://u@{host}:{port}");
+        let mut server = Server::parse(&url, true).unwrap();
+        server.timeout = Duration::from_secs(2);
+        let e = Uploader::connect(&server, "pw", UploadOptions::default())
+            .err()
+            .unwrap_or_else(|| panic!("{url}: connected"));
+        assert!(matches!(e, ImapError::Config(_)), "{url}: {e}");
+        assert!(e.to_string().contains("not this machine"), "{url}: {e}");
+        // The CLI says the same, and fails.
+        if let Some(dir) = crate::common::corpus() {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_unpst"))
+                .arg("upload")
+                .arg(dir.join("aspose-Outlook.pst"))
+                .args(["--imap", &url, "--insecure-plaintext"])
+                .args(["--password-env", "UNPST_SEC_PW"])
+                .env("UNPST_SEC_PW", "secret")
+                .output()
+                .unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_ne!(out.status.code(), Some(0), "{url}");
+            assert!(err.contains("not this machine"), "{url}: {err}");
+        }
+    }
+    // Nothing came in: the refusal came before a connection.
+    assert!(l.accept().is_err(), "a plaintext connection was made");
+    // Loopback itself is fine (the connection is made; the server never answers).
+    let ok = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut server = plain(ok.local_addr().unwrap().port());
+    server.deadline = Duration::from_millis(500);
+    let e = Uploader::connect(&server, "pw", UploadOptions::default())
+        .err()
+        .unwrap();
+    assert!(!matches!(e, ImapError::Config(_)), "{e}");
+}
+
+#[test]
+fn error_text_never_repeats_a_foreign_greeting() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        if let Ok((mut s, _)) = l.accept() {
+            let _ = s.write_all(b"SSH-2.0-OpenSSH_9.6p1 secret-build\r\n");
+            std::thread::sleep(Duration::from_secs(2));
+        }
+    });
+    let e = connect_err(plain(port), Duration::from_secs(10));
+    let text = e.to_string();
+    assert!(
+        !text.contains("SSH") && !text.contains("secret-build"),
+        "{text}"
+    );
+    assert!(text.contains("not an IMAP server"), "{text}");
+}

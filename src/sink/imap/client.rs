@@ -2,13 +2,16 @@
 //! STARTTLS (rustls), LOGIN / AUTHENTICATE PLAIN (RFC 4616, SASL-IR RFC 4959), CAPABILITY,
 //! NAMESPACE (RFC 2342), LIST with SPECIAL-USE (RFC 6154), CREATE, SELECT, FETCH of
 //! Message-ID / FLAGS / INTERNALDATE, and APPEND with MULTIAPPEND (RFC 3502) and LITERAL+
-//! (RFC 7888). Every read and write has a timeout; every reply is size-capped.
+//! (RFC 7888). The server is not trusted (docs/security.md): every read and write has a
+//! timeout and every command a deadline; every response, and what one command may bring
+//! back, is capped in bytes and in number; plaintext goes to this machine only; error text
+//! never repeats what a server that is not IMAP sent.
 
 use super::{ImapError, Result};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How the connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -31,7 +34,11 @@ pub struct Server {
     pub security: Security,
     /// Extra trust anchors (PEM), for private or test CAs.
     pub ca_file: Option<std::path::PathBuf>,
+    /// Longest wait for one read or write.
     pub timeout: Duration,
+    /// Longest time one command may take, from sending it to its last response line
+    /// (however slowly the server trickles bytes).
+    pub deadline: Duration,
 }
 
 impl Server {
@@ -76,6 +83,7 @@ impl Server {
             security,
             ca_file: None,
             timeout: Duration::from_secs(60),
+            deadline: Duration::from_secs(10 * 60),
         })
     }
 
@@ -115,6 +123,18 @@ enum Stream {
     Closed,
     Plain(TcpStream),
     Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
+    /// A scripted server (fuzzing and tests): reads come from the bytes, writes vanish.
+    Script(std::io::Cursor<Vec<u8>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> Option<&TcpStream> {
+        match self {
+            Stream::Plain(s) => Some(s),
+            Stream::Tls(s) => Some(s.get_ref()),
+            _ => None,
+        }
+    }
 }
 
 impl Read for Stream {
@@ -123,6 +143,7 @@ impl Read for Stream {
             Stream::Closed => Err(std::io::ErrorKind::NotConnected.into()),
             Stream::Plain(s) => s.read(buf),
             Stream::Tls(s) => s.read(buf),
+            Stream::Script(s) => s.read(buf),
         }
     }
 }
@@ -133,11 +154,12 @@ impl Write for Stream {
             Stream::Closed => Err(std::io::ErrorKind::NotConnected.into()),
             Stream::Plain(s) => s.write(buf),
             Stream::Tls(s) => s.write(buf),
+            Stream::Script(_) => Ok(buf.len()),
         }
     }
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
-            Stream::Closed => Ok(()),
+            Stream::Closed | Stream::Script(_) => Ok(()),
             Stream::Plain(s) => s.flush(),
             Stream::Tls(s) => s.flush(),
         }
@@ -282,10 +304,26 @@ fn parse_tokens(b: &[u8], i: &mut usize, depth: usize) -> Vec<Token> {
     out
 }
 
-/// Longest response line, and largest literal, we accept (a hostile or broken server
-/// must not exhaust memory).
-const MAX_LINE: usize = 1 << 20;
-const MAX_LITERAL: usize = 256 << 20;
+/// Longest response line, and largest response (its lines and literals), we accept. We
+/// never fetch bodies: a response is a status, a mailbox or a few header lines.
+pub const MAX_LINE: usize = 1 << 20;
+pub const MAX_RESPONSE: usize = 4 << 20;
+
+/// What one command may bring back before it is abandoned: untagged responses, and their
+/// bytes. [`Limits::COLLECT`] for replies kept whole; LIST and FETCH are handled as they
+/// arrive ([`Conn::run_each`]) and set their own.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub responses: usize,
+    pub bytes: usize,
+}
+
+impl Limits {
+    pub const COLLECT: Limits = Limits {
+        responses: 10_000,
+        bytes: 16 << 20,
+    };
+}
 
 /// Quotes a string as an IMAP quoted string (names and passwords are 7-bit here; anything
 /// else goes as a literal through [`Conn::run`]'s caller).
@@ -319,15 +357,32 @@ pub struct Conn {
     pub caps: Vec<String>,
     /// Use LITERAL+ when offered.
     pub literal_plus: bool,
+    timeout: Duration,
+    deadline: Duration,
+    /// When the current command must be done by.
+    due: Option<Instant>,
 }
 
 impl Conn {
-    /// Connects, sets up TLS as the server spec says, and reads the greeting.
+    /// Connects, sets up TLS as the server spec says, and reads the greeting. Without TLS,
+    /// every address the host resolves to must be this machine's, checked before a byte
+    /// is sent: the password would cross the network in clear.
     pub fn connect(server: &Server) -> Result<Self> {
         let addrs: Vec<_> = (server.host.as_str(), server.port)
             .to_socket_addrs()
             .map_err(|e| ImapError::Connect(format!("{}: {e}", server.host)))?
             .collect();
+        if server.security == Security::Plain
+            && let Some(far) = addrs.iter().find(|a| !a.ip().is_loopback())
+        {
+            return Err(ImapError::Config(format!(
+                "refusing to send the password without TLS to {} ({}), which is not this \
+                 machine: plaintext IMAP is allowed to a loopback address only; use imaps:// \
+                 or imap:// with STARTTLS",
+                server.host,
+                far.ip()
+            )));
+        }
         let addr = addrs
             .first()
             .ok_or_else(|| ImapError::Connect(format!("{}: no address", server.host)))?;
@@ -336,22 +391,21 @@ impl Conn {
         tcp.set_read_timeout(Some(server.timeout))?;
         tcp.set_write_timeout(Some(server.timeout))?;
         tcp.set_nodelay(true)?;
-        let stream = match server.security {
-            Security::Tls => Stream::Tls(Box::new(tls(server, tcp)?)),
+        let mut c = Self::over(Stream::Closed, server.timeout, server.deadline);
+        // The TLS handshake and the greeting fall under the first command's deadline.
+        c.due = Some(Instant::now() + server.deadline);
+        c.stream = match server.security {
+            Security::Tls => Stream::Tls(Box::new(tls(server, tcp, c.due)?)),
             _ => Stream::Plain(tcp),
-        };
-        let mut c = Self {
-            stream,
-            buf: Vec::new(),
-            pos: 0,
-            tag: 0,
-            caps: Vec::new(),
-            literal_plus: true,
         };
         let greeting = c.read_response()?;
         let t = greeting.text();
         if !(t.starts_with("* OK") || t.starts_with("* PREAUTH")) {
-            return Err(ImapError::Protocol(format!("unexpected greeting: {t}")));
+            // Never what it said: the relay must not tell a page what runs on a port.
+            return Err(ImapError::Protocol(format!(
+                "{}:{} is not an IMAP server (its greeting is not \"* OK\")",
+                server.host, server.port
+            )));
         }
         c.caps_from(&greeting);
         if server.security == Security::StartTls {
@@ -373,12 +427,71 @@ impl Conn {
             let Stream::Plain(tcp) = std::mem::replace(&mut c.stream, Stream::Closed) else {
                 return Err(ImapError::Protocol("STARTTLS on a TLS stream".into()));
             };
-            c.stream = Stream::Tls(Box::new(tls(server, tcp)?));
+            c.due = Some(Instant::now() + server.deadline);
+            c.stream = Stream::Tls(Box::new(tls(server, tcp, c.due)?));
             c.buf.clear();
             c.pos = 0;
             c.caps.clear();
         }
         Ok(c)
+    }
+
+    fn over(stream: Stream, timeout: Duration, deadline: Duration) -> Self {
+        Self {
+            stream,
+            buf: Vec::new(),
+            pos: 0,
+            tag: 0,
+            caps: Vec::new(),
+            literal_plus: true,
+            timeout,
+            deadline,
+            due: None,
+        }
+    }
+
+    /// A connection whose server is `script` (what it would send, all of it): for fuzzing
+    /// the response parsing and for tests. What the client sends is dropped.
+    #[doc(hidden)]
+    pub fn scripted(script: Vec<u8>) -> Self {
+        Self::over(
+            Stream::Script(std::io::Cursor::new(script)),
+            Duration::from_secs(1),
+            Duration::from_secs(10),
+        )
+    }
+
+    /// Starts a command's clock.
+    fn begin(&mut self) {
+        self.due = Some(Instant::now() + self.deadline);
+    }
+
+    /// Time left for the current command.
+    fn left(&self) -> Result<Duration> {
+        match self.due {
+            None => Ok(self.timeout),
+            Some(due) => match due.checked_duration_since(Instant::now()) {
+                Some(d) if !d.is_zero() => Ok(d.min(self.timeout)),
+                _ => Err(ImapError::Deadline(self.deadline.as_secs())),
+            },
+        }
+    }
+
+    /// Writes all of `bytes` within the command's deadline (a server that reads a byte a
+    /// minute cannot hold us).
+    fn send(&mut self, bytes: &[u8]) -> Result<()> {
+        for piece in bytes.chunks(64 * 1024) {
+            let left = self.left()?;
+            if let Some(t) = self.stream.tcp() {
+                t.set_write_timeout(Some(left))?;
+            }
+            self.stream.write_all(piece).map_err(io_error)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.stream.flush().map_err(io_error)
     }
 
     /// Whether the server announced a capability (case-insensitive).
@@ -460,13 +573,31 @@ impl Conn {
         format!("U{}", self.tag)
     }
 
-    /// Sends a command and collects untagged responses until its tagged status.
+    /// Sends a command and collects untagged responses until its tagged status (at most
+    /// [`Limits::COLLECT`]).
     pub fn run(&mut self, cmd: &str) -> Result<(Vec<Response>, Status)> {
+        let mut out = Vec::new();
+        let st = self.run_each(cmd, Limits::COLLECT, |r| {
+            out.push(r);
+            Ok(())
+        })?;
+        Ok((out, st))
+    }
+
+    /// Sends a command and hands each untagged response to `each` as it arrives; at most
+    /// `limits` of them.
+    pub fn run_each(
+        &mut self,
+        cmd: &str,
+        limits: Limits,
+        each: impl FnMut(Response) -> Result<()>,
+    ) -> Result<Status> {
         let tag = self.next_tag();
-        self.stream
-            .write_all(format!("{tag} {cmd}\r\n").as_bytes())?;
-        self.stream.flush()?;
-        self.collect(&tag)
+        self.begin();
+        self.send(format!("{tag} {cmd}\r\n").as_bytes())?;
+        self.flush()?;
+        let verb = cmd.split(' ').next().unwrap_or(cmd).to_string();
+        self.collect(&tag, &verb, limits, each)
     }
 
     /// Like [`run`](Self::run) for a command that carries a secret.
@@ -477,21 +608,21 @@ impl Conn {
     /// A command whose argument follows a continuation request (SASL without SASL-IR).
     fn run_continued(&mut self, cmd: &str, then: &[u8]) -> Result<Status> {
         let tag = self.next_tag();
-        self.stream
-            .write_all(format!("{tag} {cmd}\r\n").as_bytes())?;
-        self.stream.flush()?;
+        self.begin();
+        self.send(format!("{tag} {cmd}\r\n").as_bytes())?;
+        self.flush()?;
         if let Some(st) = self.wait_continuation(&tag)? {
             return Ok(st);
         }
-        self.stream.write_all(then)?;
-        self.stream.write_all(b"\r\n")?;
-        self.stream.flush()?;
-        Ok(self.collect(&tag)?.1)
+        self.send(then)?;
+        self.send(b"\r\n")?;
+        self.flush()?;
+        self.collect(&tag, "AUTHENTICATE", Limits::COLLECT, |_| Ok(()))
     }
 
     /// Waits for `+`; a tagged status instead (the command failed early) is returned.
     fn wait_continuation(&mut self, tag: &str) -> Result<Option<Status>> {
-        loop {
+        for _ in 0..Limits::COLLECT.responses {
             let r = self.read_response()?;
             if r.raw.starts_with(b"+") {
                 return Ok(None);
@@ -501,6 +632,10 @@ impl Conn {
             }
             self.bye_check(&r)?;
         }
+        Err(ImapError::TooMuch(format!(
+            "sent more than {} responses while we waited to send data",
+            Limits::COLLECT.responses
+        )))
     }
 
     fn bye_check(&self, r: &Response) -> Result<()> {
@@ -510,16 +645,32 @@ impl Conn {
         Ok(())
     }
 
-    fn collect(&mut self, tag: &str) -> Result<(Vec<Response>, Status)> {
-        let mut out = Vec::new();
+    fn collect(
+        &mut self,
+        tag: &str,
+        verb: &str,
+        limits: Limits,
+        mut each: impl FnMut(Response) -> Result<()>,
+    ) -> Result<Status> {
+        let (mut n, mut bytes) = (0usize, 0usize);
         loop {
             let r = self.read_response()?;
             if let Some(st) = status_of(&r, tag) {
-                return Ok((out, st));
+                self.due = None;
+                return Ok(st);
             }
             self.bye_check(&r)?;
             self.caps_from(&r);
-            out.push(r);
+            n += 1;
+            bytes += r.raw.len();
+            if n > limits.responses || bytes > limits.bytes {
+                return Err(ImapError::TooMuch(format!(
+                    "answered {verb} with more than {} responses or {} MiB",
+                    limits.responses,
+                    limits.bytes >> 20
+                )));
+            }
+            each(r)?;
         }
     }
 
@@ -528,6 +679,7 @@ impl Conn {
     pub fn append(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<Status> {
         let plus = self.literal_plus && self.has("LITERAL+");
         let tag = self.next_tag();
+        self.begin();
         let mut head = format!("{tag} APPEND {}", quote(mailbox));
         for (n, it) in items.iter().enumerate() {
             head.push_str(&format!(" ({})", it.flags.join(" ")));
@@ -539,21 +691,21 @@ impl Conn {
                 it.bytes.len(),
                 if plus { "+" } else { "" }
             ));
-            self.stream.write_all(head.as_bytes())?;
+            self.send(head.as_bytes())?;
             head.clear();
             if !plus {
-                self.stream.flush()?;
+                self.flush()?;
                 if let Some(st) = self.wait_continuation(&tag)? {
                     return Ok(st);
                 }
             }
-            self.stream.write_all(it.bytes)?;
+            self.send(it.bytes)?;
             if n + 1 == items.len() {
-                self.stream.write_all(b"\r\n")?;
+                self.send(b"\r\n")?;
             }
         }
-        self.stream.flush()?;
-        Ok(self.collect(&tag)?.1)
+        self.flush()?;
+        self.collect(&tag, "APPEND", Limits::COLLECT, |_| Ok(()))
     }
 
     /// Reads one response: a line, plus any literals it announces and the lines after them.
@@ -562,12 +714,19 @@ impl Conn {
         loop {
             let line = self.read_line()?;
             raw.extend_from_slice(&line);
+            if raw.len() > MAX_RESPONSE {
+                return Err(ImapError::TooMuch(format!(
+                    "sent a response over {} MiB",
+                    MAX_RESPONSE >> 20
+                )));
+            }
             let Some(n) = literal_len(&line) else {
                 return Ok(Response { raw });
             };
-            if n > MAX_LITERAL || raw.len() + n > MAX_LITERAL {
-                return Err(ImapError::Protocol(format!(
-                    "server sent a {n}-byte literal (limit {MAX_LITERAL})"
+            if n > MAX_RESPONSE || raw.len() + n > MAX_RESPONSE {
+                return Err(ImapError::TooMuch(format!(
+                    "announced a {n}-byte literal (a response may have {} MiB)",
+                    MAX_RESPONSE >> 20
                 )));
             }
             let lit = self.read_exact_buf(n)?;
@@ -576,21 +735,18 @@ impl Conn {
     }
 
     fn fill(&mut self) -> Result<()> {
-        if self.pos > 0 && self.pos == self.buf.len() {
-            self.buf.clear();
+        // Drop what was consumed, so the buffer holds at most one response in the making
+        // however long the server keeps talking.
+        if self.pos > 0 {
+            self.buf.drain(..self.pos);
             self.pos = 0;
         }
+        let left = self.left()?;
+        if let Some(t) = self.stream.tcp() {
+            t.set_read_timeout(Some(left))?;
+        }
         let mut tmp = [0u8; 64 * 1024];
-        let n = self.stream.read(&mut tmp).map_err(|e| {
-            if matches!(
-                e.kind(),
-                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-            ) {
-                ImapError::Timeout
-            } else {
-                ImapError::Io(e)
-            }
-        })?;
+        let n = self.stream.read(&mut tmp).map_err(io_error)?;
         if n == 0 {
             return Err(ImapError::Protocol(
                 "the server closed the connection".into(),
@@ -608,7 +764,10 @@ impl Conn {
                 return Ok(line);
             }
             if self.buf.len() - self.pos > MAX_LINE {
-                return Err(ImapError::Protocol("response line too long".into()));
+                return Err(ImapError::TooMuch(format!(
+                    "sent a response line over {} MiB",
+                    MAX_LINE >> 20
+                )));
             }
             self.fill()?;
         }
@@ -626,6 +785,19 @@ impl Conn {
     /// Says goodbye; errors are irrelevant by then.
     pub fn logout(mut self) {
         let _ = self.run("LOGOUT");
+    }
+}
+
+/// A read or write that timed out is the server not answering; the deadline check turns
+/// the last one of a command into [`ImapError::Deadline`].
+fn io_error(e: std::io::Error) -> ImapError {
+    if matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    ) {
+        ImapError::Timeout
+    } else {
+        ImapError::Io(e)
     }
 }
 
@@ -670,6 +842,7 @@ pub fn check(st: &Status, what: &str) -> Result<()> {
 fn tls(
     server: &Server,
     tcp: TcpStream,
+    due: Option<Instant>,
 ) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>> {
     use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
     let mut roots = rustls::RootCertStore::empty();
@@ -704,6 +877,9 @@ fn tls(
     let mut s = rustls::StreamOwned::new(conn, tcp);
     // Handshake now, so certificate problems surface as such.
     while s.conn.is_handshaking() {
+        if due.is_some_and(|d| Instant::now() >= d) {
+            return Err(ImapError::Deadline(server.deadline.as_secs()));
+        }
         s.conn
             .complete_io(&mut s.sock)
             .map_err(|e| ImapError::Tls(e.to_string()))?;

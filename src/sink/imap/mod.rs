@@ -44,6 +44,10 @@ mod native {
         Protocol(String),
         #[error("the server did not answer in time")]
         Timeout,
+        #[error("the server took longer than {0} s to finish a command")]
+        Deadline(u64),
+        #[error("the server {0}; stopped reading")]
+        TooMuch(String),
         #[error("I/O: {0}")]
         Io(#[from] std::io::Error),
         #[error("reading the PST: {0}")]

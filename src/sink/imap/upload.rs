@@ -3,7 +3,7 @@
 //! INTERNALDATE kept), then FETCH the Message-IDs again and compare with the PST's — the
 //! verification a user can trust. Resume is the same operation run again.
 
-use super::client::{AppendItem, Conn, Server, Status, Token, check, quote};
+use super::client::{AppendItem, Conn, Limits, Server, Status, Token, check, quote};
 use super::mapping::{self, Mapping, ServerLayout, Special};
 use super::{ImapError, Result};
 use crate::mime::MailFlags;
@@ -484,39 +484,14 @@ impl Uploader {
         } else {
             "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
         };
-        let (resp, st) = self.conn.run(&format!("FETCH 1:* {items}"))?;
-        check(&st, "FETCH")?;
         let mut out = Vec::new();
-        for r in resp {
-            let t = r.tokens();
-            if !matches!(t.get(2), Some(Token::Atom(a)) if a.eq_ignore_ascii_case("FETCH")) {
-                continue;
-            }
-            let Some(Token::List(l)) = t.get(3) else {
-                continue;
-            };
-            let mut m = ServerMessage {
-                message_id: String::new(),
-                flags: Vec::new(),
-                internal_date: String::new(),
-            };
-            for w in l.chunks(2) {
-                let [Token::Atom(k), v] = w else { continue };
-                let k = k.to_ascii_uppercase();
-                if k == "FLAGS" {
-                    if let Token::List(f) = v {
-                        m.flags = f.iter().filter_map(Token::text).collect();
-                    }
-                } else if k == "INTERNALDATE" {
-                    m.internal_date = v.text().unwrap_or_default();
-                } else if k.starts_with("BODY[")
-                    && let Token::Str(h) = v
-                {
-                    m.message_id = header_message_id(h);
-                }
-            }
-            out.push(m);
-        }
+        let st = self
+            .conn
+            .run_each(&format!("FETCH 1:* {items}"), FETCH_LIMITS, |r| {
+                out.extend(server_message(&r));
+                Ok(())
+            })?;
+        check(&st, "FETCH")?;
         Ok(out)
     }
 
@@ -527,6 +502,50 @@ impl Uploader {
         }
         self.fetch_all(true)
     }
+}
+
+/// One mailbox's FETCH: a message's few hundred bytes, for the largest folders people keep.
+const FETCH_LIMITS: Limits = Limits {
+    responses: 2_000_000,
+    bytes: 1 << 30,
+};
+
+/// LIST: more mailboxes than any account has.
+const LIST_LIMITS: Limits = Limits {
+    responses: 100_000,
+    bytes: 64 << 20,
+};
+
+/// A `* n FETCH (…)` response's Message-ID, flags and INTERNALDATE.
+fn server_message(r: &super::client::Response) -> Option<ServerMessage> {
+    let t = r.tokens();
+    if !matches!(t.get(2), Some(Token::Atom(a)) if a.eq_ignore_ascii_case("FETCH")) {
+        return None;
+    }
+    let Some(Token::List(l)) = t.get(3) else {
+        return None;
+    };
+    let mut m = ServerMessage {
+        message_id: String::new(),
+        flags: Vec::new(),
+        internal_date: String::new(),
+    };
+    for w in l.chunks(2) {
+        let [Token::Atom(k), v] = w else { continue };
+        let k = k.to_ascii_uppercase();
+        if k == "FLAGS" {
+            if let Token::List(f) = v {
+                m.flags = f.iter().filter_map(Token::text).collect();
+            }
+        } else if k == "INTERNALDATE" {
+            m.internal_date = v.text().unwrap_or_default();
+        } else if k.starts_with("BODY[")
+            && let Token::Str(h) = v
+        {
+            m.message_id = header_message_id(h);
+        }
+    }
+    Some(m)
 }
 
 fn rejected(item: &Item, reason: String) -> Rejected {
@@ -649,7 +668,7 @@ pub fn internal_date(t: i64) -> Option<String> {
 
 /// The separator and namespace (`LIST "" ""`, NAMESPACE) and the existing mailboxes with
 /// their SPECIAL-USE attributes.
-fn read_layout(conn: &mut Conn) -> Result<ServerLayout> {
+pub fn read_layout(conn: &mut Conn) -> Result<ServerLayout> {
     let mut layout = ServerLayout::default();
     let (resp, st) = conn.run("LIST \"\" \"\"")?;
     check(&st, "LIST")?;
@@ -677,13 +696,14 @@ fn read_layout(conn: &mut Conn) -> Result<ServerLayout> {
     } else {
         "LIST \"\" \"*\""
     };
-    let (resp, st) = conn.run(cmd)?;
-    check(&st, "LIST")?;
-    for r in &resp {
-        if let Some((attrs, _, name)) = list_entry(r) {
+    // Taken as each line arrives: only the parsed entries stay.
+    let st = conn.run_each(cmd, LIST_LIMITS, |r| {
+        if let Some((attrs, _, name)) = list_entry(&r) {
             layout.mailboxes.push((name, attrs));
         }
-    }
+        Ok(())
+    })?;
+    check(&st, "LIST")?;
     Ok(layout)
 }
 

@@ -13,6 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(src) = ReadSeekSource::new(Cursor::new(data.to_vec())) else { return };
     let Ok(pst) = Pst::open(Box::new(src)) else { return };
     let mut sink = MemTree::default();
-    let opts = Options { mbox: true, eml: true, folders: None };
+    // Everything the file holds: mail, contacts, calendars, signatures.
+    let opts = Options { eml: true, ..Options::default() };
     let _ = convert(&pst, &mut sink, &opts, "fuzz", &mut |_| true);
 });

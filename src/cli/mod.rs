@@ -233,11 +233,6 @@ fn relay(
         let here = PathBuf::from("www");
         here.join("index.html").is_file().then_some(here)
     });
-    if let Some(w) = &www
-        && !w.join("index.html").is_file()
-    {
-        return Err(format!("{}: no index.html in it", w.display()));
-    }
     let r = unpst::relay::Relay::bind(unpst::relay::Config {
         bind,
         port,
@@ -254,6 +249,14 @@ fn relay(
         let _ = writeln!(
             o,
             "  (no page here: start it with --www DIR; the WebSocket still works)"
+        );
+    }
+    if !r.missing.is_empty() {
+        // The page's module is built by `cargo xtask serve`; without it the page cannot run.
+        let _ = writeln!(
+            o,
+            "  (not built yet, so not served: {}; `cargo xtask serve` builds them)",
+            r.missing.join(", ")
         );
     }
     let _ = writeln!(

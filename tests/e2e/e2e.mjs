@@ -532,6 +532,32 @@ await check('every request went to 127.0.0.1', async () => {
   assert.deepEqual([...hosts], ['127.0.0.1']);
 });
 
+await check('another origin cannot frame the page, nor read its files', async () => {
+  // A site of its own (in a context of its own, so the request list above stays ours).
+  const other = await browser.newContext();
+  try {
+    const evil = await other.newPage();
+    const target = new URL(url);
+    await evil.route('http://attacker.test/**', (r) => r.fulfill({
+      contentType: 'text/html',
+      body: `<iframe id="f" src="${target.origin}/"></iframe><script>
+        window.read = fetch('${target.origin}/app.js', { mode: 'no-cors' }).then(() => 'loaded', (e) => 'blocked: ' + e);
+      </script>`,
+    }));
+    await evil.goto('http://attacker.test/');
+    await evil.waitForTimeout(1500);
+    const framed = evil.frames().find((f) => f !== evil.mainFrame());
+    assert.ok(framed, 'no child frame');
+    // Blocked by frame-ancestors: Chromium shows its error page instead of ours.
+    const inside = await framed.evaluate(() => document.title + ' ' + (document.querySelector('#file') ? 'page' : '')).catch(() => 'blocked');
+    assert.ok(!inside.includes('page'), `the page rendered inside another origin's frame: ${framed.url()}`);
+    // CORP same-origin: even an opaque cross-origin load of its files fails.
+    assert.match(await evil.evaluate(() => window.read), /^blocked/);
+  } finally {
+    await other.close();
+  }
+});
+
 await browser.close();
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

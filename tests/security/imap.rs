@@ -260,3 +260,39 @@ fn error_text_never_repeats_a_foreign_greeting() {
     );
     assert!(text.contains("not an IMAP server"), "{text}");
 }
+
+#[test]
+fn imap_without_starttls_gets_no_password() {
+    // imap:// means STARTTLS: a server that does not offer it never sees a login.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok((s, _)) = l.accept() else { return };
+        let mut w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
+        let _ = w.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN LOGIN] no tls here\r\n");
+        let mut seen = String::new();
+        let mut line = String::new();
+        while r.read_line(&mut line).unwrap_or(0) > 0 {
+            seen.push_str(&line);
+            let tag = line.split(' ').next().unwrap_or("*").to_string();
+            let _ = w.write_all(format!("{tag} OK sure\r\n").as_bytes());
+            line.clear();
+        }
+        let _ = tx.send(seen);
+    });
+    let mut server = Server::parse(&format!("imap://u@127.0.0.1:{port}"), false).unwrap();
+    server.timeout = Duration::from_secs(2);
+    let e = Uploader::connect(&server, "hunter2", UploadOptions::default())
+        .err()
+        .expect("connected without TLS");
+    assert!(e.to_string().contains("STARTTLS"), "{e}");
+    let seen = rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+    assert!(
+        !seen.contains("LOGIN") && !seen.contains("AUTHENTICATE"),
+        "{seen}"
+    );
+    let b64 = "AHUAaHVudGVyMg=="; // "\0u\0hunter2"
+    assert!(!seen.contains("hunter2") && !seen.contains(b64), "{seen}");
+}

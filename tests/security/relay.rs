@@ -447,3 +447,38 @@ fn relay_is_no_port_scanner() {
         "{r}"
     );
 }
+
+#[test]
+fn relay_caps_request_heads_and_websocket_frames() {
+    let (port, token) = relay(Limits::default(), false);
+    // A head over 16 KiB: dropped without an answer.
+    let big = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Pad: {}\r\n\r\n",
+        "a".repeat(20 * 1024)
+    );
+    let (status, _) = fetch(port, &big);
+    assert!(status.is_empty(), "{status}");
+    // Endless header lines, never a blank one: dropped at the cap too.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut sent = 0;
+    while sent < 64 * 1024 && s.write_all(b"X-A: b\r\n").is_ok() {
+        sent += 8;
+    }
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut b = [0u8; 16];
+    assert!(matches!(s.read(&mut b), Ok(0) | Err(_)));
+    // A WebSocket frame that announces 1 GiB: the session ends, nothing is allocated.
+    let (head, mut s) = session(port, &token);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let mut frame = vec![0x82u8, 0xff]; // binary, masked, 64-bit length
+    frame.extend_from_slice(&(1u64 << 30).to_be_bytes());
+    frame.extend_from_slice(&[1, 2, 3, 4]);
+    s.write_all(&frame).unwrap();
+    let t = Instant::now();
+    while matches!(s.read(&mut b), Ok(n) if n > 0) && t.elapsed() < Duration::from_secs(5) {}
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "the session stayed open"
+    );
+}

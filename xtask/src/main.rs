@@ -274,7 +274,8 @@ fn test() -> bool {
             ],
         );
     // The page, the CLI and the browser come first: the relay tests drive the page too.
-    if !(checks && e2e_prerequisites() && build_all()) {
+    // The fuzz targets must keep compiling against the library they fuzz.
+    if !(checks && e2e_prerequisites() && build_all() && build_fuzz(false)) {
         return false;
     }
     let (unit_ok, p1, f1) = run_counted(
@@ -286,6 +287,143 @@ fn test() -> bool {
     let (e2e_ok, p2, f2) = e2e();
     println!("{} passed, {} failed", p1 + p2, f1 + f2);
     unit_ok && e2e_ok
+}
+
+/// The fuzz targets (fuzz/fuzz_targets).
+const FUZZ_TARGETS: &[&str] = &["pst", "rtf", "relay_head", "relay_command", "imap_response"];
+
+/// Builds every fuzz target. With `coverage`, instrumented for libFuzzer (the flags
+/// cargo-fuzz passes, which stable rustc takes; no sanitizer: the code under test is safe
+/// Rust, and what we look for is panics, hangs and memory growth).
+fn build_fuzz(coverage: bool) -> bool {
+    let mut cmd = Command::new("cargo");
+    cmd.args(["build", "--manifest-path", "fuzz/Cargo.toml", "--bins"]);
+    if coverage {
+        // An explicit --target keeps RUSTFLAGS off build scripts and proc macros, which are
+        // not linked with libFuzzer.
+        cmd.args(["--release", "--target", &host_triple()]).env(
+            "RUSTFLAGS",
+            "--cfg fuzzing -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+             -Cllvm-args=-sanitizer-coverage-inline-8bit-counters \
+             -Cllvm-args=-sanitizer-coverage-pc-table \
+             -Cllvm-args=-sanitizer-coverage-trace-compares -Cdebug-assertions -Coverflow-checks",
+        );
+    }
+    eprintln!("xtask: building the fuzz targets");
+    cmd.status().is_ok_and(|s| s.success())
+}
+
+/// This machine's target triple (`rustc -vV`).
+fn host_triple() -> String {
+    Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        })
+        .unwrap_or_else(|| "x86_64-unknown-linux-gnu".into())
+}
+
+/// Seeds for a target, written under fuzz/target (never into the repository).
+fn fuzz_seeds(target: &str) -> std::path::PathBuf {
+    let dir = std::path::PathBuf::from("fuzz/target/seeds").join(target);
+    let _ = std::fs::create_dir_all(&dir);
+    let write = |name: &str, bytes: &[u8]| {
+        let _ = std::fs::write(dir.join(name), bytes);
+    };
+    match target {
+        "pst" => {
+            // The corpus's small files (copied under fuzz/target, never into the repository).
+            if let Some(c) = corpus()
+                && let Ok(rd) = std::fs::read_dir(&c)
+            {
+                for e in rd.flatten() {
+                    let p = e.path();
+                    let small = e.metadata().is_ok_and(|m| m.is_file() && m.len() <= 300_000);
+                    if small && p.extension().is_some_and(|x| x == "pst" || x == "ost") {
+                        let _ = std::fs::copy(&p, dir.join(e.file_name()));
+                    }
+                }
+            }
+        }
+        "rtf" => write(
+            "plain",
+            b"{\\rtf1\\ansi{\\fonttbl\\f0 Arial;}\\f0 Hello \\b world\\b0\\par}",
+        ),
+        "relay_head" => {
+            write("get", b"GET /app.js?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n");
+            write(
+                "upgrade",
+                b"GET /relay HTTP/1.1\r\nHost: localhost:8080\r\nOrigin: http://localhost:8080\r\n\
+                  Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+                  Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: unpst.ab\r\n\r\n",
+            );
+        }
+        "relay_command" => {
+            write(
+                "connect",
+                br#"{"op":"connect","imap":"imaps://me@example.org","password":"x","under":"Old"}"#,
+            );
+            write(
+                "map",
+                br#"{"op":"map","folders":[{"path":["Inbox"],"special":"inbox","items":3}]}"#,
+            );
+            write("folder", br#"{"op":"folder","index":0}"#);
+        }
+        "imap_response" => write(
+            "session",
+            b"* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN LITERAL+ SPECIAL-USE LIST-EXTENDED NAMESPACE] hi\r\n\
+              U1 OK [CAPABILITY IMAP4rev1 NAMESPACE SPECIAL-USE LIST-EXTENDED] in\r\n\
+              * LIST (\\Noselect) \"/\" \"\"\r\nU2 OK done\r\n\
+              * NAMESPACE ((\"\" \"/\")) NIL NIL\r\nU3 OK done\r\n\
+              * LIST (\\HasNoChildren \\Sent) \"/\" {4}\r\nSent\r\n\
+              * LIST () \"/\" \"&ZeVnLIqe-\"\r\nU4 OK done\r\n\
+              * 1 FETCH (FLAGS (\\Seen) INTERNALDATE \"02-Jan-2018 03:04:05 +0000\" \
+              BODY[HEADER.FIELDS (MESSAGE-ID)] {21}\r\nMessage-ID: <a@b>\r\n\r\n)\r\n",
+        ),
+        _ => {}
+    }
+    dir
+}
+
+/// `cargo xtask fuzz [SECONDS]`: every target for SECONDS (default 60) each, one after the
+/// other; what a target finds is left in fuzz/artifacts/<target>/ and fails the run.
+fn fuzz(args: &[String]) -> bool {
+    let secs: u64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(60);
+    let only: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
+    if !build_fuzz(true) {
+        return false;
+    }
+    let mut ok = true;
+    for target in FUZZ_TARGETS
+        .iter()
+        .filter(|t| only.is_empty() || only.contains(t))
+    {
+        let work = std::path::PathBuf::from("fuzz/corpus").join(target);
+        let artifacts = std::path::PathBuf::from("fuzz/artifacts").join(target);
+        let _ = std::fs::create_dir_all(&work);
+        let _ = std::fs::create_dir_all(&artifacts);
+        let seeds = fuzz_seeds(target);
+        let max_len = if *target == "pst" { "300000" } else { "65536" };
+        let ran = run(
+            &format!("fuzz/target/{}/release/{target}", host_triple()),
+            &[
+                work.to_str().unwrap_or_default(),
+                seeds.to_str().unwrap_or_default(),
+                &format!("-max_total_time={secs}"),
+                &format!("-max_len={max_len}"),
+                "-timeout=20",
+                "-rss_limit_mb=2048",
+                "-print_final_stats=1",
+                &format!("-artifact_prefix={}/", artifacts.display()),
+            ],
+        );
+        ok &= ran;
+    }
+    ok
 }
 
 /// Best of `n` wall-clock runs of a command, in seconds.
@@ -612,6 +750,7 @@ fn main() -> ExitCode {
         "bench-scale" => bench_scale(),
         // Starts its own Dovecot (installed if missing), like the IMAP tests.
         "bench-imap" => ensure_dovecot() && run("cargo", &["bench", "--bench", "imap"]),
+        "fuzz" => fuzz(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask serve [--port N]   build the page (wasm) and the CLI, serve page + IMAP relay on 127.0.0.1:8080\n\
@@ -620,6 +759,7 @@ fn main() -> ExitCode {
                  \x20      cargo xtask bench   time unpst convert against readpst -D -r on every corpus file\n\
                  \x20      cargo xtask bench-web  time the page (wasm in Chromium) against the native CLI\n\
                  \x20      cargo xtask bench-imap IMAP upload: one at a time, LITERAL+, MULTIAPPEND, python imaplib\n\
+                 \x20      cargo xtask fuzz [SECONDS [TARGET..]]  every fuzz target for SECONDS (60) each\n\
                  \x20      cargo xtask bench-scale generated 100 MB-10 GB PSTs: vs readpst, plain read, page, memory"
             );
             false

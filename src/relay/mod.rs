@@ -50,7 +50,9 @@ impl Default for Limits {
             connections: 64,
             sessions: 4,
             head_deadline: Duration::from_secs(10),
-            session_idle: Duration::from_secs(15 * 60),
+            // As long as an IMAP server keeps an idle login (RFC 3501 §5.4): a paused upload
+            // that outlives it needs a new login anyway.
+            session_idle: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -238,37 +240,51 @@ impl Drop for SessionSlot {
 }
 
 impl Shared {
-    /// Registers a connection (closing the oldest plain one when at the cap) and starts its
-    /// thread. False when no thread could be started.
+    /// Starts a connection's thread. When no thread can be had (a thread limit), the oldest
+    /// plain request is closed to free one and the start is tried again, a few times: a flood
+    /// of connections cannot lock the user out. False when it still failed.
     fn admit(self: Arc<Self>, stream: TcpStream) -> bool {
-        let Ok(closer) = stream.try_clone() else {
-            self.evict_oldest();
-            return false;
-        };
-        let id = {
-            let mut c = lock(&self.conns);
-            while c.http.len() >= self.config.limits.connections.max(1) {
-                if let Some((_, old)) = c.http.pop_front() {
-                    let _ = old.shutdown(Shutdown::Both);
-                }
+        for attempt in 0..4u32 {
+            if attempt > 0 {
+                self.evict_oldest();
+                std::thread::sleep(Duration::from_millis(5 << attempt));
             }
-            c.next += 1;
-            let id = c.next;
-            c.http.push_back((id, closer));
-            id
-        };
-        let slot = HttpSlot {
+            let (Ok(mine), Ok(closer)) = (stream.try_clone(), stream.try_clone()) else {
+                // Out of file descriptors.
+                self.evict_oldest();
+                return false;
+            };
+            let slot = self.register(closer);
+            let spawned = std::thread::Builder::new()
+                .name("relay-conn".into())
+                .spawn(move || {
+                    let shared = slot.shared.clone();
+                    handle(mine, &shared, slot);
+                });
+            // On failure the closure, with its slot and stream, is dropped: deregistered.
+            if spawned.is_ok() {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Lists a plain connection (closing the oldest when at the cap); it is delisted when
+    /// the returned slot is dropped.
+    fn register(self: &Arc<Self>, closer: TcpStream) -> HttpSlot {
+        let mut c = lock(&self.conns);
+        while c.http.len() >= self.config.limits.connections.max(1) {
+            if let Some((_, old)) = c.http.pop_front() {
+                let _ = old.shutdown(Shutdown::Both);
+            }
+        }
+        c.next += 1;
+        let id = c.next;
+        c.http.push_back((id, closer));
+        HttpSlot {
             shared: self.clone(),
             id,
-        };
-        std::thread::Builder::new()
-            .name("relay-conn".into())
-            .spawn(move || {
-                let shared = slot.shared.clone();
-                handle(stream, &shared, slot);
-            })
-            .is_ok()
-        // On failure the closure (and so the slot and the stream) is dropped: closed.
+        }
     }
 
     /// Closes the oldest plain connection (its thread then ends and frees it).

@@ -156,21 +156,27 @@ fn imap_endless_line_is_capped() {
 
 #[test]
 fn imap_trickling_server_hits_the_command_deadline() {
-    // A byte every 300 ms: each read is answered well within the 1 s timeout, but the
-    // command (deadline 3 s) never ends.
+    // A byte every 200 ms: each read is answered well within the 2 s timeout, but the
+    // command (deadline 4 s) never ends.
     let port = server(Box::new(|_, w| {
         let t = Instant::now();
         while t.elapsed() < Duration::from_secs(20) {
             if w.write_all(b"*").is_err() {
                 return;
             }
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_millis(200));
         }
     }));
+    let slow = || {
+        let mut s = plain(port);
+        s.timeout = Duration::from_secs(2);
+        s.deadline = Duration::from_secs(4);
+        s
+    };
     let t = Instant::now();
-    let e = connect_err(plain(port), Duration::from_secs(15));
-    assert!(matches!(e, ImapError::Deadline(3)), "{e}");
-    assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
+    let e = connect_err(slow(), Duration::from_secs(15));
+    assert!(matches!(e, ImapError::Deadline(4)), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
 
     // The same in the greeting.
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -179,11 +185,14 @@ fn imap_trickling_server_hits_the_command_deadline() {
         let Ok((mut s, _)) = l.accept() else { return };
         let t = Instant::now();
         while t.elapsed() < Duration::from_secs(20) && s.write_all(b"*").is_ok() {
-            std::thread::sleep(Duration::from_millis(300));
+            std::thread::sleep(Duration::from_millis(200));
         }
     });
-    let e = connect_err(plain(port), Duration::from_secs(15));
-    assert!(matches!(e, ImapError::Deadline(3)), "{e}");
+    let mut slow = plain(port);
+    slow.timeout = Duration::from_secs(2);
+    slow.deadline = Duration::from_secs(4);
+    let e = connect_err(slow, Duration::from_secs(15));
+    assert!(matches!(e, ImapError::Deadline(4)), "{e}");
 }
 
 /// This machine's addresses that are not loopback (connecting to them stays on this machine).

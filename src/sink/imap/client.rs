@@ -309,6 +309,10 @@ fn parse_tokens(b: &[u8], i: &mut usize, depth: usize) -> Vec<Token> {
 pub const MAX_LINE: usize = 1 << 20;
 pub const MAX_RESPONSE: usize = 4 << 20;
 
+/// Bytes a second of the slowest uplink an upload should still work on (128 kbit/s): an
+/// APPEND's deadline allows its bytes this long on top of the command deadline.
+const SLOWEST_UPLINK: usize = 16 * 1024;
+
 /// What one command may bring back before it is abandoned: untagged responses, and their
 /// bytes. [`Limits::COLLECT`] for replies kept whole; LIST and FETCH are handled as they
 /// arrive ([`Conn::run_each`]) and set their own.
@@ -463,7 +467,14 @@ impl Conn {
 
     /// Starts a command's clock.
     fn begin(&mut self) {
-        self.due = Some(Instant::now() + self.deadline);
+        self.begin_sending(0);
+    }
+
+    /// Starts the clock of a command that sends `bytes`: the deadline grows by the time they
+    /// take at [`SLOWEST_UPLINK`], so a large message on a slow line is not cut off.
+    fn begin_sending(&mut self, bytes: usize) {
+        let extra = Duration::from_secs((bytes / SLOWEST_UPLINK) as u64);
+        self.due = Some(Instant::now() + self.deadline + extra);
     }
 
     /// Time left for the current command.
@@ -477,6 +488,22 @@ impl Conn {
         }
     }
 
+    /// A read or write that timed out is the server not answering — or, when the
+    /// command's time is up, the deadline.
+    fn io_error(&self, e: std::io::Error) -> ImapError {
+        let timed_out = matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        );
+        match (timed_out, self.due) {
+            (true, Some(due)) if Instant::now() >= due => {
+                ImapError::Deadline(self.deadline.as_secs())
+            }
+            (true, _) => ImapError::Timeout,
+            _ => ImapError::Io(e),
+        }
+    }
+
     /// Writes all of `bytes` within the command's deadline (a server that reads a byte a
     /// minute cannot hold us).
     fn send(&mut self, bytes: &[u8]) -> Result<()> {
@@ -485,13 +512,13 @@ impl Conn {
             if let Some(t) = self.stream.tcp() {
                 t.set_write_timeout(Some(left))?;
             }
-            self.stream.write_all(piece).map_err(io_error)?;
+            self.stream.write_all(piece).map_err(|e| self.io_error(e))?;
         }
         Ok(())
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.stream.flush().map_err(io_error)
+        self.stream.flush().map_err(|e| self.io_error(e))
     }
 
     /// Whether the server announced a capability (case-insensitive).
@@ -679,7 +706,7 @@ impl Conn {
     pub fn append(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<Status> {
         let plus = self.literal_plus && self.has("LITERAL+");
         let tag = self.next_tag();
-        self.begin();
+        self.begin_sending(items.iter().map(|it| it.bytes.len()).sum());
         let mut head = format!("{tag} APPEND {}", quote(mailbox));
         for (n, it) in items.iter().enumerate() {
             head.push_str(&format!(" ({})", it.flags.join(" ")));
@@ -746,7 +773,7 @@ impl Conn {
             t.set_read_timeout(Some(left))?;
         }
         let mut tmp = [0u8; 64 * 1024];
-        let n = self.stream.read(&mut tmp).map_err(io_error)?;
+        let n = self.stream.read(&mut tmp).map_err(|e| self.io_error(e))?;
         if n == 0 {
             return Err(ImapError::Protocol(
                 "the server closed the connection".into(),
@@ -785,19 +812,6 @@ impl Conn {
     /// Says goodbye; errors are irrelevant by then.
     pub fn logout(mut self) {
         let _ = self.run("LOGOUT");
-    }
-}
-
-/// A read or write that timed out is the server not answering; the deadline check turns
-/// the last one of a command into [`ImapError::Deadline`].
-fn io_error(e: std::io::Error) -> ImapError {
-    if matches!(
-        e.kind(),
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-    ) {
-        ImapError::Timeout
-    } else {
-        ImapError::Io(e)
     }
 }
 

@@ -305,3 +305,32 @@ fn imap_without_starttls_gets_no_password() {
     let b64 = "AHUAaHVudGVyMg=="; // "\0u\0hunter2"
     assert!(!seen.contains("hunter2") && !seen.contains(b64), "{seen}");
 }
+
+#[test]
+fn ca_file_that_is_a_fifo_is_refused_at_once() {
+    let dir = std::env::temp_dir().join(format!("unpst-sec-ca-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("ca.pem");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    // A TLS server is not needed: the CA file is read before the handshake.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut server = Server::parse(
+        &format!("imaps://u@127.0.0.1:{}", l.local_addr().unwrap().port()),
+        false,
+    )
+    .unwrap();
+    server.ca_file = Some(fifo);
+    server.timeout = Duration::from_secs(2);
+    let t = Instant::now();
+    let e = connect_err(server, Duration::from_secs(10));
+    assert!(matches!(e, ImapError::Config(_)), "{e}");
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -862,6 +862,13 @@ fn tls(
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = &server.ca_file {
+        // A FIFO or device would block or never end.
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= 16 << 20) {
+            return Err(ImapError::Config(format!(
+                "{}: not a readable certificate file (PEM)",
+                path.display()
+            )));
+        }
         let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(path)
             .map_err(|e| ImapError::Config(format!("{}: {e}", path.display())))?
             .collect::<std::result::Result<_, _>>()

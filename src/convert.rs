@@ -56,32 +56,6 @@ pub struct Progress {
     pub folder: String,
 }
 
-/// Message classes that are mail (notes and their kinds, meeting requests and responses,
-/// reports, posts, recalls, sharing invitations, sticky notes). Contacts, appointments,
-/// tasks, journal entries and distribution lists have their own formats (`items`).
-const MAIL_CLASSES: [&str; 10] = [
-    "ipm.stickynote",
-    "ipm.note",
-    "ipm.schedule.meeting",
-    "ipm.post",
-    "ipm.report",
-    "report",
-    "ipm.outlook.recall",
-    "ipm.recall",
-    "ipm.sharing",
-    "ipm.notification",
-];
-
-/// Whether a message class converts to MIME (an empty class is treated as a note).
-pub fn is_mail_class(class: &str) -> bool {
-    let c = class.trim().to_ascii_lowercase();
-    c.is_empty()
-        || c == "ipm"
-        || MAIL_CLASSES
-            .iter()
-            .any(|p| c == *p || c.strip_prefix(p).is_some_and(|rest| rest.starts_with('.')))
-}
-
 /// The folders to convert, in tree order, and how deep the top of the mailbox sits.
 pub struct Selection {
     /// Each without its children (the tree order is kept).
@@ -708,7 +682,7 @@ fn convert_one(pst: &Pst, row: &MessageSummary) -> Outcome {
         return Outcome::Skipped(reason);
     }
     // The row names the class: items for later formats are not even opened.
-    if !row.class.is_empty() && !is_mail_class(&row.class) {
+    if !row.class.is_empty() && !crate::pst::messaging::well_known::is_mail_class(&row.class) {
         return Outcome::Deferred(row.class.clone());
     }
     let msg = match pst.message(row.nid) {
@@ -716,7 +690,7 @@ fn convert_one(pst: &Pst, row: &MessageSummary) -> Outcome {
         Err(e) => return Outcome::Skipped(format!("message unreadable: {e}")),
     };
     let class = msg.class(pst);
-    if !is_mail_class(&class) {
+    if !crate::pst::messaging::well_known::is_mail_class(&class) {
         return Outcome::Deferred(class);
     }
     match mime::convert(pst, &msg) {
@@ -749,36 +723,4 @@ pub fn write_report(sink: &mut dyn TreeSink, report: &Report) -> Result<()> {
     sink.begin(&["report.json".to_string()])?;
     sink.write(report.to_json().as_bytes())?;
     sink.end()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_mail_class;
-
-    #[test]
-    fn mail_classes() {
-        for c in [
-            "",
-            "IPM",
-            "IPM.Note",
-            "IPM.Note.SMIME",
-            "IPM.Schedule.Meeting.Request",
-            "REPORT.IPM.Note.NDR",
-            "IPM.Post",
-            "IPM.StickyNote",
-        ] {
-            assert!(is_mail_class(c), "{c}");
-        }
-        for c in [
-            "IPM.Contact",
-            "IPM.DistList",
-            "IPM.Appointment",
-            "IPM.Task",
-            "IPM.Activity",
-            "IPM.Microsoft.ScheduleData.FreeBusy",
-            "IPM.Notes",
-        ] {
-            assert!(!is_mail_class(c), "{c}");
-        }
-    }
 }

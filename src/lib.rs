@@ -18,6 +18,8 @@ pub mod search;
 pub mod signatures;
 pub mod sink;
 pub mod source;
+pub mod upload;
+pub mod util;
 
 pub use error::{Error, Result};
 

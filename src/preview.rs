@@ -119,7 +119,7 @@ fn inline_images(m: &mail_parser::Message, mut html: String) -> String {
         }
         html = html.replace(
             &reference,
-            &crate::signatures::data_uri(&mime_type(a), a.contents()),
+            &crate::util::data_uri(&mime_type(a), a.contents()),
         );
     }
     html

@@ -92,7 +92,7 @@ pub struct Report {
     /// The store's display name and the addresses its sent mail went out from: the
     /// accounts to set up again in the new mail program.
     pub store: String,
-    pub accounts: Vec<crate::signatures::Account>,
+    pub accounts: Vec<Account>,
     /// Signatures found in the sent mail (written under `signatures/`).
     pub signatures: Vec<SignatureInfo>,
     pub cancelled: bool,
@@ -124,4 +124,12 @@ impl Report {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
+}
+
+/// An address the PST's sent mail went out from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub address: String,
+    pub name: String,
+    pub sent: u32,
 }

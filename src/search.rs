@@ -128,7 +128,7 @@ fn body_text(pst: &Pst, nid: u32) -> String {
         _ => {
             let body = crate::mime::body::read(pst, &msg, &mut Vec::new());
             body.text
-                .or_else(|| body.html.map(|h| crate::signatures::detect::text_of(&h)))
+                .or_else(|| body.html.map(|h| crate::mime::body::text_of(&h)))
                 .unwrap_or_default()
         }
     };

@@ -277,7 +277,7 @@ impl Session {
         #[derive(Serialize)]
         struct Out {
             signatures: Vec<crate::signatures::Signature>,
-            accounts: Vec<crate::signatures::Account>,
+            accounts: Vec<crate::report::Account>,
             store: String,
         }
         to_js(&Out {
@@ -310,7 +310,7 @@ impl Session {
 
     /// The mail folders an IMAP upload takes, in order, with their special kinds.
     pub fn upload_plan(&self) -> Result<JsValue, JsError> {
-        to_js(&crate::sink::imap::plan(&self.pst, None).map_err(js)?)
+        to_js(&crate::upload::plan(&self.pst, None).map_err(js)?)
     }
 
     /// Converts up to `count` items of a folder from row `start` for the relay: each is

@@ -292,7 +292,7 @@ fn every_mail_item_matches_pffexport_subject_sender_date_recipients_attachments_
             let folder = pst.folder(f.nid).unwrap();
             for id in pst.message_ids(&folder).unwrap() {
                 let m = pst.message(id).unwrap();
-                if !unpst::convert::is_mail_class(&m.class(&pst)) {
+                if !unpst::pst::messaging::well_known::is_mail_class(&m.class(&pst)) {
                     continue;
                 }
                 let mm = unpst::mime::convert(&pst, &m).unwrap();

@@ -22,7 +22,7 @@ type Expected = BTreeMap<String, Vec<(String, Vec<String>, Option<i64>)>>;
 /// `None` for the time: the message has none, the server's clock decides.
 fn expected(file: &Path, sep: char) -> Expected {
     let pst = Pst::open_path(file).unwrap();
-    let plan = imap::plan(&pst, None).unwrap();
+    let plan = unpst::upload::plan(&pst, None).unwrap();
     // The test server's layout, as its config declares it.
     let layout = ServerLayout {
         separator: Some(sep),
@@ -194,7 +194,7 @@ fn lib_upload(
     let mut s = Server::parse(&format!("imap://{user}@127.0.0.1:{}", server.port), false).unwrap();
     s.ca_file = Some(server.cert.clone());
     let pst = Pst::open_path(file).unwrap();
-    let plan = imap::plan(&pst, None).unwrap();
+    let plan = unpst::upload::plan(&pst, None).unwrap();
     let mut up = Uploader::connect(
         &s,
         PASSWORD,
@@ -204,7 +204,7 @@ fn lib_upload(
         },
     )
     .unwrap();
-    let (_, cancelled) = imap::upload_pst(&pst, &mut up, &plan, &mut |p| {
+    let (_, cancelled) = unpst::upload::upload_pst(&pst, &mut up, &plan, &mut |p| {
         stop_after.is_none_or(|n| p.done < n)
     })
     .unwrap();
@@ -340,7 +340,7 @@ fn oversize_messages_are_reported_not_dropped() {
     let pst = Pst::open_path(&file).unwrap();
     // Which messages exceed 20 KiB, from our own conversion.
     let mut big = Vec::new();
-    for f in imap::plan(&pst, None).unwrap() {
+    for f in unpst::upload::plan(&pst, None).unwrap() {
         for (_, o) in FolderItems::new(&pst, f.nid) {
             if let Outcome::Mail(m) = o
                 && m.bytes.len() > 20 * 1024

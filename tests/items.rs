@@ -210,7 +210,7 @@ fn meeting_requests_carry_their_event() {
     let Some(dir) = common::corpus() else { return };
     let pst = Pst::open_path(dir.join("aspose-SampleOstFile.ost")).unwrap();
     let mut found = 0;
-    for f in unpst::sink::imap::plan(&pst, None).unwrap() {
+    for f in unpst::upload::plan(&pst, None).unwrap() {
         for (_, o) in unpst::convert::FolderItems::new(&pst, f.nid) {
             let unpst::convert::Outcome::Mail(m) = o else {
                 continue;

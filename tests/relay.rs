@@ -194,7 +194,7 @@ fn upload_through_the_relay_is_verified_and_resumable() {
     let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
     let file = dir.join("aspose-Outlook.pst");
     let pst = Pst::open_path(&file).unwrap();
-    let plan = imap::plan(&pst, None).unwrap();
+    let plan = unpst::upload::plan(&pst, None).unwrap();
     // Round 0 stops inside Sent Items, after Inbox (8 messages) was verified.
     for round in 0..3 {
         let (status, stream) = upgrade(
@@ -339,7 +339,7 @@ fn page_uploads_through_the_relay() {
     );
     // The server, read independently, holds the PST's message with its flags and date.
     let pst = Pst::open_path(&file).unwrap();
-    let f = &imap::plan(&pst, None).unwrap()[0];
+    let f = &unpst::upload::plan(&pst, None).unwrap()[0];
     let (_, Outcome::Mail(m)) = FolderItems::new(&pst, f.nid).next().unwrap() else {
         panic!("the message converts")
     };

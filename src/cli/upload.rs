@@ -5,7 +5,8 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use unpst::sink::imap::{self, Server, UploadOptions, UploadProgress, Uploader};
+use unpst::sink::imap::{Server, UploadOptions, Uploader};
+use unpst::upload::{self, UploadProgress};
 
 /// `unpst upload`'s arguments.
 #[derive(clap::Args)]
@@ -67,7 +68,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         Server::parse(&args.imap, args.insecure_plaintext).map_err(|e| e.to_string())?;
     server.ca_file = args.ca_file.clone();
     let pst = super::open(&args.file)?;
-    let mut planned = imap::plan(&pst, None).map_err(|e| e.to_string())?;
+    let mut planned = upload::plan(&pst, None).map_err(|e| e.to_string())?;
     if !args.folders.is_empty() {
         // A folder given selects it and everything below it.
         planned.retain(|f| {
@@ -142,7 +143,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         true
     };
     let (conversion, cancelled) =
-        imap::upload_pst(&pst, &mut up, &planned, &mut bar).map_err(|e| e.to_string())?;
+        upload::upload_pst(&pst, &mut up, &planned, &mut bar).map_err(|e| e.to_string())?;
     if show {
         eprintln!();
     }

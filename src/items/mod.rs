@@ -174,7 +174,7 @@ pub fn utc_stamp(t: i64) -> String {
 
 /// (year, month, day, hour, minute, second) of Unix seconds.
 pub fn civil(t: i64) -> (i64, i64, i64, i64, i64, i64) {
-    let (y, m, d) = crate::sink::mbox::civil_from_days(t.div_euclid(86_400));
+    let (y, m, d) = crate::util::civil_from_days(t.div_euclid(86_400));
     let s = t.rem_euclid(86_400);
     (y, m, d, s / 3600, s / 60 % 60, s % 60)
 }

@@ -52,8 +52,8 @@ const ADDRESSES: [(&str, [u16; 6]); 3] = [
 /// A contact's UID: stable across runs and front ends (the store's name and the item's
 /// node id), so a re-import updates rather than duplicates.
 pub fn uid(pst: &Pst, nid: u32) -> String {
-    let a = crate::mime::fnv1a(&[pst.display_name.as_bytes(), &nid.to_le_bytes()]);
-    let b = crate::mime::fnv1a(&[&nid.to_le_bytes(), pst.display_name.as_bytes(), b"unpst"]);
+    let a = crate::util::fnv1a(&[pst.display_name.as_bytes(), &nid.to_le_bytes()]);
+    let b = crate::util::fnv1a(&[&nid.to_le_bytes(), pst.display_name.as_bytes(), b"unpst"]);
     format!(
         "urn:uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
         a >> 32,
@@ -276,7 +276,7 @@ fn photo(pst: &Pst, msg: &Message) -> Option<String> {
         Some([b'G', b'I', b'F', _]) => "image/gif",
         _ => "image/jpeg",
     };
-    Some(crate::signatures::data_uri(mime, &data))
+    Some(crate::util::data_uri(mime, &data))
 }
 
 /// One-off entry id (MS-OXCDATA §2.2.5.1) → (display name, address type, address).

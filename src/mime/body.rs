@@ -110,6 +110,58 @@ pub fn declare_utf8(html: &str) -> String {
     out
 }
 
+/// The visible text of an HTML fragment: tags dropped, block ends and `<br>` as line
+/// breaks, the common entities decoded, blank runs collapsed.
+pub fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let Some(gt) = rest[lt..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = rest[lt + 1..lt + gt]
+            .trim_start_matches('/')
+            .to_ascii_lowercase();
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if matches!(
+            name.as_str(),
+            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3"
+        ) {
+            out.push('\n');
+        }
+        rest = &rest[lt + gt + 1..];
+        // Skip the content of style and script elements.
+        if (name == "style" || name == "script")
+            && !tag.starts_with('/')
+            && let Some(end) = rest.to_ascii_lowercase().find(&format!("</{name}"))
+        {
+            rest = &rest[end..];
+        }
+    }
+    out.push_str(rest);
+    let decoded = out
+        .replace("&nbsp;", " ")
+        .replace("&#160;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        // Last, so that "&amp;lt;" stays "&lt;".
+        .replace("&amp;", "&")
+        .replace('\u{a0}', " ");
+    let lines: Vec<String> = decoded
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::declare_utf8;

@@ -25,20 +25,6 @@ pub struct Head {
     pub message_id: String,
 }
 
-/// FNV-1a: a small stable hash for synthesized ids (not for security).
-pub fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for &b in *p {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
-
 /// Splits raw header text (PR_TRANSPORT_MESSAGE_HEADERS) into (name as written, unfolded
 /// value) pairs, using mail-parser to find the fields.
 pub fn split_headers(raw: &str) -> Vec<(String, String)> {
@@ -112,7 +98,7 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
         .or_else(|| msg.obj.time(props::CREATION_TIME))
         .or_else(|| msg.obj.time(props::LAST_MODIFICATION_TIME));
     let msgid = clean(&s(props::INTERNET_MESSAGE_ID));
-    let seed = fnv1a(&[
+    let seed = crate::util::fnv1a(&[
         &msg.nid.to_le_bytes(),
         subject.as_bytes(),
         sender_email.as_bytes(),

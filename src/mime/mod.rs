@@ -9,7 +9,7 @@ mod headers;
 pub mod rtf;
 
 pub use flags::MailFlags;
-pub use headers::{fnv1a, normalize_message_id};
+pub use headers::normalize_message_id;
 
 use crate::error::{Error, Result};
 use crate::pst::Message;

@@ -5,7 +5,8 @@
 //! message is answered, so the page sends at the pace the server takes them.
 
 use super::{Config, RateLimit, lock};
-use crate::sink::imap::{self, Item, Mapping, PlannedFolder, Server, UploadOptions, Uploader};
+use crate::sink::imap::{self, Item, Mapping, Server, UploadOptions, Uploader};
+use crate::upload::PlannedFolder;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::net::TcpStream;

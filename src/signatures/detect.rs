@@ -3,6 +3,8 @@
 //! div; plain-text mail uses the `-- ` delimiter (RFC 3676 §4.3) or nothing at all, when
 //! only the block that ends many messages tells it apart ([`common_suffix`]).
 
+use crate::mime::body::text_of;
+
 /// Where a reply or forward starts in an HTML body: the signature ends before it.
 const HTML_ENDS: [&str; 8] = [
     "_mailoriginal",
@@ -111,58 +113,6 @@ fn trim_empty_paragraphs(frag: &str) -> String {
         }
     }
     f
-}
-
-/// The visible text of an HTML fragment: tags dropped, block ends and `<br>` as line
-/// breaks, the common entities decoded, blank runs collapsed.
-pub fn text_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        out.push_str(&rest[..lt]);
-        let Some(gt) = rest[lt..].find('>') else {
-            rest = "";
-            break;
-        };
-        let tag = rest[lt + 1..lt + gt]
-            .trim_start_matches('/')
-            .to_ascii_lowercase();
-        let name: String = tag
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
-        if matches!(
-            name.as_str(),
-            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3"
-        ) {
-            out.push('\n');
-        }
-        rest = &rest[lt + gt + 1..];
-        // Skip the content of style and script elements.
-        if (name == "style" || name == "script")
-            && !tag.starts_with('/')
-            && let Some(end) = rest.to_ascii_lowercase().find(&format!("</{name}"))
-        {
-            rest = &rest[end..];
-        }
-    }
-    out.push_str(rest);
-    let decoded = out
-        .replace("&nbsp;", " ")
-        .replace("&#160;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        // Last, so that "&amp;lt;" stays "&lt;".
-        .replace("&amp;", "&")
-        .replace('\u{a0}', " ");
-    let lines: Vec<String> = decoded
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect();
-    lines.join("\n")
 }
 
 /// The part of a plain-text body the sender wrote: up to the quoted or forwarded message.

@@ -10,6 +10,7 @@ pub mod detect;
 use crate::error::Result;
 use crate::pst::Pst;
 use crate::pst::messaging::{best_address, props};
+use crate::report::Account;
 use crate::sink::TreeSink;
 use crate::sink::names::NameSet;
 use serde::Serialize;
@@ -29,14 +30,6 @@ pub struct Signature {
     pub uses: u32,
 }
 
-/// An address the PST's sent mail went out from.
-#[derive(Debug, Clone, Serialize)]
-pub struct Account {
-    pub address: String,
-    pub name: String,
-    pub sent: u32,
-}
-
 /// Sent messages read at most (the newest are read first when the folder is larger).
 const MAX_SENT: usize = 5000;
 
@@ -46,8 +39,8 @@ fn sent_folders(pst: &Pst) -> Result<Vec<u32>> {
     let by_pointer = pst.store_folder(props::IPM_SENTMAIL_ENTRYID);
     let mut out: Vec<u32> = Vec::new();
     for f in tree.flatten() {
-        let named = crate::sink::imap::mapping::special_by_name(&f.name)
-            == Some(crate::sink::imap::mapping::Special::Sent);
+        let named = crate::pst::messaging::well_known::special_by_name(&f.name)
+            == Some(crate::pst::messaging::well_known::Special::Sent);
         if (Some(f.nid) == by_pointer || (named && f.ipm)) && f.items > 0 && !out.contains(&f.nid) {
             out.push(f.nid);
         }
@@ -80,7 +73,7 @@ pub fn from_pst(pst: &Pst) -> Result<(Vec<Signature>, Vec<Account>)> {
             let page = pst.summaries(&folder, at, 256).unwrap_or_default();
             at += 256;
             for row in page {
-                if !crate::convert::is_mail_class(&row.class) {
+                if !crate::pst::messaging::well_known::is_mail_class(&row.class) {
                     continue;
                 }
                 let Ok(msg) = pst.message(row.nid) else {
@@ -110,7 +103,7 @@ pub fn from_pst(pst: &Pst) -> Result<(Vec<Signature>, Vec<Account>)> {
                 let body = crate::mime::body_of(pst, &msg);
                 let marked = body.html.as_deref().and_then(detect::html_signature);
                 if let Some(frag) = marked {
-                    let text = detect::text_of(&frag);
+                    let text = crate::mime::body::text_of(&frag);
                     match found
                         .iter_mut()
                         .find(|f| f.account == address && f.text == text)
@@ -136,7 +129,7 @@ pub fn from_pst(pst: &Pst) -> Result<(Vec<Signature>, Vec<Account>)> {
                 }
                 let text = body
                     .text
-                    .or_else(|| body.html.as_deref().map(detect::text_of))
+                    .or_else(|| body.html.as_deref().map(crate::mime::body::text_of))
                     .unwrap_or_default();
                 let own = detect::own_part(&text);
                 if let Some(sig) = detect::delimited(&own) {
@@ -212,15 +205,6 @@ fn document(fragment: &str) -> String {
     )
 }
 
-/// Bytes as a `data:` URI (images inlined into HTML and vCards).
-pub(crate) fn data_uri(mime: &str, bytes: &[u8]) -> String {
-    use base64::Engine;
-    format!(
-        "data:{mime};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    )
-}
-
 /// Replaces `cid:` references with the message's inline images as data: URIs.
 fn inline_cid_images(pst: &Pst, nid: u32, frag: &str) -> String {
     if !frag.to_ascii_lowercase().contains("cid:") || nid == 0 {
@@ -239,7 +223,10 @@ fn inline_cid_images(pst: &Pst, nid: u32, frag: &str) -> String {
     for a in view.attachments.iter() {
         let Some(cid) = &a.content_id else { continue };
         if let Ok(bytes) = crate::preview::attachment(&m.bytes, a.index) {
-            out = out.replace(&format!("cid:{cid}"), &data_uri(&a.mime_type, &bytes));
+            out = out.replace(
+                &format!("cid:{cid}"),
+                &crate::util::data_uri(&a.mime_type, &bytes),
+            );
         }
     }
     out
@@ -324,7 +311,7 @@ fn inline_files(html: &str, files: &BTreeMap<String, Vec<u8>>) -> String {
         }
         match file {
             Some(bytes) if bytes.len() <= 8 << 20 => {
-                out.push_str(&data_uri(mime_of(&decoded), &bytes))
+                out.push_str(&crate::util::data_uri(mime_of(&decoded), &bytes))
             }
             _ => out.push_str(target),
         }
@@ -384,7 +371,7 @@ pub fn from_files(files: &BTreeMap<String, Vec<u8>>) -> Vec<Signature> {
             sig.text = text.trim_end().to_string();
         } else {
             if sig.text.is_empty() {
-                sig.text = detect::text_of(&text);
+                sig.text = crate::mime::body::text_of(&text);
             }
             // Written as UTF-8: its charset declaration must say so.
             sig.html = Some(inline_files(&crate::mime::body::declare_utf8(&text), files));

@@ -2,41 +2,22 @@
 //! sender and the asctime of the delivery time in UTC, the message with LF line ends, and
 //! every `>*From ` line quoted with one more `>`.
 
-/// English month abbreviations (asctime, IMAP INTERNALDATE).
-pub(crate) const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
-
 /// `Thu Jan  1 00:00:00 1970` for Unix seconds, in UTC.
 pub fn asctime(t: i64) -> String {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = crate::util::civil_from_days(days);
     const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     format!(
         "{} {} {:2} {:02}:{:02}:{:02} {}",
         WD[days.rem_euclid(7) as usize],
-        MONTHS[(m - 1) as usize],
+        crate::util::MONTHS[(m - 1) as usize],
         d,
         secs / 3600,
         secs / 60 % 60,
         secs % 60,
         y
     )
-}
-
-/// Days since 1970-01-01 → (year, month 1-12, day 1-31), proleptic Gregorian.
-pub(crate) fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// One message as an mboxrd entry, ending with the blank separator line.

@@ -1,6 +1,8 @@
 //! Project tasks: `cargo xtask test` runs every check CI runs, installing what a bare
 //! machine lacks (python3 for the independent mail parser check).
 
+mod layers;
+
 use std::process::{Command, ExitCode};
 
 fn run(cmd: &str, args: &[&str]) -> bool {
@@ -258,8 +260,28 @@ fn ensure_dovecot() -> bool {
     apt_install(&["dovecot-imapd", "openssl", "pst-utils", "pff-tools"])
 }
 
+/// The layer check (layers.txt): prints every use against it.
+fn check_layers() -> bool {
+    eprintln!("xtask: layer check (layers.txt)");
+    match layers::check(std::path::Path::new(".")) {
+        Ok(v) if v.is_empty() => true,
+        Ok(v) => {
+            for x in &v {
+                eprintln!("{x}");
+            }
+            eprintln!("xtask: {} uses against layers.txt", v.len());
+            false
+        }
+        Err(e) => {
+            eprintln!("xtask: layer check: {e}");
+            false
+        }
+    }
+}
+
 fn test() -> bool {
-    let checks = ensure_python()
+    let checks = check_layers()
+        && ensure_python()
         && ensure_dovecot()
         && run("cargo", &["fmt", "--all", "--", "--check"])
         && run(
@@ -751,6 +773,7 @@ fn main() -> ExitCode {
         // Starts its own Dovecot (installed if missing), like the IMAP tests.
         "bench-imap" => ensure_dovecot() && run("cargo", &["bench", "--bench", "imap"]),
         "fuzz" => fuzz(&args[1..]),
+        "layers" => check_layers(),
         _ => {
             eprintln!(
                 "usage: cargo xtask serve [--port N]   build the page (wasm) and the CLI, serve page + IMAP relay on 127.0.0.1:8080\n\

@@ -8,6 +8,7 @@ pub mod named;
 mod object;
 pub mod props;
 mod store;
+pub mod well_known;
 
 pub use attachment::{Attachment, AttachmentContent};
 pub use folder::{Folder, FolderInfo, MessageSummary};

@@ -3,19 +3,11 @@
 //! `INBOX`; Sent / Deleted / Junk / Drafts, also by their localized names, → the server's
 //! SPECIAL-USE mailboxes, RFC 6154), separators inside PST names escaped, clashes numbered.
 
+pub use crate::pst::messaging::well_known::Special;
 use serde::Serialize;
 use std::collections::HashSet;
 
-/// The folders a mail client treats specially.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub enum Special {
-    Inbox,
-    Sent,
-    Trash,
-    Junk,
-    Drafts,
-}
-
+// An inherent impl may live beside the IMAP code that needs it.
 impl Special {
     /// The RFC 6154 attribute of the server's mailbox for it.
     pub fn attribute(self) -> &'static str {
@@ -27,136 +19,6 @@ impl Special {
             Special::Drafts => "\\Drafts",
         }
     }
-}
-
-/// Outlook's names for its special folders in the languages it ships most (lower case).
-const NAMES: [(Special, &[&str]); 5] = [
-    (
-        Special::Inbox,
-        &[
-            "inbox",
-            "posteingang",
-            "boîte de réception",
-            "bandeja de entrada",
-            "posta in arrivo",
-            "postvak in",
-            "caixa de entrada",
-            "inkorgen",
-            "indbakke",
-            "innboks",
-            "saapuneet",
-            "skrzynka odbiorcza",
-            "doručená pošta",
-            "beérkezett üzenetek",
-            "受信トレイ",
-            "收件箱",
-            "받은 편지함",
-            "входящие",
-        ],
-    ),
-    (
-        Special::Sent,
-        &[
-            "sent items",
-            "sent",
-            "sent mail",
-            "sent messages",
-            "gesendete elemente",
-            "gesendet",
-            "éléments envoyés",
-            "elementos enviados",
-            "posta inviata",
-            "verzonden items",
-            "itens enviados",
-            "skickat",
-            "skickade objekt",
-            "sendt",
-            "sendte elementer",
-            "lähetetyt",
-            "elementy wysłane",
-            "送信済みアイテム",
-            "已发送邮件",
-            "보낸 편지함",
-            "отправленные",
-        ],
-    ),
-    (
-        Special::Trash,
-        &[
-            "deleted items",
-            "trash",
-            "deleted",
-            "deleted messages",
-            "gelöschte elemente",
-            "éléments supprimés",
-            "elementos eliminados",
-            "posta eliminata",
-            "verwijderde items",
-            "itens excluídos",
-            "borttaget",
-            "slettet post",
-            "slettede elementer",
-            "poistetut",
-            "elementy usunięte",
-            "削除済みアイテム",
-            "已删除邮件",
-            "지운 편지함",
-            "удаленные",
-        ],
-    ),
-    (
-        Special::Junk,
-        &[
-            "junk e-mail",
-            "junk email",
-            "junk",
-            "spam",
-            "junk-e-mail",
-            "courrier indésirable",
-            "correo no deseado",
-            "posta indesiderata",
-            "ongewenste e-mail",
-            "lixo eletrônico",
-            "skräppost",
-            "uønsket e-post",
-            "uønsket e-mail",
-            "roskaposti",
-            "wiadomości-śmieci",
-            "迷惑メール",
-            "垃圾邮件",
-            "정크 메일",
-            "нежелательная почта",
-        ],
-    ),
-    (
-        Special::Drafts,
-        &[
-            "drafts",
-            "entwürfe",
-            "brouillons",
-            "borradores",
-            "bozze",
-            "concepten",
-            "rascunhos",
-            "utkast",
-            "kladder",
-            "luonnokset",
-            "wersje robocze",
-            "下書き",
-            "草稿",
-            "임시 보관함",
-            "черновики",
-        ],
-    ),
-];
-
-/// A special folder recognized by its (possibly localized) name.
-pub fn special_by_name(name: &str) -> Option<Special> {
-    let n = name.trim().to_lowercase();
-    NAMES
-        .iter()
-        .find(|(_, names)| names.contains(&n.as_str()))
-        .map(|(s, _)| *s)
 }
 
 /// What the server told us about its folders.
@@ -352,7 +214,5 @@ mod tests {
         let m = map(&folders, &server('/', ""), Some("Old PST/2019"));
         assert_eq!(m[0].mailbox, "Old PST/2019/Posteingang");
         assert_eq!(m[2].mailbox, "Old PST/2019/Gesendete Elemente");
-        assert_eq!(special_by_name(" Junk E-Mail "), Some(Special::Junk));
-        assert_eq!(special_by_name("Archive"), None);
     }
 }

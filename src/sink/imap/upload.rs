@@ -653,13 +653,13 @@ pub fn keyword(category: &str) -> String {
 pub fn internal_date(t: i64) -> Option<String> {
     let days = t.div_euclid(86_400);
     let secs = t.rem_euclid(86_400);
-    let (y, m, d) = crate::sink::mbox::civil_from_days(days);
+    let (y, m, d) = crate::util::civil_from_days(days);
     if !(1970..=9999).contains(&y) {
         return None;
     }
     Some(format!(
         "{d:02}-{}-{y} {:02}:{:02}:{:02} +0000",
-        crate::sink::mbox::MONTHS[(m - 1) as usize],
+        crate::util::MONTHS[(m - 1) as usize],
         secs / 3600,
         secs / 60 % 60,
         secs % 60

@@ -56,7 +56,8 @@ def files():
     p, port, token = relay()
     for t in ['//etc/passwd', '///etc/passwd', '//proc/self/cmdline', '/../Cargo.toml']:
         r = http(port, t)
-        report(f'GET {t}', f'{r.split(b"\\r\\n", 1)[0].decode(errors="replace")}; passwd leaked: {b"root:" in r}')
+        status = r.split(b'\r\n', 1)[0].decode(errors='replace')
+        report(f'GET {t}', f'{status}; passwd leaked: {b"root:" in r}')
     t0 = time.time()
     try:
         r = http(port, '//dev/zero', timeout=30, limit=1 << 16)
@@ -74,7 +75,7 @@ def files():
 
 
 def slowloris():
-    p, port, _ = relay(ulimit='-v 4000000 -n 1024')
+    p, port, _ = relay(ulimit='-v 4000000 && ulimit -n 1024')
     conns = []
     for _ in range(1100):
         try:
@@ -83,7 +84,7 @@ def slowloris():
             conns.append(s)
         except OSError:
             break
-    cpu0 = sum(os.times()[:0]) if False else cpu(p.pid)
+    cpu0 = cpu(p.pid)
     t0 = time.time()
     answered = 0
     for _ in range(3):
@@ -244,9 +245,24 @@ def bind():
     report('relay --bind 127.0.0.2', f'exit {out.returncode}; {(out.stdout + out.stderr).strip().splitlines()[:1]}')
 
 
-for f in [files, slowloris, scanner, bind, plaintext,
-          lambda: imap_flood('list'), lambda: imap_flood('literals'), lambda: imap_flood('big-literal')]:
+def imap_list():
+    imap_flood('list')
+
+
+def imap_literals():
+    imap_flood('literals')
+
+
+def imap_big_literal():
+    imap_flood('big-literal')
+
+
+# ONLY=name,name runs just those.
+only = [o for o in os.environ.get('ONLY', '').split(',') if o]
+for f in [files, slowloris, scanner, bind, plaintext, imap_list, imap_literals, imap_big_literal]:
+    if only and f.__name__ not in only:
+        continue
     try:
         f()
     except Exception as e:
-        report(getattr(f, '__name__', 'imap'), f'measurement failed: {e!r}')
+        report(f.__name__, f'measurement failed: {e!r}')

@@ -379,12 +379,16 @@ impl Conn {
         if server.security == Security::Plain
             && let Some(far) = addrs.iter().find(|a| !a.ip().is_loopback())
         {
+            let at = if far.ip().to_string() == server.host.trim_matches(['[', ']']) {
+                String::new()
+            } else {
+                format!(" ({})", far.ip())
+            };
             return Err(ImapError::Config(format!(
-                "refusing to send the password without TLS to {} ({}), which is not this \
+                "refusing to send the password without TLS to {}{at}, which is not this \
                  machine: plaintext IMAP is allowed to a loopback address only; use imaps:// \
                  or imap:// with STARTTLS",
-                server.host,
-                far.ip()
+                server.host
             )));
         }
         let addr = addrs
@@ -752,7 +756,9 @@ impl Conn {
             };
             if n > MAX_RESPONSE || raw.len() + n > MAX_RESPONSE {
                 return Err(ImapError::TooMuch(format!(
-                    "announced a {n}-byte literal (a response may have {} MiB)",
+                    "announced a {n}-byte literal after {} bytes of the same response (a \
+                     response may have {} MiB)",
+                    raw.len(),
                     MAX_RESPONSE >> 20
                 )));
             }

@@ -1,0 +1,208 @@
+//! The card pass: a folder's contacts and distribution lists as one vCard file, its
+//! appointments, tasks and journal entries as one iCalendar file ([`crate::items`]).
+
+use super::layout::Layout;
+use super::recovery::enter_item;
+use super::walk::{PAGE, truncate};
+use super::{Options, Progress};
+use crate::error::Result;
+use crate::items::{Kind, ical, vcard};
+use crate::pst::{FolderInfo, Pst};
+use crate::report::{FolderReport, Skipped};
+use crate::sink::TreeSink;
+
+/// Writes a folder's contacts to `contacts/<folder>.vcf` and its appointments, tasks and
+/// journal entries to `calendar/<folder>.ics`: one file each, only when there are such
+/// items. Returns `false` when the caller cancelled.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn items_pass(
+    pst: &Pst,
+    f: &FolderInfo,
+    out_path: &[String],
+    sink: &mut dyn TreeSink,
+    opts: &Options,
+    names: &mut Layout,
+    eml_names: Option<&mut Layout>,
+    rep: &mut FolderReport,
+    state: &mut Progress,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<bool> {
+    let Ok(folder) = pst.folder(f.nid) else {
+        // Already reported by the mail passes (or, alone, unreadable either way).
+        state.done += f.items as u64;
+        return Ok(true);
+    };
+    let mut pass = CardPass {
+        pst,
+        out_path,
+        sink,
+        names,
+        eml_names,
+        rep,
+        state,
+        progress,
+    };
+    for cards in [true, false] {
+        if (cards && !opts.vcf) || (!cards && !opts.ics) {
+            continue;
+        }
+        // Progress counts each row once: in the last sub-pass that runs.
+        let count = cards != opts.ics;
+        if !pass.one_file(&folder, cards, count)? {
+            return Ok(false);
+        }
+    }
+    Ok((pass.progress)(pass.state))
+}
+
+/// One folder's card pass in progress.
+struct CardPass<'a, 'p> {
+    pst: &'a Pst,
+    out_path: &'a [String],
+    sink: &'a mut dyn TreeSink,
+    names: &'a mut Layout,
+    eml_names: Option<&'a mut Layout>,
+    rep: &'a mut FolderReport,
+    state: &'a mut Progress,
+    progress: &'a mut (dyn FnMut(&Progress) -> bool + 'p),
+}
+
+impl CardPass<'_, '_> {
+    /// The vCard file (`cards`) or the iCalendar file of the folder. False when cancelled.
+    fn one_file(&mut self, folder: &crate::pst::Folder, cards: bool, count: bool) -> Result<bool> {
+        let pst = self.pst;
+        let mut open = false;
+        let mut cal = ical::CalendarState::default();
+        // Cards also go one per file into the EML tree, after the folder's .vcf.
+        let mut singles: Vec<(u32, String, Kind)> = Vec::new();
+        let rows_total = folder.contents.as_ref().map_or(0, |t| t.row_count());
+        let mut start = 0;
+        let mut cancelled = false;
+        'rows: while start < rows_total {
+            let rows = pst.summaries(folder, start, PAGE).unwrap_or_default();
+            start += PAGE;
+            for row in rows {
+                if count {
+                    self.state.done += 1;
+                }
+                let Some(kind) = Kind::of(&row.class).filter(|k| k.is_vcard() == cards) else {
+                    continue;
+                };
+                let text = match self.render(&row, kind, &mut cal) {
+                    Ok(t) => t,
+                    Err(reason) => {
+                        self.rep.skipped.push(Skipped {
+                            id: row.nid,
+                            subject: row.subject.clone(),
+                            reason,
+                        });
+                        continue;
+                    }
+                };
+                if !open {
+                    self.begin(cards)?;
+                    open = true;
+                }
+                self.sink.write(text.as_bytes())?;
+                if cards && self.eml_names.is_some() {
+                    singles.push((row.nid, row.subject.clone(), kind));
+                }
+                self.rep.cards += 1;
+                self.state.bytes += text.len() as u64;
+                if !(self.progress)(self.state) {
+                    cancelled = true;
+                    break 'rows;
+                }
+            }
+        }
+        if open {
+            if !cards {
+                self.sink.write(ical::end().as_bytes())?;
+            }
+            self.sink.end()?;
+        }
+        if !cancelled {
+            self.write_singles(singles)?;
+        }
+        Ok(!cancelled)
+    }
+
+    /// One item as vCard or iCalendar text, or why it was skipped.
+    fn render(
+        &self,
+        row: &crate::pst::messaging::MessageSummary,
+        kind: Kind,
+        cal: &mut ical::CalendarState,
+    ) -> std::result::Result<String, String> {
+        if let Some(reason) = enter_item(row.nid) {
+            return Err(reason);
+        }
+        let msg = self
+            .pst
+            .message(row.nid)
+            .map_err(|e| format!("item unreadable: {e}"))?;
+        Ok(match kind {
+            Kind::Contact | Kind::DistList => card(self.pst, &msg, kind),
+            Kind::Appointment => ical::event(self.pst, &msg, cal),
+            Kind::Task => ical::task(self.pst, &msg),
+            Kind::Journal => ical::journal(self.pst, &msg),
+        })
+    }
+
+    /// Opens `contacts/<folder>.vcf` or `calendar/<folder>.ics`.
+    fn begin(&mut self, cards: bool) -> Result<()> {
+        let (root, ext) = if cards {
+            ("contacts", ".vcf")
+        } else {
+            ("calendar", ".ics")
+        };
+        let out_path = self.out_path;
+        let parent = &out_path[..out_path.len().saturating_sub(1)];
+        let dir = if parent.is_empty() {
+            Vec::new()
+        } else {
+            self.names.folder(parent, false)
+        };
+        let leaf = out_path.last().map_or("items", String::as_str);
+        let mut path = vec![root.to_string()];
+        path.extend(self.names.file(&dir, leaf, ext));
+        self.sink.begin(&path)?;
+        if !cards {
+            self.sink.write(ical::begin().as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// The folder's cards one per file in the EML tree (`eml/<folder>/00001 Name.vcf`).
+    fn write_singles(&mut self, singles: Vec<(u32, String, Kind)>) -> Result<()> {
+        let Some(eml) = self
+            .eml_names
+            .as_deref_mut()
+            .filter(|_| !singles.is_empty())
+        else {
+            return Ok(());
+        };
+        let dir = eml.folder(self.out_path, false);
+        for (i, (nid, name, kind)) in singles.into_iter().enumerate() {
+            let Ok(msg) = self.pst.message(nid) else {
+                continue;
+            };
+            let stem = format!("{:05} {}", i + 1, truncate(&name, 80));
+            let mut path = vec!["eml".to_string()];
+            path.extend(eml.file(&dir, &stem, ".vcf"));
+            self.sink.begin(&path)?;
+            self.sink.write(card(self.pst, &msg, kind).as_bytes())?;
+            self.sink.end()?;
+        }
+        Ok(())
+    }
+}
+
+/// A contact or distribution list as vCard.
+fn card(pst: &Pst, msg: &crate::pst::Message, kind: Kind) -> String {
+    if kind == Kind::DistList {
+        vcard::dist_list(pst, msg)
+    } else {
+        vcard::contact(pst, msg)
+    }
+}

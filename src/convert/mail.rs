@@ -1,0 +1,96 @@
+//! The mail passes: one folder written as an mbox file (mboxrd) or as a directory of EML
+//! files, or both at once when the EML tree has a sink of its own.
+
+use super::layout::Layout;
+use super::walk::{FolderItems, Outcome, record_mail, record_other, truncate};
+use super::{Options, Progress};
+use crate::error::Result;
+use crate::pst::{FolderInfo, Pst};
+use crate::report::FolderReport;
+use crate::sink::{TreeSink, mbox};
+
+/// One output pass over a folder: the mbox file, or the EML directory.
+pub(super) struct Pass<'a> {
+    pub(super) mbox: bool,
+    /// Output directory components under `mbox/` or `eml/`.
+    pub(super) dir: Vec<String>,
+    /// The first pass records the folder's report; later ones only write.
+    pub(super) record: bool,
+    pub(super) eml_names: &'a mut Layout,
+    /// Which item formats run after (their items are not reported as deferred).
+    pub(super) items: &'a Options,
+    /// With a second sink, the mbox pass also writes the EML files, into this directory.
+    pub(super) tee_dir: Vec<String>,
+}
+
+/// Writes one folder in one format. Returns `false` when the caller cancelled.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn folder_pass<'u>(
+    pst: &Pst,
+    f: &FolderInfo,
+    sink: &mut dyn TreeSink,
+    mut tee: Option<&mut (dyn TreeSink + 'u)>,
+    pass: &mut Pass,
+    rep: &mut FolderReport,
+    state: &mut Progress,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<bool> {
+    let root = if pass.mbox { "mbox" } else { "eml" };
+    let mut file = vec![root.to_string()];
+    file.extend(pass.dir.iter().cloned());
+    if pass.mbox {
+        sink.begin(&file)?;
+    }
+    let mut items = FolderItems::new(pst, f.nid);
+    let mut seq = 0u32;
+    let mut keep_going = true;
+    for (row, outcome) in items.by_ref() {
+        state.done += 1;
+        match outcome {
+            Outcome::Mail(m) => {
+                if pass.mbox {
+                    mbox::write_entry(&m.envelope_from, m.date, &m.bytes, &mut |b| {
+                        sink.write(b).map_err(std::io::Error::other)
+                    })?;
+                    if let Some(t) = tee.as_deref_mut() {
+                        seq += 1;
+                        let stem = format!("{seq:05} {}", truncate(&m.subject, 80));
+                        let mut path = vec!["eml".to_string()];
+                        path.extend(pass.eml_names.file(&pass.tee_dir, &stem, ".eml"));
+                        t.begin(&path)?;
+                        t.write(&m.bytes)?;
+                        t.end()?;
+                    }
+                } else {
+                    seq += 1;
+                    let stem = format!("{seq:05} {}", truncate(&m.subject, 80));
+                    let mut path = vec![root.to_string()];
+                    path.extend(pass.eml_names.file(&pass.dir, &stem, ".eml"));
+                    sink.begin(&path)?;
+                    sink.write(&m.bytes)?;
+                    sink.end()?;
+                }
+                state.bytes += m.bytes.len() as u64;
+                if pass.record {
+                    record_mail(rep, row.nid, &m);
+                }
+            }
+            Outcome::Deferred(class) if pass.items.handles(&class) => {}
+            other if pass.record => record_other(rep, &row, other),
+            _ => {}
+        }
+        if !progress(state) {
+            keep_going = false;
+            break;
+        }
+    }
+    if pass.record
+        && let Some(e) = items.error.take()
+    {
+        rep.error.get_or_insert(e);
+    }
+    if pass.mbox {
+        sink.end()?;
+    }
+    Ok(keep_going)
+}

@@ -1,0 +1,243 @@
+//! The one conversion API that the CLI, the browser module and the relay call: walk the
+//! folders, convert each mail item, write mbox and/or EML trees into a [`TreeSink`], and
+//! report everything converted, deferred or skipped.
+//!
+//! By concern: [`layout`] (which folders, under what names), [`walk`] (the one contents-table
+//! walker and the per-item report), `mail` (the mbox and EML passes), `cards` (vCard and
+//! iCalendar), [`recovery`] (crash hooks for the page).
+
+mod cards;
+pub mod layout;
+mod mail;
+pub mod recovery;
+pub mod walk;
+
+pub use layout::{Selection, output_path, select, writes_files};
+pub use recovery::{current_item, enter_item, set_aside, simulate_crash_on};
+pub use walk::{FolderItems, Outcome, record_mail, record_other};
+
+use crate::error::Result;
+use crate::pst::Pst;
+use crate::report::{FolderReport, Report, Totals};
+use crate::sink::TreeSink;
+use layout::Layout;
+use mail::Pass;
+
+/// What to write.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub mbox: bool,
+    pub eml: bool,
+    /// Contacts and distribution lists → `contacts/<folder>.vcf`.
+    pub vcf: bool,
+    /// Appointments, tasks, journal entries → `calendar/<folder>.ics`.
+    pub ics: bool,
+    /// Signatures found in the sent mail → `signatures/`, and the sending accounts.
+    pub signatures: bool,
+    /// Convert only these folders (by NID); `None` = all.
+    pub folders: Option<Vec<u32>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            mbox: true,
+            eml: false,
+            vcf: true,
+            ics: true,
+            signatures: true,
+            folders: None,
+        }
+    }
+}
+
+impl Options {
+    /// Whether an enabled item format takes this message class.
+    pub fn handles(&self, class: &str) -> bool {
+        crate::items::Kind::of(class)
+            .is_some_and(|k| if k.is_vcard() { self.vcf } else { self.ics })
+    }
+}
+
+/// Where the conversion is, for progress bars.
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    pub done: u64,
+    pub total: u64,
+    pub bytes: u64,
+    pub folder: String,
+}
+
+/// Converts the file. `progress` is called after each item; returning `false` cancels.
+pub fn convert(
+    pst: &Pst,
+    sink: &mut dyn TreeSink,
+    opts: &Options,
+    file_name: &str,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Report> {
+    convert_into(pst, sink, None, opts, file_name, progress)
+}
+
+/// Like [`convert`]; with a second sink for the EML tree (a directory: files of both trees
+/// can be open at once), mbox and EML are written in one pass, each message converted once.
+pub fn convert_into(
+    pst: &Pst,
+    sink: &mut dyn TreeSink,
+    mut eml_sink: Option<&mut dyn TreeSink>,
+    opts: &Options,
+    file_name: &str,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Report> {
+    let tee = opts.mbox && opts.eml && eml_sink.is_some();
+    let Selection {
+        folders: selected,
+        top,
+    } = select(pst, opts.folders.as_deref())?;
+    let passes = opts.mbox as u64 + (opts.eml && !tee) as u64 + (opts.vcf || opts.ics) as u64;
+    let mut state = Progress {
+        total: selected.iter().map(|f| f.items as u64).sum::<u64>() * passes,
+        ..Progress::default()
+    };
+    let mut totals = Totals::default();
+    let mut reports: Vec<FolderReport> = Vec::new();
+    let mut cancelled = false;
+    let mut mbox_names = Layout::default();
+    let mut eml_names = Layout::default();
+    let mut card_names = Layout::default();
+
+    for f in selected.iter() {
+        let mut rep = FolderReport::new(f.path.clone(), f.items, f.error.clone());
+        totals.folders += 1;
+        totals.items += f.items;
+        let out_path = output_path(f, top);
+        if !cancelled && writes_files(f, top) {
+            state.folder = f.path.join("/");
+            let mut record = true;
+            for is_mbox in [true, false] {
+                if (is_mbox && !opts.mbox) || (!is_mbox && (!opts.eml || tee)) {
+                    continue;
+                }
+                let dir = if is_mbox {
+                    mbox_names.folder(&out_path, true)
+                } else {
+                    eml_names.folder(&out_path, false)
+                };
+                let tee_dir = if tee && is_mbox {
+                    eml_names.folder(&out_path, false)
+                } else {
+                    Vec::new()
+                };
+                let mut pass = Pass {
+                    mbox: is_mbox,
+                    dir,
+                    record,
+                    eml_names: &mut eml_names,
+                    items: opts,
+                    tee_dir,
+                };
+                let tee_sink = if tee && is_mbox {
+                    eml_sink.as_deref_mut()
+                } else {
+                    None
+                };
+                cancelled = !mail::folder_pass(
+                    pst, f, sink, tee_sink, &mut pass, &mut rep, &mut state, progress,
+                )?;
+                record = false;
+                if cancelled {
+                    break;
+                }
+            }
+            if !cancelled && (opts.vcf || opts.ics) {
+                cancelled = !cards::items_pass(
+                    pst,
+                    f,
+                    &out_path,
+                    sink,
+                    opts,
+                    &mut card_names,
+                    opts.eml.then_some(&mut eml_names),
+                    &mut rep,
+                    &mut state,
+                    progress,
+                )?;
+            }
+        }
+        totals_add(&mut totals, &rep);
+        reports.push(rep);
+    }
+    // Signatures and accounts come from the sent mail, whatever folders were chosen.
+    let (sigs, accounts) = if opts.signatures && !cancelled {
+        let (sigs, accounts) = crate::signatures::from_pst(pst).unwrap_or_default();
+        crate::signatures::write(&sigs, sink)?;
+        (sigs, accounts)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let mut report = report_of(pst, file_name, reports, totals, cancelled);
+    report.accounts = accounts;
+    report.signatures = sigs
+        .into_iter()
+        .map(|s| crate::report::SignatureInfo {
+            account: s.account,
+            name: s.name,
+            html: s.html.is_some(),
+            uses: s.uses,
+            text: s.text,
+        })
+        .collect();
+    Ok(report)
+}
+
+/// The report of a conversion: the file's facts and problems, and what each folder gave.
+fn report_of(
+    pst: &Pst,
+    file_name: &str,
+    folders: Vec<FolderReport>,
+    totals: Totals,
+    cancelled: bool,
+) -> Report {
+    let h = pst.header();
+    let name = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    };
+    Report {
+        store: pst.display_name.clone(),
+        accounts: Vec::new(),
+        signatures: Vec::new(),
+        file: file_name.to_string(),
+        format: name(serde_json::to_value(h.format)),
+        encryption: name(serde_json::to_value(h.encryption)),
+        ost: h.ost,
+        problems: pst
+            .problems
+            .iter()
+            .chain(pst.ndb.problems.borrow().iter())
+            .cloned()
+            .collect(),
+        folders,
+        totals,
+        cancelled,
+    }
+}
+
+fn totals_add(t: &mut Totals, rep: &FolderReport) {
+    t.converted += rep.converted;
+    t.cards += rep.cards;
+    t.bytes += rep.bytes;
+    t.attachments += rep.attachments;
+    t.embedded += rep.embedded;
+    t.deferred += rep.deferred.len() as u32;
+    t.skipped += rep.skipped.len() as u32;
+    t.warnings += rep.warnings.len() as u32;
+}
+
+/// Writes the report as `report.json` into the sink.
+pub fn write_report(sink: &mut dyn TreeSink, report: &Report) -> Result<()> {
+    sink.begin(&["report.json".to_string()])?;
+    sink.write(report.to_json().as_bytes())?;
+    sink.end()
+}

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::Command;
 use unpst::convert::{FolderItems, Outcome};
 use unpst::pst::Pst;
+use unpst::sink::imap::flags::{imap_flags, internal_date};
 use unpst::sink::imap::mapping::{self, ServerLayout};
-use unpst::sink::imap::upload::{imap_flags, internal_date};
 use unpst::sink::imap::{self, Server, UploadOptions, Uploader};
 
 type Contents = BTreeMap<String, Vec<(String, Vec<String>, i64)>>;

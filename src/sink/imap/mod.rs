@@ -5,7 +5,13 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod client;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod flags;
 pub mod mapping;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod response;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod server;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod upload;
 pub mod utf7;

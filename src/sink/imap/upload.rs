@@ -4,7 +4,10 @@
 //! verification a user can trust. Resume is the same operation run again.
 
 use super::client::{AppendItem, Conn, Limits, Server, Status, Token, check, quote};
+use super::flags::{imap_flags, internal_date};
 use super::mapping::{self, Mapping, ServerLayout, Special};
+pub use super::response::ServerMessage;
+use super::response::{list_atoms, list_entry, server_message};
 use super::{ImapError, Result};
 use crate::mime::MailFlags;
 use serde::Serialize;
@@ -118,14 +121,6 @@ impl UploadReport {
         self.missing = f.iter().map(|f| f.missing_count).sum();
         self.verified = !self.cancelled && f.iter().all(|f| f.verified);
     }
-}
-
-/// A message on the server, as FETCH reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerMessage {
-    pub message_id: String,
-    pub flags: Vec<String>,
-    pub internal_date: String,
 }
 
 struct Selected {
@@ -516,38 +511,6 @@ const LIST_LIMITS: Limits = Limits {
     bytes: 64 << 20,
 };
 
-/// A `* n FETCH (…)` response's Message-ID, flags and INTERNALDATE.
-fn server_message(r: &super::client::Response) -> Option<ServerMessage> {
-    let t = r.tokens();
-    if !matches!(t.get(2), Some(Token::Atom(a)) if a.eq_ignore_ascii_case("FETCH")) {
-        return None;
-    }
-    let Some(Token::List(l)) = t.get(3) else {
-        return None;
-    };
-    let mut m = ServerMessage {
-        message_id: String::new(),
-        flags: Vec::new(),
-        internal_date: String::new(),
-    };
-    for w in l.chunks(2) {
-        let [Token::Atom(k), v] = w else { continue };
-        let k = k.to_ascii_uppercase();
-        if k == "FLAGS" {
-            if let Token::List(f) = v {
-                m.flags = f.iter().filter_map(Token::text).collect();
-            }
-        } else if k == "INTERNALDATE" {
-            m.internal_date = v.text().unwrap_or_default();
-        } else if k.starts_with("BODY[")
-            && let Token::Str(h) = v
-        {
-            m.message_id = header_message_id(h);
-        }
-    }
-    Some(m)
-}
-
 fn rejected(item: &Item, reason: String) -> Rejected {
     Rejected {
         id: item.id,
@@ -573,97 +536,6 @@ fn is_throttle(st: &Status) -> bool {
         || text.contains("backoff")
         || text.contains("throttl")
         || text.contains("try again")
-}
-
-fn list_atoms(s: &str) -> Vec<String> {
-    s.trim()
-        .trim_start_matches('(')
-        .trim_end_matches(')')
-        .split_whitespace()
-        .map(str::to_string)
-        .collect()
-}
-
-/// The Message-ID from a fetched header block.
-fn header_message_id(h: &[u8]) -> String {
-    let text = String::from_utf8_lossy(h);
-    let mut value: Option<String> = None;
-    for line in text.split('\n') {
-        let line = line.trim_end_matches('\r');
-        if let Some(v) = value.as_mut() {
-            if line.starts_with([' ', '\t']) {
-                v.push_str(line);
-                continue;
-            }
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':')
-            && k.trim().eq_ignore_ascii_case("message-id")
-        {
-            value = Some(v.to_string());
-        }
-    }
-    value
-        .map(|v| crate::mime::normalize_message_id(&v))
-        .unwrap_or_default()
-}
-
-/// IMAP flags for a message, limited to what the mailbox keeps: \Seen, \Answered,
-/// \Flagged, \Draft, $Forwarded, and categories as keywords (atoms: spaces and specials
-/// become `_`, non-ASCII goes as modified UTF-7).
-pub fn imap_flags(f: &MailFlags, permanent: &[String]) -> Vec<String> {
-    let any_keyword = permanent.iter().any(|p| p == "\\*");
-    let keeps = |flag: &str| any_keyword || permanent.iter().any(|p| p.eq_ignore_ascii_case(flag));
-    let mut out = Vec::new();
-    for (on, flag) in [
-        (f.read, "\\Seen"),
-        (f.answered, "\\Answered"),
-        (f.flagged, "\\Flagged"),
-        (f.draft, "\\Draft"),
-        (f.forwarded, "$Forwarded"),
-    ] {
-        if on && (flag.starts_with('\\') && permanent.is_empty() || keeps(flag)) {
-            out.push(flag.to_string());
-        }
-    }
-    for c in &f.categories {
-        let k = keyword(c);
-        if !k.is_empty() && keeps(&k) && !out.contains(&k) {
-            out.push(k);
-        }
-    }
-    out
-}
-
-/// A category as an IMAP keyword atom.
-pub fn keyword(category: &str) -> String {
-    super::utf7::encode(category.trim())
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && !"(){%*\"\\]".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// INTERNALDATE (`02-Jan-2018 03:04:05 +0000`) for Unix seconds, if the year fits.
-pub fn internal_date(t: i64) -> Option<String> {
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    let (y, m, d) = crate::util::civil_from_days(days);
-    if !(1970..=9999).contains(&y) {
-        return None;
-    }
-    Some(format!(
-        "{d:02}-{}-{y} {:02}:{:02}:{:02} +0000",
-        crate::util::MONTHS[(m - 1) as usize],
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    ))
 }
 
 /// The separator and namespace (`LIST "" ""`, NAMESPACE) and the existing mailboxes with
@@ -705,24 +577,6 @@ pub fn read_layout(conn: &mut Conn) -> Result<ServerLayout> {
     })?;
     check(&st, "LIST")?;
     Ok(layout)
-}
-
-/// `* LIST (attrs) "sep" name` → (attrs, separator, name).
-fn list_entry(r: &super::client::Response) -> Option<(Vec<String>, Option<char>, String)> {
-    let t = r.tokens();
-    if !matches!(t.get(1), Some(Token::Atom(a)) if a.eq_ignore_ascii_case("LIST")) {
-        return None;
-    }
-    let attrs = match t.get(2)? {
-        Token::List(l) => l.iter().filter_map(Token::text).collect(),
-        _ => Vec::new(),
-    };
-    let sep = match t.get(3)? {
-        Token::Str(s) => std::str::from_utf8(s).ok()?.chars().next(),
-        _ => None,
-    };
-    let name = t.get(4)?.text()?;
-    Some((attrs, sep, name))
 }
 
 #[cfg(test)]
@@ -861,28 +715,5 @@ mod tests {
         );
         // One throttled MULTIAPPEND of the two, retried once: nothing dropped, nothing twice.
         assert_eq!(server.join().unwrap(), (2, 2));
-    }
-
-    #[test]
-    fn flags_dates_and_ids() {
-        let f = MailFlags {
-            read: true,
-            forwarded: true,
-            categories: vec!["Rot Kategorie".into(), "Geschäft".into()],
-            ..MailFlags::default()
-        };
-        let all = vec!["\\Seen".to_string(), "\\*".to_string()];
-        assert_eq!(
-            imap_flags(&f, &all),
-            ["\\Seen", "$Forwarded", "Rot_Kategorie", "Gesch&AOQ-ft"]
-        );
-        assert_eq!(imap_flags(&f, &["\\Seen".to_string()]), ["\\Seen"]);
-        assert_eq!(
-            internal_date(1514858645).as_deref(),
-            Some("02-Jan-2018 02:04:05 +0000")
-        );
-        assert_eq!(internal_date(-1), None);
-        assert_eq!(header_message_id(b"Message-ID:\r\n <a@b>\r\n\r\n"), "a@b");
-        assert_eq!(header_message_id(b"\r\n"), "");
     }
 }

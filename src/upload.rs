@@ -71,7 +71,52 @@ mod native {
     use crate::pst::Pst;
     use crate::pst::messaging::well_known::Special;
     use crate::report::FolderReport;
-    use crate::sink::imap::{Item, Result, Uploader};
+    use crate::sink::imap::{Item, ItemMeta, Mapping, Result, Uploader};
+    use serde::Serialize;
+
+    /// Where each planned folder goes on the server (nothing is changed).
+    pub fn map(up: &Uploader, folders: &[PlannedFolder]) -> Vec<Mapping> {
+        let keys: Vec<(Vec<String>, Option<Special>)> = folders
+            .iter()
+            .map(|f| (f.path.clone(), f.special))
+            .collect();
+        up.map(&keys)
+    }
+
+    /// A planned folder as the user checks it before anything changes.
+    #[derive(Debug, Clone, Serialize)]
+    pub struct FolderPreview {
+        pub path: Vec<String>,
+        /// The server's mailbox it goes to (display form).
+        pub mailbox: String,
+        pub special: Option<Special>,
+        /// Whether that mailbox exists already, and how many messages it holds.
+        pub exists: bool,
+        pub count: u32,
+        /// Items in the PST folder.
+        pub items: u32,
+    }
+
+    /// The mapping and what the server holds already: what `upload --dry-run` prints and
+    /// the relay's `map` answers. Returns the mappings too, for the upload that follows.
+    pub fn preview(
+        up: &mut Uploader,
+        folders: &[PlannedFolder],
+    ) -> Result<(Vec<Mapping>, Vec<FolderPreview>)> {
+        let maps = map(up, folders);
+        let mut out = Vec::with_capacity(maps.len());
+        for (f, m) in folders.iter().zip(&maps) {
+            out.push(FolderPreview {
+                path: f.path.clone(),
+                mailbox: m.mailbox.clone(),
+                special: m.special,
+                exists: up.layout.exists(&m.wire),
+                count: up.count(&m.wire)?,
+                items: f.items,
+            });
+        }
+        Ok((maps, out))
+    }
 
     /// Where the upload is, for progress bars.
     #[derive(Debug, Clone, Default)]
@@ -93,11 +138,7 @@ mod native {
         folders: &[PlannedFolder],
         progress: &mut dyn FnMut(&UploadProgress) -> bool,
     ) -> Result<(Vec<FolderReport>, bool)> {
-        let keys: Vec<(Vec<String>, Option<Special>)> = folders
-            .iter()
-            .map(|f| (f.path.clone(), f.special))
-            .collect();
-        let maps = up.map(&keys);
+        let maps = map(up, folders);
         let mut state = UploadProgress {
             total: folders.iter().map(|f| f.items as u64).sum(),
             ..UploadProgress::default()
@@ -114,15 +155,8 @@ mod native {
                     Outcome::Mail(m) => {
                         state.bytes += m.bytes.len() as u64;
                         convert::record_mail(&mut rep, row.nid, &m);
-                        let m = *m;
-                        let present = up.add(Item {
-                            id: row.nid,
-                            subject: m.subject,
-                            message_id: m.message_id,
-                            flags: m.flags,
-                            date: m.date,
-                            bytes: m.bytes,
-                        })?;
+                        let meta = ItemMeta::of(row.nid, &m);
+                        let present = up.add(Item::new(meta, m.bytes))?;
                         if present {
                             state.present += 1;
                         }

@@ -93,29 +93,24 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
     };
     let mut up = Uploader::connect(&server, &pw, opts).map_err(|e| e.to_string())?;
     drop(pw);
-    let keys: Vec<_> = planned
-        .iter()
-        .map(|f| (f.path.clone(), f.special))
-        .collect();
-    let maps = up.map(&keys);
     if args.dry_run {
+        let (_, preview) = upload::preview(&mut up, &planned).map_err(|e| e.to_string())?;
         out!(
             "{} → {} (separator \"{}\"); nothing will be changed:",
             term::path(&args.file),
             escape(&server.display()),
             escape(&up.layout.separator.map(String::from).unwrap_or_default())
         );
-        for (f, m) in planned.iter().zip(&maps) {
-            let there = up.count(&m.wire).map_err(|e| e.to_string())?;
-            let state = if up.layout.exists(&m.wire) {
-                format!("exists, {there} messages")
+        for f in &preview {
+            let state = if f.exists {
+                format!("exists, {} messages", f.count)
             } else {
                 "new".to_string()
             };
             out!(
                 "  {:<40} → {:<40} {:>6} items  ({state})",
                 escape(&f.path.join("/")),
-                escape(&m.mailbox),
+                escape(&f.mailbox),
                 f.items
             );
         }

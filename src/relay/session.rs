@@ -136,23 +136,10 @@ impl State<'_> {
                 Ok(reply)
             }
             Command::Map { folders } => {
-                let keys: Vec<_> = folders
-                    .iter()
-                    .map(|f| (f.path.clone(), f.special))
-                    .collect();
-                let up = self.uploader()?;
-                let maps = up.map(&keys);
-                let mut out = Vec::new();
-                for (f, m) in folders.iter().zip(&maps) {
-                    let exists = up.layout.exists(&m.wire);
-                    let count = up.count(&m.wire).map_err(error)?;
-                    out.push(json!({
-                        "path": f.path, "mailbox": m.mailbox, "special": m.special,
-                        "exists": exists, "count": count, "items": f.items,
-                    }));
-                }
+                let (maps, preview) =
+                    crate::upload::preview(self.uploader()?, &folders).map_err(error)?;
                 self.maps = maps;
-                Ok(json!({"op": "mapping", "folders": out}))
+                Ok(json!({"op": "mapping", "folders": preview}))
             }
             Command::Folder { index } => {
                 let map = self
@@ -186,14 +173,7 @@ impl State<'_> {
             Ok(u) => u,
             Err(e) => return e,
         };
-        match up.add(Item {
-            id: meta.id,
-            subject: meta.subject,
-            message_id: meta.message_id,
-            flags: meta.flags,
-            date: meta.date,
-            bytes: bytes.to_vec(),
-        }) {
+        match up.add(Item::new(meta, bytes.to_vec())) {
             Ok(present) => {
                 let cur = up.current();
                 json!({

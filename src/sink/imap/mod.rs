@@ -84,6 +84,21 @@ impl ItemMeta {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
+impl Item {
+    /// A message to append: its metadata and bytes.
+    pub fn new(meta: ItemMeta, bytes: Vec<u8>) -> Self {
+        Self {
+            id: meta.id,
+            subject: meta.subject,
+            message_id: meta.message_id,
+            flags: meta.flags,
+            date: meta.date,
+            bytes,
+        }
+    }
+}
+
 /// One message as a relay frame: little-endian u32 length of the JSON metadata, the
 /// metadata, then the message bytes.
 pub fn encode_frame(meta: &ItemMeta, message: &[u8]) -> Vec<u8> {

@@ -360,88 +360,103 @@ fn ws_refusal(req: &Request, token: &str, bind: IpAddr, port: u16) -> Option<&'s
     None
 }
 
+/// One connection: a request for a page file, or the upgrade to an upload session.
 fn handle(mut stream: TcpStream, shared: &Arc<Shared>, slot: HttpSlot) {
-    let limits = shared.config.limits;
-    let Some((req, rest)) = read_head(&mut stream, limits.head_deadline) else {
+    let Some((req, rest)) = read_head(&mut stream, shared.config.limits.head_deadline) else {
         return;
     };
     let (bind, port) = (shared.config.bind, shared.port);
     let Some(host) = host_ok(req.header("Host"), bind, port) else {
         let own = own_hosts(bind, port);
-        let status = "421 Misdirected Request";
+        let why = b"wrong host";
         respond(
             &mut stream,
             &own[0],
-            status,
+            "421 Misdirected Request",
             "text/plain",
-            b"wrong host",
+            why,
             false,
         );
         return;
     };
-    let text = |s: &mut TcpStream, status: &str, body: &[u8]| {
-        respond(s, &host, status, "text/plain", body, req.method == "HEAD")
-    };
     if req.path() == "/relay" {
-        if let Some(why) = ws_refusal(&req, &shared.token, bind, port) {
-            text(&mut stream, "403 Forbidden", why.as_bytes());
-            return;
-        }
-        let Some(session_slot) = shared.begin_session(slot) else {
-            text(
-                &mut stream,
-                "503 Service Unavailable",
-                b"too many upload sessions are open",
-            );
-            return;
-        };
-        let key = req.header("Sec-WebSocket-Key").unwrap_or_default();
-        let accept = {
-            use base64::Engine;
-            let mut sha = sha1_smol::Sha1::new();
-            sha.update(key.as_bytes());
-            sha.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
-            base64::engine::general_purpose::STANDARD.encode(sha.digest().bytes())
-        };
-        let head = format!(
-            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: {PROTOCOL_PREFIX}{}\r\n\r\n",
-            shared.token
-        );
-        let _ = stream.set_write_timeout(Some(limits.head_deadline));
-        if stream.write_all(head.as_bytes()).is_err()
-            || stream.set_read_timeout(Some(limits.session_idle)).is_err()
-            || stream.set_write_timeout(Some(limits.session_idle)).is_err()
-        {
-            return;
-        }
-        session::run(stream, rest, &shared.config, &shared.connects);
-        drop(session_slot);
-        return;
+        upgrade(stream, &req, &host, rest, shared, slot);
+    } else {
+        page_file(&mut stream, &req, &host, shared);
     }
+}
+
+/// A plain-text answer.
+fn text(stream: &mut TcpStream, req: &Request, host: &str, status: &str, body: &[u8]) {
+    respond(
+        stream,
+        host,
+        status,
+        "text/plain",
+        body,
+        req.method == "HEAD",
+    );
+}
+
+/// Serves one of the page's files (GET or HEAD).
+fn page_file(stream: &mut TcpStream, req: &Request, host: &str, shared: &Shared) {
     if req.method != "GET" && req.method != "HEAD" {
-        text(&mut stream, "405 Method Not Allowed", b"GET only");
+        text(stream, req, host, "405 Method Not Allowed", b"GET only");
         return;
     }
     let Some(files) = &shared.files else {
-        text(
-            &mut stream,
-            "404 Not Found",
-            b"this relay serves no page (start it with --www DIR)",
-        );
+        let why = b"this relay serves no page (start it with --www DIR)";
+        text(stream, req, host, "404 Not Found", why);
         return;
     };
     match files.get(req.path()) {
-        Some((ctype, body)) => respond(
-            &mut stream,
-            &host,
-            "200 OK",
-            ctype,
-            body,
-            req.method == "HEAD",
-        ),
-        None => text(&mut stream, "404 Not Found", b"not found"),
+        Some((ctype, body)) => respond(stream, host, "200 OK", ctype, body, req.method == "HEAD"),
+        None => text(stream, req, host, "404 Not Found", b"not found"),
     }
+}
+
+/// Checks the upgrade (Origin, token, a free session slot), answers it (RFC 6455 §4.2.2)
+/// and runs the session until the page closes it or leaves it idle.
+fn upgrade(
+    mut stream: TcpStream,
+    req: &Request,
+    host: &str,
+    rest: Vec<u8>,
+    shared: &Arc<Shared>,
+    slot: HttpSlot,
+) {
+    let limits = shared.config.limits;
+    if let Some(why) = ws_refusal(req, &shared.token, shared.config.bind, shared.port) {
+        text(&mut stream, req, host, "403 Forbidden", why.as_bytes());
+        return;
+    }
+    let Some(session_slot) = shared.begin_session(slot) else {
+        let why = b"too many upload sessions are open";
+        text(&mut stream, req, host, "503 Service Unavailable", why);
+        return;
+    };
+    let key = req.header("Sec-WebSocket-Key").unwrap_or_default();
+    let accept = {
+        use base64::Engine;
+        let mut sha = sha1_smol::Sha1::new();
+        sha.update(key.as_bytes());
+        sha.update(b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+        base64::engine::general_purpose::STANDARD.encode(sha.digest().bytes())
+    };
+    let head = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Accept: {accept}\r\nSec-WebSocket-Protocol: {PROTOCOL_PREFIX}{}\r\n\r\n",
+        shared.token
+    );
+    let _ = stream.set_write_timeout(Some(limits.head_deadline));
+    if stream.write_all(head.as_bytes()).is_err()
+        || stream.set_read_timeout(Some(limits.session_idle)).is_err()
+        || stream.set_write_timeout(Some(limits.session_idle)).is_err()
+    {
+        return;
+    }
+    session::run(stream, rest, &shared.config, &shared.connects);
+    drop(session_slot);
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! [`crate::mime::body`]), without building the MIME message.
 
 use crate::pst::Pst;
-use crate::pst::messaging::FolderInfo;
+use crate::pst::messaging::{FolderInfo, Rows};
 
 /// Text kept per message: the start of a body is what people search for.
 const PER_MESSAGE: usize = 16 << 10;
@@ -22,6 +22,9 @@ pub struct BodyIndex {
     pub total: usize,
     /// Set when the budget was reached: the rest of the file is not indexed.
     pub limited: bool,
+    /// Rows that could not be listed (an unreadable block of a contents table): their
+    /// messages cannot be found.
+    pub unreadable: usize,
 }
 
 /// How far the index got.
@@ -31,6 +34,7 @@ pub struct IndexState {
     pub total: usize,
     pub complete: bool,
     pub limited: bool,
+    pub unreadable: usize,
 }
 
 impl BodyIndex {
@@ -54,6 +58,7 @@ impl BodyIndex {
             budget,
             total,
             limited: false,
+            unreadable: 0,
         }
     }
 
@@ -63,11 +68,13 @@ impl BodyIndex {
             total: self.total,
             complete: self.folder >= self.folders.len() || self.limited,
             limited: self.limited,
+            unreadable: self.unreadable,
         }
     }
 
     /// Indexes up to `n` more messages. A message or rows that cannot be read are passed
-    /// over (the conversion reports them; search simply cannot find them).
+    /// over (the conversion reports them; search cannot find them): unreadable rows are
+    /// counted in [`IndexState::unreadable`].
     pub fn step(&mut self, pst: &Pst, n: usize) -> IndexState {
         let mut left = n;
         while left > 0 && !self.state().complete {
@@ -78,10 +85,11 @@ impl BodyIndex {
                 continue;
             }
             let take = left.min(rows - self.row).min(100);
-            let summaries = pst
-                .folder(nid)
-                .and_then(|f| pst.summaries(&f, self.row, take))
-                .unwrap_or_default();
+            let mut rows = Rows::new(pst, nid).range(self.row, take).page_size(take);
+            let summaries: Vec<_> = rows.by_ref().collect();
+            if rows.error.is_some() {
+                self.unreadable += take - summaries.len();
+            }
             self.row += take;
             left -= take;
             // A slow source (the page) reads these messages ahead while the first are read.

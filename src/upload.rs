@@ -175,7 +175,7 @@ mod native {
                     return Ok((reports, true));
                 }
             }
-            rep.error = items.error.take();
+            rep.error = items.error();
             up.end_folder()?;
             reports.push(rep);
         }

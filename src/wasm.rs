@@ -345,7 +345,7 @@ impl Session {
             }
             out.push(&o);
         }
-        if let Some(e) = items.error {
+        if let Some(e) = items.error() {
             // Rows that could not even be listed: the page reports them, nothing is silent.
             let o = js_sys::Object::new();
             let _ = js_sys::Reflect::set(&o, &"kind".into(), &"skipped".into());

@@ -3,10 +3,11 @@
 
 use super::layout::Layout;
 use super::recovery::enter_item;
-use super::walk::{PAGE, truncate};
+use super::walk::truncate;
 use super::{Options, Progress};
 use crate::error::Result;
 use crate::items::{Kind, ical, vcard};
+use crate::pst::messaging::Rows;
 use crate::pst::{FolderInfo, Pst};
 use crate::report::{FolderReport, Skipped};
 use crate::sink::TreeSink;
@@ -27,11 +28,11 @@ pub(super) fn items_pass(
     state: &mut Progress,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<bool> {
-    let Ok(folder) = pst.folder(f.nid) else {
+    if pst.folder(f.nid).is_err() {
         // Already reported by the mail passes (or, alone, unreadable either way).
         state.done += f.items as u64;
         return Ok(true);
-    };
+    }
     let mut pass = CardPass {
         pst,
         out_path,
@@ -48,7 +49,7 @@ pub(super) fn items_pass(
         }
         // Progress counts each row once: in the last sub-pass that runs.
         let count = cards != opts.ics;
-        if !pass.one_file(&folder, cards, count)? {
+        if !pass.one_file(f.nid, cards, count)? {
             return Ok(false);
         }
     }
@@ -69,51 +70,51 @@ struct CardPass<'a, 'p> {
 
 impl CardPass<'_, '_> {
     /// The vCard file (`cards`) or the iCalendar file of the folder. False when cancelled.
-    fn one_file(&mut self, folder: &crate::pst::Folder, cards: bool, count: bool) -> Result<bool> {
+    fn one_file(&mut self, nid: u32, cards: bool, count: bool) -> Result<bool> {
         let pst = self.pst;
         let mut open = false;
         let mut cal = ical::CalendarState::default();
         // Cards also go one per file into the EML tree, after the folder's .vcf.
         let mut singles: Vec<(u32, String, Kind)> = Vec::new();
-        let rows_total = folder.contents.as_ref().map_or(0, |t| t.row_count());
-        let mut start = 0;
+        let mut rows = Rows::new(pst, nid);
         let mut cancelled = false;
-        'rows: while start < rows_total {
-            let rows = pst.summaries(folder, start, PAGE).unwrap_or_default();
-            start += PAGE;
-            for row in rows {
-                if count {
-                    self.state.done += 1;
-                }
-                let Some(kind) = Kind::of(&row.class).filter(|k| k.is_vcard() == cards) else {
-                    continue;
-                };
-                let text = match self.render(&row, kind, &mut cal) {
-                    Ok(t) => t,
-                    Err(reason) => {
-                        self.rep.skipped.push(Skipped {
-                            id: row.nid,
-                            subject: row.subject.clone(),
-                            reason,
-                        });
-                        continue;
-                    }
-                };
-                if !open {
-                    self.begin(cards)?;
-                    open = true;
-                }
-                self.sink.write(text.as_bytes())?;
-                if cards && self.eml_names.is_some() {
-                    singles.push((row.nid, row.subject.clone(), kind));
-                }
-                self.rep.cards += 1;
-                self.state.bytes += text.len() as u64;
-                if !(self.progress)(self.state) {
-                    cancelled = true;
-                    break 'rows;
-                }
+        for row in rows.by_ref() {
+            if count {
+                self.state.done += 1;
             }
+            let Some(kind) = Kind::of(&row.class).filter(|k| k.is_vcard() == cards) else {
+                continue;
+            };
+            let text = match self.render(&row, kind, &mut cal) {
+                Ok(t) => t,
+                Err(reason) => {
+                    self.rep.skipped.push(Skipped {
+                        id: row.nid,
+                        subject: row.subject.clone(),
+                        reason,
+                    });
+                    continue;
+                }
+            };
+            if !open {
+                self.begin(cards)?;
+                open = true;
+            }
+            self.sink.write(text.as_bytes())?;
+            if cards && self.eml_names.is_some() {
+                singles.push((row.nid, row.subject.clone(), kind));
+            }
+            self.rep.cards += 1;
+            self.state.bytes += text.len() as u64;
+            if !(self.progress)(self.state) {
+                cancelled = true;
+                break;
+            }
+        }
+        // Rows that could not be listed: reported once for the folder (the mail passes find
+        // the same when they run).
+        if let Some(e) = rows.error.take() {
+            self.rep.error.get_or_insert(e);
         }
         if open {
             if !cards {

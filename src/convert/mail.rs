@@ -85,7 +85,7 @@ pub(super) fn folder_pass<'u>(
         }
     }
     if pass.record
-        && let Some(e) = items.error.take()
+        && let Some(e) = items.error()
     {
         rep.error.get_or_insert(e);
     }

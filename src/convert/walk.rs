@@ -6,11 +6,9 @@
 use super::recovery::enter_item;
 use crate::mime;
 use crate::pst::Pst;
-use crate::pst::messaging::MessageSummary;
+use crate::pst::messaging::{MessageSummary, Rows};
 use crate::report::{Deferred, FolderReport, Skipped, Warning};
 
-/// Contents-table rows are read this many at a time (bounded memory for huge folders).
-pub(super) const PAGE: usize = 512;
 /// How many messages ahead the source is told which blocks will be read (see
 /// `ByteSource::prefetch`).
 const LOOK_AHEAD: usize = 16;
@@ -24,50 +22,32 @@ pub enum Outcome {
     Skipped(String),
 }
 
-/// The items of one folder, converted one at a time: contents-table rows are read a page
-/// at a time, so memory stays bounded however large the folder. Every consumer — the
-/// mbox and EML passes, IMAP upload, the page — walks folders with this.
+/// The items of one folder, converted one at a time, walking its rows with the one row
+/// walker ([`Rows`]: a page at a time, unreadable blocks noted). Every consumer — the mbox
+/// and EML passes, IMAP upload, the page — walks folders with this.
 pub struct FolderItems<'a> {
     pst: &'a Pst,
-    folder: Option<crate::pst::messaging::Folder>,
-    rows_total: usize,
-    start: usize,
-    /// One past the last row to read.
-    end: usize,
-    page: std::collections::VecDeque<MessageSummary>,
-    /// The first problem reading the folder or its table (its rows are then missing).
-    pub error: Option<String>,
+    rows: Rows<'a>,
 }
 
 impl<'a> FolderItems<'a> {
     pub fn new(pst: &'a Pst, nid: u32) -> Self {
-        let (folder, error) = match pst.folder(nid) {
-            Ok(fo) => (Some(fo), None),
-            Err(e) => (None, Some(format!("folder unreadable: {e}"))),
-        };
-        let rows_total = folder
-            .as_ref()
-            .and_then(|fo| fo.contents.as_ref())
-            .map_or(0, |t| t.row_count());
         Self {
             pst,
-            folder,
-            rows_total,
-            start: 0,
-            end: rows_total,
-            page: Default::default(),
-            error,
+            rows: Rows::new(pst, nid),
         }
     }
-}
 
-impl FolderItems<'_> {
     /// Only rows `start..start + count`, without reading the others (the page converts a
     /// folder a few rows per call; an unreadable row block never shifts the window).
     pub fn rows(mut self, start: usize, count: usize) -> Self {
-        self.start = start;
-        self.end = start.saturating_add(count).min(self.rows_total);
+        self.rows = self.rows.range(start, count);
         self
+    }
+
+    /// The first problem reading the folder or its table (its rows are then missing).
+    pub fn error(&mut self) -> Option<String> {
+        self.rows.error.take()
     }
 }
 
@@ -75,45 +55,29 @@ impl Iterator for FolderItems<'_> {
     type Item = (MessageSummary, Outcome);
 
     fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(row) = self.page.pop_front() {
-                // A slow source reads ahead, in two steps: the blocks of the message
-                // LOOK_AHEAD rows on, and what the one half as far points at (its blocks
-                // are read by now).
-                if let Some(next) = self.page.get(LOOK_AHEAD - 1) {
-                    self.pst.ndb.hint_nodes(&[next.nid]);
-                }
-                if let Some(next) = self.page.get(LOOK_AHEAD / 2 - 1) {
-                    self.pst.ndb.hint_children(next.nid);
-                }
-                let outcome = convert_one(self.pst, &row);
-                return Some((row, outcome));
-            }
-            let fo = self.folder.as_ref()?;
-            if self.start >= self.end {
-                return None;
-            }
-            let start = self.start;
-            let n = PAGE.min(self.end - start);
-            self.start += n;
-            match self.pst.summaries(fo, start, n) {
-                Ok(rows) => {
-                    let nids: Vec<u32> = rows.iter().map(|r| r.nid).collect();
-                    self.pst.ndb.hint_nodes(&nids[..nids.len().min(LOOK_AHEAD)]);
-                    for &nid in nids.iter().take(LOOK_AHEAD / 2) {
-                        self.pst.ndb.hint_children(nid);
-                    }
-                    self.page = rows.into();
-                }
-                Err(e) => {
-                    // One unreadable block of the row matrix: report its rows, go on.
-                    self.error.get_or_insert(format!(
-                        "contents table rows {start}..{} unreadable: {e}",
-                        start + n
-                    ));
-                }
+        let row = self.rows.next()?;
+        let ndb = &self.pst.ndb;
+        if self.rows.fresh() {
+            // A page was just read: a slow source reads the blocks of its first messages
+            // ahead, and what the first half of them point at.
+            let nids: Vec<u32> = std::iter::once(row.nid)
+                .chain((0..LOOK_AHEAD - 1).map_while(|k| self.rows.ahead(k).map(|r| r.nid)))
+                .collect();
+            ndb.hint_nodes(&nids);
+            for &nid in nids.iter().take(LOOK_AHEAD / 2) {
+                ndb.hint_children(nid);
             }
         }
+        // Then, a row at a time, the blocks of the message LOOK_AHEAD rows on, and what the
+        // one half as far points at (its blocks are read by now).
+        if let Some(next) = self.rows.ahead(LOOK_AHEAD - 1) {
+            ndb.hint_nodes(&[next.nid]);
+        }
+        if let Some(next) = self.rows.ahead(LOOK_AHEAD / 2 - 1) {
+            ndb.hint_children(next.nid);
+        }
+        let outcome = convert_one(self.pst, &row);
+        Some((row, outcome))
     }
 }
 

@@ -9,6 +9,7 @@ pub mod detect;
 
 use crate::error::Result;
 use crate::pst::Pst;
+use crate::pst::messaging::Rows;
 use crate::pst::messaging::{best_address, props};
 use crate::report::Account;
 use crate::sink::TreeSink;
@@ -66,90 +67,87 @@ pub fn from_pst(pst: &Pst) -> Result<(Vec<Signature>, Vec<Account>)> {
     let mut plain: HashMap<String, Vec<Vec<String>>> = HashMap::new();
     for nid in sent_folders(pst)? {
         let folder = pst.folder(nid)?;
-        let rows = folder.contents.as_ref().map_or(0, |t| t.row_count());
-        let start = rows.saturating_sub(MAX_SENT);
-        let mut at = start;
-        while at < rows {
-            let page = pst.summaries(&folder, at, 256).unwrap_or_default();
-            at += 256;
-            for row in page {
-                if !crate::pst::messaging::well_known::is_mail_class(&row.class) {
-                    continue;
-                }
-                let Ok(msg) = pst.message(row.nid) else {
-                    continue;
-                };
-                let s = |id: u16| msg.string(pst, id).unwrap_or_default();
-                let mut address = best_address(
-                    &s(props::SENT_REPRESENTING_SMTP),
-                    &s(props::SENT_REPRESENTING_ADDRTYPE),
-                    &s(props::SENT_REPRESENTING_EMAIL),
+        let rows = Rows::of(pst, folder).page_size(256);
+        let start = rows.total().saturating_sub(MAX_SENT);
+        // Unreadable rows are the conversion's to report (its mail pass walks the same
+        // folder); signatures are found in the rest.
+        for row in rows.range(start, MAX_SENT) {
+            if !crate::pst::messaging::well_known::is_mail_class(&row.class) {
+                continue;
+            }
+            let Ok(msg) = pst.message(row.nid) else {
+                continue;
+            };
+            let s = |id: u16| msg.string(pst, id).unwrap_or_default();
+            let mut address = best_address(
+                &s(props::SENT_REPRESENTING_SMTP),
+                &s(props::SENT_REPRESENTING_ADDRTYPE),
+                &s(props::SENT_REPRESENTING_EMAIL),
+            );
+            if address.is_empty() {
+                address = best_address(
+                    &s(props::SENDER_SMTP),
+                    &s(props::SENDER_ADDRTYPE),
+                    &s(props::SENDER_EMAIL),
                 );
-                if address.is_empty() {
-                    address = best_address(
-                        &s(props::SENDER_SMTP),
-                        &s(props::SENDER_ADDRTYPE),
-                        &s(props::SENDER_EMAIL),
-                    );
-                }
-                let address = address.to_ascii_lowercase();
-                let acct = accounts.entry(address.clone()).or_insert_with(|| Account {
-                    address: address.clone(),
-                    name: s(props::SENT_REPRESENTING_NAME),
-                    sent: 0,
-                });
-                acct.sent += 1;
-                let time = row.delivery_time.unwrap_or(0);
-                let body = crate::mime::body_of(pst, &msg);
-                let marked = body.html.as_deref().and_then(detect::html_signature);
-                if let Some(frag) = marked {
-                    let text = crate::mime::body::text_of(&frag);
-                    match found
-                        .iter_mut()
-                        .find(|f| f.account == address && f.text == text)
-                    {
-                        Some(f) => {
-                            f.uses += 1;
-                            if time >= f.example_time {
-                                f.example = row.nid;
-                                f.example_time = time;
-                                f.html = Some(frag);
-                            }
+            }
+            let address = address.to_ascii_lowercase();
+            let acct = accounts.entry(address.clone()).or_insert_with(|| Account {
+                address: address.clone(),
+                name: s(props::SENT_REPRESENTING_NAME),
+                sent: 0,
+            });
+            acct.sent += 1;
+            let time = row.delivery_time.unwrap_or(0);
+            let body = crate::mime::body_of(pst, &msg);
+            let marked = body.html.as_deref().and_then(detect::html_signature);
+            if let Some(frag) = marked {
+                let text = crate::mime::body::text_of(&frag);
+                match found
+                    .iter_mut()
+                    .find(|f| f.account == address && f.text == text)
+                {
+                    Some(f) => {
+                        f.uses += 1;
+                        if time >= f.example_time {
+                            f.example = row.nid;
+                            f.example_time = time;
+                            f.html = Some(frag);
                         }
-                        None => found.push(Found {
-                            account: address.clone(),
-                            html: Some(frag),
-                            text,
-                            uses: 1,
-                            example: row.nid,
-                            example_time: time,
-                        }),
                     }
-                    continue;
+                    None => found.push(Found {
+                        account: address.clone(),
+                        html: Some(frag),
+                        text,
+                        uses: 1,
+                        example: row.nid,
+                        example_time: time,
+                    }),
                 }
-                let text = body
-                    .text
-                    .or_else(|| body.html.as_deref().map(crate::mime::body::text_of))
-                    .unwrap_or_default();
-                let own = detect::own_part(&text);
-                if let Some(sig) = detect::delimited(&own) {
-                    match found
-                        .iter_mut()
-                        .find(|f| f.account == address && f.text == sig)
-                    {
-                        Some(f) => f.uses += 1,
-                        None => found.push(Found {
-                            account: address.clone(),
-                            html: None,
-                            text: sig,
-                            uses: 1,
-                            example: row.nid,
-                            example_time: time,
-                        }),
-                    }
-                } else {
-                    plain.entry(address.clone()).or_default().push(own);
+                continue;
+            }
+            let text = body
+                .text
+                .or_else(|| body.html.as_deref().map(crate::mime::body::text_of))
+                .unwrap_or_default();
+            let own = detect::own_part(&text);
+            if let Some(sig) = detect::delimited(&own) {
+                match found
+                    .iter_mut()
+                    .find(|f| f.account == address && f.text == sig)
+                {
+                    Some(f) => f.uses += 1,
+                    None => found.push(Found {
+                        account: address.clone(),
+                        html: None,
+                        text: sig,
+                        uses: 1,
+                        example: row.nid,
+                        example_time: time,
+                    }),
                 }
+            } else {
+                plain.entry(address.clone()).or_default().push(own);
             }
         }
     }

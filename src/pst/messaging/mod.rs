@@ -7,6 +7,7 @@ mod message;
 pub mod named;
 mod object;
 pub mod props;
+mod rows;
 mod store;
 pub mod well_known;
 
@@ -15,6 +16,7 @@ pub use folder::{Folder, FolderInfo, MessageSummary};
 pub use message::{Message, Recipient, RecipientKind, best_address, strip_subject_prefix};
 pub use named::NamedProps;
 pub use object::Object;
+pub use rows::Rows;
 pub use store::Pst;
 
 /// NID type bits (MS-PST §2.2.2.1).

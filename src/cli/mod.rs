@@ -12,8 +12,10 @@ macro_rules! out {
     }};
 }
 use std::io::{IsTerminal, Write};
+mod error;
 mod term;
 mod upload;
+use error::CliError;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -157,7 +159,7 @@ pub fn main() -> ExitCode {
     match res {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("unpst: {}", term::escape(&e));
+            eprintln!("unpst: {}", term::escape(&e.to_string()));
             ExitCode::from(2)
         }
     }
@@ -167,14 +169,16 @@ fn signatures(
     file: Option<PathBuf>,
     from: Option<PathBuf>,
     output: PathBuf,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, CliError> {
     if file.is_none() && from.is_none() {
-        return Err("give a PST file, a signatures folder with --from DIR, or both".into());
+        return Err(CliError::Usage(
+            "give a PST file, a signatures folder with --from DIR, or both".into(),
+        ));
     }
     let mut sigs = Vec::new();
     if let Some(f) = &file {
         let pst = open(f)?;
-        let (found, accounts) = unpst::signatures::from_pst(&pst).map_err(|e| e.to_string())?;
+        let (found, accounts) = unpst::signatures::from_pst(&pst)?;
         for a in &accounts {
             out!(
                 "sent from: {} {} ({} messages)",
@@ -186,13 +190,11 @@ fn signatures(
         sigs.extend(found);
     }
     if let Some(dir) = &from {
-        sigs.extend(
-            unpst::signatures::from_folder(dir).map_err(|e| format!("{}: {e}", term::path(dir)))?,
-        );
+        sigs.extend(unpst::signatures::from_folder(dir).map_err(|e| CliError::at(dir, e))?);
     }
-    let mut sink = DirTree::new(&output).map_err(|e| e.to_string())?;
-    unpst::signatures::write(&sigs, &mut sink).map_err(|e| e.to_string())?;
-    sink.finish().map_err(|e| e.to_string())?;
+    let mut sink = DirTree::new(&output)?;
+    unpst::signatures::write(&sigs, &mut sink)?;
+    sink.finish()?;
     for s in &sigs {
         out!(
             "signature: {}{} — {}{}",
@@ -228,7 +230,7 @@ fn relay(
     www: Option<PathBuf>,
     ca_file: Option<PathBuf>,
     allow_plaintext: bool,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, CliError> {
     let www = www.or_else(|| {
         let here = PathBuf::from("www");
         here.join("index.html").is_file().then_some(here)
@@ -240,8 +242,7 @@ fn relay(
         ca_file,
         allow_plaintext,
         limits: Default::default(),
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     // Not `out!`: a closed stdout must not stop a running relay.
     let mut o = std::io::stdout();
     let _ = writeln!(o, "unpst relay: open {}", r.url());
@@ -270,39 +271,32 @@ fn relay(
 
 /// Opens the input. Anything but a regular file or a block device is refused at once: a FIFO
 /// or a terminal would block the open or the first read, a directory or /dev/null has no PST.
-pub(crate) fn open(file: &Path) -> Result<Pst, String> {
+pub(crate) fn open(file: &Path) -> Result<Pst, CliError> {
     let mut o = std::fs::OpenOptions::new();
     o.read(true);
     // Opening a FIFO for reading waits for a writer unless it is non-blocking.
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NONBLOCK);
-    let f = o
-        .open(file)
-        .map_err(|e| format!("{}: {e}", term::path(file)))?;
-    let t = f
-        .metadata()
-        .map_err(|e| format!("{}: {e}", term::path(file)))?
-        .file_type();
+    let f = o.open(file).map_err(|e| CliError::at(file, e))?;
+    let t = f.metadata().map_err(|e| CliError::at(file, e))?.file_type();
     #[cfg(unix)]
     let block = std::os::unix::fs::FileTypeExt::is_block_device(&t);
     #[cfg(not(unix))]
     let block = false;
     if !t.is_file() && !block {
-        return Err(format!(
-            "{} is {}, not a regular file",
-            term::path(file),
-            unpst::sink::safe_fs::describe(t)
-        ));
+        return Err(CliError::NotAFile {
+            path: file.to_path_buf(),
+            kind: unpst::sink::safe_fs::describe(t),
+        });
     }
     // Regular files and block devices ignore O_NONBLOCK.
-    let src =
-        unpst::source::ReadSeekSource::new(f).map_err(|e| format!("{}: {e}", term::path(file)))?;
-    Pst::open(Box::new(src)).map_err(|e| format!("{}: {e}", term::path(file)))
+    let src = unpst::source::ReadSeekSource::new(f).map_err(|e| CliError::at(file, e))?;
+    Pst::open(Box::new(src)).map_err(|e| CliError::at(file, e))
 }
 
-fn inspect(file: &Path, json: bool) -> Result<ExitCode, String> {
+fn inspect(file: &Path, json: bool) -> Result<ExitCode, CliError> {
     let pst = open(file)?;
-    let tree = pst.folder_tree().map_err(|e| e.to_string())?;
+    let tree = pst.folder_tree()?;
     let h = pst.header();
     if json {
         let v = serde_json::json!({
@@ -317,7 +311,7 @@ fn inspect(file: &Path, json: bool) -> Result<ExitCode, String> {
         });
         out!(
             "{}",
-            serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?
+            serde_json::to_string_pretty(&v).map_err(|e| CliError::Other(e.to_string()))?
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -368,7 +362,7 @@ fn run_convert(
     format: &[String],
     zip: Option<PathBuf>,
     quiet: bool,
-) -> Result<ExitCode, String> {
+) -> Result<ExitCode, CliError> {
     let mut opts = Options {
         mbox: false,
         eml: false,
@@ -385,9 +379,9 @@ fn run_convert(
             "ics" => opts.ics = true,
             "signatures" => opts.signatures = true,
             other => {
-                return Err(format!(
+                return Err(CliError::Usage(format!(
                     "unknown format {other:?} (use any of mbox, eml, vcf, ics, signatures, comma-separated)"
-                ));
+                )));
             }
         }
     }
@@ -409,24 +403,25 @@ fn run_convert(
     };
     let (report, dest) = if let Some(zip_path) = zip {
         // Not followed if it is a link, not opened if it is not a regular file.
-        let f = unpst::sink::safe_fs::create_file(&zip_path)
-            .map_err(|e| format!("{}: {e}", term::path(&zip_path)))?;
+        let f =
+            unpst::sink::safe_fs::create_file(&zip_path).map_err(|e| CliError::at(&zip_path, e))?;
         let mut sink = ZipTree::new(std::io::BufWriter::new(f));
-        let report =
-            convert::convert(&pst, &mut sink, &opts, &name, &mut bar).map_err(|e| e.to_string())?;
-        convert::write_report(&mut sink, &report).map_err(|e| e.to_string())?;
-        sink.finish().map_err(|e| e.to_string())?;
+        let report = convert::convert(&pst, &mut sink, &opts, &name, &mut bar)?;
+        convert::write_report(&mut sink, &report)?;
+        sink.finish()?;
         (report, zip_path)
     } else {
-        let out = output.ok_or("give an output directory with -o DIR, or --zip FILE")?;
-        let mut sink = DirTree::new(&out).map_err(|e| e.to_string())?;
+        let out = output.ok_or_else(|| {
+            CliError::Usage("give an output directory with -o DIR, or --zip FILE".into())
+        })?;
+        let mut sink = DirTree::new(&out)?;
         // A second writer for the EML tree: mbox and EML then come from one pass.
-        let mut eml = DirTree::new(&out).map_err(|e| e.to_string())?;
-        let report = convert::convert_into(&pst, &mut sink, Some(&mut eml), &opts, &name, &mut bar)
-            .map_err(|e| e.to_string())?;
-        convert::write_report(&mut sink, &report).map_err(|e| e.to_string())?;
-        sink.finish().map_err(|e| e.to_string())?;
-        eml.finish().map_err(|e| e.to_string())?;
+        let mut eml = DirTree::new(&out)?;
+        let report =
+            convert::convert_into(&pst, &mut sink, Some(&mut eml), &opts, &name, &mut bar)?;
+        convert::write_report(&mut sink, &report)?;
+        sink.finish()?;
+        eml.finish()?;
         (report, out)
     };
     if show {

@@ -1,5 +1,6 @@
 //! `unpst upload`: a thin wrapper over [`unpst::sink::imap`].
 
+use super::error::CliError;
 use super::term::{self, escape};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -47,28 +48,28 @@ pub struct Args {
     pub quiet: bool,
 }
 
-fn password(args: &Args) -> Result<String, String> {
+fn password(args: &Args) -> Result<String, CliError> {
     if let Some(var) = &args.password_env {
         return std::env::var(var)
-            .map_err(|_| format!("the environment variable {var} is not set"));
+            .map_err(|_| CliError::Usage(format!("the environment variable {var} is not set")));
     }
     if !std::io::stdin().is_terminal() {
         // A pipe: the first line is the password (`pass show mail | unpst upload …`).
         let mut line = String::new();
         std::io::stdin()
             .read_line(&mut line)
-            .map_err(|e| format!("reading the password from stdin: {e}"))?;
+            .map_err(|e| CliError::Other(format!("reading the password from stdin: {e}")))?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_string());
     }
-    rpassword::prompt_password("IMAP password: ").map_err(|e| format!("reading the password: {e}"))
+    rpassword::prompt_password("IMAP password: ")
+        .map_err(|e| CliError::Other(format!("reading the password: {e}")))
 }
 
-pub fn run(args: Args) -> Result<ExitCode, String> {
-    let mut server =
-        Server::parse(&args.imap, args.insecure_plaintext).map_err(|e| e.to_string())?;
+pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let mut server = Server::parse(&args.imap, args.insecure_plaintext)?;
     server.ca_file = args.ca_file.clone();
     let pst = super::open(&args.file)?;
-    let mut planned = upload::plan(&pst, None).map_err(|e| e.to_string())?;
+    let mut planned = upload::plan(&pst, None)?;
     if !args.folders.is_empty() {
         // A folder given selects it and everything below it.
         planned.retain(|f| {
@@ -79,10 +80,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
             })
         });
         if planned.is_empty() {
-            return Err(format!(
+            return Err(CliError::Usage(format!(
                 "no mail folder matches {} (see `unpst inspect`)",
                 escape(&format!("{:?}", args.folders))
-            ));
+            )));
         }
     }
     let pw = password(&args)?;
@@ -91,10 +92,10 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         under: args.under.clone(),
         ..UploadOptions::default()
     };
-    let mut up = Uploader::connect(&server, &pw, opts).map_err(|e| e.to_string())?;
+    let mut up = Uploader::connect(&server, &pw, opts)?;
     drop(pw);
     if args.dry_run {
-        let (_, preview) = upload::preview(&mut up, &planned).map_err(|e| e.to_string())?;
+        let (_, preview) = upload::preview(&mut up, &planned)?;
         out!(
             "{} → {} (separator \"{}\"); nothing will be changed:",
             term::path(&args.file),
@@ -114,7 +115,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                 f.items
             );
         }
-        up.finish(true).map_err(|e| e.to_string())?;
+        up.finish(true)?;
         return Ok(ExitCode::SUCCESS);
     }
     let show = !args.quiet && std::io::stderr().is_terminal();
@@ -137,12 +138,11 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
         }
         true
     };
-    let (conversion, cancelled) =
-        upload::upload_pst(&pst, &mut up, &planned, &mut bar).map_err(|e| e.to_string())?;
+    let (conversion, cancelled) = upload::upload_pst(&pst, &mut up, &planned, &mut bar)?;
     if show {
         eprintln!();
     }
-    let report = up.finish(cancelled).map_err(|e| e.to_string())?;
+    let report = up.finish(cancelled)?;
     for f in &report.folders {
         let mark = if f.verified { "verified" } else { "INCOMPLETE" };
         out!(
@@ -223,7 +223,7 @@ pub fn run(args: Args) -> Result<ExitCode, String> {
                         .as_bytes(),
                 )
             })
-            .map_err(|e| format!("{}: {e}", term::path(path)))?;
+            .map_err(|e| CliError::at(path, e))?;
     }
     Ok(
         if report.verified && skipped == 0 && !folder_errors && damage.is_empty() {

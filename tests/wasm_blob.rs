@@ -3,7 +3,8 @@
 //! whole PST opened from a `Blob`. Run by `cargo xtask test`.
 #![cfg(target_arch = "wasm32")]
 
-use unpst::source::{BlobSource, ByteSource, ChunkCache};
+use unpst::source::{ByteSource, ChunkCache};
+use unpst::wasm::blob::BlobSource;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 

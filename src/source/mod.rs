@@ -1,14 +1,11 @@
-//! Byte sources: random access over a file, any `Read + Seek`, or (in the browser) a Blob.
+//! Byte sources: random access over a file or any `Read + Seek` (the browser's `Blob` is the
+//! page's, in `crate::wasm::blob`).
 //!
 //! PST access is many small reads (512-byte B-tree pages, 64-byte-aligned blocks);
 //! [`ChunkCache`] turns them into few large aligned reads with a bounded LRU.
 
-#[cfg(target_arch = "wasm32")]
-mod blob;
 mod cache;
 
-#[cfg(target_arch = "wasm32")]
-pub use blob::BlobSource;
 pub use cache::ChunkCache;
 
 use std::io::{self, Read, Seek, SeekFrom};

@@ -2,11 +2,13 @@
 //! makes (open, folder tree, message list, preview, conversion). It runs in a dedicated
 //! worker, where `FileReaderSync` can read the dropped file slice by slice.
 
+pub mod blob;
+
 use crate::convert::{self, Options, Progress};
 use crate::pst::Pst;
 use crate::sink::ZipTree;
 use crate::sink::patch::{PatchBuffer, WriteAt};
-use crate::source::BlobSource;
+use blob::BlobSource;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 

@@ -7,7 +7,7 @@
 //! len)` returns one it has read (a `Uint8Array`) or `undefined`, in which case this source
 //! reads it itself. The conversion then overlaps its work with the reads.
 
-use super::ByteSource;
+use crate::source::ByteSource;
 use std::io;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Blob, FileReaderSync};

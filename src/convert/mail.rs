@@ -3,29 +3,81 @@
 
 use super::layout::Layout;
 use super::walk::{FolderItems, Outcome, record_mail, record_other, truncate};
-use super::{Options, Progress};
+use super::{Names, Options, Progress};
 use crate::error::Result;
 use crate::pst::{FolderInfo, Pst};
 use crate::report::FolderReport;
 use crate::sink::{TreeSink, mbox};
 
 /// One output pass over a folder: the mbox file, or the EML directory.
-pub(super) struct Pass<'a> {
-    pub(super) mbox: bool,
+struct Pass<'a> {
+    mbox: bool,
     /// Output directory components under `mbox/` or `eml/`.
-    pub(super) dir: Vec<String>,
+    dir: Vec<String>,
     /// The first pass records the folder's report; later ones only write.
-    pub(super) record: bool,
-    pub(super) eml_names: &'a mut Layout,
+    record: bool,
+    eml_names: &'a mut Layout,
     /// Which item formats run after (their items are not reported as deferred).
-    pub(super) items: &'a Options,
+    items: &'a Options,
     /// With a second sink, the mbox pass also writes the EML files, into this directory.
-    pub(super) tee_dir: Vec<String>,
+    tee_dir: Vec<String>,
+}
+
+/// The mail passes of one folder: its mbox file, then its EML directory — or both in one
+/// pass when the EML tree has a sink of its own (`eml_sink`). False when cancelled.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn mail_passes<'u>(
+    pst: &Pst,
+    f: &FolderInfo,
+    out_path: &[String],
+    sink: &mut dyn TreeSink,
+    mut eml_sink: Option<&mut (dyn TreeSink + 'u)>,
+    opts: &Options,
+    names: &mut Names,
+    rep: &mut FolderReport,
+    state: &mut Progress,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<bool> {
+    let tee = opts.mbox && opts.eml && eml_sink.is_some();
+    let mut record = true;
+    for is_mbox in [true, false] {
+        if (is_mbox && !opts.mbox) || (!is_mbox && (!opts.eml || tee)) {
+            continue;
+        }
+        let dir = if is_mbox {
+            names.mbox.folder(out_path, true)
+        } else {
+            names.eml.folder(out_path, false)
+        };
+        let tee_dir = if tee && is_mbox {
+            names.eml.folder(out_path, false)
+        } else {
+            Vec::new()
+        };
+        let mut pass = Pass {
+            mbox: is_mbox,
+            dir,
+            record,
+            eml_names: &mut names.eml,
+            items: opts,
+            tee_dir,
+        };
+        let tee_sink = if tee && is_mbox {
+            eml_sink.as_deref_mut()
+        } else {
+            None
+        };
+        if !folder_pass(pst, f, sink, tee_sink, &mut pass, rep, state, progress)? {
+            return Ok(false);
+        }
+        record = false;
+    }
+    Ok(true)
 }
 
 /// Writes one folder in one format. Returns `false` when the caller cancelled.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn folder_pass<'u>(
+fn folder_pass<'u>(
     pst: &Pst,
     f: &FolderInfo,
     sink: &mut dyn TreeSink,

@@ -21,7 +21,6 @@ use crate::pst::Pst;
 use crate::report::{FolderReport, Report, Totals};
 use crate::sink::TreeSink;
 use layout::Layout;
-use mail::Pass;
 
 /// What to write.
 #[derive(Debug, Clone)]
@@ -102,53 +101,18 @@ pub fn convert_into(
     let mut totals = Totals::default();
     let mut reports: Vec<FolderReport> = Vec::new();
     let mut cancelled = false;
-    let mut mbox_names = Layout::default();
-    let mut eml_names = Layout::default();
-    let mut card_names = Layout::default();
-
+    let mut names = Names::default();
     for f in selected.iter() {
         let mut rep = FolderReport::new(f.path.clone(), f.items, f.error.clone());
         totals.folders += 1;
         totals.items += f.items;
-        let out_path = output_path(f, top);
         if !cancelled && writes_files(f, top) {
+            let out_path = output_path(f, top);
             state.folder = f.path.join("/");
-            let mut record = true;
-            for is_mbox in [true, false] {
-                if (is_mbox && !opts.mbox) || (!is_mbox && (!opts.eml || tee)) {
-                    continue;
-                }
-                let dir = if is_mbox {
-                    mbox_names.folder(&out_path, true)
-                } else {
-                    eml_names.folder(&out_path, false)
-                };
-                let tee_dir = if tee && is_mbox {
-                    eml_names.folder(&out_path, false)
-                } else {
-                    Vec::new()
-                };
-                let mut pass = Pass {
-                    mbox: is_mbox,
-                    dir,
-                    record,
-                    eml_names: &mut eml_names,
-                    items: opts,
-                    tee_dir,
-                };
-                let tee_sink = if tee && is_mbox {
-                    eml_sink.as_deref_mut()
-                } else {
-                    None
-                };
-                cancelled = !mail::folder_pass(
-                    pst, f, sink, tee_sink, &mut pass, &mut rep, &mut state, progress,
-                )?;
-                record = false;
-                if cancelled {
-                    break;
-                }
-            }
+            let tee_sink = eml_sink.as_deref_mut();
+            cancelled = !mail::mail_passes(
+                pst, f, &out_path, sink, tee_sink, opts, &mut names, &mut rep, &mut state, progress,
+            )?;
             if !cancelled && (opts.vcf || opts.ics) {
                 cancelled = !cards::items_pass(
                     pst,
@@ -156,8 +120,8 @@ pub fn convert_into(
                     &out_path,
                     sink,
                     opts,
-                    &mut card_names,
-                    opts.eml.then_some(&mut eml_names),
+                    &mut names.cards,
+                    opts.eml.then_some(&mut names.eml),
                     &mut rep,
                     &mut state,
                     progress,
@@ -167,27 +131,32 @@ pub fn convert_into(
         totals_add(&mut totals, &rep);
         reports.push(rep);
     }
+    let mut report = report_of(pst, file_name, reports, totals, cancelled);
     // Signatures and accounts come from the sent mail, whatever folders were chosen.
-    let (sigs, accounts) = if opts.signatures && !cancelled {
+    if opts.signatures && !cancelled {
         let (sigs, accounts) = crate::signatures::from_pst(pst).unwrap_or_default();
         crate::signatures::write(&sigs, sink)?;
-        (sigs, accounts)
-    } else {
-        (Vec::new(), Vec::new())
-    };
-    let mut report = report_of(pst, file_name, reports, totals, cancelled);
-    report.accounts = accounts;
-    report.signatures = sigs
-        .into_iter()
-        .map(|s| crate::report::SignatureInfo {
-            account: s.account,
-            name: s.name,
-            html: s.html.is_some(),
-            uses: s.uses,
-            text: s.text,
-        })
-        .collect();
+        report.accounts = accounts;
+        report.signatures = sigs
+            .into_iter()
+            .map(|s| crate::report::SignatureInfo {
+                account: s.account,
+                name: s.name,
+                html: s.html.is_some(),
+                uses: s.uses,
+                text: s.text,
+            })
+            .collect();
+    }
     Ok(report)
+}
+
+/// The name allocators of one conversion, one per output tree.
+#[derive(Default)]
+struct Names {
+    mbox: Layout,
+    eml: Layout,
+    cards: Layout,
 }
 
 /// The report of a conversion: the file's facts and problems, and what each folder gave.

@@ -133,3 +133,43 @@ pub struct Account {
     pub name: String,
     pub sent: u32,
 }
+
+/// What a file is: the facts `unpst inspect --json` prints and the page shows when it opens a
+/// file, with the folder tree and its counts.
+#[derive(Debug, Serialize)]
+pub struct FileInfo {
+    pub file: String,
+    pub size: u64,
+    pub format: crate::pst::Format,
+    pub ost: bool,
+    pub version: u16,
+    pub encryption: crate::pst::Encryption,
+    pub display_name: String,
+    pub codepage: u32,
+    /// The top of the visible mailbox (the IPM subtree), if the store names it.
+    pub ipm_subtree: Option<u32>,
+    pub problems: Vec<String>,
+    pub folders: crate::pst::FolderInfo,
+}
+
+impl FileInfo {
+    /// Reads the folder tree; `file` is the name to show.
+    pub fn of(pst: &crate::pst::Pst, file: &str) -> crate::Result<Self> {
+        let folders = pst.folder_tree()?;
+        let h = pst.header();
+        Ok(Self {
+            file: file.to_string(),
+            size: pst.ndb.file_size(),
+            format: h.format,
+            ost: h.ost,
+            version: h.version,
+            encryption: h.encryption,
+            display_name: pst.display_name.clone(),
+            codepage: pst.codepage,
+            ipm_subtree: pst.ipm_subtree,
+            // After the tree was read: what reading it found counts too.
+            problems: pst.file_problems(),
+            folders,
+        })
+    }
+}

@@ -165,7 +165,7 @@ async function openFile(file, since = performance.now()) {
 }
 
 function renderSummary(file) {
-  const all = flatten(info.tree);
+  const all = flatten(info.folders);
   const items = all.reduce((n, f) => n + f.items, 0);
   $('#summary').innerHTML = '';
   const rows = [
@@ -194,7 +194,7 @@ function flatten(f, out = []) { out.push(f); f.children.forEach((c) => flatten(c
 function renderTree() {
   const root = $('#tree');
   root.innerHTML = '';
-  const top = info.tree;
+  const top = info.folders;
   const ul = document.createElement('ul');
   ul.setAttribute('role', 'tree');
   for (const c of top.children) ul.append(folderNode(c));

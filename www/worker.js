@@ -270,7 +270,7 @@ self.onmessage = async (e) => {
         // them (and reports them).
         for (const c of args.setAside || []) session.set_aside(c.nid, c.reason);
         const info = session.info();
-        tree = info.tree;
+        tree = info.folders;
         index = null;
         bodies = null;
         reply(id, true, info);

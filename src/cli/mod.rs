@@ -296,25 +296,14 @@ pub(crate) fn open(file: &Path) -> Result<Pst, CliError> {
 
 fn inspect(file: &Path, json: bool) -> Result<ExitCode, CliError> {
     let pst = open(file)?;
-    let tree = pst.folder_tree()?;
-    let h = pst.header();
+    let info = unpst::report::FileInfo::of(&pst, &file.display().to_string())?;
     if json {
-        let v = serde_json::json!({
-            "file": file.display().to_string(),
-            "format": h.format,
-            "ost": h.ost,
-            "version": h.version,
-            "encryption": h.encryption,
-            "display_name": pst.display_name,
-            "codepage": pst.codepage,
-            "folders": tree,
-        });
-        out!(
-            "{}",
-            serde_json::to_string_pretty(&v).map_err(|e| CliError::Other(e.to_string()))?
-        );
+        let text =
+            serde_json::to_string_pretty(&info).map_err(|e| CliError::Other(e.to_string()))?;
+        out!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
+    let (h, tree) = (pst.header(), &info.folders);
     out!("{}", term::path(file));
     out!(
         "  {} {} (wVer {}), encryption: {:?}, store: \"{}\"",
@@ -329,8 +318,11 @@ fn inspect(file: &Path, json: bool) -> Result<ExitCode, CliError> {
         term::escape(&pst.display_name)
     );
     let mut total = 0u64;
-    print_tree(&tree, 0, false, &mut total);
+    print_tree(tree, 0, false, &mut total);
     out!("  {total} items in all");
+    for p in &info.problems {
+        out!("  file damage: {}", term::escape(p));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -185,12 +185,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
     }
     // Damage to the file found on the way (rebuilt B-tree pages, a truncation).
-    let damage: Vec<String> = pst
-        .problems
-        .iter()
-        .chain(pst.ndb.problems.borrow().iter())
-        .cloned()
-        .collect();
+    let damage = pst.file_problems();
     for p in &damage {
         out!("  file damage: {}", escape(p));
     }

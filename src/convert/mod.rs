@@ -181,12 +181,7 @@ fn report_of(
         format: name(serde_json::to_value(h.format)),
         encryption: name(serde_json::to_value(h.encryption)),
         ost: h.ost,
-        problems: pst
-            .problems
-            .iter()
-            .chain(pst.ndb.problems.borrow().iter())
-            .cloned()
-            .collect(),
+        problems: pst.file_problems(),
         folders,
         totals,
         cancelled,

@@ -120,41 +120,7 @@ impl Session {
 
     /// Format, encryption, store name, file-level problems and the folder tree with counts.
     pub fn info(&self) -> Result<JsValue, JsError> {
-        let tree = self.pst.folder_tree().map_err(js)?;
-        let h = self.pst.header();
-        #[derive(Serialize)]
-        struct Info<'a> {
-            file: &'a str,
-            size: u64,
-            format: crate::pst::Format,
-            ost: bool,
-            version: u16,
-            encryption: crate::pst::Encryption,
-            display_name: &'a str,
-            codepage: u32,
-            ipm_subtree: Option<u32>,
-            problems: Vec<String>,
-            tree: crate::pst::FolderInfo,
-        }
-        to_js(&Info {
-            file: &self.name,
-            size: self.pst.ndb.file_size(),
-            format: h.format,
-            ost: h.ost,
-            version: h.version,
-            encryption: h.encryption,
-            display_name: &self.pst.display_name,
-            codepage: self.pst.codepage,
-            ipm_subtree: self.pst.ipm_subtree,
-            problems: self
-                .pst
-                .problems
-                .iter()
-                .chain(self.pst.ndb.problems.borrow().iter())
-                .cloned()
-                .collect(),
-            tree,
-        })
+        to_js(&crate::report::FileInfo::of(&self.pst, &self.name).map_err(js)?)
     }
 
     /// `count` rows of a folder's message list from row `start`, as JSON text (handed on as

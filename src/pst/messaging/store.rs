@@ -26,6 +26,16 @@ pub struct Pst {
 }
 
 impl Pst {
+    /// Damage found in the file so far, at opening and while reading (B-tree pages rebuilt
+    /// by scanning, a truncation): what every report lists.
+    pub fn file_problems(&self) -> Vec<String> {
+        self.problems
+            .iter()
+            .chain(self.ndb.problems.borrow().iter())
+            .cloned()
+            .collect()
+    }
+
     /// Opens a file from disk.
     pub fn open_path(path: impl AsRef<Path>) -> Result<Self> {
         let f = std::fs::File::open(path)?;

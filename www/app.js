@@ -1,5 +1,7 @@
 // The page: drop zone, folder tree, message list, preview, conversion. All work happens in
-// worker.js; nothing leaves this machine.
+// worker.js (the commands and their answers: protocol.js); nothing leaves this machine.
+import { Cmd } from './protocol.js';
+
 const $ = (s) => document.querySelector(s);
 let worker = null;
 let nextId = 1;
@@ -48,7 +50,7 @@ function restart(m) {
   if (m.item && !crashed.some((c) => c.nid === m.item)) {
     crashed.push({ nid: m.item, reason: `the converter crashed on this item: ${m.value}` });
   }
-  reopened = currentFile ? call('open', { file: currentFile, setAside: crashed }) : null;
+  reopened = currentFile ? call(Cmd.open, { file: currentFile, setAside: crashed }) : null;
   if (reopened) reopened.catch(() => {});
 }
 
@@ -145,7 +147,7 @@ async function openFile(file, since = performance.now()) {
   lastReport = null;
   const t0 = performance.now();
   try {
-    info = await call('open', { file, setAside: crashed });
+    info = await call(Cmd.open, { file, setAside: crashed });
   } catch (err) {
     setState('error');
     status(`${file.name}: ${err.message}`, true);
@@ -249,7 +251,7 @@ let searchTimer = null;
 async function search() {
   const q = $('#search').value;
   if (!q.trim()) { $('#search-count').textContent = ''; return; }
-  const { count, bodyCount, bodies, hits } = await call('search', { query: q });
+  const { count, bodyCount, bodies, hits } = await call(Cmd.search, { query: q });
   if (q !== $('#search').value) return;
   const more = bodyCount ? ` · ${bodyCount} more in the message text` : '';
   const progress = bodies.complete
@@ -298,7 +300,7 @@ async function showFolder(f, row) {
 
 function page(state, n) {
   if (!state.pages.has(n)) {
-    state.pages.set(n, soon(call('messages', { folder: state.folder.nid, start: n * PAGE_ROWS, count: PAGE_ROWS })));
+    state.pages.set(n, soon(call(Cmd.messages, { folder: state.folder.nid, start: n * PAGE_ROWS, count: PAGE_ROWS })));
   }
   return state.pages.get(n);
 }
@@ -322,7 +324,7 @@ async function renderRows() {
   }
   // Once scrolling rests, the worker reads ahead what opening these rows will need.
   clearTimeout(warmTimer);
-  warmTimer = setTimeout(() => worker.postMessage({ cmd: 'warm', args: { nids: shown, seq: ++warmSeq } }), 60);
+  warmTimer = setTimeout(() => worker.postMessage({ cmd: Cmd.warm, args: { nids: shown, seq: ++warmSeq } }), 60);
 }
 let warmTimer = 0;
 let warmSeq = 0;
@@ -425,7 +427,7 @@ function previewOf(nid, path = []) {
   const key = `${nid}/${path.join('/')}`;
   let p = previews.get(key);
   if (!p) {
-    p = call('preview', { nid, path, crashOn: window.unpstCrashOn || 0 });
+    p = call(Cmd.preview, { nid, path, crashOn: window.unpstCrashOn || 0 });
     p.catch(() => previews.delete(key));
     previews.set(key, p);
     if (previews.size > 16) previews.delete(previews.keys().next().value);
@@ -485,13 +487,13 @@ async function showMessage(nid, button, since = performance.now(), path = []) {
     // An embedded message opens in place; images and text show below; anything can be saved.
     b.onclick = async () => {
       if (a.message) { showMessage(nid, null, performance.now(), [...path, a.index]); return; }
-      const bytes = await call('attachment', { nid, path, index: a.index });
+      const bytes = await call(Cmd.attachment, { nid, path, index: a.index });
       showAttachment(a, bytes);
     };
     list.append(b);
   }
   $('#p-eml').onclick = async () => {
-    const bytes = await call('eml', { nid, path });
+    const bytes = await call(Cmd.eml, { nid, path });
     download(new Blob([bytes], { type: 'message/rfc822' }), `${(p.subject || 'message').replace(/[\\/:*?"<>|]/g, '_').slice(0, 80)}.eml`);
   };
 }
@@ -607,7 +609,7 @@ async function convert() {
 async function convertResilient(args, onProgress) {
   for (let crashes = 0; ; crashes++) {
     try {
-      return await call('convert', args, onProgress);
+      return await call(Cmd.convert, args, onProgress);
     } catch (err) {
       if (!err.fatal || !err.item || crashes >= 20) throw err;
       status(`The converter crashed on item ${err.item}; starting again without it…`);
@@ -664,7 +666,7 @@ async function showSignatures() {
   const list = $('#sig-list');
   list.textContent = 'Looking through the sent mail…';
   let r;
-  try { r = await call('signatures', {}); } catch (err) { list.textContent = err.message; return; }
+  try { r = await call(Cmd.signatures, {}); } catch (err) { list.textContent = err.message; return; }
   const acc = r.accounts.map((a) => `${a.address}${a.name ? ` (${a.name})` : ''}: ${a.sent} sent`).join(' · ');
   $('#sig-accounts').textContent = r.accounts.length ? `Accounts to set up again — ${acc}` : 'No sent mail in this file.';
   list.innerHTML = '';
@@ -681,7 +683,7 @@ async function signatureFolder(files) {
     const path = (f.webkitRelativePath || f.name).split('/').slice(1).join('/') || f.name;
     picked.push({ path, bytes: new Uint8Array(await f.arrayBuffer()) });
   }
-  const sigs = await call('signature-files', { files: picked });
+  const sigs = await call(Cmd.signatureFiles, { files: picked });
   const list = $('#sig-list');
   if (!sigs.length) { status('No .htm or .txt signature in that folder.', true); return; }
   for (const s of sigs) list.append(sigCard(s));
@@ -767,7 +769,7 @@ async function imapRun(dryRun) {
     try { localStorage.setItem('unpst-upload-pending', JSON.stringify({ file: info.file, server: imapUrl(s), when: Date.now() })); } catch { /* ignore */ }
   }
   try {
-    const r = await call('upload', args, (p) => {
+    const r = await call(Cmd.upload, args, (p) => {
       if (p.phase === 'mapping') { showMapping(p.mapping); uploadStatus(dryRun ? '' : `Connected to ${p.server}. Uploading…`); }
       if (p.phase === 'upload') {
         bar.hidden = false; bar.max = p.total || 1; bar.value = p.done;
@@ -890,7 +892,7 @@ $('#i-map').onclick = () => imapRun(true);
 $('#i-sec').onchange = () => { $('#i-port').value = $('#i-sec').value === 'imaps' ? '993' : '143'; };
 $('#i-pause').onclick = async () => {
   const pausing = $('#i-pause').textContent === 'Pause';
-  await call(pausing ? 'pause' : 'resume', {});
+  await call(pausing ? Cmd.pause : Cmd.resume, {});
   $('#i-pause').textContent = pausing ? 'Resume' : 'Pause';
   if (pausing) uploadStatus(`${$('#i-status').textContent} — paused`);
 };
@@ -900,7 +902,7 @@ $('#search').oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeo
 $('#cancel').onclick = cancel;
 $('#r-save').onclick = () => lastReport && download(new Blob([lastReport], { type: 'application/json' }), 'report.json');
 // For the benchmarks: the module's linear memory in bytes; for the tests: reads of the file.
-window.unpstMemory = () => call('memory', {});
-window.unpstReads = () => call('reads', {});
+window.unpstMemory = () => call(Cmd.memory, {});
+window.unpstReads = () => call(Cmd.reads, {});
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
 setState('empty');

@@ -1,6 +1,7 @@
 // Runs the wasm module in a dedicated worker: FileReaderSync reads the dropped file slice by
 // slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
-import init, { Session, signatures_from_files, current_item, read_ahead_steps } from './pkg/unpst.js';
+import init, { Session, signatures_from_files, current_item, read_ahead_steps, chunk_size, relay_protocol_prefix } from './pkg/unpst.js';
+import { Cmd } from './protocol.js';
 
 // A Rust panic traps the module ("unreachable"); its hook logs the message first: keep it
 // so the page can say what failed.
@@ -16,11 +17,11 @@ console.error = (...args) => {
 // i.e. a cross-origin isolated page; without it the module reads everything itself).
 const SLOTS = 64;
 const READERS = 4;
-// The module's chunk size (CHUNK in src/wasm.rs): larger requests are not read ahead.
-const SLOT_BYTES = 128 << 10;
 let fetcher = null;
 function readAhead(file) {
   if (!self.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return null;
+  // A slot holds one of the module's chunks; larger requests are not read ahead.
+  const SLOT_BYTES = chunk_size();
   const data = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
   const meta = new Int32Array(new SharedArrayBuffer(4 * SLOTS * 3));
   for (let i = 0; i < SLOTS; i++) meta[i * 3 + 1] = -1;
@@ -188,7 +189,7 @@ let paused = null;
 let resume = null;
 
 function relaySocket(url, token) {
-  const ws = new WebSocket(url, [`unpst.${token}`]);
+  const ws = new WebSocket(url, [`${relay_protocol_prefix()}${token}`]);
   ws.binaryType = 'arraybuffer';
   let waiting = null;
   let closed = false;
@@ -257,7 +258,7 @@ self.onmessage = async (e) => {
   try {
     await module();
     switch (cmd) {
-      case 'open': {
+      case Cmd.open: {
         if (session) { session.free(); session = null; }
         // A small file is read whole, in one go (each browser file read costs milliseconds);
         // a large one slice by slice through the module's chunk cache.
@@ -276,7 +277,7 @@ self.onmessage = async (e) => {
         reply(id, true, info);
         break;
       }
-      case 'warm': {
+      case Cmd.warm: {
         // The rows on screen: what opening them reads is fetched by the readers and taken into
         // the cache level by level, a turn apart, so that a click reads from memory (a large
         // file only; a small one is in memory whole). No answer.
@@ -294,10 +295,10 @@ self.onmessage = async (e) => {
         step(0);
         break;
       }
-      case 'messages':
+      case Cmd.messages:
         replyJson(id, session.messages(args.folder, args.start, args.count));
         break;
-      case 'search': {
+      case Cmd.search: {
         // Subject, sender and recipients of every message, gathered once per file.
         if (!index) {
           index = [];
@@ -324,21 +325,21 @@ self.onmessage = async (e) => {
         reply(id, true, { count: hits.length, bodyCount: inBody.length, bodies, hits: all.slice(0, 1000).map(({ hay, ...m }) => m) });
         break;
       }
-      case 'preview':
+      case Cmd.preview:
         if (args.crashOn) session.simulateCrashOn(args.crashOn);
         replyJson(id, session.preview(args.nid, new Uint32Array(args.path || [])));
         break;
-      case 'eml': {
+      case Cmd.eml: {
         const bytes = session.eml(args.nid, new Uint32Array(args.path || []));
         reply(id, true, bytes, [bytes.buffer]);
         break;
       }
-      case 'attachment': {
+      case Cmd.attachment: {
         const bytes = session.attachment(args.nid, new Uint32Array(args.path || []), args.index);
         reply(id, true, bytes, [bytes.buffer]);
         break;
       }
-      case 'convert': {
+      case Cmd.convert: {
         const what = { mbox: args.mbox, eml: args.eml, cards: args.cards, folders: args.folders || [] };
         if (args.crashOn) session.simulateCrashOn(args.crashOn);
         // At most ~20 updates a second: one per item made the page redraw its progress bar
@@ -383,28 +384,28 @@ self.onmessage = async (e) => {
         }
         break;
       }
-      case 'reads':
+      case Cmd.reads:
         // Reads of the file so far: for the tests.
         reply(id, true, session.source_reads());
         break;
-      case 'memory':
+      case Cmd.memory:
         // The module's linear memory (it only grows): for the benchmarks.
         reply(id, true, (await ready).memory.buffer.byteLength);
         break;
-      case 'signatures':
+      case Cmd.signatures:
         reply(id, true, session.signatures());
         break;
-      case 'signature-files':
+      case Cmd.signatureFiles:
         reply(id, true, signatures_from_files(args.files));
         break;
-      case 'upload':
+      case Cmd.upload:
         await upload(id, args);
         break;
-      case 'pause':
+      case Cmd.pause:
         if (!paused) paused = new Promise((r) => { resume = r; });
         reply(id, true, null);
         break;
-      case 'resume':
+      case Cmd.resume:
         if (resume) resume();
         paused = null;
         resume = null;

@@ -11,6 +11,7 @@ pub const PAGE_FILES: &[&str] = &[
     "worker.js",
     "reader.js",
     "writer.js",
+    "protocol.js",
     "style.css",
     "sw.js",
     "pkg/unpst.js",

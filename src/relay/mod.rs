@@ -24,8 +24,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// The WebSocket sub-protocol prefix that carries the token.
-pub const PROTOCOL_PREFIX: &str = "unpst.";
+/// The WebSocket sub-protocol prefix that carries the token (shared with the page, which
+/// gets it from the module).
+pub use crate::sink::imap::RELAY_PROTOCOL_PREFIX as PROTOCOL_PREFIX;
 
 /// IMAP connection attempts: a burst of this many, then one per [`CONNECT_EVERY`].
 pub const CONNECT_BURST: u32 = 10;

@@ -35,14 +35,26 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
     js_sys::JSON::parse(&text).map_err(|_| js("result JSON"))
 }
 
-/// Signatures from the files of an Outlook signatures folder the user picked: an array of
-/// `{path, bytes}` with paths relative to the folder (`Work.htm`, `Work_files/image001.png`).
+/// The module's cache chunk: the worker's read-ahead slots are this big.
+#[wasm_bindgen]
+pub fn chunk_size() -> u32 {
+    CHUNK as u32
+}
+
+/// What the page offers the relay as its WebSocket sub-protocol, before the token.
+#[wasm_bindgen]
+pub fn relay_protocol_prefix() -> String {
+    crate::sink::imap::RELAY_PROTOCOL_PREFIX.to_string()
+}
+
 /// Steps of [`Session::read_ahead`].
 #[wasm_bindgen]
 pub fn read_ahead_steps() -> u32 {
     crate::pst::ndb::READ_AHEAD_STEPS
 }
 
+/// Signatures from the files of an Outlook signatures folder the user picked: an array of
+/// `{path, bytes}` with paths relative to the folder (`Work.htm`, `Work_files/image001.png`).
 #[wasm_bindgen]
 pub fn signatures_from_files(files: js_sys::Array) -> Result<JsValue, JsError> {
     let mut map = std::collections::BTreeMap::new();

@@ -56,6 +56,9 @@ mod native {
     pub type Result<T> = std::result::Result<T, ImapError>;
 }
 
+/// The relay's WebSocket sub-protocol prefix: the page offers `unpst.<token>`.
+pub const RELAY_PROTOCOL_PREFIX: &str = "unpst.";
+
 /// What travels with each message from the converter to the uploader (also over the
 /// relay's WebSocket, where the page is the converter).
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]

@@ -1,0 +1,80 @@
+// The page ↔ worker protocol in one place: every command the page (app.js) sends the worker
+// (worker.js), what it takes, what it answers and the progress it posts. Both sides use the
+// names from here; the JSDoc types are the contract.
+//
+// A call, page → worker:   { id, cmd: Cmd.*, args }
+// Its answer, worker → page, one of:
+//   { id, ok: true, value }          the value below (bytes are transferred, not copied)
+//   { id, ok: true, json }           JSON text (Cmd.messages, Cmd.preview); also left in the
+//                                    shared buffer for a frame callback (`soon` in app.js)
+//   { id, ok: false, value, fatal, item }   an error; `fatal`: the module trapped (a panic),
+//                                    while converting `item` — the page starts a new worker
+// and before it, for long commands, any number of { id, progress }.
+// Cmd.warm is sent without an id and never answered. The worker's first message to the page
+// is { shared: SharedArrayBuffer } in the other direction: the page sends it { shared } once.
+//
+// Constants shared with the Rust module (its chunk size, the relay's WebSocket sub-protocol)
+// come from the module itself (`chunk_size`, `relay_protocol_prefix`), never copies.
+
+/**
+ * @typedef {{ nid: number, reason: string }} SetAside  an item a crashed module trapped on
+ * @typedef {{ file: File, setAside?: SetAside[] }} OpenArgs
+ * @typedef {{ nid: number, name: string, path: string[], items: number, unread: number,
+ *   children: FolderInfo[] }} FolderInfo  (and the other fields of pst::FolderInfo)
+ * @typedef {{ file: string, size: number, format: string, ost: boolean, version: number,
+ *   encryption: string, display_name: string, codepage: number, ipm_subtree: number|null,
+ *   problems: string[], folders: FolderInfo }} FileInfo  report::FileInfo, Cmd.open's answer
+ * @typedef {{ nids: number[], seq: number }} WarmArgs  rows on screen, to read ahead
+ * @typedef {{ folder: number, start: number, count: number }} MessagesArgs  (json: rows)
+ * @typedef {{ query: string }} SearchArgs
+ * @typedef {{ count: number, bodyCount: number, bodies: object, hits: object[] }} SearchAnswer
+ * @typedef {{ nid: number, path?: number[], crashOn?: number }} PreviewArgs  (json: a preview)
+ * @typedef {{ nid: number, path?: number[] }} EmlArgs  answer: Uint8Array (the .eml)
+ * @typedef {{ nid: number, path?: number[], index: number }} AttachmentArgs  answer: Uint8Array
+ * @typedef {{ mbox: boolean, eml: boolean, cards: boolean, folders?: number[],
+ *   dir?: FileSystemDirectoryHandle, cancel?: SharedArrayBuffer, cancelAfter?: number,
+ *   crashOn?: number }} ConvertArgs
+ * @typedef {{ report: object, zip?: Blob|File|Uint8Array }} ConvertAnswer
+ * @typedef {{ done: number, total: number, bytes: number, folder: string }} ConvertProgress
+ * @typedef {{ files: object[] }} SignatureFilesArgs  the files of a picked signatures folder
+ * @typedef {{ relay: string, token: string, imap: string, password: string,
+ *   under?: string, folders: number[], dryRun: boolean }} UploadArgs
+ * @typedef {{ server: string, mapping?: object[], report?: object, skipped?: object[] }} UploadAnswer
+ * @typedef {{ phase: 'mapping'|'upload'|'folder', server?: string, mapping?: object[],
+ *   folder?: string, done?: number, total?: number, bytes?: number, present?: number,
+ *   appended?: number, report?: object }} UploadProgress
+ */
+
+/** Every command, by the name the page calls it with. */
+export const Cmd = Object.freeze({
+  /** OpenArgs → FileInfo */
+  open: 'open',
+  /** WarmArgs → (no answer) */
+  warm: 'warm',
+  /** MessagesArgs → json rows */
+  messages: 'messages',
+  /** SearchArgs → SearchAnswer */
+  search: 'search',
+  /** PreviewArgs → json preview */
+  preview: 'preview',
+  /** EmlArgs → Uint8Array */
+  eml: 'eml',
+  /** AttachmentArgs → Uint8Array */
+  attachment: 'attachment',
+  /** ConvertArgs → ConvertAnswer, with ConvertProgress */
+  convert: 'convert',
+  /** {} → the file's signatures */
+  signatures: 'signatures',
+  /** SignatureFilesArgs → signatures */
+  signatureFiles: 'signature-files',
+  /** UploadArgs → UploadAnswer, with UploadProgress */
+  upload: 'upload',
+  /** {} → null: the upload waits before its next message */
+  pause: 'pause',
+  /** {} → null */
+  resume: 'resume',
+  /** {} → reads of the file so far (tests) */
+  reads: 'reads',
+  /** {} → bytes of the module's memory (benchmarks) */
+  memory: 'memory',
+});

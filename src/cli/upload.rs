@@ -69,23 +69,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let mut server = Server::parse(&args.imap, args.insecure_plaintext)?;
     server.ca_file = args.ca_file.clone();
     let pst = super::open(&args.file)?;
-    let mut planned = upload::plan(&pst, None)?;
-    if !args.folders.is_empty() {
-        // A folder given selects it and everything below it.
-        planned.retain(|f| {
-            let p = f.path.join("/");
-            args.folders.iter().any(|want| {
-                let want = want.trim_matches('/');
-                p == want || p.starts_with(&format!("{want}/"))
-            })
-        });
-        if planned.is_empty() {
-            return Err(CliError::Usage(format!(
-                "no mail folder matches {} (see `unpst inspect`)",
-                escape(&format!("{:?}", args.folders))
-            )));
-        }
-    }
+    let planned = chosen(&pst, &args.folders)?;
     let pw = password(&args)?;
     let opts = UploadOptions {
         batch: args.batch.max(1),
@@ -95,28 +79,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let mut up = Uploader::connect(&server, &pw, opts)?;
     drop(pw);
     if args.dry_run {
-        let (_, preview) = upload::preview(&mut up, &planned)?;
-        out!(
-            "{} → {} (separator \"{}\"); nothing will be changed:",
-            term::path(&args.file),
-            escape(&server.display()),
-            escape(&up.layout.separator.map(String::from).unwrap_or_default())
-        );
-        for f in &preview {
-            let state = if f.exists {
-                format!("exists, {} messages", f.count)
-            } else {
-                "new".to_string()
-            };
-            out!(
-                "  {:<40} → {:<40} {:>6} items  ({state})",
-                escape(&f.path.join("/")),
-                escape(&f.mailbox),
-                f.items
-            );
-        }
-        up.finish(true)?;
-        return Ok(ExitCode::SUCCESS);
+        return dry_run(&args, &server, up, &planned);
     }
     let show = !args.quiet && std::io::stderr().is_terminal();
     let start = Instant::now();
@@ -143,6 +106,65 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         eprintln!();
     }
     let report = up.finish(cancelled)?;
+    print_folders(&report);
+    summary(&args, &pst, &report, &conversion, start)
+}
+
+/// The PST's mail folders to upload: all, or those named with `--folders` and below them.
+fn chosen(pst: &unpst::pst::Pst, names: &[String]) -> Result<Vec<upload::PlannedFolder>, CliError> {
+    let mut planned = upload::plan(pst, None)?;
+    if !names.is_empty() {
+        // A folder given selects it and everything below it.
+        planned.retain(|f| {
+            let p = f.path.join("/");
+            names.iter().any(|want| {
+                let want = want.trim_matches('/');
+                p == want || p.starts_with(&format!("{want}/"))
+            })
+        });
+        if planned.is_empty() {
+            return Err(CliError::Usage(format!(
+                "no mail folder matches {} (see `unpst inspect`)",
+                escape(&format!("{names:?}"))
+            )));
+        }
+    }
+    Ok(planned)
+}
+
+/// `--dry-run`: where each folder would go and what the server holds; nothing changes.
+fn dry_run(
+    args: &Args,
+    server: &Server,
+    mut up: Uploader,
+    planned: &[upload::PlannedFolder],
+) -> Result<ExitCode, CliError> {
+    let (_, preview) = upload::preview(&mut up, planned)?;
+    out!(
+        "{} → {} (separator \"{}\"); nothing will be changed:",
+        term::path(&args.file),
+        escape(&server.display()),
+        escape(&up.layout.separator.map(String::from).unwrap_or_default())
+    );
+    for f in &preview {
+        let state = if f.exists {
+            format!("exists, {} messages", f.count)
+        } else {
+            "new".to_string()
+        };
+        out!(
+            "  {:<40} → {:<40} {:>6} items  ({state})",
+            escape(&f.path.join("/")),
+            escape(&f.mailbox),
+            f.items
+        );
+    }
+    up.finish(true)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Each folder's outcome on the server.
+fn print_folders(report: &unpst::sink::imap::UploadReport) {
     for f in &report.folders {
         let mark = if f.verified { "verified" } else { "INCOMPLETE" };
         out!(
@@ -170,8 +192,19 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             );
         }
     }
+}
+
+/// The problems met on the way and the one-line summary; the exit status (1 unless every
+/// message is verified on the server and nothing was skipped or damaged); `--report`.
+fn summary(
+    args: &Args,
+    pst: &unpst::pst::Pst,
+    report: &unpst::sink::imap::UploadReport,
+    conversion: &[unpst::report::FolderReport],
+    start: Instant,
+) -> Result<ExitCode, CliError> {
     let skipped: u32 = conversion.iter().map(|f| f.skipped.len() as u32).sum();
-    for f in &conversion {
+    for f in conversion {
         for s in &f.skipped {
             out!(
                 "  not converted in {}: \"{}\" — {}",

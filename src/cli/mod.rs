@@ -348,6 +348,62 @@ fn print_tree(f: &FolderInfo, depth: usize, parent_ipm: bool, total: &mut u64) {
     }
 }
 
+/// What a conversion did: the totals, the accounts and signatures found, and everything
+/// lost or worked around.
+fn print_summary(report: &unpst::report::Report, name: &str, start: Instant, dest: &Path) {
+    let t = &report.totals;
+    out!(
+        "{}: {} converted, {} contacts and calendar items, {} deferred, {} skipped, {} with warnings — {} folders, {:.1} MB, {:.2} s → {}",
+        term::escape(name),
+        t.converted,
+        t.cards,
+        t.deferred,
+        t.skipped,
+        t.warnings,
+        t.folders,
+        t.bytes as f64 / 1e6,
+        start.elapsed().as_secs_f64(),
+        term::path(dest)
+    );
+    for a in &report.accounts {
+        out!(
+            "  sent from: {} {} ({} messages)",
+            term::escape(&a.address),
+            term::escape(&a.name),
+            a.sent
+        );
+    }
+    for s in &report.signatures {
+        out!(
+            "  signature: {} {} — {} uses{}",
+            term::escape(&s.account),
+            term::escape(&s.name),
+            s.uses,
+            if s.html { ", HTML" } else { ", plain text" }
+        );
+    }
+    for p in &report.problems {
+        out!("  file damage: {}", term::escape(p));
+    }
+    for f in &report.folders {
+        for s in &f.skipped {
+            out!(
+                "  skipped in {}: \"{}\" — {}",
+                term::escape(&f.path.join("/")),
+                term::escape(&s.subject),
+                term::escape(&s.reason)
+            );
+        }
+        if let Some(e) = &f.error {
+            out!(
+                "  folder {}: {}",
+                term::escape(&f.path.join("/")),
+                term::escape(e)
+            );
+        }
+    }
+}
+
 fn run_convert(
     file: &Path,
     output: Option<PathBuf>,
@@ -355,28 +411,7 @@ fn run_convert(
     zip: Option<PathBuf>,
     quiet: bool,
 ) -> Result<ExitCode, CliError> {
-    let mut opts = Options {
-        mbox: false,
-        eml: false,
-        vcf: false,
-        ics: false,
-        signatures: false,
-        folders: None,
-    };
-    for f in format {
-        match f.trim().to_ascii_lowercase().as_str() {
-            "mbox" => opts.mbox = true,
-            "eml" => opts.eml = true,
-            "vcf" => opts.vcf = true,
-            "ics" => opts.ics = true,
-            "signatures" => opts.signatures = true,
-            other => {
-                return Err(CliError::Usage(format!(
-                    "unknown format {other:?} (use any of mbox, eml, vcf, ics, signatures, comma-separated)"
-                )));
-            }
-        }
-    }
+    let opts = Options::from_formats(format).map_err(CliError::Usage)?;
     let pst = open(file)?;
     let name = file
         .file_name()
@@ -419,57 +454,7 @@ fn run_convert(
     if show {
         eprintln!();
     }
-    let t = &report.totals;
-    out!(
-        "{}: {} converted, {} contacts and calendar items, {} deferred, {} skipped, {} with warnings — {} folders, {:.1} MB, {:.2} s → {}",
-        term::escape(&name),
-        t.converted,
-        t.cards,
-        t.deferred,
-        t.skipped,
-        t.warnings,
-        t.folders,
-        t.bytes as f64 / 1e6,
-        start.elapsed().as_secs_f64(),
-        term::path(&dest)
-    );
-    for a in &report.accounts {
-        out!(
-            "  sent from: {} {} ({} messages)",
-            term::escape(&a.address),
-            term::escape(&a.name),
-            a.sent
-        );
-    }
-    for s in &report.signatures {
-        out!(
-            "  signature: {} {} — {} uses{}",
-            term::escape(&s.account),
-            term::escape(&s.name),
-            s.uses,
-            if s.html { ", HTML" } else { ", plain text" }
-        );
-    }
-    for p in &report.problems {
-        out!("  file damage: {}", term::escape(p));
-    }
-    for f in &report.folders {
-        for s in &f.skipped {
-            out!(
-                "  skipped in {}: \"{}\" — {}",
-                term::escape(&f.path.join("/")),
-                term::escape(&s.subject),
-                term::escape(&s.reason)
-            );
-        }
-        if let Some(e) = &f.error {
-            out!(
-                "  folder {}: {}",
-                term::escape(&f.path.join("/")),
-                term::escape(e)
-            );
-        }
-    }
+    print_summary(&report, &name, start, &dest);
     // As the README promises: 1 whenever the report lists something lost or worked around.
     Ok(if report.incomplete() {
         ExitCode::from(1)

@@ -51,6 +51,35 @@ impl Default for Options {
 }
 
 impl Options {
+    /// The formats named (`mbox`, `eml`, `vcf`, `ics`, `signatures`), as the CLI's
+    /// `--format` lists them; an unknown name is refused with the list of known ones.
+    pub fn from_formats<S: AsRef<str>>(names: &[S]) -> std::result::Result<Self, String> {
+        let mut o = Options {
+            mbox: false,
+            eml: false,
+            vcf: false,
+            ics: false,
+            signatures: false,
+            folders: None,
+        };
+        for n in names {
+            match n.as_ref().trim().to_ascii_lowercase().as_str() {
+                "mbox" => o.mbox = true,
+                "eml" => o.eml = true,
+                "vcf" => o.vcf = true,
+                "ics" => o.ics = true,
+                "signatures" => o.signatures = true,
+                other => {
+                    return Err(format!(
+                        "unknown format {other:?} (use any of mbox, eml, vcf, ics, signatures, \
+                         comma-separated)"
+                    ));
+                }
+            }
+        }
+        Ok(o)
+    }
+
     /// Whether an enabled item format takes this message class.
     pub fn handles(&self, class: &str) -> bool {
         crate::items::Kind::of(class)

@@ -1,8 +1,10 @@
 // The page: drop zone, folder tree, message list, preview, conversion. All work happens in
 // worker.js (the commands and their answers: protocol.js); nothing leaves this machine.
 import { Cmd } from './protocol.js';
+import { initSignatures } from './signatures.js';
+import { $, download, fmtBytes, progressLine, setState, status } from './ui.js';
+import { initUpload, setupImap } from './upload.js';
 
-const $ = (s) => document.querySelector(s);
 let worker = null;
 let nextId = 1;
 const pending = new Map();
@@ -99,8 +101,6 @@ function soon(answer) {
   return answer;
 }
 
-function setState(s) { document.body.dataset.state = s; }
-
 // How long the user waited: from the event (file chosen, message clicked) to the frame after
 // the result was drawn. Shown in the status line; kept in window.unpstTimings for the benchmark.
 window.unpstTimings = { tree: [], message: [] };
@@ -113,25 +113,6 @@ function painted(what, since) {
   // Drawn from a frame callback: this frame shows it; a timer runs once it is drawn.
   if (inFrame) setTimeout(done);
   else requestAnimationFrame(() => setTimeout(done));
-}
-
-function status(text, isError) {
-  const el = $('#status');
-  el.textContent = text;
-  el.classList.toggle('error', !!isError);
-}
-
-function fmtEta(s) {
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
-}
-
-function fmtBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1048576) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1073741824) return `${(n / 1048576).toFixed(1)} MiB`;
-  return `${(n / 1073741824).toFixed(2)} GiB`;
 }
 
 async function openFile(file, since = performance.now()) {
@@ -529,16 +510,6 @@ function showAttachment(a, bytes) {
   }
 }
 
-function download(blob, name) {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
-}
-
 async function convert() {
   const boxes = [...document.querySelectorAll('.pick')];
   const picked = boxes.filter((b) => b.checked).map((b) => Number(b.value));
@@ -569,10 +540,7 @@ async function convert() {
       last = p;
       bar.max = p.total || 1;
       bar.value = p.done;
-      const secs = (performance.now() - t0) / 1000;
-      const rate = p.done / Math.max(secs, 0.001);
-      const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : 0;
-      const line = `${p.done} / ${p.total} items · ${fmtBytes(p.bytes)} · ${rate.toFixed(0)}/s · ETA ${fmtEta(eta)} · ${p.folder}`;
+      const line = progressLine(p, t0);
       status(line);
       $('#progress-text').textContent = line;
     });
@@ -633,193 +601,6 @@ function showReport(r) {
   }
 }
 
-// ---- Signatures and accounts ----
-function sigCard(s) {
-  const div = document.createElement('div');
-  div.className = 'sig';
-  const h = document.createElement('h3');
-  h.textContent = `${s.account ? `${s.account} — ` : ''}${s.name}${s.uses ? ` (used in ${s.uses} sent messages)` : ''}`;
-  const frame = document.createElement('iframe');
-  frame.sandbox = '';
-  frame.title = `Signature ${s.name}`;
-  const csp = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">`;
-  const pre = document.createElement('pre');
-  pre.textContent = s.text;
-  frame.srcdoc = csp + (s.html || `<style>pre{font:14px/1.4 system-ui,sans-serif;white-space:pre-wrap}</style>${pre.outerHTML}`);
-  const file = (s.account ? `${s.account} ` : '') + s.name;
-  const button = (label, fn) => { const b = document.createElement('button'); b.type = 'button'; b.textContent = label; b.onclick = fn; return b; };
-  const copy = (text, what) => navigator.clipboard.writeText(text).then(() => status(`${what} copied.`), () => status('The browser did not allow copying; use Download.', true));
-  div.append(h, frame);
-  if (s.html) {
-    div.append(button('Copy HTML', () => copy(s.html, 'HTML signature')));
-    div.append(button('Download .html', () => download(new Blob([s.html], { type: 'text/html' }), `${file}.html`)));
-  }
-  div.append(button('Copy text', () => copy(s.text, 'Text signature')));
-  div.append(button('Download .txt', () => download(new Blob([`${s.text}\n`], { type: 'text/plain' }), `${file}.txt`)));
-  return div;
-}
-
-async function showSignatures() {
-  $('#preview').hidden = true;
-  const pane = $('#signatures');
-  pane.hidden = false;
-  const list = $('#sig-list');
-  list.textContent = 'Looking through the sent mail…';
-  let r;
-  try { r = await call(Cmd.signatures, {}); } catch (err) { list.textContent = err.message; return; }
-  const acc = r.accounts.map((a) => `${a.address}${a.name ? ` (${a.name})` : ''}: ${a.sent} sent`).join(' · ');
-  $('#sig-accounts').textContent = r.accounts.length ? `Accounts to set up again — ${acc}` : 'No sent mail in this file.';
-  list.innerHTML = '';
-  if (!r.signatures.length) list.textContent = 'No signature found in the sent mail.';
-  for (const s of r.signatures) list.append(sigCard(s));
-  document.body.dataset.signatures = String(r.signatures.length);
-}
-
-async function signatureFolder(files) {
-  // Paths relative to the picked folder: "Signatures/Work_files/a.png" → "Work_files/a.png".
-  const picked = [];
-  for (const f of files) {
-    if (f.size > 10 * 1048576) continue;
-    const path = (f.webkitRelativePath || f.name).split('/').slice(1).join('/') || f.name;
-    picked.push({ path, bytes: new Uint8Array(await f.arrayBuffer()) });
-  }
-  const sigs = await call(Cmd.signatureFiles, { files: picked });
-  const list = $('#sig-list');
-  if (!sigs.length) { status('No .htm or .txt signature in that folder.', true); return; }
-  for (const s of sigs) list.append(sigCard(s));
-  status(`${sigs.length} signature(s) read from the folder.`);
-}
-
-// ---- Upload to IMAP through `unpst relay` ----
-// The relay serves this page and prints its address with a token after '#': only a page
-// opened from that address can use it. Settings (never the password) are remembered, and
-// an unfinished upload is offered again: messages already on the server are skipped.
-const relayToken = new URLSearchParams(location.hash.slice(1)).get('relay') || sessionStorage.getItem('unpst-relay');
-if (relayToken) sessionStorage.setItem('unpst-relay', relayToken);
-let lastUpload = null;
-let uploading = false;
-
-function imapSettings() {
-  return { host: $('#i-host').value.trim(), port: $('#i-port').value, sec: $('#i-sec').value, user: $('#i-user').value.trim(), under: $('#i-under').value.trim() };
-}
-
-function imapUrl(s) {
-  return `${s.sec}://${encodeURIComponent(s.user)}@${s.host}:${s.port}`;
-}
-
-function setupImap() {
-  $('#imap').hidden = false;
-  const note = $('#relay-note');
-  if (relayToken) {
-    note.textContent = `Uploads go through unpst relay on this machine (${location.host}); it speaks IMAP to your server.`;
-  } else {
-    note.textContent = 'To upload, run `unpst relay` (or `cargo xtask serve`) and open the address it prints — the page then talks to it on this machine only.';
-  }
-  for (const b of ['#i-map', '#i-go']) $(b).disabled = !relayToken;
-  try {
-    const saved = JSON.parse(localStorage.getItem('unpst-imap') || 'null');
-    if (saved) {
-      $('#i-host').value = saved.host || ''; $('#i-port').value = saved.port || '993'; $('#i-sec').value = saved.sec || 'imaps';
-      $('#i-user').value = saved.user || ''; $('#i-under').value = saved.under || '';
-    }
-    const pending = JSON.parse(localStorage.getItem('unpst-upload-pending') || 'null');
-    const rn = $('#resume-note');
-    rn.hidden = !(pending && info && pending.file === info.file);
-    if (!rn.hidden) rn.textContent = `An upload of ${pending.file} to ${pending.server} did not finish (${new Date(pending.when).toLocaleString()}). Upload again: what is already there is skipped.`;
-  } catch { /* storage unavailable: nothing remembered */ }
-}
-
-function uploadStatus(text, isError) {
-  const el = $('#i-status');
-  el.textContent = text;
-  el.classList.toggle('error', !!isError);
-}
-
-function showMapping(rows) {
-  const table = $('#i-mapping');
-  const body = table.querySelector('tbody');
-  body.innerHTML = '';
-  for (const f of rows) {
-    const tr = document.createElement('tr');
-    for (const v of [f.path.join('/'), f.mailbox, String(f.items), f.exists ? String(f.count) : 'new']) {
-      const td = document.createElement('td'); td.textContent = v; tr.append(td);
-    }
-    body.append(tr);
-  }
-  table.hidden = false;
-}
-
-async function imapRun(dryRun) {
-  const s = imapSettings();
-  if (!s.host || !s.user || !$('#i-pass').value) { uploadStatus('Server, user and password are needed.', true); return; }
-  try { localStorage.setItem('unpst-imap', JSON.stringify(s)); } catch { /* private mode */ }
-  const boxes = [...document.querySelectorAll('.pick')];
-  const picked = boxes.filter((b) => b.checked).map((b) => Number(b.value));
-  const folders = picked.length === boxes.length ? [] : picked;
-  const args = { relay: `ws://${location.host}/relay`, token: relayToken, imap: imapUrl(s), password: $('#i-pass').value, under: s.under, folders, dryRun };
-  const bar = $('#i-progress');
-  $('#i-report').hidden = true;
-  $('#i-map').disabled = $('#i-go').disabled = true;
-  $('#i-pause').hidden = $('#i-cancel').hidden = dryRun;
-  uploading = !dryRun;
-  document.body.dataset.upload = dryRun ? 'mapping' : 'uploading';
-  uploadStatus(`Connecting to ${s.host}…`);
-  const t0 = performance.now();
-  if (!dryRun) {
-    try { localStorage.setItem('unpst-upload-pending', JSON.stringify({ file: info.file, server: imapUrl(s), when: Date.now() })); } catch { /* ignore */ }
-  }
-  try {
-    const r = await call(Cmd.upload, args, (p) => {
-      if (p.phase === 'mapping') { showMapping(p.mapping); uploadStatus(dryRun ? '' : `Connected to ${p.server}. Uploading…`); }
-      if (p.phase === 'upload') {
-        bar.hidden = false; bar.max = p.total || 1; bar.value = p.done;
-        const secs = (performance.now() - t0) / 1000;
-        const rate = p.done / Math.max(secs, 0.001);
-        const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : 0;
-        uploadStatus(`${p.done} / ${p.total} items · ${p.appended} added · ${p.present} already there · ${fmtBytes(p.bytes)} · ${rate.toFixed(0)}/s · ETA ${eta}s · ${p.folder}`);
-      }
-    });
-    if (dryRun) {
-      uploadStatus(`Mapping for ${r.server}: nothing was changed.`);
-      document.body.dataset.upload = 'mapped';
-    } else {
-      showUploadReport(r);
-      try { localStorage.removeItem('unpst-upload-pending'); } catch { /* ignore */ }
-      document.body.dataset.upload = 'done';
-    }
-  } catch (err) {
-    uploadStatus(err.message, true);
-    document.body.dataset.upload = 'error';
-  } finally {
-    uploading = false;
-    bar.hidden = true;
-    $('#i-pause').hidden = $('#i-cancel').hidden = true;
-    $('#i-pause').textContent = 'Pause';
-    $('#i-map').disabled = $('#i-go').disabled = !relayToken;
-  }
-}
-
-function showUploadReport(r) {
-  lastUpload = r;
-  const rep = r.report;
-  $('#i-report').hidden = false;
-  const skipped = r.skipped.length;
-  const sum = $('#i-summary');
-  sum.textContent = rep.verified
-    ? `${rep.messages === 1 ? "The message is" : `All ${rep.messages} messages are`} on ${r.server}: ${rep.appended} added now, ${rep.present} already there.`
-    : `${rep.missing} of ${rep.messages} messages are NOT on the server (${rep.rejected} refused by it) — see below.`;
-  sum.className = rep.verified ? 'ok' : 'error';
-  const list = $('#i-details');
-  list.innerHTML = '';
-  const li = (text, cls) => { const e = document.createElement('li'); e.textContent = text; if (cls) e.className = cls; list.append(e); };
-  for (const f of rep.folders) {
-    li(`${f.path.join('/')} → ${f.mailbox}: ${f.messages} messages, server has ${f.server_count} — ${f.verified ? 'verified' : `${f.missing_count} missing`}`, f.verified ? 'ok' : 'error');
-    for (const x of f.rejected) li(`refused: “${x.subject}” (${fmtBytes(x.size)}) — ${x.reason}`, 'error');
-  }
-  if (skipped) for (const x of r.skipped) li(`not convertible in ${x.folder}: “${x.subject}” — ${x.reason}`, 'error');
-  uploadStatus('');
-}
-
 // The conversion under way: {stop} (see convert()).
 let converting = null;
 
@@ -855,6 +636,8 @@ function setupDestination() {
 
 startWorker();
 setupDestination();
+initSignatures(call);
+initUpload(call, () => info, cancel);
 $('#file').onchange = (e) => {
   const f = e.target.files[0];
   // Cleared so that choosing the same file again opens it again.
@@ -885,19 +668,6 @@ $('#messages').addEventListener('keydown', async (e) => {
   if (next && next.dataset.nid) previewOf(Number(next.dataset.nid)).catch(() => {});
 });
 $('#go').onclick = convert;
-$('#sig-show').onclick = showSignatures;
-$('#sig-folder').onchange = (e) => { const files = [...e.target.files]; e.target.value = ''; if (files.length) signatureFolder(files); };
-$('#imap-form').onsubmit = (e) => { e.preventDefault(); imapRun(false); };
-$('#i-map').onclick = () => imapRun(true);
-$('#i-sec').onchange = () => { $('#i-port').value = $('#i-sec').value === 'imaps' ? '993' : '143'; };
-$('#i-pause').onclick = async () => {
-  const pausing = $('#i-pause').textContent === 'Pause';
-  await call(pausing ? Cmd.pause : Cmd.resume, {});
-  $('#i-pause').textContent = pausing ? 'Resume' : 'Pause';
-  if (pausing) uploadStatus(`${$('#i-status').textContent} — paused`);
-};
-$('#i-cancel').onclick = () => { cancel(); uploadStatus('Upload cancelled; what arrived stays. Upload again to add the rest.'); };
-$('#i-save').onclick = () => lastUpload && download(new Blob([JSON.stringify(lastUpload, null, 2)], { type: 'application/json' }), 'upload-report.json');
 $('#search').oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(search, 200); };
 $('#cancel').onclick = cancel;
 $('#r-save').onclick = () => lastReport && download(new Blob([lastReport], { type: 'application/json' }), 'report.json');

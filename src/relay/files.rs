@@ -13,6 +13,7 @@ pub const PAGE_FILES: &[&str] = &[
     "writer.js",
     "protocol.js",
     "ui.js",
+    "convert.js",
     "signatures.js",
     "upload.js",
     "style.css",

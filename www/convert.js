@@ -1,0 +1,151 @@
+// The conversion panel: the checked folders to mbox and/or EML (and cards) as a zip or into a
+// picked folder, with progress and Cancel, then the report.
+import { Cmd } from './protocol.js';
+import { $, download, progressLine, setState, status } from './ui.js';
+
+let call = null;
+let currentInfo = () => null;
+// The file's opening in a worker that replaced a crashed one (see restart in app.js).
+let reopening = () => null;
+let terminate = () => {};
+// The last report, for "Save report".
+let lastReport = null;
+
+async function convert() {
+  const boxes = [...document.querySelectorAll('.pick')];
+  const picked = boxes.filter((b) => b.checked).map((b) => Number(b.value));
+  // Everything checked means the whole file (its report then lists every folder, as the CLI's).
+  const folders = picked.length === boxes.length ? [] : picked;
+  const fmt = $('#format').value;
+  // The folder is asked for first, while the click still counts as the user's gesture.
+  let dir = null;
+  if ($('#dest').value === 'folder') {
+    try { dir = await window.showDirectoryPicker({ id: 'unpst-out', mode: 'readwrite' }); } catch { return; }
+  }
+  const bar = $('#progress');
+  bar.hidden = false;
+  $('#cancel').hidden = false;
+  $('#go').disabled = true;
+  $('#report').hidden = true;
+  const t0 = performance.now();
+  setState('converting');
+  // Where Cancel asks the conversion to stop (shared memory: the worker is busy converting);
+  // without it Cancel replaces the worker.
+  converting = { stop: window.crossOriginIsolated ? new SharedArrayBuffer(4) : null };
+  let last = null;
+  try {
+    const { zip, report } = await convertResilient({
+      mbox: fmt !== 'eml', eml: fmt !== 'mbox', cards: $('#cards').checked, folders, dir,
+      cancel: converting.stop, cancelAfter: window.unpstCancelAfter || 0, crashOn: window.unpstCrashOn || 0,
+    }, (p) => {
+      last = p;
+      bar.max = p.total || 1;
+      bar.value = p.done;
+      const line = progressLine(p, t0);
+      status(line);
+      $('#progress-text').textContent = line;
+    });
+    const r = JSON.parse(report);
+    lastReport = report;
+    showReport(r);
+    if (r.cancelled) {
+      // What was written stays whole: each file was closed after its last complete item.
+      const where = last && last.folder ? ` in ${last.folder}` : '';
+      status(`Cancelled${where} after ${r.totals.converted} messages and ${r.totals.cards} contacts and calendar items. ${dir
+        ? `The folder “${dir.name}” has everything converted until then, each file ending with a whole message.`
+        : 'Nothing was saved.'}`);
+      setState('cancelled');
+      return;
+    }
+    if (zip) download(new Blob([zip], { type: 'application/zip' }), `${currentInfo().file.replace(/\.(pst|ost)$/i, '')}.zip`);
+    status(`Done in ${((performance.now() - t0) / 1000).toFixed(1)} s${dir ? `: written into the folder “${dir.name}”` : ''}.`);
+    setState('done');
+  } catch (err) {
+    status(err.message, true);
+    setState('error');
+  } finally {
+    converting = null;
+    bar.hidden = true;
+    $('#progress-text').textContent = '';
+    $('#cancel').hidden = true;
+    $('#go').disabled = false;
+  }
+}
+
+// If the module crashes on an item (a panic traps it), the worker has been replaced and the
+// file opened again there with that item set aside (see restart): start over — the item is
+// listed as skipped, everything else converts. Too many crashes end it.
+async function convertResilient(args, onProgress) {
+  for (let crashes = 0; ; crashes++) {
+    try {
+      return await call(Cmd.convert, args, onProgress);
+    } catch (err) {
+      if (!err.fatal || !err.item || crashes >= 20) throw err;
+      status(`The converter crashed on item ${err.item}; starting again without it…`);
+      await reopening();
+    }
+  }
+}
+
+function showReport(r) {
+  const t = r.totals;
+  const box = $('#report');
+  box.hidden = false;
+  $('#r-summary').textContent = `${r.cancelled ? 'Cancelled · ' : ''}${t.converted} converted · ${t.cards} contacts and calendar items · ${t.deferred} not converted (other item kinds) · ${t.skipped} skipped · ${t.warnings} with warnings · ${t.attachments} attachments`;
+  const list = $('#r-details');
+  list.innerHTML = '';
+  for (const p of r.problems) { const li = document.createElement('li'); li.className = 'error'; li.textContent = p; list.append(li); }
+  for (const f of r.folders) {
+    for (const s of f.skipped) { const li = document.createElement('li'); li.className = 'error'; li.textContent = `${f.path.join('/')}: “${s.subject}” skipped — ${s.reason}`; list.append(li); }
+    if (f.error) { const li = document.createElement('li'); li.className = 'error'; li.textContent = `${f.path.join('/')}: ${f.error}`; list.append(li); }
+    for (const w of f.warnings) { const li = document.createElement('li'); li.textContent = `${f.path.join('/')}: “${w.subject}” — ${w.warning}`; list.append(li); }
+  }
+}
+
+// The conversion under way: {stop} (see convert()).
+let converting = null;
+
+// Cancel: a conversion is asked to stop after its current item (it then reports what it did);
+// if it does not within a few seconds (one huge item), or for other work, the worker is
+// replaced and the file opened again in the new one.
+export function cancel() {
+  const c = converting;
+  if (c && c.stop) {
+    status('Cancelling after the current item…');
+    Atomics.store(new Int32Array(c.stop), 0, 1);
+    setTimeout(() => { if (converting === c) terminate(); }, 3000);
+    return;
+  }
+  terminate();
+}
+
+
+// Writing into a picked folder needs the File System Access API (Chromium-based browsers)
+// and a cross-origin isolated page (the worker waits on shared memory for the writer).
+function setupDestination() {
+  const ok = 'showDirectoryPicker' in window && window.crossOriginIsolated;
+  $('#dest').querySelector('[value=folder]').disabled = !ok;
+  $('#dest-note').hidden = ok;
+  $('#dest-note').textContent = !('showDirectoryPicker' in window)
+    ? 'This browser cannot write into a folder: the zip holds the same files.'
+    : 'Writing into a folder needs the page served by unpst (cargo xtask serve or unpst relay).';
+}
+
+/** The report on screen belongs to the file that was open. */
+export function forgetReport() {
+  $('#report').hidden = true;
+  lastReport = null;
+}
+
+/** The page's `call`, what is open (FileInfo), its reopening after a crash, and what
+ * replaces the worker when a conversion does not stop by itself. */
+export function initConvert(caller, info, reopened, replace) {
+  call = caller;
+  currentInfo = info;
+  reopening = reopened;
+  terminate = replace;
+  setupDestination();
+  $('#go').onclick = convert;
+  $('#cancel').onclick = cancel;
+  $('#r-save').onclick = () => lastReport && download(new Blob([lastReport], { type: 'application/json' }), 'report.json');
+}

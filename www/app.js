@@ -1,105 +1,15 @@
-// The page: drop zone, folder tree, message list, preview, conversion. All work happens in
-// worker.js (the commands and their answers: protocol.js); nothing leaves this machine.
+// The page: drop zone, folder tree, message list and preview, and the panels (convert.js,
+// upload.js, signatures.js) wired to them. All work happens in worker.js, reached through
+// client.js (the commands and their answers: protocol.js); nothing leaves this machine.
+import { call, crashed, initClient, isInFrame, reopening, replaceWorker, soon, tell } from './client.js';
 import { Cmd } from './protocol.js';
 import { cancel, forgetReport, initConvert } from './convert.js';
 import { initSignatures } from './signatures.js';
 import { $, download, fmtBytes, setState, status } from './ui.js';
 import { initUpload, setupImap } from './upload.js';
 
-let worker = null;
-let nextId = 1;
-const pending = new Map();
 let info = null;
 let currentFile = null;
-
-// Where the worker leaves previews for the next frame to find (see replyJson in worker.js);
-// only in a cross-origin isolated page (shared memory), otherwise answers come posted only.
-const SHARED_BYTES = 4 << 20;
-let shared = null;
-
-function startWorker() {
-  worker = new Worker('worker.js', { type: 'module' });
-  worker.onmessage = (e) => {
-    const m = e.data;
-    const p = pending.get(m.id);
-    if (!p) return;
-    if (m.progress) { p.onProgress && p.onProgress(m.progress); return; }
-    pending.delete(m.id);
-    if (m.fatal) restart(m);
-    if (m.json !== undefined) { p.resolve(JSON.parse(m.json)); return; }
-    if (m.ok) { p.resolve(m.value); return; }
-    const err = new Error(m.value);
-    err.fatal = !!m.fatal;
-    err.item = m.item || 0;
-    p.reject(err);
-  };
-  if (window.crossOriginIsolated) {
-    shared = new SharedArrayBuffer(8 + SHARED_BYTES);
-    worker.postMessage({ shared });
-  }
-}
-
-// Items that crashed the module in the current file ({nid, reason}), and the file's opening
-// in the worker that replaced the crashed one.
-let crashed = [];
-let reopened = null;
-
-// The module trapped (a panic, deep recursion): the worker is replaced, what else was asked of
-// it fails, and the file is opened again in the new one with the item in work set aside —
-// the page carries on.
-function restart(m) {
-  replaceWorker('The converter restarted; try again.');
-  if (m.item && !crashed.some((c) => c.nid === m.item)) {
-    crashed.push({ nid: m.item, reason: `the converter crashed on this item: ${m.value}` });
-  }
-  reopened = currentFile ? call(Cmd.open, { file: currentFile, setAside: crashed }) : null;
-  if (reopened) reopened.catch(() => {});
-}
-
-// A new worker in place of the current one; what was asked of the old one fails with `why`.
-function replaceWorker(why) {
-  worker.terminate();
-  const lost = [...pending.values()];
-  pending.clear();
-  startWorker();
-  for (const p of lost) p.reject(new Error(why));
-}
-
-function call(cmd, args, onProgress) {
-  const id = nextId++;
-  const answer = new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject, onProgress });
-    worker.postMessage({ id, cmd, args });
-  });
-  answer.id = id;
-  return answer;
-}
-
-// True from a frame callback that delivered an answer until that frame is drawn.
-let inFrame = false;
-
-// The answer to `answer` (a `call` answered with replyJson) as soon as it is in shared memory,
-// looked for at the start of each frame: what the page draws with it is in that frame.
-// (Timers and posted messages are only run after the frame that follows a click.)
-function soon(answer) {
-  const id = answer.id;
-  const look = () => {
-    const p = pending.get(id);
-    if (!p || !shared) return;
-    const head = new Int32Array(shared, 0, 2);
-    if (Atomics.load(head, 0) !== id) { requestAnimationFrame(look); return; }
-    const bytes = new Uint8Array(shared, 8, Atomics.load(head, 1)).slice();
-    // Overwritten by the next answer while copying: the posted copy will do.
-    if (Atomics.load(head, 0) !== id) return;
-    pending.delete(id);
-    inFrame = true;
-    setTimeout(() => { inFrame = false; });
-    window.unpstFrameAnswers = (window.unpstFrameAnswers || 0) + 1;
-    p.resolve(JSON.parse(new TextDecoder().decode(bytes)));
-  };
-  if (shared && pending.has(id)) requestAnimationFrame(look);
-  return answer;
-}
 
 // How long the user waited: from the event (file chosen, message clicked) to the frame after
 // the result was drawn. Shown in the status line; kept in window.unpstTimings for the benchmark.
@@ -111,12 +21,12 @@ function painted(what, since) {
     document.body.dataset[`${what}Ms`] = ms.toFixed(1);
   };
   // Drawn from a frame callback: this frame shows it; a timer runs once it is drawn.
-  if (inFrame) setTimeout(done);
+  if (isInFrame()) setTimeout(done);
   else requestAnimationFrame(() => setTimeout(done));
 }
 
 async function openFile(file, since = performance.now()) {
-  if (file !== currentFile) crashed = [];
+  if (file !== currentFile) crashed.length = 0;
   currentFile = file;
   setState('loading');
   status(`Opening ${file.name}…`);
@@ -304,7 +214,7 @@ async function renderRows() {
   }
   // Once scrolling rests, the worker reads ahead what opening these rows will need.
   clearTimeout(warmTimer);
-  warmTimer = setTimeout(() => worker.postMessage({ cmd: Cmd.warm, args: { nids: shown, seq: ++warmSeq } }), 60);
+  warmTimer = setTimeout(() => tell(Cmd.warm, { nids: shown, seq: ++warmSeq }), 60);
 }
 let warmTimer = 0;
 let warmSeq = 0;
@@ -515,8 +425,8 @@ function terminate() {
   if (currentFile) openFile(currentFile).then(() => status('Conversion cancelled.'));
 }
 
-startWorker();
-initConvert(call, () => info, () => reopened, terminate);
+initClient(() => currentFile);
+initConvert(call, () => info, reopening, terminate);
 initSignatures(call);
 initUpload(call, () => info, cancel);
 $('#file').onchange = (e) => {

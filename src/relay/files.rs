@@ -12,6 +12,7 @@ pub const PAGE_FILES: &[&str] = &[
     "reader.js",
     "writer.js",
     "protocol.js",
+    "client.js",
     "ui.js",
     "convert.js",
     "signatures.js",

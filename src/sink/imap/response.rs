@@ -189,6 +189,9 @@ pub struct ServerMessage {
     pub internal_date: String,
 }
 
+/// The longest flag kept from a FETCH response (a header line's limit, RFC 5322 §2.1.1).
+const MAX_KEPT: usize = 998;
+
 /// A `* n FETCH (…)` response's Message-ID, flags and INTERNALDATE.
 pub fn server_message(r: &Response) -> Option<ServerMessage> {
     let t = r.tokens();
@@ -208,7 +211,13 @@ pub fn server_message(r: &Response) -> Option<ServerMessage> {
         let k = k.to_ascii_uppercase();
         if k == "FLAGS" {
             if let Token::List(f) = v {
-                m.flags = f.iter().filter_map(Token::text).collect();
+                // What is kept of each message stays small, whatever the server sends.
+                m.flags = f
+                    .iter()
+                    .filter_map(Token::text)
+                    .filter(|t| t.len() <= MAX_KEPT)
+                    .take(64)
+                    .collect();
             }
         } else if k == "INTERNALDATE" {
             m.internal_date = v.text().unwrap_or_default();

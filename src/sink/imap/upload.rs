@@ -502,7 +502,7 @@ impl Uploader {
 /// One mailbox's FETCH: a message's few hundred bytes, for the largest folders people keep.
 const FETCH_LIMITS: Limits = Limits {
     responses: 2_000_000,
-    bytes: 1 << 30,
+    bytes: 512 << 20,
 };
 
 /// LIST: more mailboxes than any account has.

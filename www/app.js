@@ -5,19 +5,18 @@ import { call, crashed, initClient, isInFrame, reopening, replaceWorker, soon, t
 import { Cmd } from './protocol.js';
 import { cancel, forgetReport, initConvert } from './convert.js';
 import { initSignatures } from './signatures.js';
-import { $, download, fmtBytes, setState, status } from './ui.js';
+import { $, download, fmtBytes, hooks, setState, status } from './ui.js';
 import { initUpload, setupImap } from './upload.js';
 
 let info = null;
 let currentFile = null;
 
 // How long the user waited: from the event (file chosen, message clicked) to the frame after
-// the result was drawn. Shown in the status line; kept in window.unpstTimings for the benchmark.
-window.unpstTimings = { tree: [], message: [] };
+// the result was drawn. Shown in the status line; kept in the hooks' timings for the benchmark.
 function painted(what, since) {
   const done = () => {
     const ms = performance.now() - since;
-    window.unpstTimings[what].push(ms);
+    hooks.timings[what].push(ms);
     document.body.dataset[`${what}Ms`] = ms.toFixed(1);
   };
   // Drawn from a frame callback: this frame shows it; a timer runs once it is drawn.
@@ -317,7 +316,7 @@ function previewOf(nid, path = []) {
   const key = `${nid}/${path.join('/')}`;
   let p = previews.get(key);
   if (!p) {
-    p = call(Cmd.preview, { nid, path, crashOn: window.unpstCrashOn || 0 });
+    p = call(Cmd.preview, { nid, path, crashOn: hooks.crashOn });
     p.catch(() => previews.delete(key));
     previews.set(key, p);
     if (previews.size > 16) previews.delete(previews.keys().next().value);
@@ -460,7 +459,7 @@ $('#messages').addEventListener('keydown', async (e) => {
 });
 $('#search').oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(search, 200); };
 // For the benchmarks: the module's linear memory in bytes; for the tests: reads of the file.
-window.unpstMemory = () => call(Cmd.memory, {});
-window.unpstReads = () => call(Cmd.reads, {});
+hooks.memory = () => call(Cmd.memory, {});
+hooks.reads = () => call(Cmd.reads, {});
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
 setState('empty');

@@ -3,6 +3,7 @@
 // ready for (`soon`), and when the module traps replaces the worker and opens the file again
 // without the item it trapped on.
 import { Cmd } from './protocol.js';
+import { hooks } from './ui.js';
 
 let worker = null;
 let nextId = 1;
@@ -97,7 +98,7 @@ export function soon(answer) {
     pending.delete(id);
     inFrame = true;
     setTimeout(() => { inFrame = false; });
-    window.unpstFrameAnswers = (window.unpstFrameAnswers || 0) + 1;
+    hooks.frameAnswers++;
     p.resolve(JSON.parse(new TextDecoder().decode(bytes)));
   };
   if (shared && pending.has(id)) requestAnimationFrame(look);

@@ -1,7 +1,7 @@
 // The conversion panel: the checked folders to mbox and/or EML (and cards) as a zip or into a
 // picked folder, with progress and Cancel, then the report.
 import { Cmd } from './protocol.js';
-import { $, download, progressLine, setState, status } from './ui.js';
+import { $, download, hooks, progressLine, setState, status } from './ui.js';
 
 let call = null;
 let currentInfo = () => null;
@@ -36,7 +36,7 @@ async function convert() {
   try {
     const { zip, report } = await convertResilient({
       mbox: fmt !== 'eml', eml: fmt !== 'mbox', cards: $('#cards').checked, folders, dir,
-      cancel: converting.stop, cancelAfter: window.unpstCancelAfter || 0, crashOn: window.unpstCrashOn || 0,
+      cancel: converting.stop, cancelAfter: hooks.cancelAfter, crashOn: hooks.crashOn,
     }, (p) => {
       last = p;
       bar.max = p.total || 1;

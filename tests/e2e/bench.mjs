@@ -26,11 +26,11 @@ const best = async (n, fn) => { let b = Infinity; for (let i = 0; i < n; i++) b 
 
 // Two clocks: end to end as the harness sees it (Playwright's own input and polling add
 // ≈ 10–30 ms), and in the page from the input event to the frame after the result was drawn
-// (window.unpstTimings) — what a user waits for.
+// (window.unpst.timings) — what a user waits for.
 console.log('file'.padEnd(48), 'tree ms (page)', 'message ms (page)', 'hovered (page)', 'arrow key (page)', 'wasm conv ms', 'native conv ms', 'wasm/native');
-const inPage = (what, n = 3) => page.evaluate(([w, k]) => Math.min(...window.unpstTimings[w].slice(-k)), [what, n]);
-const count = (what) => page.evaluate((w) => window.unpstTimings[w].length, what);
-const settle = (what, n) => page.waitForFunction(([w, k]) => window.unpstTimings[w].length >= k, [what, n]);
+const inPage = (what, n = 3) => page.evaluate(([w, k]) => Math.min(...window.unpst.timings[w].slice(-k)), [what, n]);
+const count = (what) => page.evaluate((w) => window.unpst.timings[w].length, what);
+const settle = (what, n) => page.waitForFunction(([w, k]) => window.unpst.timings[w].length >= k, [what, n]);
 for (const file of files) {
   const tree = await best(3, async () => {
     await page.evaluate(() => { document.body.dataset.state = 'x'; });

@@ -59,7 +59,7 @@ if (env.MEM_FILE) {
   const tree = await open(env.MEM_FILE);
   const ms = await convertInPage();
   const state = await page.evaluate(() => `${document.body.dataset.state}: ${document.querySelector('#status').textContent}`);
-  const bytes = await page.evaluate(() => window.unpstMemory && window.unpstMemory());
+  const bytes = await page.evaluate(() => window.unpst.memory());
   console.log(`page converts ${env.MEM_FILE}: state ${state}, tree ${tree} ms, conversion ${ms} ms, wasm linear memory ${(bytes / 1048576).toFixed(0)} MiB`);
 }
 await context.close();

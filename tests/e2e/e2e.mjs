@@ -65,7 +65,7 @@ async function crashOnWebinar() {
   await page.click('[data-folder-path="Début du fichier de données Outlook"] .name');
   const row = page.locator('.message:has-text("WEBINAR")');
   const nid = Number(await row.getAttribute('data-nid'));
-  await page.evaluate((n) => { window.unpstCrashOn = n; }, nid);
+  await page.evaluate((n) => { window.unpst.crashOn = n; }, nid);
   return row;
 }
 
@@ -158,7 +158,7 @@ await check('a clicked message is drawn from the frame callback that finds its a
   await open('aspose-Outlook.pst');
   await page.click('[data-folder-path="Top of Personal Folders/Inbox"] .name');
   await page.waitForSelector('.message');
-  const before = await page.evaluate(() => window.unpstFrameAnswers || 0);
+  const before = await page.evaluate(() => window.unpst.frameAnswers);
   const subjects = await page.$$eval('.message .subject', (els) => els.map((e) => e.textContent.replace(/^📎 /, '')));
   // Each one opened for the first time, the pointer arriving with the click (as the bench does).
   for (let i = 0; i < 4; i++) {
@@ -168,7 +168,7 @@ await check('a clicked message is drawn from the frame callback that finds its a
   }
   // Posted answers are only delivered after the frame that follows a click; these were not
   // waited for (a timing-independent count: any of the four would do, all four are usual).
-  assert.ok(await page.evaluate(() => window.unpstFrameAnswers || 0) > before);
+  assert.ok(await page.evaluate(() => window.unpst.frameAnswers) > before);
 });
 
 await check('search finds messages by subject, sender and recipients, then by their text', async () => {
@@ -294,17 +294,17 @@ await check('a file over 8 MiB (read slice by slice, read ahead): rows on screen
     // The worker reads ahead what the rows on screen need, level by level: once it rests,
     // opening them reads nothing more from the file.
     let reads = -1;
-    for (let now = await page.evaluate(() => window.unpstReads()); now !== reads;) {
+    for (let now = await page.evaluate(() => window.unpst.reads()); now !== reads;) {
       reads = now;
       await page.waitForTimeout(400);
-      now = await page.evaluate(() => window.unpstReads());
+      now = await page.evaluate(() => window.unpst.reads());
     }
     for (let i = 0; i < 6; i++) {
       await page.mouse.move(0, 0);
       await page.click(`.message >> nth=${i}`);
       await subjectIs(subjects[i] || '(no subject)');
     }
-    assert.equal(await page.evaluate(() => window.unpstReads()), reads);
+    assert.equal(await page.evaluate(() => window.unpst.reads()), reads);
     await page.selectOption('#format', 'both');
     const download = await exportZip();
     await page.waitForFunction(() => document.body.dataset.state === 'done');
@@ -374,7 +374,7 @@ await check('Cancel stops a folder export after the current item; every file wri
   const file = 'aspose-SampleOstFile.ost';
   await open(file);
   // (showDirectoryPicker still answers with a fresh OPFS folder, see the check before.)
-  await page.evaluate(() => { window.unpstCancelAfter = 30; });
+  await page.evaluate(() => { window.unpst.cancelAfter = 30; });
   await page.selectOption('#format', 'mbox');
   await page.selectOption('#dest', 'folder');
   const dir = mkdtempSync(join(tmpdir(), 'unpst-cancel-'));
@@ -417,7 +417,7 @@ await check('Cancel stops a folder export after the current item; every file wri
     assert.equal(messages, converted);
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await page.evaluate(() => { window.unpstCancelAfter = 0; });
+    await page.evaluate(() => { window.unpst.cancelAfter = 0; });
     await page.selectOption('#dest', 'zip');
     await page.selectOption('#format', 'both');
   }
@@ -437,7 +437,7 @@ await check('when the module crashes on an item, the page starts again without i
     await page.click('.message >> nth=0');
     await subjectIs('Re: Feature Generators');
   } finally {
-    await page.evaluate(() => { window.unpstCrashOn = 0; });
+    await page.evaluate(() => { window.unpst.crashOn = 0; });
   }
 });
 
@@ -448,7 +448,7 @@ await check('when the module crashes on a message being previewed, the page open
     await row.click();
     await page.waitForFunction(() => /crashed the converter|the converter crashed on this item/.test(document.querySelector('#status').textContent));
   } finally {
-    await page.evaluate(() => { window.unpstCrashOn = 0; });
+    await page.evaluate(() => { window.unpst.crashOn = 0; });
   }
   // The new worker has the file: the other messages open as before…
   await page.click('.message:has-text("Vcard")');

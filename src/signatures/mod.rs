@@ -61,10 +61,7 @@ struct Found {
 
 /// Signatures and sending accounts from a PST's sent mail.
 pub fn from_pst(pst: &Pst) -> Result<(Vec<Signature>, Vec<Account>)> {
-    let mut accounts: HashMap<String, Account> = HashMap::new();
-    let mut found: Vec<Found> = Vec::new();
-    // Plain-text bodies without a marked signature, per account, for the common-suffix rule.
-    let mut plain: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+    let mut scan = Scan::default();
     for nid in sent_folders(pst)? {
         let folder = pst.folder(nid)?;
         let rows = Rows::of(pst, folder).page_size(256);
@@ -72,128 +69,161 @@ pub fn from_pst(pst: &Pst) -> Result<(Vec<Signature>, Vec<Account>)> {
         // Unreadable rows are the conversion's to report (its mail pass walks the same
         // folder); signatures are found in the rest.
         for row in rows.range(start, MAX_SENT) {
-            if !crate::pst::messaging::well_known::is_mail_class(&row.class) {
-                continue;
+            if crate::pst::messaging::well_known::is_mail_class(&row.class) {
+                scan.message(pst, &row);
             }
-            let Ok(msg) = pst.message(row.nid) else {
-                continue;
-            };
-            let s = |id: u16| msg.string(pst, id).unwrap_or_default();
-            let mut address = best_address(
-                &s(props::SENT_REPRESENTING_SMTP),
-                &s(props::SENT_REPRESENTING_ADDRTYPE),
-                &s(props::SENT_REPRESENTING_EMAIL),
-            );
-            if address.is_empty() {
-                address = best_address(
-                    &s(props::SENDER_SMTP),
-                    &s(props::SENDER_ADDRTYPE),
-                    &s(props::SENDER_EMAIL),
-                );
-            }
-            let address = address.to_ascii_lowercase();
-            let acct = accounts.entry(address.clone()).or_insert_with(|| Account {
+        }
+    }
+    Ok(scan.finish(pst))
+}
+
+/// What the sent mail shows so far.
+#[derive(Default)]
+struct Scan {
+    accounts: HashMap<String, Account>,
+    found: Vec<Found>,
+    /// Plain-text bodies without a marked signature, per account, for the common-suffix rule.
+    plain: HashMap<String, Vec<Vec<String>>>,
+}
+
+/// The address a sent message went out from (lower case) and the name shown with it.
+fn sender_of(pst: &Pst, msg: &crate::pst::Message) -> (String, String) {
+    let s = |id: u16| msg.string(pst, id).unwrap_or_default();
+    let mut address = best_address(
+        &s(props::SENT_REPRESENTING_SMTP),
+        &s(props::SENT_REPRESENTING_ADDRTYPE),
+        &s(props::SENT_REPRESENTING_EMAIL),
+    );
+    if address.is_empty() {
+        address = best_address(
+            &s(props::SENDER_SMTP),
+            &s(props::SENDER_ADDRTYPE),
+            &s(props::SENDER_EMAIL),
+        );
+    }
+    (
+        address.to_ascii_lowercase(),
+        s(props::SENT_REPRESENTING_NAME),
+    )
+}
+
+impl Scan {
+    /// One sent message: its account counted, its signature found (marked in HTML, or after
+    /// a `-- ` line), or its own text kept for the common-suffix rule.
+    fn message(&mut self, pst: &Pst, row: &crate::pst::messaging::MessageSummary) {
+        let Ok(msg) = pst.message(row.nid) else {
+            return;
+        };
+        let (address, name) = sender_of(pst, &msg);
+        let acct = self
+            .accounts
+            .entry(address.clone())
+            .or_insert_with(|| Account {
                 address: address.clone(),
-                name: s(props::SENT_REPRESENTING_NAME),
+                name,
                 sent: 0,
             });
-            acct.sent += 1;
-            let time = row.delivery_time.unwrap_or(0);
-            let body = crate::mime::body_of(pst, &msg);
-            let marked = body.html.as_deref().and_then(detect::html_signature);
-            if let Some(frag) = marked {
-                let text = crate::mime::body::text_of(&frag);
-                match found
-                    .iter_mut()
-                    .find(|f| f.account == address && f.text == text)
-                {
-                    Some(f) => {
-                        f.uses += 1;
-                        if time >= f.example_time {
-                            f.example = row.nid;
-                            f.example_time = time;
-                            f.html = Some(frag);
-                        }
+        acct.sent += 1;
+        let time = row.delivery_time.unwrap_or(0);
+        let body = crate::mime::body_of(pst, &msg);
+        if let Some(frag) = body.html.as_deref().and_then(detect::html_signature) {
+            let text = crate::mime::body::text_of(&frag);
+            match self.find(&address, &text) {
+                Some(f) => {
+                    f.uses += 1;
+                    if time >= f.example_time {
+                        f.example = row.nid;
+                        f.example_time = time;
+                        f.html = Some(frag);
                     }
-                    None => found.push(Found {
-                        account: address.clone(),
-                        html: Some(frag),
-                        text,
-                        uses: 1,
-                        example: row.nid,
-                        example_time: time,
-                    }),
                 }
-                continue;
+                None => self.found.push(Found {
+                    account: address,
+                    html: Some(frag),
+                    text,
+                    uses: 1,
+                    example: row.nid,
+                    example_time: time,
+                }),
             }
-            let text = body
-                .text
-                .or_else(|| body.html.as_deref().map(crate::mime::body::text_of))
-                .unwrap_or_default();
-            let own = detect::own_part(&text);
-            if let Some(sig) = detect::delimited(&own) {
-                match found
-                    .iter_mut()
-                    .find(|f| f.account == address && f.text == sig)
-                {
-                    Some(f) => f.uses += 1,
-                    None => found.push(Found {
-                        account: address.clone(),
-                        html: None,
-                        text: sig,
-                        uses: 1,
-                        example: row.nid,
-                        example_time: time,
-                    }),
-                }
-            } else {
-                plain.entry(address.clone()).or_default().push(own);
-            }
+            return;
+        }
+        let text = body
+            .text
+            .or_else(|| body.html.as_deref().map(crate::mime::body::text_of))
+            .unwrap_or_default();
+        let own = detect::own_part(&text);
+        match detect::delimited(&own) {
+            Some(sig) => match self.find(&address, &sig) {
+                Some(f) => f.uses += 1,
+                None => self.found.push(Found {
+                    account: address,
+                    html: None,
+                    text: sig,
+                    uses: 1,
+                    example: row.nid,
+                    example_time: time,
+                }),
+            },
+            None => self.plain.entry(address).or_default().push(own),
         }
     }
-    for (account, msgs) in plain {
-        let min = (msgs.len() * 3 / 10).max(2);
-        if let Some((text, uses)) = detect::common_suffix(&msgs, min)
-            && !found.iter().any(|f| f.account == account && f.text == text)
-        {
-            found.push(Found {
-                account,
-                html: None,
-                text,
-                uses: uses as u32,
-                example: 0,
-                example_time: 0,
+
+    fn find(&mut self, account: &str, text: &str) -> Option<&mut Found> {
+        self.found
+            .iter_mut()
+            .find(|f| f.account == account && f.text == text)
+    }
+
+    /// The signatures (with the common endings of plain-text mail), numbered per account,
+    /// most used first; the accounts, most used first.
+    fn finish(mut self, pst: &Pst) -> (Vec<Signature>, Vec<Account>) {
+        for (account, msgs) in std::mem::take(&mut self.plain) {
+            let min = (msgs.len() * 3 / 10).max(2);
+            if let Some((text, uses)) = detect::common_suffix(&msgs, min)
+                && self.find(&account, &text).is_none()
+            {
+                self.found.push(Found {
+                    account,
+                    html: None,
+                    text,
+                    uses: uses as u32,
+                    example: 0,
+                    example_time: 0,
+                });
+            }
+        }
+        let mut found = self.found;
+        found.sort_by(|a, b| {
+            a.account
+                .cmp(&b.account)
+                .then(b.uses.cmp(&a.uses))
+                .then(a.text.cmp(&b.text))
+        });
+        let mut out = Vec::new();
+        let mut n: HashMap<String, u32> = HashMap::new();
+        for f in found {
+            let i = n.entry(f.account.clone()).or_default();
+            *i += 1;
+            let html = f
+                .html
+                .map(|frag| document(&inline_cid_images(pst, f.example, &frag)));
+            out.push(Signature {
+                name: format!("Signature {i}"),
+                account: f.account,
+                html,
+                text: f.text,
+                uses: f.uses,
             });
         }
+        let mut accounts: Vec<Account> = self
+            .accounts
+            .into_values()
+            .filter(|a| !a.address.is_empty())
+            .collect();
+        accounts.sort_by(|a, b| b.sent.cmp(&a.sent).then(a.address.cmp(&b.address)));
+        (out, accounts)
     }
-    found.sort_by(|a, b| {
-        a.account
-            .cmp(&b.account)
-            .then(b.uses.cmp(&a.uses))
-            .then(a.text.cmp(&b.text))
-    });
-    let mut out = Vec::new();
-    let mut n: HashMap<String, u32> = HashMap::new();
-    for f in found {
-        let i = n.entry(f.account.clone()).or_default();
-        *i += 1;
-        let html = f
-            .html
-            .map(|frag| document(&inline_cid_images(pst, f.example, &frag)));
-        out.push(Signature {
-            name: format!("Signature {i}"),
-            account: f.account,
-            html,
-            text: f.text,
-            uses: f.uses,
-        });
-    }
-    let mut accounts: Vec<Account> = accounts
-        .into_values()
-        .filter(|a| !a.address.is_empty())
-        .collect();
-    accounts.sort_by(|a, b| b.sent.cmp(&a.sent).then(a.address.cmp(&b.address)));
-    Ok((out, accounts))
 }
 
 /// A signature fragment as a standalone HTML document.

@@ -4,7 +4,7 @@
 
 use super::body::Body;
 use super::{AttachmentInfo, convert_at};
-use crate::pst::messaging::{AttachmentContent, attachment::METHOD_EMBEDDED};
+use crate::pst::messaging::{Attachment, AttachmentContent, attachment::METHOD_EMBEDDED};
 use crate::pst::{Message, Pst};
 use mail_builder::mime::{BodyPart, MimePart};
 
@@ -63,6 +63,108 @@ fn valid_mime(t: &str) -> bool {
     })
 }
 
+impl Parts {
+    /// An embedded message, converted (to any depth) and attached as `message/rfc822`.
+    fn push_embedded(
+        &mut self,
+        pst: &Pst,
+        att: &Attachment,
+        n: usize,
+        m: &Message,
+        depth: usize,
+        counter: &mut u32,
+    ) {
+        match convert_at(pst, m, depth + 1, counter) {
+            Ok(inner) => {
+                let name = if att.filename.is_empty() {
+                    format!(
+                        "{}.eml",
+                        if inner.subject.is_empty() {
+                            "message"
+                        } else {
+                            &inner.subject
+                        }
+                    )
+                } else if att.filename.to_ascii_lowercase().ends_with(".eml") {
+                    att.filename.clone()
+                } else {
+                    format!("{}.eml", att.filename)
+                };
+                let seven_bit = inner.bytes.is_ascii();
+                self.warnings.extend(
+                    inner
+                        .warnings
+                        .iter()
+                        .map(|w| format!("embedded message {n}: {w}")),
+                );
+                self.infos.push(AttachmentInfo {
+                    name: name.clone(),
+                    size: inner.bytes.len() as u64,
+                    mime_type: "message/rfc822".into(),
+                    inline: false,
+                    embedded: true,
+                });
+                self.mixed.push(
+                    MimePart::new("message/rfc822", BodyPart::Binary(inner.bytes.into()))
+                        .transfer_encoding(if seven_bit { "7bit" } else { "8bit" })
+                        .attachment(name),
+                );
+            }
+            Err(e) => self
+                .warnings
+                .push(format!("embedded message {n} not converted: {e}")),
+        }
+    }
+
+    /// An attachment's bytes as a part: inline (related) when the HTML body points at its
+    /// Content-ID, else attached, under its name and type (guessed when it has none).
+    fn push_data(&mut self, att: &Attachment, n: usize, data: Vec<u8>, html: &str) {
+        let name = if att.filename.is_empty() {
+            format!("attachment-{n}")
+        } else {
+            att.filename.clone()
+        };
+        let mime = if valid_mime(&att.mime_type) {
+            att.mime_type.trim().to_ascii_lowercase()
+        } else {
+            guess_type(&name).to_string()
+        };
+        // A Content-ID is an msg-id: anything else in it could break the part's headers.
+        let cid: String = att
+            .content_id
+            .trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .chars()
+            .filter(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '\\'))
+            .collect();
+        let inline = !cid.is_empty() && html.contains(&format!("cid:{cid}"));
+        self.infos.push(AttachmentInfo {
+            name: name.clone(),
+            size: data.len() as u64,
+            mime_type: mime.clone(),
+            inline,
+            embedded: att.method == METHOD_EMBEDDED,
+        });
+        let part = MimePart::new(mime, BodyPart::Binary(data.into()));
+        if inline {
+            self.related.push(
+                part.cid(cid).header(
+                    "Content-Disposition",
+                    mail_builder::headers::content_type::ContentType::new("inline")
+                        .attribute("filename", name),
+                ),
+            );
+        } else if !cid.is_empty() {
+            self.mixed.push(part.attachment(name).cid(cid));
+        } else {
+            self.mixed.push(part.attachment(name));
+        }
+    }
+}
+
+/// A message's attachments as MIME parts (and the RTF body, when it was kept as a file),
+/// with what each was; what could not be read is a warning, never a lost message.
 pub fn read(
     pst: &Pst,
     msg: &Message,
@@ -114,46 +216,7 @@ pub fn read(
             }
         };
         match content {
-            AttachmentContent::Embedded(m) => match convert_at(pst, &m, depth + 1, counter) {
-                Ok(inner) => {
-                    let name = if att.filename.is_empty() {
-                        format!(
-                            "{}.eml",
-                            if inner.subject.is_empty() {
-                                "message"
-                            } else {
-                                &inner.subject
-                            }
-                        )
-                    } else if att.filename.to_ascii_lowercase().ends_with(".eml") {
-                        att.filename.clone()
-                    } else {
-                        format!("{}.eml", att.filename)
-                    };
-                    let seven_bit = inner.bytes.is_ascii();
-                    parts.warnings.extend(
-                        inner
-                            .warnings
-                            .iter()
-                            .map(|w| format!("embedded message {n}: {w}")),
-                    );
-                    parts.infos.push(AttachmentInfo {
-                        name: name.clone(),
-                        size: inner.bytes.len() as u64,
-                        mime_type: "message/rfc822".into(),
-                        inline: false,
-                        embedded: true,
-                    });
-                    parts.mixed.push(
-                        MimePart::new("message/rfc822", BodyPart::Binary(inner.bytes.into()))
-                            .transfer_encoding(if seven_bit { "7bit" } else { "8bit" })
-                            .attachment(name),
-                    );
-                }
-                Err(e) => parts
-                    .warnings
-                    .push(format!("embedded message {n} not converted: {e}")),
-            },
+            AttachmentContent::Embedded(m) => parts.push_embedded(pst, &att, n, &m, depth, counter),
             AttachmentContent::Data(v) => {
                 let mut data = Vec::new();
                 if let Err(e) = pst.read_blocks(&v, |b| {
@@ -171,47 +234,7 @@ pub fn read(
                     ));
                     continue;
                 }
-                let name = if att.filename.is_empty() {
-                    format!("attachment-{n}")
-                } else {
-                    att.filename.clone()
-                };
-                let mime = if valid_mime(&att.mime_type) {
-                    att.mime_type.trim().to_ascii_lowercase()
-                } else {
-                    guess_type(&name).to_string()
-                };
-                // A Content-ID is an msg-id: anything else in it could break the part's headers.
-                let cid: String = att
-                    .content_id
-                    .trim()
-                    .trim_start_matches('<')
-                    .trim_end_matches('>')
-                    .chars()
-                    .filter(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '\\'))
-                    .collect();
-                let inline = !cid.is_empty() && html.contains(&format!("cid:{cid}"));
-                parts.infos.push(AttachmentInfo {
-                    name: name.clone(),
-                    size: data.len() as u64,
-                    mime_type: mime.clone(),
-                    inline,
-                    embedded: att.method == METHOD_EMBEDDED,
-                });
-                let part = MimePart::new(mime, BodyPart::Binary(data.into()));
-                if inline {
-                    parts.related.push(
-                        part.cid(cid).header(
-                            "Content-Disposition",
-                            mail_builder::headers::content_type::ContentType::new("inline")
-                                .attribute("filename", name),
-                        ),
-                    );
-                } else if !cid.is_empty() {
-                    parts.mixed.push(part.attachment(name).cid(cid));
-                } else {
-                    parts.mixed.push(part.attachment(name));
-                }
+                parts.push_data(&att, n, data, html);
             }
             AttachmentContent::None => parts
                 .warnings

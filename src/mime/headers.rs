@@ -84,6 +84,91 @@ fn address(name: &str, email: &str) -> Address<'static> {
     }
 }
 
+/// Header fields in the order they are written.
+type Fields = Vec<(String, HeaderType<'static>)>;
+
+fn have(fields: &Fields, name: &str) -> bool {
+    fields.iter().any(|(k, _)| k.eq_ignore_ascii_case(name))
+}
+
+/// The fields of the transport headers the message arrived with, kept as they were — but for
+/// those a conversion must not carry over ([`is_dropped`]) and an empty From, Date or
+/// Message-ID (seen in webmail exports), which are made anew.
+fn from_transport(raw: &str) -> Fields {
+    let mut fields = Fields::new();
+    for (name, value) in split_headers(raw) {
+        let essential =
+            ["from", "date", "message-id"].contains(&name.to_ascii_lowercase().as_str());
+        // A Message-ID with nothing between its brackets could not key an upload either.
+        let empty = value.is_empty()
+            || name.eq_ignore_ascii_case("message-id") && normalize_message_id(&value).is_empty();
+        if !(is_dropped(&name) || essential && empty) {
+            fields.push((canonical(&name), Raw::new(value).into()));
+        }
+    }
+    fields
+}
+
+/// From (and Sender, when someone sent on behalf of another) from the message's properties,
+/// where the transport headers had none. `store` names a draft that names nobody.
+fn add_from(
+    fields: &mut Fields,
+    store: &str,
+    (from_name, from_email): (&str, &str),
+    (sender_name, sender_email): (&str, &str),
+    rep_email: &str,
+) {
+    let (n, e) = if from_email.is_empty() {
+        // Unsent drafts may name nobody: keep the name, mark the address as unknown.
+        let n = if from_name.is_empty() {
+            store
+        } else {
+            from_name
+        };
+        (n, PLACEHOLDER_ADDRESS)
+    } else {
+        (from_name, from_email)
+    };
+    fields.push(("From".into(), address(n, e).into()));
+    if !have(fields, "Sender")
+        && !sender_email.is_empty()
+        && !rep_email.is_empty()
+        && !sender_email.eq_ignore_ascii_case(rep_email)
+    {
+        fields.push(("Sender".into(), address(sender_name, sender_email).into()));
+    }
+}
+
+/// To, Cc and Bcc from the recipient table, where the transport headers had none.
+fn add_recipients(fields: &mut Fields, recipients: &[Recipient]) {
+    for (kind, header) in [
+        (RecipientKind::To, "To"),
+        (RecipientKind::Cc, "Cc"),
+        (RecipientKind::Bcc, "Bcc"),
+    ] {
+        if have(fields, header) {
+            continue;
+        }
+        let list: Vec<Address<'static>> = recipients
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| {
+                let email = if r.email.is_empty() {
+                    PLACEHOLDER_ADDRESS
+                } else {
+                    &r.email
+                };
+                address(&r.name, email)
+            })
+            .collect();
+        if !list.is_empty() {
+            fields.push((header.into(), Address::new_list(list).into()));
+        }
+    }
+}
+
+/// The message's header: the transport headers it arrived with where it has them, the rest
+/// made from its properties (MS-OXCMAIL §2.2.3), and what the sinks need to file it.
 pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
     let s = |id: u16| msg.string(pst, id).unwrap_or_default();
     let subject = msg.subject(pst);
@@ -117,71 +202,13 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
         .cloned()
         .unwrap_or_else(|| "MAILER-DAEMON".to_string());
 
-    let mut fields: Vec<(String, HeaderType<'static>)> = Vec::new();
-    let have = |fields: &Vec<(String, HeaderType<'static>)>, n: &str| {
-        fields.iter().any(|(k, _)| k.eq_ignore_ascii_case(n))
-    };
-
-    let transport = s(props::TRANSPORT_MESSAGE_HEADERS);
-    for (name, value) in split_headers(&transport) {
-        // An empty From/Date/Message-ID (seen in webmail exports) is replaced below.
-        let essential =
-            ["from", "date", "message-id"].contains(&name.to_ascii_lowercase().as_str());
-        // A Message-ID with nothing between its brackets could not key an upload either.
-        let empty = value.is_empty()
-            || name.eq_ignore_ascii_case("message-id") && normalize_message_id(&value).is_empty();
-        if !(is_dropped(&name) || essential && empty) {
-            fields.push((canonical(&name), Raw::new(value).into()));
-        }
-    }
-
+    let mut fields = from_transport(&s(props::TRANSPORT_MESSAGE_HEADERS));
     if !have(&fields, "From") {
-        let (n, e) = if from_email.is_empty() {
-            // Unsent drafts may name nobody: keep the name, mark the address as unknown.
-            (
-                if from_name.is_empty() {
-                    pst.display_name.clone()
-                } else {
-                    from_name.clone()
-                },
-                PLACEHOLDER_ADDRESS.to_string(),
-            )
-        } else {
-            (from_name.clone(), from_email.clone())
-        };
-        fields.push(("From".into(), address(&n, &e).into()));
-        if !have(&fields, "Sender")
-            && !sender_email.is_empty()
-            && !rep_email.is_empty()
-            && !sender_email.eq_ignore_ascii_case(&rep_email)
-        {
-            fields.push(("Sender".into(), address(&sender_name, &sender_email).into()));
-        }
+        let from = (from_name.as_str(), from_email.as_str());
+        let sender = (sender_name.as_str(), sender_email.as_str());
+        add_from(&mut fields, &pst.display_name, from, sender, &rep_email);
     }
-    for (kind, header) in [
-        (RecipientKind::To, "To"),
-        (RecipientKind::Cc, "Cc"),
-        (RecipientKind::Bcc, "Bcc"),
-    ] {
-        if have(&fields, header) {
-            continue;
-        }
-        let list: Vec<Address<'static>> = recipients
-            .iter()
-            .filter(|r| r.kind == kind)
-            .map(|r| {
-                let email = if r.email.is_empty() {
-                    PLACEHOLDER_ADDRESS
-                } else {
-                    &r.email
-                };
-                address(&r.name, email)
-            })
-            .collect();
-        if !list.is_empty() {
-            fields.push((header.into(), Address::new_list(list).into()));
-        }
-    }
+    add_recipients(&mut fields, recipients);
     if !have(&fields, "Subject") {
         fields.push(("Subject".into(), Text::new(clean(&subject)).into()));
     }

@@ -97,22 +97,16 @@ fn date_only(t: i64) -> String {
     format!("{y:04}{m:02}{d:02}")
 }
 
-/// One contact as a vCard.
-pub fn contact(pst: &Pst, msg: &Message) -> String {
-    let p = Props::new(pst, msg);
-    let mut out = String::new();
-    line(&mut out, "BEGIN:VCARD");
-    line(&mut out, "VERSION:4.0");
-    line(&mut out, "PRODID:-//unpst//EN");
-    line(&mut out, &format!("UID:{}", uid(pst, msg.nid)));
-    let (given, surname) = (p.s(GIVEN), p.s(SURNAME));
+/// The name to show: the display name, else the name's parts, else the first address, else
+/// the item's subject.
+fn full_name(p: &Props, given: &str, surname: &str, mails: &[(String, String)]) -> String {
     let mut full = p.s(crate::pst::messaging::props::DISPLAY_NAME);
     if full.is_empty() {
         full = [
             p.s(PREFIX),
-            given.clone(),
+            given.to_string(),
             p.s(MIDDLE),
-            surname.clone(),
+            surname.to_string(),
             p.s(GENERATION),
         ]
         .into_iter()
@@ -120,45 +114,33 @@ pub fn contact(pst: &Pst, msg: &Message) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     }
-    let mails = emails(&p);
     if full.is_empty() {
         full = mails
             .first()
             .map(|m| m.0.clone())
-            .unwrap_or_else(|| msg.subject(pst));
+            .unwrap_or_else(|| p.msg.subject(p.pst));
     }
-    line(&mut out, &format!("FN:{}", escape(&full)));
-    line(
-        &mut out,
-        &format!(
-            "N:{};{};{};{};{}",
-            escape(&surname),
-            escape(&given),
-            escape(&p.s(MIDDLE)),
-            escape(&p.s(PREFIX)),
-            escape(&p.s(GENERATION))
-        ),
-    );
-    let nick = p.s(NICKNAME);
-    if !nick.is_empty() {
-        line(&mut out, &format!("NICKNAME:{}", escape(&nick)));
-    }
-    for (i, (addr, _)) in mails.iter().enumerate() {
-        let pref = if i == 0 { ";PREF=1" } else { "" };
-        line(&mut out, &format!("EMAIL{pref}:{}", escape(addr)));
-    }
+    full
+}
+
+/// Each distinct phone number, with its kind.
+fn phones(out: &mut String, p: &Props) {
     let mut seen_phones: Vec<String> = Vec::new();
     for (id, kind) in PHONES {
         let n = p.s(id);
         if !n.is_empty() && !seen_phones.contains(&n) {
             // As text: numbers in address books are rarely valid tel: URIs (no country code).
             line(
-                &mut out,
+                out,
                 &format!("TEL;VALUE=text;TYPE=\"{kind}\":{}", escape(&n)),
             );
             seen_phones.push(n);
         }
     }
+}
+
+/// Home, work and other addresses, each with its label (the address as one block).
+fn addresses(out: &mut String, p: &Props) {
     for (i, (kind, ids)) in ADDRESSES.iter().enumerate() {
         let mut parts: Vec<String> = ids.iter().map(|&id| p.s(id)).collect();
         // Outlook keeps the business address in named properties too (PidLidWorkAddress*).
@@ -189,13 +171,48 @@ pub fn contact(pst: &Pst, msg: &Message) -> String {
         let v: Vec<String> = parts.iter().map(|s| escape(s)).collect();
         // ADR: PO box; extended; street; locality; region; postal code; country.
         line(
-            &mut out,
+            out,
             &format!(
                 "ADR{params}:{};;{};{};{};{};{}",
                 v[0], v[1], v[2], v[3], v[4], v[5]
             ),
         );
     }
+}
+
+/// One contact as a vCard.
+pub fn contact(pst: &Pst, msg: &Message) -> String {
+    let p = Props::new(pst, msg);
+    let mut out = String::new();
+    line(&mut out, "BEGIN:VCARD");
+    line(&mut out, "VERSION:4.0");
+    line(&mut out, "PRODID:-//unpst//EN");
+    line(&mut out, &format!("UID:{}", uid(pst, msg.nid)));
+    let (given, surname) = (p.s(GIVEN), p.s(SURNAME));
+    let mails = emails(&p);
+    let full = full_name(&p, &given, &surname, &mails);
+    line(&mut out, &format!("FN:{}", escape(&full)));
+    line(
+        &mut out,
+        &format!(
+            "N:{};{};{};{};{}",
+            escape(&surname),
+            escape(&given),
+            escape(&p.s(MIDDLE)),
+            escape(&p.s(PREFIX)),
+            escape(&p.s(GENERATION))
+        ),
+    );
+    let nick = p.s(NICKNAME);
+    if !nick.is_empty() {
+        line(&mut out, &format!("NICKNAME:{}", escape(&nick)));
+    }
+    for (i, (addr, _)) in mails.iter().enumerate() {
+        let pref = if i == 0 { ";PREF=1" } else { "" };
+        line(&mut out, &format!("EMAIL{pref}:{}", escape(addr)));
+    }
+    phones(&mut out, &p);
+    addresses(&mut out, &p);
     let (company, dept) = (p.s(COMPANY), p.s(DEPARTMENT));
     if !company.is_empty() || !dept.is_empty() {
         let org = if dept.is_empty() {

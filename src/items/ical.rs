@@ -154,11 +154,7 @@ pub fn event(pst: &Pst, msg: &Message, cal: &mut CalendarState) -> String {
         (Some(z), false) => Clock::Zone(z),
         _ => Clock::Utc,
     };
-    let mut uid = uid(&p);
-    if !cal.uids.insert(uid.clone()) {
-        uid = format!("{uid}-{:x}", msg.nid);
-        cal.uids.insert(uid.clone());
-    }
+    let uid = unique_uid(&p, cal);
     line(&mut out, "BEGIN:VEVENT");
     line(&mut out, &format!("UID:{uid}"));
     line(&mut out, &format!("DTSTAMP:{}", stamp(msg)));
@@ -190,9 +186,34 @@ pub fn event(pst: &Pst, msg: &Message, cal: &mut CalendarState) -> String {
     if !location.is_empty() {
         line(&mut out, &format!("LOCATION:{}", escape(&location)));
     }
+    busy_and_state(&p, &mut out);
+    alarm(&p, &mut out);
+    line(&mut out, "END:VEVENT");
+    if let Some(r) = &rec {
+        for e in &r.exceptions {
+            changed(&mut out, &p, &uid, e, r, all_day, &zone, &location);
+        }
+    }
+    out
+}
+
+/// The event's UID; a second copy of the same meeting in this calendar gets its own.
+fn unique_uid(p: &Props, cal: &mut CalendarState) -> String {
+    let mut id = uid(p);
+    if !cal.uids.insert(id.clone()) {
+        id = format!("{id}-{:x}", p.msg.nid);
+        cal.uids.insert(id.clone());
+    }
+    id
+}
+
+/// Free/busy (TRANSP, and Outlook's own busy status), a cancelled meeting, its sequence, and
+/// for a meeting its organizer and attendees (MS-OXOCAL PidLidBusyStatus,
+/// PidLidAppointmentStateFlags, PidLidAppointmentSequence).
+fn busy_and_state(p: &Props, out: &mut String) {
     let busy = p.ni32(APPT, 0x8205).unwrap_or(2);
     line(
-        &mut out,
+        out,
         if busy == 0 {
             "TRANSP:TRANSPARENT"
         } else {
@@ -201,33 +222,30 @@ pub fn event(pst: &Pst, msg: &Message, cal: &mut CalendarState) -> String {
     );
     let cdo = ["FREE", "TENTATIVE", "BUSY", "OOF", "WORKINGELSEWHERE"];
     if let Some(b) = cdo.get(busy.max(0) as usize) {
-        line(&mut out, &format!("X-MICROSOFT-CDO-BUSYSTATUS:{b}"));
+        line(out, &format!("X-MICROSOFT-CDO-BUSYSTATUS:{b}"));
     }
     let state = p.ni32(APPT, 0x8217).unwrap_or(0);
     if state & 0x4 != 0 {
-        line(&mut out, "STATUS:CANCELLED");
+        line(out, "STATUS:CANCELLED");
     }
     if let Some(seq) = p.ni32(APPT, 0x8201).filter(|s| *s > 0) {
-        line(&mut out, &format!("SEQUENCE:{seq}"));
+        line(out, &format!("SEQUENCE:{seq}"));
     }
     if state & 0x1 != 0 {
-        people(&p, &mut out);
+        people(p, out);
     }
+}
+
+/// The reminder, when it is set (PidLidReminderSet, PidLidReminderDelta).
+fn alarm(p: &Props, out: &mut String) {
     if p.nbool(COMMON, 0x8503) == Some(true) {
         let delta = p.ni32(COMMON, 0x8501).unwrap_or(15).max(0);
-        line(&mut out, "BEGIN:VALARM");
-        line(&mut out, "ACTION:DISPLAY");
-        line(&mut out, "DESCRIPTION:Reminder");
-        line(&mut out, &format!("TRIGGER:-PT{delta}M"));
-        line(&mut out, "END:VALARM");
+        line(out, "BEGIN:VALARM");
+        line(out, "ACTION:DISPLAY");
+        line(out, "DESCRIPTION:Reminder");
+        line(out, &format!("TRIGGER:-PT{delta}M"));
+        line(out, "END:VALARM");
     }
-    line(&mut out, "END:VEVENT");
-    if let Some(r) = &rec {
-        for e in &r.exceptions {
-            changed(&mut out, &p, &uid, e, r, all_day, &zone, &location);
-        }
-    }
-    out
 }
 
 /// Local (blob) minutes → the property value in the event's clock.

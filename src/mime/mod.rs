@@ -120,13 +120,6 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
         multipart("multipart/mixed", boundary("mix"), all)
     };
 
-    let mut builder = MessageBuilder::new();
-    for (name, value) in head.fields {
-        builder = builder.header(name, value);
-    }
-    for (name, value) in flags.headers() {
-        builder = builder.header(name, mail_builder::headers::raw::Raw::new(value));
-    }
     // Sized up front: a growing Vec would double past the message (twice the memory for a
     // message with a large attachment). Base64 takes 4/3 plus line ends.
     // In u64 and capped: on wasm32 a usize product overflows at 31 MB of attachments.
@@ -134,8 +127,8 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
         + body.text.as_ref().map_or(0, |t| t.len() as u64 * 2)
         + body.html.as_ref().map_or(0, |h| h.len() as u64 * 2)
         + 16 * 1024;
-    let mut bytes = Vec::with_capacity(estimate.min(1 << 30) as usize);
-    builder.body(root).write_to(&mut bytes).map_err(Error::Io)?;
+    let extra = flags.headers();
+    let bytes = write(head.fields, extra, root, estimate)?;
     warnings.extend(parts.warnings);
     Ok(MimeMessage {
         bytes,
@@ -147,6 +140,26 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
         attachments: parts.infos,
         warnings,
     })
+}
+
+/// The message's bytes: its header fields, then the flag headers, then the body tree;
+/// `estimate` sizes the buffer once.
+fn write(
+    fields: Vec<(String, mail_builder::headers::HeaderType<'static>)>,
+    extra: Vec<(&'static str, String)>,
+    root: MimePart<'static>,
+    estimate: u64,
+) -> Result<Vec<u8>> {
+    let mut builder = MessageBuilder::new();
+    for (name, value) in fields {
+        builder = builder.header(name, value);
+    }
+    for (name, value) in extra {
+        builder = builder.header(name, mail_builder::headers::raw::Raw::new(value));
+    }
+    let mut bytes = Vec::with_capacity(estimate.min(1 << 30) as usize);
+    builder.body(root).write_to(&mut bytes).map_err(Error::Io)?;
+    Ok(bytes)
 }
 
 fn multipart(ctype: &str, boundary: String, parts: Vec<MimePart<'static>>) -> MimePart<'static> {

@@ -96,29 +96,12 @@ fn assert_accounted(label: &str, full: &Report, r: &Result<Report, String>) {
 #[test]
 fn hostile_files_error_or_convert_partially() {
     let Some(dir) = common::corpus() else { return };
-    let hostile = dir.join("hostile");
-    let mut specs: Vec<_> = std::fs::read_dir(&hostile)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.to_string_lossy().ends_with(".pst.json"))
-        .collect();
-    specs.sort();
-    assert_eq!(specs.len(), 12);
-    for spec in specs {
-        let rec: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
-        let base = std::fs::read(dir.join(rec["base"].as_str().unwrap())).unwrap();
-        let full = run(base.clone(), "intact".into()).expect("intact base converts");
-        let mut data = base;
-        for p in rec["patches"].as_array().unwrap() {
-            let off = p[0].as_u64().unwrap() as usize;
-            let hex = p[1].as_str().unwrap();
-            for (i, b) in (0..hex.len()).step_by(2).enumerate() {
-                data[off + i] = u8::from_str_radix(&hex[b..b + 2], 16).unwrap();
-            }
-        }
-        let label = rec["name"].as_str().unwrap().to_string();
-        let r = run(data, label.clone());
+    let files = common::hostile_files(&dir);
+    assert_eq!(files.len(), 12);
+    for h in files {
+        let full = run(h.base, "intact".into()).expect("intact base converts");
+        let label = h.name;
+        let r = run(h.bytes, label.clone());
         eprintln!(
             "{label}: {}",
             match &r {

@@ -44,3 +44,44 @@ pub fn oracle(dir: &std::path::Path, file: &str, suffix: &str) -> serde_json::Va
     let p = dir.join("oracle").join(format!("{file}{suffix}"));
     serde_json::from_slice(&std::fs::read(&p).expect("oracle file")).expect("oracle json")
 }
+
+/// A hostile file of the corpus: `hostile/NAME.pst.json` names a base file and byte patches
+/// (written there by `make-hostile`, made here in memory).
+pub struct Hostile {
+    pub name: String,
+    /// The intact file it was made from.
+    pub base: Vec<u8>,
+    pub bytes: Vec<u8>,
+}
+
+/// Every hostile file of the corpus, by name.
+pub fn hostile_files(dir: &std::path::Path) -> Vec<Hostile> {
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(dir.join("hostile"))
+        .expect("corpus hostile/ readable")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".pst.json"))
+        .collect();
+    specs.sort();
+    specs
+        .iter()
+        .map(|spec| {
+            let rec: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(spec).expect("spec")).expect("spec json");
+            let base =
+                std::fs::read(dir.join(rec["base"].as_str().expect("base"))).expect("base file");
+            let mut bytes = base.clone();
+            for p in rec["patches"].as_array().expect("patches") {
+                let off = p[0].as_u64().expect("offset") as usize;
+                let hex = p[1].as_str().expect("hex");
+                for (i, b) in (0..hex.len()).step_by(2).enumerate() {
+                    bytes[off + i] = u8::from_str_radix(&hex[b..b + 2], 16).expect("hex byte");
+                }
+            }
+            Hostile {
+                name: rec["name"].as_str().expect("name").to_string(),
+                base,
+                bytes,
+            }
+        })
+        .collect()
+}

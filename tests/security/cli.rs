@@ -571,25 +571,8 @@ fn damaged_files_exit_1_as_the_readme_promises() {
     };
     let t = Tmp::new("exit");
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
-    let hostile = dir.join("hostile");
-    let mut specs: Vec<_> = std::fs::read_dir(&hostile)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.to_string_lossy().ends_with(".pst.json"))
-        .collect();
-    specs.sort();
-    for spec in specs {
-        let rec: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&spec).unwrap()).unwrap();
-        let mut data = std::fs::read(dir.join(rec["base"].as_str().unwrap())).unwrap();
-        for p in rec["patches"].as_array().unwrap() {
-            let off = p[0].as_u64().unwrap() as usize;
-            let hex = p[1].as_str().unwrap();
-            for (i, b) in (0..hex.len()).step_by(2).enumerate() {
-                data[off + i] = u8::from_str_radix(&hex[b..b + 2], 16).unwrap();
-            }
-        }
-        inputs.push((rec["name"].as_str().unwrap().to_string(), data));
+    for h in super::common::hostile_files(&dir) {
+        inputs.push((h.name, h.bytes));
     }
     for base in ["tika-testPST.pst", "aspose-Outlook.pst"] {
         let bytes = std::fs::read(dir.join(base)).unwrap();

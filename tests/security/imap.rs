@@ -10,9 +10,9 @@ use unpst::sink::imap::{ImapError, Server, UploadOptions, Uploader};
 
 type Script = Box<dyn FnOnce(&mut BufReader<TcpStream>, &mut TcpStream) + Send>;
 
-/// A one-connection server on 127.0.0.1 that greets, accepts any login, answers the
-/// `LIST "" ""` probe, and hands the next command (the mailbox LIST) to `then`.
-fn server(then: Script) -> u16 {
+/// A one-connection server on 127.0.0.1 that greets and accepts any login, then hands the
+/// next command (the probe of the layout, `LIST "" ""`) to `then`.
+fn logged_in(then: Script) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -21,25 +21,28 @@ fn server(then: Script) -> u16 {
         let mut r = BufReader::new(s);
         let _ = w.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] ready\r\n");
         let mut line = String::new();
-        for reply in [
-            "OK [CAPABILITY IMAP4rev1] logged in",
-            "OK done", // LIST "" ""
-        ] {
-            line.clear();
-            if r.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            let tag = line.split(' ').next().unwrap_or("*").to_string();
-            if line.contains("LIST") {
-                let _ = w.write_all(b"* LIST (\\Noselect) \"/\" \"\"\r\n");
-            }
-            let _ = w.write_all(format!("{tag} {reply}\r\n").as_bytes());
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
         }
+        let tag = line.split(' ').next().unwrap_or("*").to_string();
+        let _ = w.write_all(format!("{tag} OK [CAPABILITY IMAP4rev1] logged in\r\n").as_bytes());
         line.clear();
-        let _ = r.read_line(&mut line);
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
         then(&mut r, &mut w);
     });
     port
+}
+
+/// Like [`logged_in`], with the probe answered: `then` gets the mailbox LIST.
+fn server(then: Script) -> u16 {
+    logged_in(Box::new(move |r, w| {
+        let _ = w.write_all(b"* LIST (\\Noselect) \"/\" \"\"\r\nU2 OK done\r\n");
+        let mut line = String::new();
+        let _ = r.read_line(&mut line);
+        then(r, w);
+    }))
 }
 
 fn plain(port: u16) -> Server {
@@ -86,21 +89,11 @@ fn imap_list_flood_is_capped_not_collected() {
 #[test]
 fn imap_untagged_flood_on_a_kept_reply_is_capped() {
     // Noise where the client keeps the whole reply (here the probe of the layout).
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let Ok((s, _)) = l.accept() else { return };
-        let mut w = s.try_clone().unwrap();
-        let mut r = BufReader::new(s);
-        let _ = w.write_all(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR] ready\r\n");
-        let mut line = String::new();
-        let _ = r.read_line(&mut line);
-        let _ = w.write_all(b"U1 OK [CAPABILITY IMAP4rev1] logged in\r\n");
-        let _ = r.read_line(&mut line);
+    let port = logged_in(Box::new(|_, w| {
         let noise = b"* OK still here\r\n".repeat(20_000);
         let _ = w.write_all(&noise);
         let _ = w.write_all(b"U2 OK done\r\n");
-    });
+    }));
     let e = connect_err(plain(port), Duration::from_secs(30));
     assert!(matches!(e, ImapError::TooMuch(_)), "{e}");
 }

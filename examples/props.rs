@@ -30,7 +30,14 @@ fn main() {
         }
         return;
     };
-    let nid = u32::from_str_radix(nid.trim_start_matches("0x"), 16).unwrap_or(0);
+    let raw = u32::from_str_radix(nid.trim_start_matches("0x"), 16).unwrap_or(0);
+    let nid = match unpst::pst::messaging::Nid::try_from(raw) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
     let m = match pst.message(nid) {
         Ok(m) => m,
         Err(e) => {

@@ -1,24 +1,25 @@
 //! The conversion report (`report.json`): per folder, what was converted, deferred to a
 //! later format (contacts, calendar, …) or skipped with its reason.
 
+use crate::pst::messaging::Nid;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Deferred {
-    pub id: u32,
+    pub id: Nid,
     pub class: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Skipped {
-    pub id: u32,
+    pub id: Nid,
     pub subject: String,
     pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Warning {
-    pub id: u32,
+    pub id: Nid,
     pub subject: String,
     pub warning: String,
 }
@@ -147,7 +148,7 @@ pub struct FileInfo {
     pub display_name: String,
     pub codepage: u32,
     /// The top of the visible mailbox (the IPM subtree), if the store names it.
-    pub ipm_subtree: Option<u32>,
+    pub ipm_subtree: Option<Nid>,
     pub problems: Vec<String>,
     pub folders: crate::pst::FolderInfo,
 }

@@ -4,6 +4,7 @@
 //! [`crate::mime::body`]), without building the MIME message.
 
 use crate::pst::Pst;
+use crate::pst::messaging::Nid;
 use crate::pst::messaging::{FolderInfo, Rows};
 
 /// Text kept per message: the start of a body is what people search for.
@@ -11,12 +12,12 @@ const PER_MESSAGE: usize = 16 << 10;
 
 pub struct BodyIndex {
     /// Folders to index (nid, rows), in tree order.
-    folders: Vec<(u32, usize)>,
+    folders: Vec<(Nid, usize)>,
     /// Position: folder index and row within it.
     folder: usize,
     row: usize,
     /// (message nid, its body text lowercased, at most [`PER_MESSAGE`] bytes).
-    entries: Vec<(u32, Box<str>)>,
+    entries: Vec<(Nid, Box<str>)>,
     pub bytes: usize,
     budget: usize,
     pub total: usize,
@@ -93,7 +94,7 @@ impl BodyIndex {
             self.row += take;
             left -= take;
             // A slow source (the page) reads these messages ahead while the first are read.
-            let nids: Vec<u32> = summaries.iter().map(|s| s.nid).collect();
+            let nids: Vec<Nid> = summaries.iter().map(|s| s.nid).collect();
             pst.ndb.hint_nodes(&nids);
             for s in summaries {
                 let text = body_text(pst, s.nid);
@@ -112,7 +113,7 @@ impl BodyIndex {
     }
 
     /// The messages whose indexed body contains `query` (case-insensitive), at most `limit`.
-    pub fn find(&self, query: &str, limit: usize) -> Vec<u32> {
+    pub fn find(&self, query: &str, limit: usize) -> Vec<Nid> {
         let q = query.trim().to_lowercase();
         if q.is_empty() {
             return Vec::new();
@@ -127,7 +128,7 @@ impl BodyIndex {
 }
 
 /// A message's body as lowercased plain text, cut at [`PER_MESSAGE`] bytes.
-fn body_text(pst: &Pst, nid: u32) -> String {
+fn body_text(pst: &Pst, nid: Nid) -> String {
     let Ok(msg) = pst.message(nid) else {
         return String::new();
     };

@@ -4,6 +4,7 @@
 //! already holds and verifies each folder.
 
 use crate::convert;
+use crate::pst::messaging::Nid;
 use crate::pst::messaging::props;
 use crate::pst::messaging::well_known::{Special, special_by_name};
 use crate::pst::{FolderInfo, Pst};
@@ -12,7 +13,7 @@ use serde::Serialize;
 /// A mail folder of the PST to upload.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PlannedFolder {
-    pub nid: u32,
+    pub nid: Nid,
     /// Path from the top of the mailbox.
     pub path: Vec<String>,
     pub special: Option<Special>,
@@ -155,7 +156,7 @@ mod native {
                     Outcome::Mail(m) => {
                         state.bytes += m.bytes.len() as u64;
                         convert::record_mail(&mut rep, row.nid, &m);
-                        let meta = ItemMeta::of(row.nid, &m);
+                        let meta = ItemMeta::of(row.nid.get(), &m);
                         let present = up.add(Item::new(meta, m.bytes))?;
                         if present {
                             state.present += 1;

@@ -36,7 +36,7 @@ fn ipm_folders_counts_and_subjects_agree_with_outlook_pst_where_it_succeeds() {
             .flatten()
             .into_iter()
             .skip(1)
-            .map(|f| (f.nid, f))
+            .map(|f| (f.nid.get(), f))
             .collect();
         assert_eq!(
             ours.keys().collect::<Vec<_>>(),

@@ -44,7 +44,7 @@ fn run(bytes: Vec<u8>, label: String) -> Result<Report, String> {
                         continue;
                     };
                     let rows = pst.summaries(&folder, 0, 40).unwrap_or_default();
-                    let nids: Vec<u32> = rows.iter().map(|r| r.nid).collect();
+                    let nids: Vec<_> = rows.iter().map(|r| r.nid).collect();
                     for step in 0..unpst::pst::ndb::READ_AHEAD_STEPS {
                         pst.ndb.read_ahead(&nids, step);
                     }

@@ -234,7 +234,7 @@ fn upload_through_the_relay_is_verified_and_resumable() {
                 if round == 0 && acks == 10 {
                     break 'folders;
                 }
-                let frame = imap::encode_frame(&imap::ItemMeta::of(row.nid, &m), &m.bytes);
+                let frame = imap::encode_frame(&imap::ItemMeta::of(row.nid.get(), &m), &m.bytes);
                 ws.send(Message::binary(frame)).unwrap();
                 let ack = reply(&mut ws);
                 assert_eq!(ack["op"], "ack", "{ack}");

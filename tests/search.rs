@@ -5,7 +5,7 @@ mod common;
 use unpst::pst::Pst;
 use unpst::search::BodyIndex;
 
-fn subjects(pst: &Pst, nids: &[u32]) -> Vec<String> {
+fn subjects(pst: &Pst, nids: &[unpst::pst::messaging::Nid]) -> Vec<String> {
     nids.iter()
         .map(|&n| {
             let m = pst.message(n).unwrap();

@@ -7,6 +7,7 @@ use super::walk::truncate;
 use super::{Options, Progress};
 use crate::error::Result;
 use crate::items::{Kind, ical, vcard};
+use crate::pst::messaging::Nid;
 use crate::pst::messaging::Rows;
 use crate::pst::{FolderInfo, Pst};
 use crate::report::{FolderReport, Skipped};
@@ -70,12 +71,12 @@ struct CardPass<'a, 'p> {
 
 impl CardPass<'_, '_> {
     /// The vCard file (`cards`) or the iCalendar file of the folder. False when cancelled.
-    fn one_file(&mut self, nid: u32, cards: bool, count: bool) -> Result<bool> {
+    fn one_file(&mut self, nid: Nid, cards: bool, count: bool) -> Result<bool> {
         let pst = self.pst;
         let mut open = false;
         let mut cal = ical::CalendarState::default();
         // Cards also go one per file into the EML tree, after the folder's .vcf.
-        let mut singles: Vec<(u32, String, Kind)> = Vec::new();
+        let mut singles: Vec<(Nid, String, Kind)> = Vec::new();
         let mut rows = Rows::new(pst, nid);
         let mut cancelled = false;
         for row in rows.by_ref() {
@@ -175,7 +176,7 @@ impl CardPass<'_, '_> {
     }
 
     /// The folder's cards one per file in the EML tree (`eml/<folder>/00001 Name.vcf`).
-    fn write_singles(&mut self, singles: Vec<(u32, String, Kind)>) -> Result<()> {
+    fn write_singles(&mut self, singles: Vec<(Nid, String, Kind)>) -> Result<()> {
         let Some(eml) = self
             .eml_names
             .as_deref_mut()

@@ -25,7 +25,7 @@ pub fn select(pst: &Pst, only: Option<&[u32]>) -> Result<Selection> {
         .map(|f| f.path.len());
     let folders = flat
         .into_iter()
-        .filter(|f| only.is_none_or(|s| s.contains(&f.nid)))
+        .filter(|f| only.is_none_or(|s| s.contains(&f.nid.get())))
         .map(FolderInfo::clone_shallow)
         .collect();
     Ok(Selection { folders, top })

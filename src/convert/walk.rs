@@ -6,6 +6,7 @@
 use super::recovery::enter_item;
 use crate::mime;
 use crate::pst::Pst;
+use crate::pst::messaging::Nid;
 use crate::pst::messaging::{MessageSummary, Rows};
 use crate::report::{Deferred, FolderReport, Skipped, Warning};
 
@@ -31,7 +32,7 @@ pub struct FolderItems<'a> {
 }
 
 impl<'a> FolderItems<'a> {
-    pub fn new(pst: &'a Pst, nid: u32) -> Self {
+    pub fn new(pst: &'a Pst, nid: Nid) -> Self {
         Self {
             pst,
             rows: Rows::new(pst, nid),
@@ -60,7 +61,7 @@ impl Iterator for FolderItems<'_> {
         if self.rows.fresh() {
             // A page was just read: a slow source reads the blocks of its first messages
             // ahead, and what the first half of them point at.
-            let nids: Vec<u32> = std::iter::once(row.nid)
+            let nids: Vec<Nid> = std::iter::once(row.nid)
                 .chain((0..LOOK_AHEAD - 1).map_while(|k| self.rows.ahead(k).map(|r| r.nid)))
                 .collect();
             ndb.hint_nodes(&nids);
@@ -82,7 +83,7 @@ impl Iterator for FolderItems<'_> {
 }
 
 /// Counts a converted message into its folder's report.
-pub fn record_mail(rep: &mut FolderReport, id: u32, m: &mime::MimeMessage) {
+pub fn record_mail(rep: &mut FolderReport, id: Nid, m: &mime::MimeMessage) {
     rep.converted += 1;
     rep.bytes += m.bytes.len() as u64;
     rep.attachments += m.attachments.len() as u32;

@@ -54,7 +54,10 @@ fn uid(p: &Props) -> String {
     match p.nbytes(PSETID_MEETING, 0x0003).filter(|b| !b.is_empty()) {
         Some(b) => b.iter().map(|x| format!("{x:02X}")).collect(),
         None => {
-            let h = crate::util::fnv1a(&[p.pst.display_name.as_bytes(), &p.msg.nid.to_le_bytes()]);
+            let h = crate::util::fnv1a(&[
+                p.pst.display_name.as_bytes(),
+                &p.msg.nid.get().to_le_bytes(),
+            ]);
             format!("{h:016x}.{:x}@unpst.invalid", p.msg.nid)
         }
     }

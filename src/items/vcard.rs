@@ -5,6 +5,7 @@
 //! the same file resolved to their UID).
 
 use super::{Props, escape, line, utc_stamp};
+use crate::pst::messaging::Nid;
 use crate::pst::{Message, Pst};
 
 // Contact properties (MS-OXPROPS).
@@ -51,9 +52,13 @@ const ADDRESSES: [(&str, [u16; 6]); 3] = [
 
 /// A contact's UID: stable across runs and front ends (the store's name and the item's
 /// node id), so a re-import updates rather than duplicates.
-pub fn uid(pst: &Pst, nid: u32) -> String {
-    let a = crate::util::fnv1a(&[pst.display_name.as_bytes(), &nid.to_le_bytes()]);
-    let b = crate::util::fnv1a(&[&nid.to_le_bytes(), pst.display_name.as_bytes(), b"unpst"]);
+pub fn uid(pst: &Pst, nid: Nid) -> String {
+    let a = crate::util::fnv1a(&[pst.display_name.as_bytes(), &nid.get().to_le_bytes()]);
+    let b = crate::util::fnv1a(&[
+        &nid.get().to_le_bytes(),
+        pst.display_name.as_bytes(),
+        b"unpst",
+    ]);
     format!(
         "urn:uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
         a >> 32,
@@ -381,7 +386,7 @@ pub fn dist_list(pst: &Pst, msg: &Message) -> String {
 
 /// The message NID inside a WrappedEntryId (MS-OXOCNTC §2.2.2.1.2): flags, the wrapped
 /// provider UID, a type byte, then a message entry id whose last 4 bytes are the NID.
-fn wrapped_nid(b: &[u8]) -> Option<u32> {
+fn wrapped_nid(b: &[u8]) -> Option<Nid> {
     const WRAPPED_UID: [u8; 16] = [
         0xC0, 0x91, 0xAD, 0xD3, 0x51, 0x9D, 0xCF, 0x11, 0xA4, 0xA9, 0x00, 0xAA, 0x00, 0x47, 0xFA,
         0xA4,
@@ -391,5 +396,5 @@ fn wrapped_nid(b: &[u8]) -> Option<u32> {
     }
     let inner = b.get(21..)?;
     let tail = inner.get(inner.len().checked_sub(4)?..)?;
-    Some(u32::from_le_bytes(tail.try_into().ok()?))
+    Nid::try_from(u32::from_le_bytes(tail.try_into().ok()?)).ok()
 }

@@ -184,7 +184,7 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
         .or_else(|| msg.obj.time(props::LAST_MODIFICATION_TIME));
     let msgid = clean(&s(props::INTERNET_MESSAGE_ID));
     let seed = crate::util::fnv1a(&[
-        &msg.nid.to_le_bytes(),
+        &msg.nid.get().to_le_bytes(),
         subject.as_bytes(),
         sender_email.as_bytes(),
         &date.unwrap_or(0).to_le_bytes(),

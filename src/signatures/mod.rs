@@ -9,6 +9,7 @@ pub mod detect;
 
 use crate::error::Result;
 use crate::pst::Pst;
+use crate::pst::messaging::Nid;
 use crate::pst::messaging::Rows;
 use crate::pst::messaging::{best_address, props};
 use crate::report::Account;
@@ -35,10 +36,10 @@ pub struct Signature {
 const MAX_SENT: usize = 5000;
 
 /// Sent Items: the store's pointer, else folders named so (in Outlook's languages).
-fn sent_folders(pst: &Pst) -> Result<Vec<u32>> {
+fn sent_folders(pst: &Pst) -> Result<Vec<Nid>> {
     let tree = pst.folder_tree()?;
     let by_pointer = pst.store_folder(props::IPM_SENTMAIL_ENTRYID);
-    let mut out: Vec<u32> = Vec::new();
+    let mut out: Vec<Nid> = Vec::new();
     for f in tree.flatten() {
         let named = crate::pst::messaging::well_known::special_by_name(&f.name)
             == Some(crate::pst::messaging::well_known::Special::Sent);
@@ -55,7 +56,8 @@ struct Found {
     text: String,
     uses: u32,
     /// The newest message that carries it (its inline images are used).
-    example: u32,
+    /// A message that carries it (none for a signature found as common text).
+    example: Option<Nid>,
     example_time: i64,
 }
 
@@ -132,7 +134,7 @@ impl Scan {
                 Some(f) => {
                     f.uses += 1;
                     if time >= f.example_time {
-                        f.example = row.nid;
+                        f.example = Some(row.nid);
                         f.example_time = time;
                         f.html = Some(frag);
                     }
@@ -142,7 +144,7 @@ impl Scan {
                     html: Some(frag),
                     text,
                     uses: 1,
-                    example: row.nid,
+                    example: Some(row.nid),
                     example_time: time,
                 }),
             }
@@ -161,7 +163,7 @@ impl Scan {
                     html: None,
                     text: sig,
                     uses: 1,
-                    example: row.nid,
+                    example: Some(row.nid),
                     example_time: time,
                 }),
             },
@@ -188,7 +190,7 @@ impl Scan {
                     html: None,
                     text,
                     uses: uses as u32,
-                    example: 0,
+                    example: None,
                     example_time: 0,
                 });
             }
@@ -234,10 +236,10 @@ fn document(fragment: &str) -> String {
 }
 
 /// Replaces `cid:` references with the message's inline images as data: URIs.
-fn inline_cid_images(pst: &Pst, nid: u32, frag: &str) -> String {
-    if !frag.to_ascii_lowercase().contains("cid:") || nid == 0 {
+fn inline_cid_images(pst: &Pst, nid: Option<Nid>, frag: &str) -> String {
+    let Some(nid) = nid.filter(|_| frag.to_ascii_lowercase().contains("cid:")) else {
         return frag.to_string();
-    }
+    };
     let Ok(msg) = pst.message(nid) else {
         return frag.to_string();
     };

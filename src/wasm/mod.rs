@@ -6,6 +6,7 @@ pub mod blob;
 
 use crate::convert::{self, Options, Progress};
 use crate::pst::Pst;
+use crate::pst::messaging::Nid;
 use crate::sink::ZipTree;
 use crate::sink::patch::{PatchBuffer, WriteAt};
 use blob::BlobSource;
@@ -26,6 +27,11 @@ const BODY_INDEX_BUDGET: usize = 96 << 20;
 
 fn js<E: std::fmt::Display>(e: E) -> JsError {
     JsError::new(&e.to_string())
+}
+
+/// A node id from the page: one of a type the spec does not define is refused here.
+fn nid(raw: u32) -> Result<Nid, JsError> {
+    Nid::try_from(raw).map_err(js)
 }
 
 /// Results cross to JS as one JSON text parsed there: for trees and row lists of thousands of
@@ -76,7 +82,7 @@ pub fn signatures_from_files(files: js_sys::Array) -> Result<JsValue, JsError> {
 /// it only loads a number, which works in a trapped instance).
 #[wasm_bindgen]
 pub fn current_item() -> u32 {
-    convert::current_item()
+    convert::current_item().map_or(0, |n| n.get())
 }
 
 /// One open PST/OST file.
@@ -86,7 +92,7 @@ pub struct Session {
     name: String,
     /// The last message converted: a preview, its inline images and its attachments are
     /// asked for one after another, and each would otherwise convert the message again.
-    last: std::cell::RefCell<Option<(u32, std::rc::Rc<Vec<u8>>)>>,
+    last: std::cell::RefCell<Option<(Nid, std::rc::Rc<Vec<u8>>)>>,
     /// The full-text body index, built on demand a few messages at a time.
     bodies: std::cell::RefCell<Option<crate::search::BodyIndex>>,
 }
@@ -138,7 +144,7 @@ impl Session {
     /// `count` rows of a folder's message list from row `start`, as JSON text (handed on as
     /// it is, like [`Session::preview`]).
     pub fn messages(&self, folder: u32, start: u32, count: u32) -> Result<String, JsError> {
-        let f = self.pst.folder(folder).map_err(js)?;
+        let f = self.pst.folder(nid(folder)?).map_err(js)?;
         let rows = self
             .pst
             .summaries(&f, start as usize, count as usize)
@@ -147,7 +153,8 @@ impl Session {
     }
 
     /// The message as exported (RFC 5322 bytes), converted once per selection.
-    fn mime(&self, nid: u32) -> Result<std::rc::Rc<Vec<u8>>, JsError> {
+    fn mime(&self, raw: u32) -> Result<std::rc::Rc<Vec<u8>>, JsError> {
+        let nid = nid(raw)?;
         if let Some((n, bytes)) = self.last.borrow().as_ref()
             && *n == nid
         {
@@ -210,6 +217,7 @@ impl Session {
     /// [`crate::pst::ndb::Ndb::read_ahead`]); a click on one of them then reads from memory.
     /// Does nothing for a file held whole.
     pub fn read_ahead(&self, nids: Vec<u32>, step: u32) {
+        let nids: Vec<Nid> = nids.into_iter().filter_map(|n| nid(n).ok()).collect();
         self.pst.ndb.read_ahead(&nids, step);
     }
 
@@ -237,18 +245,25 @@ impl Session {
             .as_ref()
             .map(|i| i.find(query, limit as usize))
             .unwrap_or_default()
+            .into_iter()
+            .map(Nid::get)
+            .collect()
     }
 
     /// Skips `nid` in conversions from now on (it crashed the module before), reporting
     /// `reason`.
-    pub fn set_aside(&self, nid: u32, reason: String) {
-        convert::set_aside(nid, reason);
+    pub fn set_aside(&self, raw: u32, reason: String) {
+        if let Ok(n) = nid(raw) {
+            convert::set_aside(n, reason);
+        }
     }
 
     /// For tests of the crash recovery: converting `nid` panics.
     #[wasm_bindgen(js_name = simulateCrashOn)]
-    pub fn simulate_crash_on(&self, nid: u32) {
-        convert::simulate_crash_on(nid);
+    pub fn simulate_crash_on(&self, raw: u32) {
+        if let Ok(n) = nid(raw) {
+            convert::simulate_crash_on(n);
+        }
     }
 
     /// The signatures found in the sent mail and the accounts it went out from.
@@ -269,9 +284,9 @@ impl Session {
 
     /// A contact, list, appointment, task or journal entry as the vCard / iCalendar text it
     /// exports to, with its kind; `None` for mail.
-    fn card_of(&self, nid: u32) -> crate::error::Result<Option<Card>> {
+    fn card_of(&self, raw: u32) -> Result<Option<Card>, JsError> {
         use crate::items::{Kind, ical, vcard};
-        let m = self.pst.message(nid)?;
+        let m = self.pst.message(nid(raw)?).map_err(js)?;
         let Some(kind) = Kind::of(&m.class(&self.pst)) else {
             return Ok(None);
         };
@@ -298,6 +313,8 @@ impl Session {
     /// `{kind: "skipped" | "deferred", id, subject, reason}`.
     pub fn upload_batch(&self, folder: u32, start: u32, count: u32) -> js_sys::Array {
         let out = js_sys::Array::new();
+        // A folder id that is no node id reads as a folder that is not there: reported below.
+        let folder = Nid::try_from(folder).unwrap_or(Nid::NONE);
         let mut items =
             convert::FolderItems::new(&self.pst, folder).rows(start as usize, count as usize);
         for (row, outcome) in items.by_ref() {
@@ -305,12 +322,12 @@ impl Session {
             let set = |k: &str, v: JsValue| {
                 let _ = js_sys::Reflect::set(&o, &k.into(), &v);
             };
-            set("id", row.nid.into());
+            set("id", row.nid.get().into());
             set("subject", row.subject.as_str().into());
             match outcome {
                 convert::Outcome::Mail(m) => {
                     set("kind", "mail".into());
-                    let meta = crate::sink::imap::ItemMeta::of(row.nid, &m);
+                    let meta = crate::sink::imap::ItemMeta::of(row.nid.get(), &m);
                     let frame = crate::sink::imap::encode_frame(&meta, &m.bytes);
                     set("frame", js_sys::Uint8Array::from(frame.as_slice()).into());
                 }

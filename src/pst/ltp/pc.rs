@@ -4,6 +4,7 @@ use super::bth;
 use super::heap::{CLIENT_PC, Heap};
 use super::prop::{PT_BOOL, PT_ERROR, PT_F32, PT_I16, PT_I32, PropData, PropType};
 use crate::error::{Result, corrupt};
+use crate::pst::ndb::{Nid, NidType};
 use std::collections::BTreeMap;
 
 /// One property: its type and where its value is.
@@ -19,12 +20,12 @@ pub struct PropContext {
     pub props: BTreeMap<u16, Prop>,
 }
 
-/// Resolves an HNID: a heap id (low 5 bits zero) or a sub-node NID.
+/// Resolves an HNID (§2.3.3.2): a heap id (its NID type is HID) or a sub-node's NID.
 pub fn resolve_hnid(heap: &Heap, hnid: u32) -> Result<PropData> {
-    if hnid & 0x1F == 0 {
-        Ok(PropData::Bytes(heap.get(hnid)?.to_vec()))
-    } else {
-        Ok(PropData::Subnode(hnid))
+    match Nid::try_from(hnid) {
+        Ok(nid) if nid.kind() == NidType::Hid => Ok(PropData::Bytes(heap.get(hnid)?.to_vec())),
+        Ok(nid) => Ok(PropData::Subnode(nid)),
+        Err(e) => Err(corrupt("HNID", e.to_string())),
     }
 }
 

@@ -1,5 +1,7 @@
 //! Property types (MS-OXCDATA §2.11.1) and how their values are stored (MS-PST §2.3.3.3).
 
+use crate::pst::ndb::Nid;
+
 /// A property type code (`wPropType`).
 pub type PropType = u16;
 
@@ -38,7 +40,7 @@ pub enum PropData {
     /// The value's bytes (inline or from the heap).
     Bytes(Vec<u8>),
     /// A sub-node of the owning node holds the value (large strings and binaries).
-    Subnode(u32),
+    Subnode(Nid),
 }
 
 /// Decodes UTF-16LE, replacing unpaired surrogates; stops at the first NUL.

@@ -8,8 +8,8 @@ use super::pc::resolve_hnid;
 use super::prop::{PropData, PropType, fixed_size};
 use crate::error::{Result, corrupt};
 use crate::pst::bytes::{slice, u8_at, u16_at, u32_at};
-use crate::pst::ndb::Ndb;
 use crate::pst::ndb::subnode::Subnodes;
+use crate::pst::ndb::{Bid, Ndb};
 
 /// A column: property tag and where its cell sits in a row.
 #[derive(Debug, Clone, Copy)]
@@ -25,7 +25,7 @@ enum Rows {
     None,
     Heap(Vec<u8>),
     /// Data blocks of the row matrix, with the row count of each.
-    Blocks(Vec<(u64, usize)>),
+    Blocks(Vec<(Bid, usize)>),
 }
 
 pub struct TableContext {
@@ -94,9 +94,9 @@ impl TableContext {
                     (Rows::Heap(b), n)
                 }
                 PropData::Subnode(nid) => {
-                    let sn = subnodes.get(nid).ok_or_else(|| {
-                        corrupt(at, format!("row matrix sub-node {nid:#x} missing"))
-                    })?;
+                    let sn = subnodes
+                        .get(nid)
+                        .ok_or_else(|| corrupt(at, format!("row matrix sub-node {nid} missing")))?;
                     let mut blocks = Vec::new();
                     let mut total = 0usize;
                     for bid in ndb.data_leaves(sn.bid_data)? {

@@ -6,6 +6,7 @@ use super::props;
 use super::store::Pst;
 use crate::error::{Result, corrupt};
 use crate::pst::ltp::prop::{PT_BINARY, PT_OBJECT, PropData};
+use crate::pst::ndb::Nid;
 
 /// Attachment methods (PidTagAttachMethod).
 pub const METHOD_BY_VALUE: i32 = 1;
@@ -14,7 +15,7 @@ pub const METHOD_OLE: i32 = 6;
 
 pub struct Attachment {
     /// Sub-node NID within the parent message.
-    pub id: u32,
+    pub id: Nid,
     pub obj: Object,
     pub method: i32,
     /// Long file name, else short file name, else display name.
@@ -38,7 +39,7 @@ pub enum AttachmentContent {
 }
 
 impl Attachment {
-    pub fn new(pst: &Pst, id: u32, obj: Object, codepage: u32) -> Self {
+    pub fn new(pst: &Pst, id: Nid, obj: Object, codepage: u32) -> Self {
         let s = |p: u16| obj.string(&pst.ndb, p, codepage).unwrap_or_default();
         let filename = [
             props::ATTACH_LONG_FILENAME,
@@ -74,7 +75,10 @@ impl Attachment {
             // The value names a sub-node of this attachment: for an embedded message it is
             // the message object, whose own sub-node tree holds its recipients and attachments.
             let target = match &p.data {
-                PropData::Bytes(b) if b.len() >= 4 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]),
+                PropData::Bytes(b) if b.len() >= 4 => {
+                    Nid::try_from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .map_err(|e| corrupt(format!("attachment {:#x}", self.id), e.to_string()))?
+                }
                 PropData::Subnode(n) => *n,
                 _ => {
                     return Err(corrupt(
@@ -86,7 +90,7 @@ impl Attachment {
             let sn = self.obj.subnodes.get(target).ok_or_else(|| {
                 corrupt(
                     format!("attachment {:#x}", self.id),
-                    format!("object sub-node {target:#x} is missing"),
+                    format!("object sub-node {target} is missing"),
                 )
             })?;
             if self.method == METHOD_EMBEDDED {

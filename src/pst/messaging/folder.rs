@@ -1,12 +1,12 @@
 //! Folders (MS-PST §2.4.4): folder objects, hierarchy tables and contents tables.
 
-use super::nid;
 use super::object::{Object, string_value};
 use super::props;
 use super::store::Pst;
 use crate::error::{Error, Result};
 use crate::pst::ltp::prop::{PT_I32, PropData};
 use crate::pst::ltp::{Heap, TableContext};
+use crate::pst::ndb::{Nid, NidType};
 use serde::Serialize;
 use std::collections::HashSet;
 
@@ -16,7 +16,7 @@ const MAX_FOLDER_DEPTH: usize = 300;
 /// One folder of the hierarchy, with its children.
 #[derive(Debug, Clone, Serialize)]
 pub struct FolderInfo {
-    pub nid: u32,
+    pub nid: Nid,
     pub name: String,
     /// Names from the root folder down to this one (the root itself has an empty path).
     pub path: Vec<String>,
@@ -66,7 +66,8 @@ impl FolderInfo {
 /// A row of a contents table: what a message list shows, without opening the message.
 #[derive(Debug, Clone, Serialize)]
 pub struct MessageSummary {
-    pub nid: u32,
+    /// [`Nid::NONE`] when the row names no node of a defined type: opening it fails.
+    pub nid: Nid,
     pub subject: String,
     pub sender: String,
     /// The display names of the To recipients (PidTagDisplayTo), as the list shows them.
@@ -80,13 +81,13 @@ pub struct MessageSummary {
 
 /// An open folder: its properties and contents table.
 pub struct Folder {
-    pub nid: u32,
+    pub nid: Nid,
     pub obj: Object,
     pub contents: Option<TableContext>,
 }
 
 impl Pst {
-    fn table(&self, table_nid: u32) -> Result<TableContext> {
+    fn table(&self, table_nid: Nid) -> Result<TableContext> {
         let e = self.ndb.find_node(table_nid)?;
         let heap = Heap::new(self.ndb.read_data(e.bid_data)?)?;
         let subnodes = self.ndb.read_subnodes(e.bid_sub)?;
@@ -94,11 +95,11 @@ impl Pst {
     }
 
     /// Opens a folder and its contents table.
-    pub fn folder(&self, folder_nid: u32) -> Result<Folder> {
+    pub fn folder(&self, folder_nid: Nid) -> Result<Folder> {
         let e = self.ndb.find_node(folder_nid)?;
         let obj = Object::read(&self.ndb, e.bid_data, e.bid_sub)?;
-        let contents = if folder_nid & nid::TYPE_MASK == nid::NORMAL_FOLDER {
-            match self.table(nid::table_of(folder_nid, nid::CONTENTS_TABLE)) {
+        let contents = if folder_nid.kind() == NidType::NormalFolder {
+            match self.table(folder_nid.with_kind(NidType::ContentsTable)) {
                 Ok(t) => Some(t),
                 Err(Error::NodeNotFound(_)) => None,
                 Err(e) => return Err(e),
@@ -113,9 +114,9 @@ impl Pst {
         })
     }
 
-    /// The NIDs of a folder's sub-folders, from its hierarchy table.
-    fn child_folders(&self, folder_nid: u32, has_subfolders: bool) -> Result<Vec<u32>> {
-        let t = match self.table(nid::table_of(folder_nid, nid::HIERARCHY_TABLE)) {
+    /// The raw NIDs of a folder's sub-folders, from its hierarchy table.
+    fn child_folders(&self, folder_nid: Nid, has_subfolders: bool) -> Result<Vec<u32>> {
+        let t = match self.table(folder_nid.with_kind(NidType::HierarchyTable)) {
             Ok(t) => t,
             Err(Error::NodeNotFound(n)) if has_subfolders => {
                 return Err(Error::Other(format!(
@@ -132,10 +133,10 @@ impl Pst {
     /// place with an `error`; cycles and absurd depths are cut.
     pub fn folder_tree(&self) -> Result<FolderInfo> {
         let mut seen = HashSet::new();
-        let mut root = self.folder_info(nid::ROOT_FOLDER, Vec::new(), false)?;
+        let mut root = self.folder_info(Nid::ROOT_FOLDER, Vec::new(), false)?;
         root.name.clear();
         root.path.clear();
-        seen.insert(nid::ROOT_FOLDER);
+        seen.insert(Nid::ROOT_FOLDER.get());
         // Iterative build: a work list of (path of child indexes, nid).
         let mut work: Vec<Vec<usize>> = vec![Vec::new()];
         while let Some(pos) = work.pop() {
@@ -160,19 +161,22 @@ impl Pst {
                     continue;
                 }
                 let mut path = parent_path.clone();
-                let info = match self.folder_info(k, path.clone(), parent_ipm) {
+                let info = match Nid::try_from(k)
+                    .map_err(|e| Error::Other(e.to_string()))
+                    .and_then(|nid| self.folder_info(nid, path.clone(), parent_ipm))
+                {
                     Ok(i) => i,
                     Err(e) => {
                         path.push(format!("folder {k:#x}"));
                         FolderInfo {
-                            nid: k,
+                            nid: Nid::try_from(k).unwrap_or(Nid::NONE),
                             name: format!("folder {k:#x}"),
                             path,
                             items: 0,
                             unread: 0,
                             associated: 0,
                             class: String::new(),
-                            search: k & nid::TYPE_MASK == nid::SEARCH_FOLDER,
+                            search: k & 0x1f == NidType::SearchFolder as u32,
                             ipm: parent_ipm,
                             error: Some(format!("folder unreadable: {e}")),
                             has_subfolders: false,
@@ -216,7 +220,7 @@ impl Pst {
 
     fn folder_info(
         &self,
-        folder_nid: u32,
+        folder_nid: Nid,
         mut path: Vec<String>,
         parent_ipm: bool,
     ) -> Result<FolderInfo> {
@@ -226,8 +230,8 @@ impl Pst {
             .string(&self.ndb, props::DISPLAY_NAME, self.codepage)
             .unwrap_or_default();
         path.push(name.clone());
-        let assoc = if folder_nid & nid::TYPE_MASK == nid::NORMAL_FOLDER {
-            self.table(nid::table_of(folder_nid, nid::ASSOC_CONTENTS_TABLE))
+        let assoc = if folder_nid.kind() == NidType::NormalFolder {
+            self.table(folder_nid.with_kind(NidType::AssocContentsTable))
                 .map(|t| t.row_count() as u32)
                 .unwrap_or(0)
         } else {
@@ -237,7 +241,7 @@ impl Pst {
         // PR_CONTENT_COUNT is the folder's own count: fewer rows than that means lost items.
         let declared = f.obj.i32(props::CONTENT_COUNT).unwrap_or(0).max(0) as u32;
         // (Search folders list their hits elsewhere: their count says nothing here.)
-        let search = folder_nid & nid::TYPE_MASK == nid::SEARCH_FOLDER;
+        let search = folder_nid.kind() == NidType::SearchFolder;
         let error = (declared > items && !search).then(|| {
             format!(
                 "the folder says it holds {declared} items but its contents table has {}",
@@ -284,12 +288,15 @@ impl Pst {
         Ok(out)
     }
 
-    /// Every row's message NID, in table order.
-    pub fn message_ids(&self, folder: &Folder) -> Result<Vec<u32>> {
+    /// Every row's message NID, in table order ([`Nid::NONE`] for a row naming none).
+    pub fn message_ids(&self, folder: &Folder) -> Result<Vec<Nid>> {
         let Some(t) = &folder.contents else {
             return Ok(Vec::new());
         };
-        t.row_ids(&self.ndb)
+        Ok(t.row_ids(&self.ndb)?
+            .into_iter()
+            .map(|raw| Nid::try_from(raw).unwrap_or(Nid::NONE))
+            .collect())
     }
 
     fn summary(&self, t: &TableContext, row: &crate::pst::ltp::tc::Row) -> Result<MessageSummary> {
@@ -316,7 +323,9 @@ impl Pst {
         };
         let flags = int(props::MESSAGE_FLAGS).unwrap_or(0) as u32;
         Ok(MessageSummary {
-            nid: int(props::ROW_ID).unwrap_or(0) as u32,
+            nid: int(props::ROW_ID)
+                .and_then(|raw| Nid::try_from(raw as u32).ok())
+                .unwrap_or(Nid::NONE),
             subject: crate::pst::messaging::message::strip_subject_prefix(&string(props::SUBJECT)),
             // Contents tables usually carry the "From" column (sent-representing name).
             sender: Some(string(props::SENT_REPRESENTING_NAME))

@@ -1,13 +1,13 @@
 //! Messages (MS-PST §2.4.5): the message object, its recipient table and attachment table.
 
 use super::attachment::Attachment;
-use super::nid;
 use super::object::{Object, string_value};
 use super::props;
 use super::store::Pst;
 use crate::error::{Result, corrupt};
 use crate::pst::ltp::prop::PropData;
 use crate::pst::ltp::{Heap, TableContext};
+use crate::pst::ndb::Nid;
 use crate::pst::ndb::subnode::Subnodes;
 use serde::Serialize;
 
@@ -34,7 +34,7 @@ pub struct Recipient {
 /// An open message (top-level or embedded).
 pub struct Message {
     /// The message's NID (for an embedded message, the attachment's sub-node NID).
-    pub nid: u32,
+    pub nid: Nid,
     pub obj: Object,
     /// Code page of its 8-bit strings.
     pub codepage: u32,
@@ -53,13 +53,13 @@ pub fn strip_subject_prefix(s: &str) -> String {
 
 impl Pst {
     /// Opens a top-level message by NID.
-    pub fn message(&self, msg_nid: u32) -> Result<Message> {
+    pub fn message(&self, msg_nid: Nid) -> Result<Message> {
         let e = self.ndb.find_node(msg_nid)?;
         let obj = Object::read(&self.ndb, e.bid_data, e.bid_sub)?;
         Ok(Message::new(msg_nid, obj, self.codepage))
     }
 
-    fn sub_table(&self, subnodes: &Subnodes, table_nid: u32) -> Result<Option<TableContext>> {
+    fn sub_table(&self, subnodes: &Subnodes, table_nid: Nid) -> Result<Option<TableContext>> {
         let Some(sn) = subnodes.get(table_nid) else {
             return Ok(None);
         };
@@ -70,7 +70,7 @@ impl Pst {
 
     /// The message's recipients, in table order.
     pub fn recipients(&self, m: &Message) -> Result<Vec<Recipient>> {
-        let Some(t) = self.sub_table(&m.obj.subnodes, nid::RECIPIENT_TABLE)? else {
+        let Some(t) = self.sub_table(&m.obj.subnodes, Nid::RECIPIENT_TABLE)? else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -126,19 +126,19 @@ impl Pst {
     /// The message's attachments, in table order. An attachment that cannot be read is
     /// returned as an error entry so the caller can report it and go on.
     pub fn attachments(&self, m: &Message) -> Result<Vec<Result<Attachment>>> {
-        let Some(t) = self.sub_table(&m.obj.subnodes, nid::ATTACHMENT_TABLE)? else {
+        let Some(t) = self.sub_table(&m.obj.subnodes, Nid::ATTACHMENT_TABLE)? else {
             return Ok(Vec::new());
         };
         let ids = t.row_ids(&self.ndb)?;
         Ok(ids
             .into_iter()
-            .map(|id| {
-                let sn = m.obj.subnodes.get(id).ok_or_else(|| {
-                    corrupt(
-                        format!("message {:#x}", m.nid),
-                        format!("attachment sub-node {id:#x} is missing"),
-                    )
-                })?;
+            .map(|raw| {
+                let at = || format!("message {}", m.nid);
+                let id = Nid::try_from(raw).map_err(|e| corrupt(at(), e.to_string()))?;
+                let sn =
+                    m.obj.subnodes.get(id).ok_or_else(|| {
+                        corrupt(at(), format!("attachment sub-node {id} is missing"))
+                    })?;
                 let obj = Object::read(&self.ndb, sn.bid_data, sn.bid_sub)?;
                 Ok(Attachment::new(self, id, obj, m.codepage))
             })
@@ -158,7 +158,7 @@ pub fn best_address(smtp: &str, addr_type: &str, addr: &str) -> String {
 }
 
 impl Message {
-    pub fn new(nid: u32, obj: Object, store_codepage: u32) -> Self {
+    pub fn new(nid: Nid, obj: Object, store_codepage: u32) -> Self {
         let codepage = strings_codepage(&obj).unwrap_or(store_codepage);
         Self { nid, obj, codepage }
     }

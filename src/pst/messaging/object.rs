@@ -5,8 +5,8 @@ use super::filetime_to_unix;
 use crate::error::{Result, corrupt};
 use crate::pst::ltp::prop::{self, PropData, utf16le};
 use crate::pst::ltp::{Heap, PropContext};
-use crate::pst::ndb::Ndb;
 use crate::pst::ndb::subnode::{SubnodeEntry, Subnodes};
+use crate::pst::ndb::{Bid, Ndb, Nid};
 
 #[derive(Default)]
 pub struct Object {
@@ -16,7 +16,7 @@ pub struct Object {
 
 impl Object {
     /// Reads the object stored in a node's data tree, with its sub-node tree.
-    pub fn read(ndb: &Ndb, bid_data: u64, bid_sub: u64) -> Result<Self> {
+    pub fn read(ndb: &Ndb, bid_data: Option<Bid>, bid_sub: Option<Bid>) -> Result<Self> {
         let heap = Heap::new(ndb.read_data(bid_data)?)?;
         let pc = PropContext::parse(&heap)?;
         let subnodes = ndb.read_subnodes(bid_sub)?;
@@ -32,11 +32,11 @@ impl Object {
     }
 
     /// The sub-node holding property `id`'s value.
-    fn value_subnode(&self, id: u16, nid: u32) -> Result<SubnodeEntry> {
+    fn value_subnode(&self, id: u16, nid: Nid) -> Result<SubnodeEntry> {
         self.subnodes.get(nid).ok_or_else(|| {
             corrupt(
                 format!("property {id:#06x}"),
-                format!("value sub-node {nid:#x} is missing"),
+                format!("value sub-node {nid} is missing"),
             )
         })
     }
@@ -123,7 +123,7 @@ impl Object {
 /// A value's bytes: held inline, or as data blocks to read one at a time.
 pub enum ValueBlocks {
     Inline(Vec<u8>),
-    Blocks(Vec<u64>),
+    Blocks(Vec<Bid>),
 }
 
 /// Decodes a string value of type `t`.

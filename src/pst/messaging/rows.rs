@@ -5,6 +5,7 @@
 
 use super::folder::{Folder, MessageSummary};
 use super::store::Pst;
+use crate::pst::ndb::Nid;
 use std::collections::VecDeque;
 
 /// Rows read at a time unless [`Rows::page_size`] says otherwise.
@@ -29,7 +30,7 @@ pub struct Rows<'a> {
 
 impl<'a> Rows<'a> {
     /// Every row of the folder `nid`.
-    pub fn new(pst: &'a Pst, nid: u32) -> Self {
+    pub fn new(pst: &'a Pst, nid: Nid) -> Self {
         match pst.folder(nid) {
             Ok(f) => Self::of(pst, f),
             Err(e) => {

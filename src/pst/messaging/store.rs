@@ -2,12 +2,11 @@
 
 use super::message::strings_codepage;
 use super::named::NamedProps;
-use super::nid;
 use super::object::Object;
 use super::props;
 use crate::error::Result;
 use crate::pst::ndb::header::{Format, Header};
-use crate::pst::ndb::{DEFAULT_CHUNK, DEFAULT_CHUNKS, Ndb};
+use crate::pst::ndb::{DEFAULT_CHUNK, DEFAULT_CHUNKS, Ndb, Nid, NidType};
 use crate::source::{ByteSource, ReadSeekSource};
 use std::path::Path;
 
@@ -20,7 +19,7 @@ pub struct Pst {
     pub named: NamedProps,
     pub display_name: String,
     /// NID of the top of the mailbox (IPM subtree), when the store names one.
-    pub ipm_subtree: Option<u32>,
+    pub ipm_subtree: Option<Nid>,
     /// File-level damage found while opening that did not stop it (for the report).
     pub problems: Vec<String>,
 }
@@ -59,7 +58,7 @@ impl Pst {
         // A damaged store object costs its display name and the IPM subtree pointer, not
         // the folders and messages: go on without it.
         let store = match ndb
-            .find_node(nid::MESSAGE_STORE)
+            .find_node(Nid::MESSAGE_STORE)
             .and_then(|e| Object::read(&ndb, e.bid_data, e.bid_sub))
         {
             Ok(o) => o,
@@ -68,7 +67,7 @@ impl Pst {
                 Object::default()
             }
         };
-        let named = match ndb.find_node(nid::NAME_TO_ID_MAP) {
+        let named = match ndb.find_node(Nid::NAME_TO_ID_MAP) {
             Ok(e) => match Object::read(&ndb, e.bid_data, e.bid_sub) {
                 Ok(o) => NamedProps::read(&ndb, &o),
                 Err(_) => NamedProps::default(),
@@ -100,7 +99,7 @@ impl Pst {
     }
 
     /// The folder a store EntryID property points at (Sent Items, Deleted Items, …).
-    pub fn store_folder(&self, prop: u16) -> Option<u32> {
+    pub fn store_folder(&self, prop: u16) -> Option<Nid> {
         entry_nid(&self.ndb, &self.store, prop)
     }
 
@@ -118,7 +117,7 @@ fn first_message_codepage(ndb: &Ndb) -> Option<u32> {
     let mut found = None;
     let mut tried = 0;
     let _ = ndb.walk_nodes(|e| {
-        if e.nid & nid::TYPE_MASK != nid::NORMAL_MESSAGE {
+        if e.nid.kind() != NidType::NormalMessage {
             return true;
         }
         tried += 1;
@@ -131,9 +130,9 @@ fn first_message_codepage(ndb: &Ndb) -> Option<u32> {
 }
 
 /// The NID of a folder EntryID property: 4 flag bytes, the 16-byte provider UID, the NID.
-fn entry_nid(ndb: &Ndb, obj: &Object, prop: u16) -> Option<u32> {
+fn entry_nid(ndb: &Ndb, obj: &Object, prop: u16) -> Option<Nid> {
     obj.bytes(ndb, prop).ok().flatten().and_then(|b| {
-        b.get(20..24)
-            .map(|n| u32::from_le_bytes([n[0], n[1], n[2], n[3]]))
+        let n = b.get(20..24)?;
+        Nid::try_from(u32::from_le_bytes([n[0], n[1], n[2], n[3]])).ok()
     })
 }

@@ -2,7 +2,7 @@
 //! (Unicode 4K) inflation.
 
 use super::header::Format;
-use super::{Ndb, crypt};
+use super::{Bid, Ndb, crypt};
 use crate::error::{Error, Result, corrupt};
 use crate::pst::bytes::{u8_at, u16_at, u32_at};
 use std::io::Read;
@@ -13,20 +13,15 @@ pub const MAX_NODE_BYTES: u64 = 1 << 31;
 /// and a bound on what a corrupt XXBLOCK repeating its XBLOCKs can make us hold.
 pub const MAX_LEAVES: usize = 1 << 19;
 
-/// Whether a BID names an internal block (XBLOCK, XXBLOCK, SLBLOCK, SIBLOCK).
-pub fn is_internal(bid: u64) -> bool {
-    bid & 2 != 0
-}
-
 impl Ndb {
     /// Reads one block: located through the block B-tree, decoded if external, inflated if
     /// compressed.
-    pub fn read_block(&self, bid: u64) -> Result<Vec<u8>> {
+    pub fn read_block(&self, bid: Bid) -> Result<Vec<u8>> {
         let e = self.find_block(bid)?;
-        let at = format!("block {bid:#x} at offset {}", e.ib);
+        let at = format!("block {bid} at offset {}", e.ib);
         let mut data = self.read(e.ib, e.cb as usize, &at)?;
-        if !is_internal(bid) {
-            crypt::decode(self.header.encryption, e.bid, &mut data);
+        if !bid.is_internal() {
+            crypt::decode(self.header.encryption, e.bid.get(), &mut data);
         }
         if self.header.format == Format::Unicode4k && e.cb_inflated > e.cb {
             data = inflate(&data, e.cb_inflated as usize).map_err(|w| corrupt(&at, w))?;
@@ -35,12 +30,12 @@ impl Ndb {
     }
 
     /// The data blocks of a node's data tree, in order (a plain block, or the leaves of an
-    /// XBLOCK / XXBLOCK).
-    pub fn data_leaves(&self, bid: u64) -> Result<Vec<u64>> {
-        if bid == 0 {
+    /// XBLOCK / XXBLOCK); none for a node whose data names no block.
+    pub fn data_leaves(&self, bid: Option<Bid>) -> Result<Vec<Bid>> {
+        let Some(bid) = bid else {
             return Ok(Vec::new());
-        }
-        if !is_internal(bid) {
+        };
+        if !bid.is_internal() {
             return Ok(vec![bid]);
         }
         let mut out = Vec::new();
@@ -48,7 +43,7 @@ impl Ndb {
         let mut stack = vec![(bid, 2u8)];
         while let Some((b, max_level)) = stack.pop() {
             let data = self.read_block(b)?;
-            let at = format!("data tree block {b:#x}");
+            let at = format!("data tree block {b}");
             let btype = u8_at(&data, 0, &at)?;
             let level = u8_at(&data, 1, &at)?;
             if btype != 1 || level == 0 || level > max_level {
@@ -67,12 +62,12 @@ impl Ndb {
                 out.extend(ids.iter().copied());
                 if out.len() > MAX_LEAVES {
                     return Err(Error::Limit(format!(
-                        "data tree {bid:#x} lists more than {MAX_LEAVES} blocks"
+                        "data tree {bid} lists more than {MAX_LEAVES} blocks"
                     )));
                 }
             } else {
                 for &c in ids.iter().rev() {
-                    if !is_internal(c) {
+                    if !c.is_internal() {
                         return Err(corrupt(&at, "XXBLOCK entry is not an XBLOCK"));
                     }
                     stack.push((c, 1));
@@ -82,7 +77,22 @@ impl Ndb {
         Ok(out)
     }
 
+    /// `count` block ids at `off`: each must name a block.
     pub(super) fn read_ids(
+        &self,
+        data: &[u8],
+        off: usize,
+        count: usize,
+        at: &str,
+    ) -> Result<Vec<Bid>> {
+        self.read_raw_ids(data, off, count, at)?
+            .into_iter()
+            .map(|raw| Bid::try_from(raw).map_err(|e| corrupt(at, e.to_string())))
+            .collect()
+    }
+
+    /// `count` ids (of the file's width) at `off`, as stored.
+    pub(super) fn read_raw_ids(
         &self,
         data: &[u8],
         off: usize,
@@ -102,7 +112,7 @@ impl Ndb {
     }
 
     /// All blocks of a node's data, in order.
-    pub fn read_data(&self, bid: u64) -> Result<Vec<Vec<u8>>> {
+    pub fn read_data(&self, bid: Option<Bid>) -> Result<Vec<Vec<u8>>> {
         let mut total = 0u64;
         let mut out = Vec::new();
         for b in self.data_leaves(bid)? {
@@ -110,7 +120,8 @@ impl Ndb {
             total += block.len() as u64;
             if total > MAX_NODE_BYTES {
                 return Err(Error::Limit(format!(
-                    "node data of block {bid:#x} is too large"
+                    "node data of block {:#x} is too large",
+                    bid.map_or(0, Bid::get)
                 )));
             }
             out.push(block);
@@ -119,7 +130,7 @@ impl Ndb {
     }
 
     /// A node's data as one contiguous buffer.
-    pub fn read_data_concat(&self, bid: u64) -> Result<Vec<u8>> {
+    pub fn read_data_concat(&self, bid: Option<Bid>) -> Result<Vec<u8>> {
         Ok(self.read_data(bid)?.concat())
     }
 }

@@ -9,7 +9,7 @@
 //! damaged subtree — and those whose leaf pages survive — are still found.
 
 use super::header::{Bref, Format};
-use super::{BlockEntry, Ndb, NodeEntry};
+use super::{Bid, BlockEntry, Ndb, Nid, NodeEntry};
 use crate::error::{Error, Result, corrupt};
 use crate::pst::bytes::{u8_at, u16_at, u32_at, u64_at};
 use std::collections::HashMap;
@@ -21,11 +21,12 @@ const MAX_RECOVERED: usize = 16 << 20;
 /// Node and block entries recovered from a damaged file.
 #[derive(Default)]
 pub struct Recovered {
-    pub nodes: HashMap<u32, NodeEntry>,
+    pub nodes: HashMap<Nid, NodeEntry>,
+    /// By [`Bid::key`].
     pub blocks: HashMap<u64, BlockEntry>,
     pub damaged: usize,
     /// For scanned entries: the BID of the page they came from (`u64::MAX` = live tree).
-    node_src: HashMap<u32, u64>,
+    node_src: HashMap<Nid, u64>,
     block_src: HashMap<u64, u64>,
 }
 
@@ -46,7 +47,7 @@ impl Recovered {
                 }
                 Tree::Block => {
                     if let Ok(e) = ndb.block_leaf(page, i) {
-                        let k = e.bid & !1;
+                        let k = e.bid.key();
                         if self.block_src.get(&k).is_none_or(|&r| r < rank) {
                             self.blocks.insert(k, e);
                             self.block_src.insert(k, rank);
@@ -188,14 +189,21 @@ impl Ndb {
         ))
     }
 
+    /// The raw NID of a node entry: 4 bytes, widened to the id size in Unicode files
+    /// (§2.2.2.7.7.4).
+    fn node_key(&self, page: &Page, i: usize) -> Result<u32> {
+        Ok(self.id_at(&page.data, i * page.entry_size, "node B-tree entry")? as u32)
+    }
+
+    /// A node entry; one whose NID has a type no reader looks up is an error.
     fn node_leaf(&self, page: &Page, i: usize) -> Result<NodeEntry> {
         let id = self.header.id_size();
         let off = i * page.entry_size;
         let at = "node B-tree entry";
         Ok(NodeEntry {
-            nid: self.id_at(&page.data, off, at)? as u32,
-            bid_data: self.id_at(&page.data, off + id, at)?,
-            bid_sub: self.id_at(&page.data, off + 2 * id, at)?,
+            nid: Nid::try_from(self.node_key(page, i)?).map_err(|e| corrupt(at, e.to_string()))?,
+            bid_data: Bid::optional(self.id_at(&page.data, off + id, at)?),
+            bid_sub: Bid::optional(self.id_at(&page.data, off + 2 * id, at)?),
             nid_parent: u32_at(&page.data, off + 3 * id, at)?,
         })
     }
@@ -210,7 +218,8 @@ impl Ndb {
             _ => cb,
         };
         Ok(BlockEntry {
-            bid: self.id_at(&page.data, off, at)?,
+            bid: Bid::try_from(self.id_at(&page.data, off, at)?)
+                .map_err(|e| corrupt(at, e.to_string()))?,
             ib: self.id_at(&page.data, off + id, at)?,
             cb,
             cb_inflated,
@@ -260,31 +269,30 @@ impl Ndb {
     }
 
     /// Looks a node up in the node B-tree.
-    pub fn find_node(&self, nid: u32) -> Result<NodeEntry> {
-        match self.descend(Tree::Node, nid as u64) {
+    pub fn find_node(&self, nid: Nid) -> Result<NodeEntry> {
+        match self.descend(Tree::Node, nid.get() as u64) {
             Ok(Some(page)) => {
                 for i in 0..page.count {
-                    let e = self.node_leaf(&page, i)?;
-                    if e.nid == nid {
-                        return Ok(e);
+                    if self.node_key(&page, i)? == nid.get() {
+                        return self.node_leaf(&page, i);
                     }
                 }
-                Err(Error::NodeNotFound(nid))
+                Err(Error::NodeNotFound(nid.get()))
             }
-            Ok(None) => Err(Error::NodeNotFound(nid)),
+            Ok(None) => Err(Error::NodeNotFound(nid.get())),
             Err(Error::Corrupt { .. }) => self
                 .recovered()?
                 .nodes
                 .get(&nid)
                 .copied()
-                .ok_or(Error::NodeNotFound(nid)),
+                .ok_or(Error::NodeNotFound(nid.get())),
             Err(e) => Err(e),
         }
     }
 
     /// Looks a block up in the block B-tree (the reserved low bit of the BID is ignored).
-    pub fn find_block(&self, bid: u64) -> Result<BlockEntry> {
-        let key = bid & !1;
+    pub fn find_block(&self, bid: Bid) -> Result<BlockEntry> {
+        let key = bid.key();
         if let Some(e) = self.blocks.borrow().get(&key) {
             return Ok(*e);
         }
@@ -302,8 +310,8 @@ impl Ndb {
             }
             for i in 0..page.count {
                 let e = self.block_leaf(&page, i)?;
-                cache.insert(e.bid & !1, e);
-                if e.bid & !1 == key {
+                cache.insert(e.bid.key(), e);
+                if e.bid.key() == key {
                     found = Some(e);
                 }
             }
@@ -315,12 +323,12 @@ impl Ndb {
         self.recovered_block(bid)
     }
 
-    fn recovered_block(&self, bid: u64) -> Result<BlockEntry> {
+    fn recovered_block(&self, bid: Bid) -> Result<BlockEntry> {
         self.recovered()?
             .blocks
-            .get(&(bid & !1))
+            .get(&bid.key())
             .copied()
-            .ok_or(Error::BlockNotFound(bid))
+            .ok_or(Error::BlockNotFound(bid.get()))
     }
 
     /// The recovery index, built on first need.
@@ -399,7 +407,8 @@ impl Ndb {
     }
 
     /// Visits the entries of the node B-tree in key order until `f` returns `false`
-    /// (iterative, level-checked).
+    /// (iterative, level-checked). Entries whose NID has a type no reader looks up (Outlook
+    /// writes some: aspose-Outlook has nodes of types 0x16–0x18) are passed over.
     pub fn walk_nodes(&self, mut f: impl FnMut(NodeEntry) -> bool) -> Result<()> {
         let mut stack: Vec<(Bref, Option<u8>)> = vec![(self.header.nbt, None)];
         let mut pages = 0usize;
@@ -418,7 +427,9 @@ impl Ndb {
             }
             if page.level == 0 {
                 for i in 0..page.count {
-                    if !f(self.node_leaf(&page, i)?) {
+                    if let Ok(e) = self.node_leaf(&page, i)
+                        && !f(e)
+                    {
                         return Ok(());
                     }
                 }

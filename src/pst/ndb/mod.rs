@@ -10,11 +10,13 @@ pub mod btree;
 pub mod crypt;
 mod crypt_table;
 pub mod header;
+pub mod id;
 pub mod subnode;
 
 use crate::error::{Error, Result};
 use crate::source::{ByteSource, ChunkCache};
 use header::Header;
+pub use id::{Bid, Nid, NidType};
 use std::cell::RefCell;
 
 /// Chunk size and count of the default read cache: 256 KiB × 64 = 16 MiB at most.
@@ -24,16 +26,19 @@ pub const DEFAULT_CHUNKS: usize = 64;
 /// A node's entry in the node B-tree (NBTENTRY, §2.2.2.7.7.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeEntry {
-    pub nid: u32,
-    pub bid_data: u64,
-    pub bid_sub: u64,
+    pub nid: Nid,
+    /// `None` where the file says 0: such a node reads as empty.
+    pub bid_data: Option<Bid>,
+    /// `None`: the node has no sub-nodes.
+    pub bid_sub: Option<Bid>,
+    /// The parent folder's raw NID (0: none).
     pub nid_parent: u32,
 }
 
 /// A block's entry in the block B-tree (BBTENTRY, §2.2.2.7.7.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlockEntry {
-    pub bid: u64,
+    pub bid: Bid,
     pub ib: u64,
     /// Stored size.
     pub cb: u16,
@@ -45,7 +50,8 @@ pub struct BlockEntry {
 pub struct Ndb {
     src: RefCell<ChunkCache<Box<dyn ByteSource>>>,
     pub header: Header,
-    /// Recently looked-up block entries: every block read starts with a B-tree descent.
+    /// Recently looked-up block entries by [`Bid::key`]: every block read starts with a B-tree
+    /// descent.
     blocks: RefCell<std::collections::HashMap<u64, BlockEntry>>,
     /// Built once when a B-tree turns out damaged (see [`btree`]'s recovery).
     recovered: RefCell<Option<std::rc::Rc<btree::Recovered>>>,
@@ -108,7 +114,7 @@ impl Ndb {
     /// The messages (or other nodes) `nids` will be read next, in this order: tells the source
     /// where their data and sub-node blocks lie, so a slow one can fetch them ahead. Lookups
     /// that fail are left out (reading the node reports them).
-    pub fn hint_nodes(&self, nids: &[u32]) {
+    pub fn hint_nodes(&self, nids: &[Nid]) {
         if !self.src.borrow().wants_hints() {
             return;
         }
@@ -119,7 +125,7 @@ impl Ndb {
     /// The second level of [`Ndb::hint_nodes`], for a node about to be read: the blocks its
     /// data tree and sub-node tree point at (its first-level blocks were hinted before and
     /// are read from the cache or the read-ahead here). Only a hint: failures are ignored.
-    pub fn hint_children(&self, nid: u32) {
+    pub fn hint_children(&self, nid: Nid) {
         if !self.src.borrow().wants_hints() {
             return;
         }
@@ -134,7 +140,7 @@ impl Ndb {
     /// the cache and hints the next; step [`READ_AHEAD_STEPS`]` - 1` only takes. At most
     /// [`READ_AHEAD_CHUNKS`] chunks are hinted per step; what is left over is read when the
     /// message is opened. Failures are ignored (opening the message reports them).
-    pub fn read_ahead(&self, nids: &[u32], step: u32) {
+    pub fn read_ahead(&self, nids: &[Nid], step: u32) {
         if !self.src.borrow().wants_hints() {
             return;
         }
@@ -156,15 +162,15 @@ impl Ndb {
 
     /// The data and sub-node tree roots of `nids`: (block id, whether it is a sub-node tree's
     /// root rather than a data tree's).
-    fn roots(&self, nids: &[u32]) -> Vec<(u64, bool)> {
+    fn roots(&self, nids: &[Nid]) -> Vec<(Bid, bool)> {
         nids.iter()
             .filter_map(|&nid| self.find_node(nid).ok())
             .flat_map(|n| [(n.bid_data, false), (n.bid_sub, true)])
-            .filter(|&(b, _)| b != 0)
+            .filter_map(|(b, sub)| Some((b?, sub)))
             .collect()
     }
 
-    fn block_offsets(&self, level: &[(u64, bool)]) -> Vec<u64> {
+    fn block_offsets(&self, level: &[(Bid, bool)]) -> Vec<u64> {
         level
             .iter()
             .filter_map(|&(b, _)| self.find_block(b).ok().map(|e| e.ib))
@@ -173,7 +179,7 @@ impl Ndb {
 
     /// What the blocks of `level` point at (reading them; with `held`, only those already
     /// in memory: reading the others would wait for the file).
-    fn next_level(&self, level: &[(u64, bool)], held: bool) -> Vec<(u64, bool)> {
+    fn next_level(&self, level: &[(Bid, bool)], held: bool) -> Vec<(Bid, bool)> {
         let mut next = Vec::new();
         for &(bid, sub) in level {
             if next.len() >= READ_AHEAD_BLOCKS {
@@ -186,18 +192,21 @@ impl Ndb {
                 continue;
             }
             if sub {
-                if let Ok(subs) = self.read_subnodes(bid) {
+                if let Ok(subs) = self.read_subnodes(Some(bid)) {
                     for s in subs.0.values() {
-                        next.extend([(s.bid_data, false), (s.bid_sub, true)]);
+                        next.extend(
+                            [(s.bid_data, false), (s.bid_sub, true)]
+                                .into_iter()
+                                .filter_map(|(b, sub)| Some((b?, sub))),
+                        );
                     }
                 }
-            } else if block::is_internal(bid)
-                && let Ok(leaves) = self.data_leaves(bid)
+            } else if bid.is_internal()
+                && let Ok(leaves) = self.data_leaves(Some(bid))
             {
                 next.extend(leaves.into_iter().map(|b| (b, false)));
             }
         }
-        next.retain(|&(b, _)| b != 0);
         next.truncate(READ_AHEAD_BLOCKS);
         next
     }

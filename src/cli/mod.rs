@@ -13,6 +13,7 @@ macro_rules! out {
 }
 use std::io::{IsTerminal, Write};
 mod error;
+mod inspect;
 mod term;
 mod upload;
 use error::CliError;
@@ -20,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 use unpst::convert::{self, Options, Progress};
-use unpst::pst::{FolderInfo, Pst};
+use unpst::pst::Pst;
 use unpst::sink::{DirTree, ZipTree};
 
 /// Get your mail out of Outlook PST and OST files — privately, on your own machine.
@@ -138,7 +139,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
-        Command::Inspect { file, json } => inspect(&file, json),
+        Command::Inspect { file, json } => inspect::inspect(&file, json),
         Command::Convert {
             file,
             output,
@@ -292,60 +293,6 @@ pub(crate) fn open(file: &Path) -> Result<Pst, CliError> {
     // Regular files and block devices ignore O_NONBLOCK.
     let src = unpst::source::ReadSeekSource::new(f).map_err(|e| CliError::at(file, e))?;
     Pst::open(Box::new(src)).map_err(|e| CliError::at(file, e))
-}
-
-fn inspect(file: &Path, json: bool) -> Result<ExitCode, CliError> {
-    let pst = open(file)?;
-    let info = unpst::report::FileInfo::of(&pst, &file.display().to_string())?;
-    if json {
-        let text =
-            serde_json::to_string_pretty(&info).map_err(|e| CliError::Other(e.to_string()))?;
-        out!("{text}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let (h, tree) = (pst.header(), &info.folders);
-    out!("{}", term::path(file));
-    out!(
-        "  {} {} (wVer {}), encryption: {:?}, store: \"{}\"",
-        if h.ost { "OST" } else { "PST" },
-        match h.format {
-            unpst::pst::Format::Ansi => "ANSI",
-            unpst::pst::Format::Unicode => "Unicode",
-            unpst::pst::Format::Unicode4k => "Unicode 4K",
-        },
-        h.version,
-        h.encryption,
-        term::escape(&pst.display_name)
-    );
-    let mut total = 0u64;
-    print_tree(tree, 0, false, &mut total);
-    out!("  {total} items in all");
-    for p in &info.problems {
-        out!("  file damage: {}", term::escape(p));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn print_tree(f: &FolderInfo, depth: usize, parent_ipm: bool, total: &mut u64) {
-    *total += f.items as u64;
-    let name = if f.path.is_empty() { "(root)" } else { &f.name };
-    let mut line = format!("{}{}", "  ".repeat(depth + 1), term::escape(name));
-    if f.ipm && !parent_ipm {
-        line.push_str("  (top of the mailbox)");
-    }
-    if f.items > 0 {
-        line.push_str(&format!("  [{} items, {} unread]", f.items, f.unread));
-    }
-    if !f.class.is_empty() {
-        line.push_str(&format!("  {}", term::escape(&f.class)));
-    }
-    if let Some(e) = &f.error {
-        line.push_str(&format!("  (error: {})", term::escape(e)));
-    }
-    out!("{line}");
-    for c in &f.children {
-        print_tree(c, depth + 1, f.ipm, total);
-    }
 }
 
 /// What a conversion did: the totals, the accounts and signatures found, and everything

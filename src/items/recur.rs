@@ -98,6 +98,29 @@ const ARO_LOCATION: u16 = 0x0010;
 /// Parses the blob; `None` if it is not one (or is damaged).
 pub fn parse(b: &[u8], codepage: u32) -> Option<Recurrence> {
     let mut r = Reader { b, at: 0 };
+    let mut rec = recurrence_pattern(&mut r)?;
+    // The appointment part: times of day and changed occurrences (absent in task blobs).
+    let Some(_reader2) = r.u32() else {
+        return Some(rec);
+    };
+    let writer2 = r.u32()?;
+    rec.start_offset = r.u32()?;
+    rec.end_offset = r.u32()?;
+    let n = r.u16()? as usize;
+    let mut flags = Vec::new();
+    for _ in 0..n {
+        let (e, f) = exception_info(&mut r, codepage)?;
+        rec.exceptions.push(e);
+        flags.push(f);
+    }
+    // Unicode subjects and locations, when the blob carries them, replace the 8-bit ones;
+    // a blob that ends early keeps the 8-bit ones.
+    let _ = extended_exceptions(&mut r, writer2, &mut rec.exceptions, &flags);
+    Some(rec)
+}
+
+/// RecurrencePattern (§2.2.1.44.1): the series without times of day.
+fn recurrence_pattern(r: &mut Reader) -> Option<Recurrence> {
     if r.u16()? != 0x3004 {
         return None;
     }
@@ -134,7 +157,7 @@ pub fn parse(b: &[u8], codepage: u32) -> Option<Recurrence> {
         0x2022 => End::Count(count),
         _ => End::Never,
     };
-    let mut rec = Recurrence {
+    Some(Recurrence {
         yearly: freq == 0x200D,
         pattern,
         period,
@@ -147,94 +170,89 @@ pub fn parse(b: &[u8], codepage: u32) -> Option<Recurrence> {
         start_offset: 0,
         end_offset: 0,
         exceptions: Vec::new(),
+    })
+}
+
+/// ExceptionInfo (§2.2.1.44.2): one changed occurrence, with its override flags.
+fn exception_info(r: &mut Reader, codepage: u32) -> Option<(Exception, u16)> {
+    let mut e = Exception {
+        start: r.u32()?,
+        end: r.u32()?,
+        original_start: r.u32()?,
+        ..Exception::default()
     };
-    // The appointment part: times of day and changed occurrences (absent in task blobs).
-    let Some(_reader2) = r.u32() else {
-        return Some(rec);
+    let f = r.u16()?;
+    let text = |r: &mut Reader| -> Option<String> {
+        r.u16()?;
+        let len = r.u16()? as usize;
+        Some(crate::codepage::decode(r.bytes(len)?, codepage))
     };
-    let writer2 = r.u32()?;
-    rec.start_offset = r.u32()?;
-    rec.end_offset = r.u32()?;
-    let n = r.u16()? as usize;
-    let mut flags = Vec::new();
-    for _ in 0..n {
-        let mut e = Exception {
-            start: r.u32()?,
-            end: r.u32()?,
-            original_start: r.u32()?,
-            ..Exception::default()
-        };
-        let f = r.u16()?;
-        flags.push(f);
-        if f & ARO_SUBJECT != 0 {
-            r.u16()?;
-            let len = r.u16()? as usize;
-            e.subject = Some(crate::codepage::decode(r.bytes(len)?, codepage));
-        }
-        if f & 0x0002 != 0 {
-            r.u32()?;
-        }
-        if f & 0x0004 != 0 {
-            r.u32()?;
-        }
-        if f & 0x0008 != 0 {
-            r.u32()?;
-        }
-        if f & ARO_LOCATION != 0 {
-            r.u16()?;
-            let len = r.u16()? as usize;
-            e.location = Some(crate::codepage::decode(r.bytes(len)?, codepage));
-        }
-        if f & 0x0020 != 0 {
-            e.busy_status = Some(r.u32()?);
-        }
-        if f & 0x0040 != 0 {
-            r.u32()?;
-        }
-        if f & 0x0080 != 0 {
-            e.all_day = Some(r.u32()? != 0);
-        }
-        if f & 0x0100 != 0 {
-            r.u32()?;
-        }
-        rec.exceptions.push(e);
+    if f & ARO_SUBJECT != 0 {
+        e.subject = Some(text(r)?);
     }
-    // Unicode subjects and locations, when the blob carries them, replace the 8-bit ones.
-    let extended = (|| -> Option<()> {
-        let skip = r.u32()? as usize;
-        r.bytes(skip)?;
-        for (e, f) in rec.exceptions.iter_mut().zip(&flags) {
-            if writer2 >= 0x3009 {
-                let size = r.u32()? as usize;
-                r.bytes(size)?;
-            }
-            let ee1 = r.u32()? as usize;
-            r.bytes(ee1)?;
-            if f & (ARO_SUBJECT | ARO_LOCATION) != 0 {
-                r.bytes(12)?;
-                let wide = |r: &mut Reader| -> Option<String> {
-                    let n = r.u16()? as usize;
-                    let units: Vec<u16> = r
-                        .bytes(2 * n)?
-                        .chunks_exact(2)
-                        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-                        .collect();
-                    Some(String::from_utf16_lossy(&units))
-                };
-                if f & ARO_SUBJECT != 0 {
-                    e.subject = Some(wide(&mut r)?);
-                }
-                if f & ARO_LOCATION != 0 {
-                    e.location = Some(wide(&mut r)?);
-                }
-                let ee2 = r.u32()? as usize;
-                r.bytes(ee2)?;
-            }
+    // Meeting type, reminder delta, reminder set: not exported.
+    for bit in [0x0002, 0x0004, 0x0008] {
+        if f & bit != 0 {
+            r.u32()?;
         }
-        Some(())
-    })();
-    let _ = extended;
-    Some(rec)
+    }
+    if f & ARO_LOCATION != 0 {
+        e.location = Some(text(r)?);
+    }
+    if f & 0x0020 != 0 {
+        e.busy_status = Some(r.u32()?);
+    }
+    if f & 0x0040 != 0 {
+        r.u32()?; // attachment
+    }
+    if f & 0x0080 != 0 {
+        e.all_day = Some(r.u32()? != 0);
+    }
+    if f & 0x0100 != 0 {
+        r.u32()?; // appointment colour
+    }
+    Some((e, f))
+}
+
+/// The ExtendedException structures (one per ExceptionInfo, after a reserved block): the
+/// Unicode subject and location of each exception whose flags say it has them.
+fn extended_exceptions(
+    r: &mut Reader,
+    writer2: u32,
+    exceptions: &mut [Exception],
+    flags: &[u16],
+) -> Option<()> {
+    let skip = r.u32()? as usize;
+    r.bytes(skip)?;
+    let wide = |r: &mut Reader| -> Option<String> {
+        let n = r.u16()? as usize;
+        let units: Vec<u16> = r
+            .bytes(2 * n)?
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        Some(String::from_utf16_lossy(&units))
+    };
+    for (e, f) in exceptions.iter_mut().zip(flags) {
+        if writer2 >= 0x3009 {
+            let size = r.u32()? as usize;
+            r.bytes(size)?;
+        }
+        let ee1 = r.u32()? as usize;
+        r.bytes(ee1)?;
+        if f & (ARO_SUBJECT | ARO_LOCATION) != 0 {
+            r.bytes(12)?;
+            if f & ARO_SUBJECT != 0 {
+                e.subject = Some(wide(r)?);
+            }
+            if f & ARO_LOCATION != 0 {
+                e.location = Some(wide(r)?);
+            }
+            let ee2 = r.u32()? as usize;
+            r.bytes(ee2)?;
+        }
+    }
+    Some(())
 }
 
 const DAYS: [&str; 7] = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"];

@@ -218,45 +218,8 @@ pub fn contact(pst: &Pst, msg: &Message) -> String {
     }
     phones(&mut out, &p);
     addresses(&mut out, &p);
-    let (company, dept) = (p.s(COMPANY), p.s(DEPARTMENT));
-    if !company.is_empty() || !dept.is_empty() {
-        let org = if dept.is_empty() {
-            escape(&company)
-        } else {
-            format!("{};{}", escape(&company), escape(&dept))
-        };
-        line(&mut out, &format!("ORG:{org}"));
-    }
-    for (id, name) in [(TITLE, "TITLE"), (PROFESSION, "ROLE")] {
-        let v = p.s(id);
-        if !v.is_empty() {
-            line(&mut out, &format!("{name}:{}", escape(&v)));
-        }
-    }
-    if let Some(t) = msg.obj.time(BIRTHDAY) {
-        line(&mut out, &format!("BDAY;VALUE=date:{}", date_only(t)));
-    }
-    if let Some(t) = msg.obj.time(ANNIVERSARY) {
-        line(
-            &mut out,
-            &format!("ANNIVERSARY;VALUE=date:{}", date_only(t)),
-        );
-    }
-    match msg.obj.i32(GENDER) {
-        Some(1) => line(&mut out, "GENDER:F"),
-        Some(2) => line(&mut out, "GENDER:M"),
-        _ => {}
-    }
-    for (id, kind) in [(BUSINESS_HOME_PAGE, "work"), (PERSONAL_HOME_PAGE, "home")] {
-        let u = p.s(id);
-        if !u.is_empty() {
-            line(&mut out, &format!("URL;TYPE={kind}:{}", escape(&u)));
-        }
-    }
-    let im = p.ns(super::PSETID_ADDRESS, 0x8062);
-    if !im.is_empty() {
-        line(&mut out, &format!("IMPP:{}", escape(&im)));
-    }
+    organization(&mut out, &p);
+    personal(&mut out, &p, msg);
     let cats = p.categories();
     if !cats.is_empty() {
         let v: Vec<String> = cats.iter().map(|c| escape(c)).collect();
@@ -277,6 +240,50 @@ pub fn contact(pst: &Pst, msg: &Message) -> String {
     }
     line(&mut out, "END:VCARD");
     out
+}
+
+/// ORG, TITLE and ROLE.
+fn organization(out: &mut String, p: &Props) {
+    let (company, dept) = (p.s(COMPANY), p.s(DEPARTMENT));
+    if !company.is_empty() || !dept.is_empty() {
+        let org = if dept.is_empty() {
+            escape(&company)
+        } else {
+            format!("{};{}", escape(&company), escape(&dept))
+        };
+        line(out, &format!("ORG:{org}"));
+    }
+    for (id, name) in [(TITLE, "TITLE"), (PROFESSION, "ROLE")] {
+        let v = p.s(id);
+        if !v.is_empty() {
+            line(out, &format!("{name}:{}", escape(&v)));
+        }
+    }
+}
+
+/// BDAY, ANNIVERSARY, GENDER, URL and IMPP.
+fn personal(out: &mut String, p: &Props, msg: &Message) {
+    if let Some(t) = msg.obj.time(BIRTHDAY) {
+        line(out, &format!("BDAY;VALUE=date:{}", date_only(t)));
+    }
+    if let Some(t) = msg.obj.time(ANNIVERSARY) {
+        line(out, &format!("ANNIVERSARY;VALUE=date:{}", date_only(t)));
+    }
+    match msg.obj.i32(GENDER) {
+        Some(1) => line(out, "GENDER:F"),
+        Some(2) => line(out, "GENDER:M"),
+        _ => {}
+    }
+    for (id, kind) in [(BUSINESS_HOME_PAGE, "work"), (PERSONAL_HOME_PAGE, "home")] {
+        let u = p.s(id);
+        if !u.is_empty() {
+            line(out, &format!("URL;TYPE={kind}:{}", escape(&u)));
+        }
+    }
+    let im = p.ns(super::PSETID_ADDRESS, 0x8062);
+    if !im.is_empty() {
+        line(out, &format!("IMPP:{}", escape(&im)));
+    }
 }
 
 /// The contact picture (the attachment flagged PidTagAttachmentContactPhoto) as a data URI.

@@ -14,7 +14,8 @@
 //!   `\htmlrtf`, with `\par`/`\line` as CRLF.
 //! * Readable text of genuine RTF ([`to_plain_text`]).
 
-use super::reader::{Interpreter, Lexer, Mode, Sink, Token, special_char};
+use super::lexer::{Lexer, Token};
+use super::reader::{Interpreter, Mode, Sink, special_char};
 
 pub use super::reader::MAX_DEPTH;
 

@@ -11,6 +11,9 @@
 //! differs from the open one, so runs that merely repeat their formatting in
 //! new groups do not produce new tags. Pictures, objects, headers, footers and
 //! other non-text destinations are left out.
+//!
+//! (Over 500 lines: one sink, whose methods all share the open span, paragraph,
+//! field and table state.)
 
 use std::collections::HashMap;
 use std::fmt::{Display, Write as _};

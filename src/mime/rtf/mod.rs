@@ -17,6 +17,7 @@
 
 pub mod encap;
 pub mod html;
+mod lexer;
 pub mod lzfu;
 mod reader;
 

@@ -160,30 +160,10 @@ impl Pst {
                 if !seen.insert(k) {
                     continue;
                 }
-                let mut path = parent_path.clone();
-                let info = match Nid::try_from(k)
+                let info = Nid::try_from(k)
                     .map_err(|e| Error::Other(e.to_string()))
-                    .and_then(|nid| self.folder_info(nid, path.clone(), parent_ipm))
-                {
-                    Ok(i) => i,
-                    Err(e) => {
-                        path.push(format!("folder {k:#x}"));
-                        FolderInfo {
-                            nid: Nid::try_from(k).unwrap_or(Nid::NONE),
-                            name: format!("folder {k:#x}"),
-                            path,
-                            items: 0,
-                            unread: 0,
-                            associated: 0,
-                            class: String::new(),
-                            search: k & 0x1f == NidType::SearchFolder as u32,
-                            ipm: parent_ipm,
-                            error: Some(format!("folder unreadable: {e}")),
-                            has_subfolders: false,
-                            children: Vec::new(),
-                        }
-                    }
-                };
+                    .and_then(|nid| self.folder_info(nid, parent_path.clone(), parent_ipm))
+                    .unwrap_or_else(|e| unreadable(k, parent_path.clone(), parent_ipm, e));
                 infos.push(info);
             }
             let node = descend_mut(&mut root, &pos);
@@ -195,25 +175,8 @@ impl Pst {
                 work.push(p);
             }
         }
-        // OSTs name no IPM subtree in their store: the folder called IPM_SUBTREE under the
-        // mailbox root is the top of the mailbox there.
         if !root.flatten().iter().any(|f| f.ipm) {
-            let mut queue: Vec<&mut FolderInfo> = vec![&mut root];
-            let mut found: Option<&mut FolderInfo> = None;
-            while let Some(f) = queue.pop() {
-                if f.name == "IPM_SUBTREE" && f.path.len() <= 2 {
-                    found = Some(f);
-                    break;
-                }
-                queue.extend(f.children.iter_mut());
-            }
-            if let Some(top) = found {
-                let mut stack = vec![top];
-                while let Some(f) = stack.pop() {
-                    f.ipm = true;
-                    stack.extend(f.children.iter_mut());
-                }
-            }
+            mark_ost_ipm_subtree(&mut root);
         }
         Ok(root)
     }
@@ -338,6 +301,46 @@ impl Pst {
             class: string(props::MESSAGE_CLASS),
             has_attachments: flags & 0x10 != 0,
         })
+    }
+}
+
+/// What the tree shows for a sub-folder that cannot be read (raw NID `k`): its place, and why.
+fn unreadable(k: u32, mut path: Vec<String>, ipm: bool, e: Error) -> FolderInfo {
+    path.push(format!("folder {k:#x}"));
+    FolderInfo {
+        nid: Nid::try_from(k).unwrap_or(Nid::NONE),
+        name: format!("folder {k:#x}"),
+        path,
+        items: 0,
+        unread: 0,
+        associated: 0,
+        class: String::new(),
+        search: k & 0x1f == NidType::SearchFolder as u32,
+        ipm,
+        error: Some(format!("folder unreadable: {e}")),
+        has_subfolders: false,
+        children: Vec::new(),
+    }
+}
+
+/// OSTs name no IPM subtree in their store: the folder called IPM_SUBTREE under the mailbox
+/// root is the top of the mailbox there; it and all below it are marked.
+fn mark_ost_ipm_subtree(root: &mut FolderInfo) {
+    let mut queue: Vec<&mut FolderInfo> = vec![root];
+    let mut found: Option<&mut FolderInfo> = None;
+    while let Some(f) = queue.pop() {
+        if f.name == "IPM_SUBTREE" && f.path.len() <= 2 {
+            found = Some(f);
+            break;
+        }
+        queue.extend(f.children.iter_mut());
+    }
+    if let Some(top) = found {
+        let mut stack = vec![top];
+        while let Some(f) = stack.pop() {
+            f.ipm = true;
+            stack.extend(f.children.iter_mut());
+        }
     }
 }
 

@@ -1,17 +1,25 @@
-//! The IMAP sink: a small client (`client`), folder mapping ([`mapping`], modified UTF-7 in
-//! [`utf7`]) and the resumable, verified append of messages it is given (`upload`), plus
-//! the frame a message travels in from the page to the relay. What to upload and from
+//! The IMAP sink: a small client (`client`, signing in in `client::auth`, over the TCP or TLS
+//! `stream`; responses parsed in `response`), folder mapping ([`mapping`], modified UTF-7 in
+//! [`utf7`], the server's mailboxes read by `layout`) and the resumable, verified append of
+//! messages it is given (`upload`, reporting in `report`; MAPI flags and dates in `flags`),
+//! plus the frame a message travels in from the page to the relay. What to upload and from
 //! where is [`crate::upload`]'s. The page (wasm) only maps: sockets are native-only.
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod client;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod flags;
+#[cfg(not(target_arch = "wasm32"))]
+mod layout;
 pub mod mapping;
+#[cfg(not(target_arch = "wasm32"))]
+mod report;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod response;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod server;
+#[cfg(not(target_arch = "wasm32"))]
+mod stream;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod upload;
 pub mod utf7;

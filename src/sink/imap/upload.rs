@@ -5,12 +5,13 @@
 
 use super::client::{AppendItem, Conn, Limits, Server, Status, Token, check, quote};
 use super::flags::{imap_flags, internal_date};
+use super::layout::read_layout;
 use super::mapping::{self, Mapping, ServerLayout, Special};
+pub use super::report::{FolderUpload, Rejected, UploadReport};
 pub use super::response::ServerMessage;
-use super::response::{list_atoms, list_entry, server_message};
+use super::response::{list_atoms, server_message};
 use super::{ImapError, Result};
 use crate::mime::MailFlags;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -56,71 +57,6 @@ pub struct Item {
     /// Delivery time, Unix seconds → INTERNALDATE.
     pub date: Option<i64>,
     pub bytes: Vec<u8>,
-}
-
-/// A message the server would not take.
-#[derive(Debug, Clone, Serialize)]
-pub struct Rejected {
-    pub id: u32,
-    pub subject: String,
-    pub message_id: String,
-    pub size: usize,
-    pub reason: String,
-}
-
-/// What happened to one folder.
-#[derive(Debug, Clone, Serialize)]
-pub struct FolderUpload {
-    pub path: Vec<String>,
-    pub mailbox: String,
-    pub special: Option<Special>,
-    /// Messages of the PST offered for this folder.
-    pub messages: u32,
-    /// Already on the server (same Message-ID): not appended again.
-    pub present: u32,
-    pub appended: u32,
-    pub bytes: u64,
-    pub rejected: Vec<Rejected>,
-    /// Messages on the server after the upload.
-    pub server_count: u32,
-    /// Message-IDs of the PST not found on the server afterwards (first 100).
-    pub missing: Vec<String>,
-    pub missing_count: u32,
-    /// Messages on the server that the PST does not have (mail that was there before).
-    pub extra_count: u32,
-    /// Every PST message is on the server.
-    pub verified: bool,
-}
-
-/// The whole upload.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct UploadReport {
-    pub server: String,
-    pub separator: Option<char>,
-    pub folders: Vec<FolderUpload>,
-    pub messages: u32,
-    pub present: u32,
-    pub appended: u32,
-    pub rejected: u32,
-    pub missing: u32,
-    pub verified: bool,
-    pub cancelled: bool,
-}
-
-impl UploadReport {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
-    }
-
-    fn total(&mut self) {
-        let f = &self.folders;
-        self.messages = f.iter().map(|f| f.messages).sum();
-        self.present = f.iter().map(|f| f.present).sum();
-        self.appended = f.iter().map(|f| f.appended).sum();
-        self.rejected = f.iter().map(|f| f.rejected.len() as u32).sum();
-        self.missing = f.iter().map(|f| f.missing_count).sum();
-        self.verified = !self.cancelled && f.iter().all(|f| f.verified);
-    }
 }
 
 struct Selected {
@@ -505,12 +441,6 @@ const FETCH_LIMITS: Limits = Limits {
     bytes: 512 << 20,
 };
 
-/// LIST: more mailboxes than any account has.
-const LIST_LIMITS: Limits = Limits {
-    responses: 100_000,
-    bytes: 64 << 20,
-};
-
 fn rejected(item: &Item, reason: String) -> Rejected {
     Rejected {
         id: item.id,
@@ -536,47 +466,6 @@ fn is_throttle(st: &Status) -> bool {
         || text.contains("backoff")
         || text.contains("throttl")
         || text.contains("try again")
-}
-
-/// The separator and namespace (`LIST "" ""`, NAMESPACE) and the existing mailboxes with
-/// their SPECIAL-USE attributes.
-pub fn read_layout(conn: &mut Conn) -> Result<ServerLayout> {
-    let mut layout = ServerLayout::default();
-    let (resp, st) = conn.run("LIST \"\" \"\"")?;
-    check(&st, "LIST")?;
-    for r in &resp {
-        if let Some((_, sep, _)) = list_entry(r) {
-            layout.separator = sep;
-        }
-    }
-    if conn.has("NAMESPACE") {
-        let (resp, st) = conn.run("NAMESPACE")?;
-        if st.ok {
-            for r in &resp {
-                let t = r.tokens();
-                // * NAMESPACE (("prefix" "sep")) other shared
-                if let Some(Token::List(personal)) = t.get(2)
-                    && let Some(Token::List(first)) = personal.first()
-                {
-                    layout.prefix = first.first().and_then(Token::text).unwrap_or_default();
-                }
-            }
-        }
-    }
-    let cmd = if conn.has("SPECIAL-USE") && conn.has("LIST-EXTENDED") {
-        "LIST \"\" \"*\" RETURN (SPECIAL-USE)"
-    } else {
-        "LIST \"\" \"*\""
-    };
-    // Taken as each line arrives: only the parsed entries stay.
-    let st = conn.run_each(cmd, LIST_LIMITS, |r| {
-        if let Some((attrs, _, name)) = list_entry(&r) {
-            layout.mailboxes.push((name, attrs));
-        }
-        Ok(())
-    })?;
-    check(&st, "LIST")?;
-    Ok(layout)
 }
 
 #[cfg(test)]

@@ -10,59 +10,13 @@
 pub use super::response::{Response, Status, Token, check};
 use super::response::{literal_len, status_of};
 pub use super::server::{Security, Server};
+use super::stream::{Stream, tls};
 use super::{ImapError, Result};
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-enum Stream {
-    /// Only while the plain stream moves into TLS.
-    Closed,
-    Plain(TcpStream),
-    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, TcpStream>>),
-    /// A scripted server (fuzzing and tests): reads come from the bytes, writes vanish.
-    Script(std::io::Cursor<Vec<u8>>),
-}
-
-impl Stream {
-    fn tcp(&self) -> Option<&TcpStream> {
-        match self {
-            Stream::Plain(s) => Some(s),
-            Stream::Tls(s) => Some(s.get_ref()),
-            _ => None,
-        }
-    }
-}
-
-impl Read for Stream {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Stream::Closed => Err(std::io::ErrorKind::NotConnected.into()),
-            Stream::Plain(s) => s.read(buf),
-            Stream::Tls(s) => s.read(buf),
-            Stream::Script(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Stream {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Stream::Closed => Err(std::io::ErrorKind::NotConnected.into()),
-            Stream::Plain(s) => s.write(buf),
-            Stream::Tls(s) => s.write(buf),
-            Stream::Script(_) => Ok(buf.len()),
-        }
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Stream::Closed | Stream::Script(_) => Ok(()),
-            Stream::Plain(s) => s.flush(),
-            Stream::Tls(s) => s.flush(),
-        }
-    }
-}
+mod auth;
 
 /// Longest response line, and largest response (its lines and literals), we accept. We
 /// never fetch bodies: a response is a status, a mailbox or a few header lines.
@@ -318,47 +272,6 @@ impl Conn {
         Ok(())
     }
 
-    /// Logs in with AUTHENTICATE PLAIN when offered, else LOGIN. The password is never
-    /// logged or kept.
-    pub fn login(&mut self, user: &str, password: &str) -> Result<()> {
-        if self.caps.is_empty() {
-            self.capability()?;
-        }
-        let st = if self.has("AUTH=PLAIN") {
-            use base64::Engine;
-            let blob =
-                base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
-            if self.has("SASL-IR") {
-                self.run_secret(&format!("AUTHENTICATE PLAIN {blob}"))?
-            } else {
-                self.run_continued("AUTHENTICATE PLAIN", blob.as_bytes())?
-            }
-        } else if self.has("LOGINDISABLED") {
-            return Err(ImapError::Config(
-                "the server disables LOGIN on this connection (use TLS)".into(),
-            ));
-        } else if user.is_ascii() && password.is_ascii() && !password.contains(['\r', '\n']) {
-            self.run_secret(&format!("LOGIN {} {}", quote(user), quote(password)))?
-        } else {
-            return Err(ImapError::Config(
-                "the server offers only LOGIN, which cannot carry this non-ASCII password".into(),
-            ));
-        };
-        if !st.ok {
-            return Err(ImapError::Auth(st.text));
-        }
-        // Capabilities may change after login; ask again unless the OK carried them.
-        match st
-            .code
-            .as_deref()
-            .and_then(|c| c.strip_prefix("CAPABILITY "))
-        {
-            Some(caps) => self.caps = caps.split_whitespace().map(str::to_string).collect(),
-            None => self.capability()?,
-        }
-        Ok(())
-    }
-
     fn next_tag(&mut self) -> String {
         self.tag += 1;
         format!("U{}", self.tag)
@@ -389,26 +302,6 @@ impl Conn {
         self.flush()?;
         let verb = cmd.split(' ').next().unwrap_or(cmd).to_string();
         self.collect(&tag, &verb, limits, each)
-    }
-
-    /// Like [`run`](Self::run) for a command that carries a secret.
-    fn run_secret(&mut self, cmd: &str) -> Result<Status> {
-        Ok(self.run(cmd)?.1)
-    }
-
-    /// A command whose argument follows a continuation request (SASL without SASL-IR).
-    fn run_continued(&mut self, cmd: &str, then: &[u8]) -> Result<Status> {
-        let tag = self.next_tag();
-        self.begin();
-        self.send(format!("{tag} {cmd}\r\n").as_bytes())?;
-        self.flush()?;
-        if let Some(st) = self.wait_continuation(&tag)? {
-            return Ok(st);
-        }
-        self.send(then)?;
-        self.send(b"\r\n")?;
-        self.flush()?;
-        self.collect(&tag, "AUTHENTICATE", Limits::COLLECT, |_| Ok(()))
     }
 
     /// Waits for `+`; a tagged status instead (the command failed early) is returned.
@@ -579,59 +472,4 @@ impl Conn {
     pub fn logout(mut self) {
         let _ = self.run("LOGOUT");
     }
-}
-
-fn tls(
-    server: &Server,
-    tcp: TcpStream,
-    due: Option<Instant>,
-) -> Result<rustls::StreamOwned<rustls::ClientConnection, TcpStream>> {
-    use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = &server.ca_file {
-        // A FIFO or device would block or never end.
-        if !std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= 16 << 20) {
-            return Err(ImapError::Config(format!(
-                "{}: not a readable certificate file (PEM)",
-                path.display()
-            )));
-        }
-        let certs: Vec<CertificateDer> = CertificateDer::pem_file_iter(path)
-            .map_err(|e| ImapError::Config(format!("{}: {e}", path.display())))?
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| ImapError::Config(format!("{}: {e}", path.display())))?;
-        if certs.is_empty() {
-            return Err(ImapError::Config(format!(
-                "{}: no certificate in it",
-                path.display()
-            )));
-        }
-        for c in certs {
-            roots
-                .add(c)
-                .map_err(|e| ImapError::Config(format!("{}: {e}", path.display())))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ImapError::Tls(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let name = ServerName::try_from(server.host.clone())
-        .map_err(|e| ImapError::Config(format!("{}: {e}", server.host)))?;
-    let conn = rustls::ClientConnection::new(Arc::new(config), name)
-        .map_err(|e| ImapError::Tls(e.to_string()))?;
-    let mut s = rustls::StreamOwned::new(conn, tcp);
-    // Handshake now, so certificate problems surface as such.
-    while s.conn.is_handshaking() {
-        if due.is_some_and(|d| Instant::now() >= d) {
-            return Err(ImapError::Deadline(server.deadline.as_secs()));
-        }
-        s.conn
-            .complete_io(&mut s.sock)
-            .map_err(|e| ImapError::Tls(e.to_string()))?;
-    }
-    Ok(s)
 }

@@ -78,3 +78,37 @@ fn content_type(path: &str) -> &'static str {
         _ => "application/octet-stream",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PAGE_FILES;
+    use std::collections::BTreeSet;
+
+    /// A page file left out of [`PAGE_FILES`] is a 404 in the relay; one left out of the
+    /// service worker's list is missing offline. Both lists must name every file of `www/`.
+    #[test]
+    fn page_files_and_the_service_worker_name_every_file_of_www() {
+        let www = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("www");
+        let on_disk: BTreeSet<String> = std::fs::read_dir(&www)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_file())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .chain(["pkg/unpst.js".into(), "pkg/unpst_bg.wasm".into()])
+            .collect();
+        let listed: BTreeSet<String> = PAGE_FILES.iter().map(|s| s.to_string()).collect();
+        assert_eq!(listed, on_disk, "relay::files::PAGE_FILES against www/");
+        let sw = std::fs::read_to_string(www.join("sw.js")).unwrap();
+        let line = sw.lines().find(|l| l.starts_with("const FILES")).unwrap();
+        let cached: BTreeSet<String> = line
+            .split('\'')
+            .skip(1)
+            .step_by(2)
+            .filter(|f| *f != "./")
+            .map(str::to_string)
+            .collect();
+        let mut want = on_disk.clone();
+        want.remove("sw.js");
+        assert_eq!(cached, want, "www/sw.js FILES against www/");
+    }
+}

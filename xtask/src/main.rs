@@ -307,9 +307,10 @@ fn test() -> bool {
     }
     let (unit_ok, p1, f1) = run_counted(
         Command::new("cargo")
-            .args(["test", "--workspace", "--all-targets"])
+            // Every test binary runs even after one fails: the summary counts them all.
+            .args(["test", "--workspace", "--all-targets", "--no-fail-fast"])
             .env("UNPST_REQUIRE_BROWSER", "1"),
-        "cargo test --workspace --all-targets",
+        "cargo test --workspace --all-targets --no-fail-fast",
     );
     let (e2e_ok, p2, f2) = e2e();
     println!("{} passed, {} failed", p1 + p2, f1 + f2);

@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use unpst::sink::imap::client::Conn;
-use unpst::sink::imap::upload::read_layout;
+use unpst::sink::imap::layout::read_layout;
 
 fuzz_target!(|data: &[u8]| {
     let mut c = Conn::scripted(data.to_vec());

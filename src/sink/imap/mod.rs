@@ -10,7 +10,7 @@ pub mod client;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod flags;
 #[cfg(not(target_arch = "wasm32"))]
-mod layout;
+pub mod layout;
 pub mod mapping;
 #[cfg(not(target_arch = "wasm32"))]
 mod report;

@@ -408,3 +408,44 @@ fn wrong_password_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stdout(&out).contains("TLS"), "{}", stdout(&out));
 }
+
+/// Dovecot's Maildir with LAYOUT=fs keeps its own `tmp`, `new` and `cur` directories in every
+/// mailbox directory, so it refuses a mailbox named `tmp`: tika-testPST_variousBodyTypes has
+/// one (Inbox/tmp). It goes to another name, said so, and the rest of the upload goes on.
+#[test]
+fn a_folder_name_the_server_refuses_is_uploaded_under_another() {
+    let Some(dir) = common::corpus() else { return };
+    let Some(server) = Dovecot::start('/', "mail_location = maildir:~/Maildir:LAYOUT=fs") else {
+        return;
+    };
+    let name = "tika-testPST_variousBodyTypes.pst";
+    let report = std::env::temp_dir().join(format!("unpst-refused-{}.json", std::process::id()));
+    let out = cli_upload(
+        &server,
+        "alice",
+        &dir.join(name),
+        &["--report", report.to_str().unwrap()],
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}\n{}", server.log());
+    assert!(
+        text.contains("the server refused the name “INBOX/tmp”"),
+        "{text}"
+    );
+    // readpst's count of the folder, from the oracle.
+    let oracle = common::oracle(&dir, name, ".json");
+    let want =
+        oracle["tools"]["readpst"]["r"]["folders"]["Outlook Data File/Inbox/tmp"]["mbox_messages"]
+            .as_u64()
+            .unwrap() as usize;
+    let got = server.contents("alice");
+    assert_eq!(
+        got.get("INBOX/tmp (1)").map(Vec::len),
+        Some(want),
+        "{:?}",
+        got.keys()
+    );
+    let rep: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&report);
+    assert_eq!(rep["upload"]["verified"], true, "{rep:#}");
+}

@@ -126,7 +126,8 @@ function showUploadReport(r) {
   list.innerHTML = '';
   const li = (text, cls) => { const e = document.createElement('li'); e.textContent = text; if (cls) e.className = cls; list.append(e); };
   for (const f of rep.folders) {
-    li(`${f.path.join('/')} → ${f.mailbox}: ${f.messages} messages, server has ${f.server_count} — ${f.verified ? 'verified' : `${f.missing_count} missing`}`, f.verified ? 'ok' : 'error');
+    li(`${f.path.join('/')} → ${f.mailbox}: ${f.messages} messages, server has ${f.server_count} — ${f.verified ? 'verified' : [f.missing_count && `${f.missing_count} missing`, f.duplicates && `${f.duplicates} stored twice`, f.extra_count && `${f.extra_count} not from the PST`].filter(Boolean).join(', ')}`, f.verified ? 'ok' : 'error');
+    if (f.note) li(f.note);
     for (const x of f.rejected) li(`refused: “${x.subject}” (${fmtBytes(x.size)}) — ${x.reason}`, 'error');
   }
   if (skipped) for (const x of r.skipped) li(`not convertible in ${x.folder}: “${x.subject}” — ${x.reason}`, 'error');

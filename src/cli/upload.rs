@@ -176,6 +176,9 @@ fn print_folders(report: &unpst::sink::imap::UploadReport) {
             f.present,
             f.server_count
         );
+        if let Some(note) = &f.note {
+            out!("    {}", escape(note));
+        }
         for r in &f.rejected {
             out!(
                 "    refused: \"{}\" ({} bytes) — {}",
@@ -189,6 +192,15 @@ fn print_folders(report: &unpst::sink::imap::UploadReport) {
                 "    missing on the server: {} (e.g. {})",
                 f.missing_count,
                 escape(&format!("{:?}", f.missing.first()))
+            );
+        }
+        if f.duplicates > 0 {
+            out!("    stored twice on the server: {}", f.duplicates);
+        }
+        if !f.verified && f.missing_count == 0 && f.duplicates == 0 && f.extra_count > 0 {
+            out!(
+                "    {} messages the PST does not have, in a folder this upload created",
+                f.extra_count
             );
         }
     }

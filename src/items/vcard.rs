@@ -50,15 +50,12 @@ const ADDRESSES: [(&str, [u16; 6]); 3] = [
     ("", [0x3A64, 0x3A63, 0x3A5F, 0x3A62, 0x3A61, 0x3A60]),
 ];
 
-/// A contact's UID: stable across runs and front ends (the store's name and the item's
-/// node id), so a re-import updates rather than duplicates.
+/// A contact's UID: stable across runs and front ends, so a re-import updates rather than
+/// duplicates, and unique to this file (its record key is in it): node ids repeat between
+/// files.
 pub fn uid(pst: &Pst, nid: Nid) -> String {
-    let a = crate::util::fnv1a(&[pst.display_name.as_bytes(), &nid.get().to_le_bytes()]);
-    let b = crate::util::fnv1a(&[
-        &nid.get().to_le_bytes(),
-        pst.display_name.as_bytes(),
-        b"unpst",
-    ]);
+    let a = pst.item_hash(nid, b"");
+    let b = pst.item_hash(nid, b"unpst");
     format!(
         "urn:uuid:{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
         a >> 32,

@@ -53,6 +53,25 @@ pub fn guess_type(name: &str) -> &'static str {
     }
 }
 
+/// An attachment's bytes as a base64 part, whatever its type. Text types too: 7bit and
+/// quoted-printable are line-based, so a reader converting line endings — every mbox reader
+/// does — or the CRLF a boundary takes from the last line would change their bytes
+/// (aspose-Outlook's `text file.txt` lost 2 of its 29 bytes that way).
+fn binary_part(mime: String, data: Vec<u8>) -> MimePart<'static> {
+    if !mime.starts_with("text/") {
+        // mail-builder writes other types as base64 itself.
+        return MimePart::new(mime, BodyPart::Binary(data.into()));
+    }
+    use base64::Engine;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&data);
+    let mut lines = Vec::with_capacity(encoded.len() + encoded.len() / 38 + 2);
+    for line in encoded.as_bytes().chunks(76) {
+        lines.extend_from_slice(line);
+        lines.extend_from_slice(b"\r\n");
+    }
+    MimePart::new(mime, BodyPart::Binary(lines.into())).transfer_encoding("base64")
+}
+
 fn valid_mime(t: &str) -> bool {
     let t = t.trim();
     t.split_once('/').is_some_and(|(a, b)| {
@@ -146,7 +165,7 @@ impl Parts {
             inline,
             embedded: att.method == METHOD_EMBEDDED,
         });
-        let part = MimePart::new(mime, BodyPart::Binary(data.into()));
+        let part = binary_part(mime, data);
         if inline {
             self.related.push(
                 part.cid(cid).header(

@@ -127,7 +127,12 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
         + body.text.as_ref().map_or(0, |t| t.len() as u64 * 2)
         + body.html.as_ref().map_or(0, |h| h.len() as u64 * 2)
         + 16 * 1024;
-    let extra = flags.headers();
+    // Status headers are the mailbox's: an attached message is in no mailbox.
+    let extra = if depth == 0 {
+        flags.headers()
+    } else {
+        Vec::new()
+    };
     let bytes = write(head.fields, extra, root, estimate)?;
     warnings.extend(parts.warnings);
     Ok(MimeMessage {

@@ -56,15 +56,12 @@ fn midnight_date(t: i64) -> String {
 }
 
 /// A stable UID: Outlook's global object id (what other clients use for the same meeting),
-/// else one made from the store and the item.
+/// else one made from the file (its record key) and the item.
 fn uid(p: &Props) -> String {
     match p.nbytes(PSETID_MEETING, 0x0003).filter(|b| !b.is_empty()) {
         Some(b) => b.iter().map(|x| format!("{x:02X}")).collect(),
         None => {
-            let h = crate::util::fnv1a(&[
-                p.pst.display_name.as_bytes(),
-                &p.msg.nid.get().to_le_bytes(),
-            ]);
+            let h = p.pst.item_hash(p.msg.nid, b"");
             format!("{h:016x}.{:x}@unpst.invalid", p.msg.nid)
         }
     }

@@ -1,6 +1,8 @@
 //! Property ids used by the converter (MS-OXPROPS); names follow the PidTag… canon.
 
 pub const MESSAGE_CLASS: u16 = 0x001A;
+/// PidTagRecordKey: on the store, 16 bytes unique to the file (MS-PST §2.4.3.1).
+pub const RECORD_KEY: u16 = 0x0FF9;
 pub const SUBJECT: u16 = 0x0037;
 pub const CLIENT_SUBMIT_TIME: u16 = 0x0039;
 pub const SENT_REPRESENTING_NAME: u16 = 0x0042;

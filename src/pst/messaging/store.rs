@@ -18,6 +18,9 @@ pub struct Pst {
     pub codepage: u32,
     pub named: NamedProps,
     pub display_name: String,
+    /// The store's record key: what tells this file's items from another's with the same
+    /// node ids (empty when the store object is unreadable).
+    pub record_key: Vec<u8>,
     /// NID of the top of the mailbox (IPM subtree), when the store names one.
     pub ipm_subtree: Option<Nid>,
     /// File-level damage found while opening that did not stop it (for the report).
@@ -87,15 +90,32 @@ impl Pst {
             .string(&ndb, props::DISPLAY_NAME, codepage)
             .unwrap_or_default();
         let ipm_subtree = entry_nid(&ndb, &store, props::IPM_SUBTREE_ENTRYID);
+        let record_key = store
+            .bytes(&ndb, props::RECORD_KEY)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         Ok(Self {
             ndb,
             store,
             codepage,
             named,
             display_name,
+            record_key,
             ipm_subtree,
             problems,
         })
+    }
+
+    /// A hash that names item `nid` of this file and no other: generated ids (vCard and
+    /// iCalendar UIDs) are made from it. `salt` makes independent hashes.
+    pub fn item_hash(&self, nid: Nid, salt: &[u8]) -> u64 {
+        crate::util::fnv1a(&[
+            salt,
+            self.display_name.as_bytes(),
+            &self.record_key,
+            &nid.get().to_le_bytes(),
+        ])
     }
 
     /// The folder a store EntryID property points at (Sent Items, Deleted Items, …).

@@ -88,6 +88,59 @@ fn component(name: &str, sep: Option<char>) -> String {
     out
 }
 
+/// Folder names some server refuses in a mailbox name: Maildir's `tmp`, `new` and `cur`
+/// (Dovecot, LAYOUT=fs).
+const RESERVED: [&str; 3] = ["tmp", "new", "cur"];
+
+/// Another name for a folder whose name the server refused at CREATE: its last component
+/// without what servers are known to refuse — `/`, `.` and `\` (Dovecot's Maildir, whatever the
+/// separator), `& ; < > | ! % { } " * ?` (Cyrus), characters beyond the Basic Multilingual
+/// Plane (Courier) — cut to 200 bytes, never a Maildir directory name, and not taken.
+pub fn fallback(map: &Mapping, server: &ServerLayout) -> Mapping {
+    let sep = server.separator;
+    let (parent, last) = match sep.and_then(|s| map.mailbox.rsplit_once(s)) {
+        Some((p, l)) => (Some(p), l),
+        None => (None, map.mailbox.as_str()),
+    };
+    let mut name = String::new();
+    for c in last.chars() {
+        let c = match c {
+            '/' => '\u{2215}',
+            '.' => '\u{2024}',
+            '\\' => '\u{29F5}',
+            '&' | ';' | '<' | '>' | '|' | '!' | '%' | '{' | '}' | '"' | '*' | '?' => '_',
+            c if (c as u32) > 0xFFFF || c.is_control() => continue,
+            c => c,
+        };
+        if name.len() + c.len_utf8() > 200 {
+            break;
+        }
+        name.push(c);
+    }
+    let name = name.trim().to_string();
+    let base = if name.is_empty() || RESERVED.iter().any(|r| name.eq_ignore_ascii_case(r)) {
+        format!("{} (1)", if name.is_empty() { "folder" } else { &name })
+    } else {
+        name
+    };
+    let full = |n: &str| match (parent, sep) {
+        (Some(p), Some(s)) => format!("{p}{s}{n}"),
+        _ => n.to_string(),
+    };
+    let mut mailbox = full(&base);
+    let mut n = 2;
+    while mailbox == map.mailbox || server.exists(&super::utf7::encode(&mailbox)) {
+        mailbox = full(&format!("{base} ({n})"));
+        n += 1;
+    }
+    Mapping {
+        path: map.path.clone(),
+        special: map.special,
+        wire: super::utf7::encode(&mailbox),
+        mailbox,
+    }
+}
+
 /// Maps folders (paths from the top of the mailbox, each with its recognized special kind)
 /// onto the server. `under` puts everything below one folder and maps nothing specially.
 pub fn map(
@@ -214,5 +267,32 @@ mod tests {
         let m = map(&folders, &server('/', ""), Some("Old PST/2019"));
         assert_eq!(m[0].mailbox, "Old PST/2019/Posteingang");
         assert_eq!(m[2].mailbox, "Old PST/2019/Gesendete Elemente");
+    }
+
+    #[test]
+    fn a_refused_name_gets_one_servers_take() {
+        let m = |mailbox: &str| Mapping {
+            path: vec![],
+            special: None,
+            mailbox: mailbox.into(),
+            wire: super::super::utf7::encode(mailbox),
+        };
+        let slash = server('/', "");
+        // Dovecot's Maildir (LAYOUT=fs) reserves tmp, new and cur.
+        assert_eq!(fallback(&m("INBOX/tmp"), &slash).mailbox, "INBOX/tmp (1)");
+        // Maildir++ under a "." separator refuses "/" ("Name must not have '/' characters").
+        let dot = server('.', "");
+        assert_eq!(
+            fallback(&m("INBOX.Projekte/2024"), &dot).mailbox,
+            "INBOX.Projekte\u{2215}2024"
+        );
+        // Cyrus: "Q&A; misc"; Courier: characters beyond the BMP.
+        assert_eq!(fallback(&m("Q&A; misc"), &slash).mailbox, "Q_A_ misc");
+        assert_eq!(fallback(&m("Party \u{1F389}"), &slash).mailbox, "Party");
+        // A name that needs no cleaning, or whose cleaned form is taken, gets a number.
+        let mut taken = server('/', "");
+        taken.mailboxes.push(("Plain (2)".into(), vec![]));
+        assert_eq!(fallback(&m("Plain"), &taken).mailbox, "Plain (3)");
+        assert!(fallback(&m(&"x".repeat(300)), &slash).mailbox.len() <= 200);
     }
 }

@@ -19,6 +19,8 @@ pub struct Rejected {
 pub struct FolderUpload {
     pub path: Vec<String>,
     pub mailbox: String,
+    /// What happened to the folder's name on the way (a refused name replaced).
+    pub note: Option<String>,
     pub special: Option<Special>,
     /// Messages of the PST offered for this folder.
     pub messages: u32,
@@ -34,7 +36,11 @@ pub struct FolderUpload {
     pub missing_count: u32,
     /// Messages on the server that the PST does not have (mail that was there before).
     pub extra_count: u32,
-    /// Every PST message is on the server.
+    /// Copies of PST messages beyond what the PST and the server before the upload had: a
+    /// message stored twice.
+    pub duplicates: u32,
+    /// Every PST message is on the server, none twice; a mailbox the upload created holds
+    /// nothing else.
     pub verified: bool,
 }
 

@@ -70,6 +70,15 @@ struct Current {
     map: Mapping,
     /// Message-IDs on the server not yet matched by a PST message (count per ID).
     remaining: HashMap<String, u32>,
+    /// Message-IDs on the server when the folder began (count per ID).
+    before: HashMap<String, u32>,
+    /// Message-IDs appended since (count per ID): after a refused batch, what the server
+    /// holds beyond `before` and these, it kept of the batch.
+    appended: HashMap<String, u32>,
+    /// Whether this upload created the mailbox: then nothing else should be in it.
+    created: bool,
+    /// Why the folder could not be created at all: its messages are refused with this.
+    failed: Option<String>,
     /// Message-IDs of the PST (count per ID), for verification.
     offered: HashMap<String, u32>,
     /// Flags the server keeps for this mailbox; keywords only if `\*` is among them.
@@ -79,11 +88,22 @@ struct Current {
     rep: FolderUpload,
 }
 
+impl Current {
+    fn note_appended(&mut self, item: &Item) {
+        self.rep.appended += 1;
+        self.rep.bytes += item.bytes.len() as u64;
+        *self.appended.entry(item.message_id.clone()).or_default() += 1;
+    }
+}
+
 /// An upload session on one logged-in connection.
 pub struct Uploader {
     conn: Conn,
     pub layout: ServerLayout,
     opts: UploadOptions,
+    /// Mailboxes created under another name than mapped (mapped, created): their
+    /// sub-folders go under the new name.
+    renames: Vec<(String, String)>,
     append_limit: Option<usize>,
     current: Option<Current>,
     pub report: UploadReport,
@@ -106,9 +126,24 @@ impl Uploader {
             conn,
             layout,
             opts,
+            renames: Vec::new(),
             append_limit,
             current: None,
         })
+    }
+
+    /// `map` under the names its parents were created with.
+    fn renamed(&self, mut map: Mapping) -> Mapping {
+        let sep = self.layout.separator.map(String::from).unwrap_or_default();
+        for (old, new) in self.renames.iter().rev() {
+            let under = format!("{old}{sep}");
+            if !sep.is_empty() && map.mailbox.starts_with(&under) {
+                map.mailbox = format!("{new}{sep}{}", &map.mailbox[under.len()..]);
+                map.wire = super::utf7::encode(&map.mailbox);
+                break;
+            }
+        }
+        map
     }
 
     /// Where each folder would go (nothing is changed).
@@ -142,26 +177,60 @@ impl Uploader {
 
     /// Starts a folder: creates its mailbox (and parents) if missing, selects it and reads
     /// the Message-IDs already there.
+    /// A name the server refuses at CREATE gets a cleaned one (reported in the folder's
+    /// `note`; its sub-folders follow it); if that is refused too, the folder's messages are
+    /// reported as not uploaded and the upload goes on with the next folder.
     pub fn begin_folder(&mut self, map: Mapping) -> Result<()> {
         if self.current.is_some() {
             self.end_folder()?;
         }
-        if !self.layout.exists(&map.wire) {
-            self.create(&map.wire)?;
+        let mut map = self.renamed(map);
+        let created = !self.layout.exists(&map.wire);
+        let mut note = None;
+        let mut failed = None;
+        if created {
+            match self.create(&map.wire) {
+                Ok(()) => {}
+                Err(ImapError::Refused(why)) => {
+                    let alt = mapping::fallback(&map, &self.layout);
+                    match self.create(&alt.wire) {
+                        Ok(()) => {
+                            note = Some(format!(
+                                "the server refused the name “{}” ({why}): uploaded as “{}”",
+                                map.mailbox, alt.mailbox
+                            ));
+                            self.renames
+                                .push((map.mailbox.clone(), alt.mailbox.clone()));
+                            map = alt;
+                        }
+                        Err(ImapError::Refused(again)) => {
+                            failed = Some(format!(
+                                "the server refused the folder as “{}” ({why}) and as “{}” ({again})",
+                                map.mailbox, alt.mailbox
+                            ));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
-        let sel = self.select(&map.wire)?;
-        let permanent = sel.permanent;
         let mut remaining: HashMap<String, u32> = HashMap::new();
-        let existing = if sel.exists > 0 {
-            self.fetch_all(false)?
-        } else {
-            Vec::new()
-        };
-        for m in existing {
-            *remaining.entry(m.message_id).or_default() += 1;
+        let mut permanent = Vec::new();
+        if failed.is_none() {
+            let sel = self.select(&map.wire)?;
+            permanent = sel.permanent;
+            if sel.exists > 0 {
+                for m in self.fetch_all(false)? {
+                    *remaining.entry(m.message_id).or_default() += 1;
+                }
+            }
         }
+        let before = remaining.clone();
         self.current = Some(Current {
+            failed,
             rep: FolderUpload {
+                note,
                 path: map.path.clone(),
                 mailbox: map.mailbox.clone(),
                 special: map.special,
@@ -174,10 +243,14 @@ impl Uploader {
                 missing: Vec::new(),
                 missing_count: 0,
                 extra_count: 0,
+                duplicates: 0,
                 verified: false,
             },
             map,
             remaining,
+            before,
+            appended: HashMap::new(),
+            created,
             offered: HashMap::new(),
             permanent,
             queue: Vec::new(),
@@ -195,6 +268,11 @@ impl Uploader {
             .ok_or_else(|| ImapError::Protocol("message outside a folder".into()))?;
         cur.rep.messages += 1;
         *cur.offered.entry(item.message_id.clone()).or_default() += 1;
+        if let Some(why) = &cur.failed {
+            let why = why.clone();
+            cur.rep.rejected.push(rejected(&item, why));
+            return Ok(false);
+        }
         if let Some(n) = cur.remaining.get_mut(&item.message_id)
             && *n > 0
         {
@@ -213,7 +291,14 @@ impl Uploader {
         }
         cur.queued += item.bytes.len();
         cur.queue.push(item);
-        if cur.queue.len() >= self.opts.batch || cur.queued >= self.opts.batch_bytes {
+        // Several messages in one APPEND only where the server says it takes them (RFC 3502):
+        // Courier stores the first of a batch it cannot take, then refuses the command.
+        let batch = if self.conn.has("MULTIAPPEND") {
+            self.opts.batch
+        } else {
+            1
+        };
+        if cur.queue.len() >= batch || cur.queued >= self.opts.batch_bytes {
             self.flush()?;
         }
         Ok(false)
@@ -238,8 +323,7 @@ impl Uploader {
         let st = self.append_retrying(&wire, &queue, &flags)?;
         let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
         if st.ok {
-            cur.rep.appended += queue.len() as u32;
-            cur.rep.bytes += queue.iter().map(|i| i.bytes.len() as u64).sum::<u64>();
+            queue.iter().for_each(|i| cur.note_appended(i));
             return Ok(());
         }
         if queue.len() == 1 {
@@ -248,14 +332,32 @@ impl Uploader {
                 .push(rejected(&queue[0], format!("{} {}", st.kind, st.text)));
             return Ok(());
         }
-        // A MULTIAPPEND fails as a whole: send one at a time to find the one refused.
+        // A MULTIAPPEND fails as a whole — in the spec. A server may have kept part of it:
+        // what it holds now beyond what it had is not sent again.
+        let mut kept = self.server_ids(&wire)?;
+        let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
+        for (id, n) in cur.before.iter().chain(&cur.appended) {
+            if let Some(k) = kept.get_mut(id) {
+                *k = k.saturating_sub(*n);
+            }
+        }
+        // Then one at a time, to find the one refused.
         for (item, f) in queue.iter().zip(&flags) {
+            if let Some(k) = kept.get_mut(&item.message_id)
+                && *k > 0
+            {
+                *k -= 1;
+                self.current
+                    .as_mut()
+                    .ok_or(ImapError::Timeout)?
+                    .note_appended(item);
+                continue;
+            }
             let st =
                 self.append_retrying(&wire, std::slice::from_ref(item), std::slice::from_ref(f))?;
             let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
             if st.ok {
-                cur.rep.appended += 1;
-                cur.rep.bytes += item.bytes.len() as u64;
+                cur.note_appended(item);
             } else {
                 cur.rep
                     .rejected
@@ -263,6 +365,19 @@ impl Uploader {
             }
         }
         Ok(())
+    }
+
+    /// The Message-IDs in a mailbox now (count per ID). A fresh SELECT makes the server
+    /// report messages appended on this connection.
+    fn server_ids(&mut self, wire: &str) -> Result<HashMap<String, u32>> {
+        let sel = self.select(wire)?;
+        let mut ids: HashMap<String, u32> = HashMap::new();
+        if sel.exists > 0 {
+            for m in self.fetch_all(false)? {
+                *ids.entry(m.message_id).or_default() += 1;
+            }
+        }
+        Ok(ids)
     }
 
     fn append_retrying(
@@ -299,18 +414,11 @@ impl Uploader {
         let Some(mut cur) = self.current.take() else {
             return Ok(None);
         };
-        // A fresh SELECT makes the server report messages appended on this connection.
-        let sel = self.select(&cur.map.wire)?;
-        let mut on_server: HashMap<String, u32> = HashMap::new();
-        let all = if sel.exists > 0 {
-            self.fetch_all(false)?
-        } else {
-            Vec::new()
+        let on_server = match cur.failed {
+            Some(_) => HashMap::new(),
+            None => self.server_ids(&cur.map.wire)?,
         };
-        cur.rep.server_count = all.len() as u32;
-        for m in all {
-            *on_server.entry(m.message_id).or_default() += 1;
-        }
+        cur.rep.server_count = on_server.values().sum();
         let mut missing: Vec<(String, u32)> = Vec::new();
         for (id, &n) in &cur.offered {
             let have = on_server.get(id).copied().unwrap_or(0);
@@ -325,7 +433,19 @@ impl Uploader {
             .iter()
             .map(|(id, &n)| n.saturating_sub(cur.offered.get(id).copied().unwrap_or(0)))
             .sum();
-        cur.rep.verified = cur.rep.missing_count == 0;
+        // A message the PST has once (and the server had at most once) is there once.
+        cur.rep.duplicates = cur
+            .offered
+            .iter()
+            .map(|(id, &n)| {
+                let want = n.max(cur.before.get(id).copied().unwrap_or(0));
+                on_server.get(id).copied().unwrap_or(0).saturating_sub(want)
+            })
+            .sum();
+        // In a mailbox this upload created, anything else is a message too many.
+        cur.rep.verified = cur.rep.missing_count == 0
+            && cur.rep.duplicates == 0
+            && !(cur.created && cur.rep.extra_count > 0);
         self.layout
             .mailboxes
             .push((cur.map.wire.clone(), Vec::new()));
@@ -473,23 +593,50 @@ mod tests {
     use super::*;
     use std::io::{BufRead, BufReader, Read, Write};
 
-    /// A scripted IMAP server: APPENDLIMIT=2000, and the first APPEND is throttled.
-    /// Returns its port and, when done, how many APPEND commands and messages it saw.
-    fn fake_server() -> (u16, std::thread::JoinHandle<(u32, u32)>) {
+    /// What the scripted server does with an APPEND of `got` messages (the `n`-th APPEND):
+    /// how many of them it stores (from the first; each `copies` times) and whether it says OK.
+    #[derive(Clone, Copy)]
+    enum Policy {
+        /// The first APPEND is throttled, the rest stored.
+        ThrottleFirst,
+        /// Courier without MULTIAPPEND: of several messages, the first is stored, then NO.
+        KeepFirstOfBatch,
+        /// Every message stored twice.
+        StoreTwice,
+    }
+
+    impl Policy {
+        fn decide(self, n: u32, got: usize) -> (usize, u32, bool) {
+            match self {
+                Policy::ThrottleFirst if n == 1 => (0, 1, false),
+                Policy::KeepFirstOfBatch if got > 1 => (1, 1, false),
+                Policy::StoreTwice => (got, 2, true),
+                _ => (got, 1, true),
+            }
+        }
+    }
+
+    /// A scripted IMAP server with capabilities `caps` (literals wait for `+` unless
+    /// LITERAL+ is among them). Returns its port and, when done, how many APPEND commands it
+    /// saw, the Message-IDs it stored and the most messages one APPEND carried.
+    fn fake_server(
+        caps: &'static str,
+        policy: Policy,
+    ) -> (u16, std::thread::JoinHandle<(u32, Vec<String>, usize)>) {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let h = std::thread::spawn(move || {
             let (s, _) = l.accept().unwrap();
             let mut w = s.try_clone().unwrap();
             let mut r = BufReader::new(s);
-            let caps = "IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ MULTIAPPEND APPENDLIMIT=2000";
             write!(w, "* OK [CAPABILITY {caps}] fake\r\n").unwrap();
-            let (mut appends, mut messages) = (0u32, 0u32);
+            let mut appends = 0u32;
             let mut ids: Vec<String> = Vec::new();
+            let mut most = 0usize;
             loop {
                 let mut line = String::new();
                 if r.read_line(&mut line).unwrap() == 0 {
-                    return (appends, messages);
+                    return (appends, ids, most);
                 }
                 let (tag, rest) = line.trim_end().split_once(' ').unwrap();
                 let cmd = rest.split(' ').next().unwrap().to_ascii_uppercase();
@@ -519,12 +666,21 @@ mod tests {
                         appends += 1;
                         let mut cur = line.clone();
                         let mut got = Vec::new();
-                        while let Some(n) = cur
-                            .trim_end()
-                            .strip_suffix("+}")
-                            .and_then(|c| c.rsplit('{').next())
-                            .and_then(|n| n.parse::<usize>().ok())
-                        {
+                        loop {
+                            let t = cur.trim_end();
+                            let (n, plus) = match t.strip_suffix("+}") {
+                                Some(c) => (c.rsplit('{').next(), true),
+                                None => (
+                                    t.strip_suffix('}').and_then(|c| c.rsplit('{').next()),
+                                    false,
+                                ),
+                            };
+                            let Some(n) = n.and_then(|n| n.parse::<usize>().ok()) else {
+                                break;
+                            };
+                            if !plus {
+                                w.write_all(b"+ go on\r\n").unwrap();
+                            }
                             let mut body = vec![0u8; n];
                             r.read_exact(&mut body).unwrap();
                             let text = String::from_utf8_lossy(&body).into_owned();
@@ -539,17 +695,24 @@ mod tests {
                             cur.clear();
                             r.read_line(&mut cur).unwrap();
                         }
-                        if appends == 1 {
+                        most = most.max(got.len());
+                        let (keep, copies, ok) = policy.decide(appends, got.len());
+                        for id in got.into_iter().take(keep) {
+                            for _ in 0..copies {
+                                ids.push(id.clone());
+                            }
+                        }
+                        if ok {
+                            format!("{tag} OK [APPENDUID 1 1] done\r\n")
+                        } else if keep == 0 {
                             format!("{tag} NO [UNAVAILABLE] Suggested Backoff Time: 1 ms\r\n")
                         } else {
-                            messages += got.len() as u32;
-                            ids.extend(got);
-                            format!("{tag} OK [APPENDUID 1 1] done\r\n")
+                            format!("{tag} NO Unexpected data after the message\r\n")
                         }
                     }
                     "LOGOUT" => {
                         write!(w, "* BYE\r\n{tag} OK\r\n").unwrap();
-                        return (appends, messages);
+                        return (appends, ids, most);
                     }
                     _ => format!("{tag} OK\r\n"),
                 };
@@ -559,9 +722,8 @@ mod tests {
         (port, h)
     }
 
-    #[test]
-    fn throttling_is_retried_and_appendlimit_reported() {
-        let (port, server) = fake_server();
+    /// Uploads messages of `sizes` bytes into INBOX of the server on `port`.
+    fn upload(port: u16, sizes: &[usize]) -> FolderUpload {
         let s = Server::parse(&format!("imap://u@127.0.0.1:{port}"), true).unwrap();
         let opts = UploadOptions {
             backoff: vec![Duration::from_millis(1); 3],
@@ -575,7 +737,7 @@ mod tests {
             wire: "INBOX".into(),
         })
         .unwrap();
-        for (i, size) in [100usize, 3000, 200].into_iter().enumerate() {
+        for (i, &size) in sizes.iter().enumerate() {
             let mut bytes = format!("Message-ID: <m{i}@x>\r\nSubject: s\r\n\r\n").into_bytes();
             bytes.resize(size, b'x');
             up.add(Item {
@@ -590,6 +752,50 @@ mod tests {
         }
         let rep = up.end_folder().unwrap().unwrap().clone();
         up.finish(false).unwrap();
+        rep
+    }
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("m{i}@x")).collect()
+    }
+
+    #[test]
+    fn without_multiappend_each_message_is_its_own_append_and_stored_once() {
+        // Courier's capabilities: neither MULTIAPPEND nor LITERAL+.
+        let (port, server) = fake_server("IMAP4rev1 AUTH=PLAIN SASL-IR", Policy::KeepFirstOfBatch);
+        let rep = upload(port, &[100; 5]);
+        assert_eq!(server.join().unwrap(), (5, ids(5), 1));
+        assert_eq!((rep.appended, rep.duplicates, rep.verified), (5, 0, true));
+    }
+
+    #[test]
+    fn what_a_refused_batch_left_on_the_server_is_not_sent_again() {
+        // Says MULTIAPPEND, yet keeps the first message of a batch and refuses it.
+        let caps = "IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ MULTIAPPEND";
+        let (port, server) = fake_server(caps, Policy::KeepFirstOfBatch);
+        let rep = upload(port, &[100; 3]);
+        // The batch, then m1 and m2 alone; m0 was kept.
+        assert_eq!(server.join().unwrap(), (3, ids(3), 3));
+        assert_eq!((rep.appended, rep.duplicates, rep.verified), (3, 0, true));
+    }
+
+    #[test]
+    fn a_message_stored_twice_is_not_verified() {
+        let caps = "IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ MULTIAPPEND";
+        let (port, server) = fake_server(caps, Policy::StoreTwice);
+        let rep = upload(port, &[100; 2]);
+        assert_eq!(server.join().unwrap().1.len(), 4);
+        assert_eq!(
+            (rep.missing_count, rep.duplicates, rep.verified),
+            (0, 2, false)
+        );
+    }
+
+    #[test]
+    fn throttling_is_retried_and_appendlimit_reported() {
+        let caps = "IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ MULTIAPPEND APPENDLIMIT=2000";
+        let (port, server) = fake_server(caps, Policy::ThrottleFirst);
+        let rep = upload(port, &[100, 3000, 200]);
         assert_eq!((rep.messages, rep.appended, rep.server_count), (3, 2, 2));
         assert_eq!(rep.rejected.len(), 1);
         assert_eq!(rep.rejected[0].message_id, "m1@x");
@@ -603,6 +809,9 @@ mod tests {
             (1, vec!["m1@x".to_string()], false)
         );
         // One throttled MULTIAPPEND of the two, retried once: nothing dropped, nothing twice.
-        assert_eq!(server.join().unwrap(), (2, 2));
+        assert_eq!(
+            server.join().unwrap(),
+            (2, vec!["m0@x".to_string(), "m2@x".to_string()], 2)
+        );
     }
 }

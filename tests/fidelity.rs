@@ -1,0 +1,238 @@
+//! Every field proved against an independent source (issue 14): attachments decode to the
+//! bytes the PST holds from every output, generated ids do not repeat between files, and an
+//! attached message carries no mailbox status of its own.
+
+mod common;
+
+use mail_parser::{MessageParser, MimeHeaders};
+use unpst::convert::{FolderItems, Options, Outcome, convert};
+use unpst::pst::messaging::AttachmentContent;
+use unpst::pst::{Message, Pst};
+use unpst::sink::MemTree;
+
+fn convert_all(pst: &Pst) -> MemTree {
+    let mut sink = MemTree::default();
+    let opts = Options {
+        mbox: true,
+        eml: true,
+        vcf: true,
+        ics: true,
+        signatures: false,
+        folders: None,
+    };
+    convert(pst, &mut sink, &opts, "x", &mut |_| true).unwrap();
+    sink
+}
+
+/// The bytes of every by-value attachment of `m` and of the messages attached to it, read
+/// with the PST reader alone (no MIME involved).
+fn pst_attachments(pst: &Pst, m: &Message, out: &mut Vec<Vec<u8>>) {
+    let Ok(list) = pst.attachments(m) else { return };
+    for att in list.into_iter().flatten() {
+        match att.content(pst) {
+            Ok(AttachmentContent::Data(v)) => {
+                let mut data = Vec::new();
+                if pst
+                    .read_blocks(&v, |b| {
+                        data.extend_from_slice(b);
+                        Ok(())
+                    })
+                    .is_ok()
+                {
+                    out.push(data);
+                }
+            }
+            Ok(AttachmentContent::Embedded(inner)) => pst_attachments(pst, &inner, out),
+            _ => {}
+        }
+    }
+}
+
+/// The decoded bytes of every attachment of a parsed message, into attached messages.
+fn mime_attachments(m: &mail_parser::Message, out: &mut Vec<Vec<u8>>) {
+    for part in m.attachments() {
+        if let Some(inner) = part.message() {
+            mime_attachments(inner, out);
+        } else if part.attachment_name().is_some_and(|n| n != "body.rtf") {
+            // Every attachment is written with its name; an unnamed part is a body (a
+            // meeting's text/calendar, say).
+            out.push(part.contents().to_vec());
+        }
+    }
+}
+
+/// The messages of an mboxrd file, `>From ` quoting undone.
+fn mbox_messages(mbox: &[u8]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for line in mbox.split_inclusive(|&b| b == b'\n') {
+        if line.starts_with(b"From ") {
+            out.push(Vec::new());
+            continue;
+        }
+        let Some(cur) = out.last_mut() else { continue };
+        let quoted = line.iter().position(|&b| b != b'>').unwrap_or(0);
+        if quoted > 0 && line[quoted..].starts_with(b"From ") {
+            cur.extend_from_slice(&line[1..]);
+        } else {
+            cur.extend_from_slice(line);
+        }
+    }
+    out
+}
+
+fn sorted(mut v: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    v.sort();
+    v
+}
+
+/// Sizes of what one list has and the other lacks, for the failure message.
+fn difference(a: &[Vec<u8>], b: &[Vec<u8>]) -> Vec<usize> {
+    let mut b = b.to_vec();
+    a.iter()
+        .filter(|x| match b.iter().position(|y| y == *x) {
+            Some(i) => {
+                b.remove(i);
+                false
+            }
+            None => true,
+        })
+        .map(Vec::len)
+        .collect()
+}
+
+#[test]
+fn every_attachment_decodes_to_its_pst_bytes_from_mbox_and_eml() {
+    let Some(dir) = common::corpus() else { return };
+    let mut total = 0;
+    for path in common::corpus_files(&dir) {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let pst = Pst::open_path(&path).unwrap();
+        // What the PST holds, for the messages that are converted as mail.
+        let mut want = Vec::new();
+        for f in pst.folder_tree().unwrap().flatten() {
+            for (row, outcome) in FolderItems::new(&pst, f.nid) {
+                if let Outcome::Mail(_) = outcome {
+                    pst_attachments(&pst, &pst.message(row.nid).unwrap(), &mut want);
+                }
+            }
+        }
+        let t = convert_all(&pst);
+        let (mut from_mbox, mut from_eml) = (Vec::new(), Vec::new());
+        for (file, bytes) in &t.files {
+            if file.starts_with("mbox/") {
+                for m in mbox_messages(bytes) {
+                    let parsed = MessageParser::default().parse(&m).expect("parses");
+                    mime_attachments(&parsed, &mut from_mbox);
+                }
+            } else if file.ends_with(".eml") {
+                let parsed = MessageParser::default().parse(bytes).expect("parses");
+                mime_attachments(&parsed, &mut from_eml);
+            }
+        }
+        let want = sorted(want);
+        for (what, got) in [("mbox", sorted(from_mbox)), ("EML", sorted(from_eml))] {
+            assert!(
+                got == want,
+                "{name}: attachments from {what} differ from the PST's: sizes only in the PST \
+                 {:?}, only in {what} {:?}",
+                difference(&want, &got),
+                difference(&got, &want)
+            );
+        }
+        total += want.len();
+    }
+    assert!(total > 100, "only {total} attachments in the corpus");
+}
+
+/// The UIDs a calendar or address book file gives, unfolded.
+fn uids(text: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(text)
+        .replace("\r\n ", "")
+        .replace("\n ", "");
+    text.lines()
+        .filter_map(|l| l.strip_prefix("UID:"))
+        .map(|u| u.trim().to_string())
+        .collect()
+}
+
+/// The item hash a generated UID begins with (a card's `urn:uuid:` and an event's or task's
+/// `…@unpst.invalid` are made from the same hash of the item); `None` for Outlook's own ids.
+fn generated_key(uid: &str) -> Option<String> {
+    let hex = if let Some(u) = uid.strip_prefix("urn:uuid:") {
+        u
+    } else if uid.ends_with("@unpst.invalid") {
+        uid
+    } else {
+        return None;
+    };
+    Some(hex.chars().take(8).collect())
+}
+
+#[test]
+fn generated_uids_do_not_repeat_between_files() {
+    // Two files with the same store name and the same node id gave one item of each the
+    // same UID (the corpus has such a pair: an appointment and a distribution list, whose
+    // UIDs shared their hash). Imported into one calendar or address book, the second
+    // would overwrite the first. The hash must differ whatever the kind.
+    let Some(dir) = common::corpus() else { return };
+    let mut seen: std::collections::HashMap<String, String> = Default::default();
+    let mut generated = 0;
+    for path in common::corpus_files(&dir) {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let pst = Pst::open_path(&path).unwrap();
+        let t = convert_all(&pst);
+        let mut mine = std::collections::HashSet::new();
+        for (file, bytes) in &t.files {
+            if file.ends_with(".vcf") || file.ends_with(".ics") {
+                mine.extend(uids(bytes).iter().filter_map(|u| generated_key(u)));
+            }
+        }
+        for key in mine {
+            generated += 1;
+            if let Some(other) = seen.insert(key.clone(), name.clone()) {
+                panic!("generated UIDs of an item of {other} and of {name} share their hash {key}");
+            }
+        }
+    }
+    // The corpus's contacts, lists, tasks and events without a global object id.
+    assert!(generated >= 10, "only {generated} generated UIDs");
+}
+
+/// Asserts that no message attached to `m` (at any depth) has a status header; counts them.
+fn no_status_below(m: &mail_parser::Message, file: &str, attached: &mut usize) {
+    for part in m.attachments() {
+        if let Some(inner) = part.message() {
+            *attached += 1;
+            for h in STATUS {
+                assert!(
+                    inner.header(h).is_none(),
+                    "{file}: an attached message has {h}"
+                );
+            }
+            no_status_below(inner, file, attached);
+        }
+    }
+}
+
+const STATUS: [&str; 5] = [
+    "Status",
+    "X-Status",
+    "X-Mozilla-Status",
+    "X-Mozilla-Status2",
+    "X-Keywords",
+];
+
+#[test]
+fn an_attached_message_carries_no_mailbox_status() {
+    let Some(dir) = common::corpus() else { return };
+    let pst = Pst::open_path(dir.join("hiraoka-msgInMsgInMsg.pst")).unwrap();
+    let t = convert_all(&pst);
+    let mut attached = 0;
+    for (file, bytes) in t.files.iter().filter(|(f, _)| f.ends_with(".eml")) {
+        let top = MessageParser::default().parse(bytes).expect("parses");
+        assert!(top.header("Status").is_some(), "{file}: no Status");
+        no_status_below(&top, file, &mut attached);
+    }
+    // The top message holds one, which holds another.
+    assert_eq!(attached, 2);
+}

@@ -107,6 +107,32 @@ fn every_file_opens_and_folder_item_counts_equal_pffexport() {
 }
 
 /// "2014-02-26T07:50:04Z" → Unix seconds.
+/// Whether `ours` is `theirs` with what unpst adds to attachment names: an extension when it
+/// has none (`ATT51928` → `ATT51928.bin`), a number when the name repeats in the message
+/// (`x.png` → `x (2).png`).
+fn undisambiguated(ours: &str, theirs: &str) -> bool {
+    let has_ext = |n: &str| {
+        n.rsplit_once('.')
+            .is_some_and(|(s, e)| !s.is_empty() && e.len() <= 5)
+    };
+    let mut stem = ours;
+    let mut ext = "";
+    if let Some((s, e)) = ours.rsplit_once('.') {
+        (stem, ext) = (s, e);
+    }
+    // " (n)" before the extension.
+    if let Some(open) = stem.rfind(" (")
+        && stem.ends_with(')')
+        && stem[open + 2..stem.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_digit())
+    {
+        stem = &stem[..open];
+    }
+    let added = has_ext(theirs).then(|| format!("{stem}.{ext}"));
+    theirs == stem || added.as_deref() == Some(theirs)
+}
+
 fn iso_to_unix(s: &str) -> i64 {
     let n = |a: usize, b: usize| s[a..b].parse::<i64>().unwrap();
     let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
@@ -221,9 +247,15 @@ fn check(name: &str, ours: &mail_parser::Message, item: &serde_json::Value, dept
     }
     // pffexport names an attachment without a file name "Attachment…"; we use its display
     // name (e.g. "Picture (Device Independent Bitmap)" for OLE pictures): those match by size.
+    // We also give a name without an extension one from its type ("ATT51928.bin"), and a
+    // name that repeats within the message a number ("Picture … (2).bin"): pffexport gives
+    // names as stored, so those match once our additions are taken off, by size.
     let mut claimed = vec![false; got.len()];
     for w in want.iter_mut() {
-        let by_name = got.iter().position(|g| *g == *w);
+        let by_name = got.iter().position(|g| *g == *w).or_else(|| {
+            got.iter()
+                .position(|g| g.1 == w.1 && undisambiguated(&g.0, &w.0))
+        });
         let by_size = || {
             (0..got.len())
                 .find(|&i| !claimed[i] && got[i].1 == w.1 && !got[i].0.starts_with("Attachment"))

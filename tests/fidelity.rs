@@ -236,3 +236,61 @@ fn an_attached_message_carries_no_mailbox_status() {
     // The top message holds one, which holds another.
     assert_eq!(attached, 2);
 }
+
+#[test]
+fn attachment_names_are_unique_in_a_message_and_carry_an_extension() {
+    let Some(dir) = common::corpus() else { return };
+    let mut repeated_in_pst = 0;
+    for path in common::corpus_files(&dir) {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let pst = Pst::open_path(&path).unwrap();
+        // Messages whose stored attachment names repeat (aspose-SampleOstFile's six OLE
+        // pictures, all "Picture (Device Independent Bitmap)").
+        for f in pst.folder_tree().unwrap().flatten() {
+            for (row, _) in FolderItems::new(&pst, f.nid) {
+                let Ok(m) = pst.message(row.nid) else {
+                    continue;
+                };
+                let Ok(atts) = pst.attachments(&m) else {
+                    continue;
+                };
+                let mut names: Vec<String> = atts
+                    .into_iter()
+                    .flatten()
+                    .map(|a| a.filename.to_lowercase())
+                    .filter(|n| !n.is_empty())
+                    .collect();
+                let all = names.len();
+                names.sort();
+                names.dedup();
+                repeated_in_pst += usize::from(names.len() < all);
+            }
+        }
+        for (file, bytes) in convert_all(&pst)
+            .files
+            .iter()
+            .filter(|(f, _)| f.ends_with(".eml"))
+        {
+            let m = MessageParser::default().parse(bytes).expect("parses");
+            let mut seen = std::collections::HashSet::new();
+            for part in m.attachments() {
+                let Some(n) = part.attachment_name() else {
+                    continue;
+                };
+                assert!(
+                    seen.insert(n.to_lowercase()),
+                    "{name}: {file}: two attachments named {n:?}"
+                );
+                assert!(
+                    n.rsplit_once('.')
+                        .is_some_and(|(s, e)| !s.is_empty() && !e.is_empty()),
+                    "{name}: {file}: {n:?} has no extension"
+                );
+            }
+        }
+    }
+    assert!(
+        repeated_in_pst > 0,
+        "no message of the corpus repeats a name"
+    );
+}

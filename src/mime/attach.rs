@@ -7,6 +7,7 @@ use super::{AttachmentInfo, convert_at};
 use crate::pst::messaging::{Attachment, AttachmentContent, attachment::METHOD_EMBEDDED};
 use crate::pst::{Message, Pst};
 use mail_builder::mime::{BodyPart, MimePart};
+use std::collections::HashSet;
 
 /// Attachments larger than this are reported, not converted (a message is built in memory).
 pub const MAX_ATTACHMENT: usize = 1 << 30;
@@ -17,40 +18,109 @@ pub struct Parts {
     pub mixed: Vec<MimePart<'static>>,
     pub infos: Vec<AttachmentInfo>,
     pub warnings: Vec<String>,
+    /// Names given so far (lower case): each is given once.
+    names: HashSet<String>,
+}
+
+/// File extensions and their MIME types; the first extension of a type is the one a file
+/// of that type is given.
+const TYPES: [(&str, &str); 28] = [
+    ("txt", "text/plain"),
+    ("log", "text/plain"),
+    ("csv", "text/plain"),
+    ("html", "text/html"),
+    ("htm", "text/html"),
+    ("rtf", "application/rtf"),
+    ("pdf", "application/pdf"),
+    ("png", "image/png"),
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("gif", "image/gif"),
+    ("bmp", "image/bmp"),
+    ("tif", "image/tiff"),
+    ("tiff", "image/tiff"),
+    ("svg", "image/svg+xml"),
+    ("zip", "application/zip"),
+    ("doc", "application/msword"),
+    ("xls", "application/vnd.ms-excel"),
+    ("ppt", "application/vnd.ms-powerpoint"),
+    (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
+    (
+        "pptx",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ),
+    ("eml", "message/rfc822"),
+    ("ics", "text/calendar"),
+    ("vcf", "text/vcard"),
+    ("mp3", "audio/mpeg"),
+    ("wav", "audio/wav"),
+    ("mp4", "video/mp4"),
+];
+
+/// A file name's extension, if it has one (`report.pdf`, not `ATT51928` or `.profile`).
+fn extension(name: &str) -> Option<&str> {
+    let (stem, ext) = name.rsplit_once('.')?;
+    (!stem.is_empty()
+        && (1..=5).contains(&ext.len())
+        && ext.chars().all(|c| c.is_ascii_alphanumeric()))
+    .then_some(ext)
 }
 
 /// A MIME type from a file name's extension.
 pub fn guess_type(name: &str) -> &'static str {
-    let ext = name
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    match ext.as_str() {
-        "txt" | "log" | "csv" => "text/plain",
-        "htm" | "html" => "text/html",
-        "rtf" => "application/rtf",
-        "pdf" => "application/pdf",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "gif" => "image/gif",
-        "bmp" => "image/bmp",
-        "tif" | "tiff" => "image/tiff",
-        "svg" => "image/svg+xml",
-        "zip" => "application/zip",
-        "doc" => "application/msword",
-        "xls" => "application/vnd.ms-excel",
-        "ppt" => "application/vnd.ms-powerpoint",
-        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "pptx" => "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        "eml" => "message/rfc822",
-        "ics" => "text/calendar",
-        "vcf" => "text/vcard",
-        "mp3" => "audio/mpeg",
-        "wav" => "audio/wav",
-        "mp4" => "video/mp4",
-        _ => "application/octet-stream",
+    let ext = extension(name).unwrap_or_default().to_ascii_lowercase();
+    TYPES
+        .iter()
+        .find(|(e, _)| *e == ext)
+        .map_or("application/octet-stream", |(_, t)| t)
+}
+
+/// The type of data that says nothing of itself, from its first bytes (the formats attached
+/// most without a name: pictures and documents).
+fn sniff(data: &[u8]) -> &'static str {
+    const MAGIC: [(&[u8], &str); 6] = [
+        (b"\x89PNG\r\n\x1a\n", "image/png"),
+        (b"\xff\xd8\xff", "image/jpeg"),
+        (b"GIF8", "image/gif"),
+        (b"%PDF-", "application/pdf"),
+        (b"PK\x03\x04", "application/zip"),
+        (b"BM", "image/bmp"),
+    ];
+    MAGIC
+        .iter()
+        .find(|(m, _)| data.starts_with(m))
+        .map_or("application/octet-stream", |(_, t)| t)
+}
+
+/// `name` made unique among `taken` (case-insensitively: "save all" on Windows and macOS),
+/// with an extension from `mime` when it has none: six OLE pictures all called "Picture
+/// (Device Independent Bitmap)" become "….bin", "… (2).bin", … instead of overwriting
+/// each other.
+fn unique_name(taken: &mut HashSet<String>, name: &str, mime: &str) -> String {
+    let (stem, ext) = match extension(name) {
+        Some(e) => (&name[..name.len() - e.len() - 1], e.to_string()),
+        None => {
+            let ext = TYPES
+                .iter()
+                .find(|(_, t)| *t == mime)
+                .map_or("bin", |(e, _)| e);
+            (name, ext.to_string())
+        }
+    };
+    let mut out = format!("{stem}.{ext}");
+    let mut n = 2;
+    while !taken.insert(out.to_lowercase()) {
+        out = format!("{stem} ({n}).{ext}");
+        n += 1;
     }
+    out
 }
 
 /// An attachment's bytes as a base64 part, whatever its type. Text types too: 7bit and
@@ -109,6 +179,7 @@ impl Parts {
                 } else {
                     format!("{}.eml", att.filename)
                 };
+                let name = unique_name(&mut self.names, &name, "message/rfc822");
                 let seven_bit = inner.bytes.is_ascii();
                 self.warnings.extend(
                     inner
@@ -143,11 +214,15 @@ impl Parts {
         } else {
             att.filename.clone()
         };
-        let mime = if valid_mime(&att.mime_type) {
+        let mut mime = if valid_mime(&att.mime_type) {
             att.mime_type.trim().to_ascii_lowercase()
         } else {
             guess_type(&name).to_string()
         };
+        if mime == "application/octet-stream" && extension(&name).is_none() {
+            mime = sniff(&data).to_string();
+        }
+        let name = unique_name(&mut self.names, &name, &mime);
         // A Content-ID is an msg-id: anything else in it could break the part's headers.
         let cid: String = att
             .content_id
@@ -194,6 +269,7 @@ pub fn read(
 ) -> Parts {
     let mut parts = Parts::default();
     if let Some(doc) = &body.rtf_document {
+        parts.names.insert("body.rtf".into());
         parts.infos.push(AttachmentInfo {
             name: "body.rtf".into(),
             size: doc.len() as u64,

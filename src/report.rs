@@ -40,6 +40,9 @@ pub struct FolderReport {
     pub bytes: u64,
     pub attachments: u32,
     pub embedded: u32,
+    /// Messages naming someone without any address the file knows (written with the
+    /// placeholder `unknown@unknown.invalid`).
+    pub placeholders: u32,
     /// Contacts, lists, appointments, tasks and journal entries written as vCard / iCalendar.
     pub cards: u32,
     /// The folder itself or its contents table could not be read.
@@ -60,6 +63,7 @@ impl FolderReport {
             bytes: 0,
             attachments: 0,
             embedded: 0,
+            placeholders: 0,
             cards: 0,
             error,
         }
@@ -76,6 +80,7 @@ pub struct Totals {
     pub warnings: u32,
     pub attachments: u32,
     pub embedded: u32,
+    pub placeholders: u32,
     pub cards: u32,
     pub bytes: u64,
 }

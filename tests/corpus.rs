@@ -163,6 +163,64 @@ fn lower_addresses(a: Option<&mail_parser::Address>) -> Vec<String> {
     .unwrap_or_default()
 }
 
+/// `s` when it is an e-mail address on its own (Outlook quotes typed ones: `'a@b.org'`).
+fn address_in(s: &str) -> Option<String> {
+    let s = s.trim().trim_matches(['\'', '"']).trim();
+    (s.contains('@') && !s.contains(' ') && !s.starts_with('/')).then(|| s.to_string())
+}
+
+/// (display name, address) of a header's mailboxes.
+fn mailboxes(a: Option<&mail_parser::Address>) -> Vec<(String, String)> {
+    a.map(|a| {
+        a.iter()
+            .map(|x| {
+                (
+                    x.name().unwrap_or("").to_string(),
+                    x.address().unwrap_or("").to_lowercase(),
+                )
+            })
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// For headers made from the recipient table: To, Cc and Bcc hold exactly the table's
+/// recipients of each kind — each by the address the oracle has; where it has none that is
+/// an address, by a name that is one (pst2john-97's "nobody@yahoo.com"); else (an Exchange
+/// DN, or nothing) by name, with whatever address the file gives elsewhere, or the
+/// placeholder. No placeholder stands where the oracle shows an address.
+fn check_recipients(
+    name: &str,
+    subject: &str,
+    ours: &mail_parser::Message,
+    recipients: &[serde_json::Value],
+) {
+    for (kind, header) in [("To", ours.to()), ("CC", ours.cc()), ("BCC", ours.bcc())] {
+        let got = mailboxes(header);
+        let want: Vec<&serde_json::Value> =
+            recipients.iter().filter(|r| r["type"] == kind).collect();
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "{name}: {subject:?}: {kind} {got:?} vs the recipient table {want:?}"
+        );
+        for r in want {
+            let (rname, email) = (
+                r["name"].as_str().unwrap_or(""),
+                r["email"].as_str().unwrap_or(""),
+            );
+            let found = match address_in(email).or_else(|| address_in(rname)) {
+                Some(a) => got.iter().any(|(_, g)| *g == a.to_lowercase()),
+                None => got.iter().any(|(n, _)| n == rname),
+            };
+            assert!(
+                found,
+                "{name}: {subject:?}: {kind} {rname:?} <{email}> not in {got:?}"
+            );
+        }
+    }
+}
+
 /// Checks a parsed message against an oracle item, recursively through embedded messages.
 fn check(name: &str, ours: &mail_parser::Message, item: &serde_json::Value, depth: usize) -> usize {
     let subject = item["subject"].as_str().unwrap_or("");
@@ -176,6 +234,30 @@ fn check(name: &str, ours: &mail_parser::Message, item: &serde_json::Value, dept
         );
     }
     assert!(ours.from().is_some(), "{name}: {subject:?}: no From");
+    let from = mailboxes(ours.from());
+    let sender_name = item["sender_name"].as_str().unwrap_or("");
+    let sender_email = item["sender_email"].as_str().unwrap_or("");
+    if item["internet_headers"] != true && address_in(sender_email).is_none() {
+        if sender_name.is_empty() && sender_email.is_empty() {
+            // Names nobody (unsent drafts): the placeholder — no file here says who owns it.
+            assert_eq!(
+                from[0].1, "unknown@unknown.invalid",
+                "{name}: {subject:?}: From of a message that names no sender"
+            );
+        } else {
+            // An Exchange sender (a DN) or a name only: the From names them.
+            let sender = mailboxes(ours.sender());
+            let names: Vec<&str> = from
+                .iter()
+                .chain(&sender)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            assert!(
+                names.contains(&sender_name),
+                "{name}: {subject:?}: sender {sender_name:?} not in From/Sender {names:?}"
+            );
+        }
+    }
     let date = ours
         .date()
         .unwrap_or_else(|| panic!("{name}: {subject:?}: no Date"))
@@ -195,30 +277,15 @@ fn check(name: &str, ours: &mail_parser::Message, item: &serde_json::Value, dept
             "{name}: {subject:?}: Date {date} vs submit {submit}"
         );
     }
-    // Recipients with SMTP addresses appear in To/Cc/Bcc.
-    let rcpt: Vec<String> = [ours.to(), ours.cc(), ours.bcc()]
-        .into_iter()
-        .flat_map(lower_addresses)
-        .collect();
     // With internet headers we reuse the original To/Cc verbatim (MS-OXCMAIL); the MAPI
     // recipient table of a report or a redirected item may name other addresses, so the
-    // recipient table is compared only for messages whose headers we synthesize.
+    // recipient table is compared only for messages whose headers we synthesize — and not
+    // for meeting items, for which pffexport lists no recipients (as it lists no
+    // attachments, below).
     let synthesized = item["internet_headers"] != true;
-    for r in item["recipients"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|_| synthesized)
-    {
-        if let Some(e) = r["email"]
-            .as_str()
-            .filter(|e| e.contains('@') && !e.contains(' '))
-        {
-            assert!(
-                rcpt.contains(&e.to_lowercase()),
-                "{name}: {subject:?}: recipient {e} missing in {rcpt:?}"
-            );
-        }
+    let recipients = item["recipients"].as_array().unwrap();
+    if synthesized && !(item["kind"] == "Meeting" && recipients.is_empty()) {
+        check_recipients(name, subject, ours, recipients);
     }
     // Attachments: names (pffexport's unsafe-character mapping) and exact sizes.
     let mut want: Vec<(String, u64)> = item["attachments"]

@@ -294,3 +294,36 @@ fn attachment_names_are_unique_in_a_message_and_carry_an_extension() {
         "no message of the corpus repeats a name"
     );
 }
+
+#[test]
+fn the_report_counts_the_messages_written_with_a_placeholder_address() {
+    let Some(dir) = common::corpus() else { return };
+    let (mut counted, mut seen) = (0, 0);
+    for path in common::corpus_files(&dir) {
+        let pst = Pst::open_path(&path).unwrap();
+        let mut sink = MemTree::default();
+        let opts = Options {
+            eml: true,
+            ..Options::default()
+        };
+        let rep = convert(&pst, &mut sink, &opts, "x", &mut |_| true).unwrap();
+        let mut with = 0;
+        for (_, bytes) in sink.files.iter().filter(|(f, _)| f.ends_with(".eml")) {
+            let m = MessageParser::default().parse(bytes).expect("parses");
+            let header = |h: Option<&mail_parser::Address>| {
+                h.is_some_and(|a| {
+                    a.iter()
+                        .any(|x| x.address() == Some(unpst::mime::PLACEHOLDER_ADDRESS))
+                })
+            };
+            with += usize::from(
+                header(m.from()) || header(m.to()) || header(m.cc()) || header(m.bcc()),
+            );
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert_eq!(rep.totals.placeholders as usize, with, "{name}");
+        counted += rep.totals.placeholders as usize;
+        seen += with;
+    }
+    assert!(counted == seen && seen > 0);
+}

@@ -329,6 +329,13 @@ fn print_summary(report: &unpst::report::Report, name: &str, start: Instant, des
             if s.html { ", HTML" } else { ", plain text" }
         );
     }
+    if t.placeholders > 0 {
+        out!(
+            "  {} messages name someone the file gives no address for: written as {}",
+            t.placeholders,
+            unpst::mime::PLACEHOLDER_ADDRESS
+        );
+    }
     for p in &report.problems {
         out!("  file damage: {}", term::escape(p));
     }

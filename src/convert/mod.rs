@@ -223,6 +223,7 @@ fn totals_add(t: &mut Totals, rep: &FolderReport) {
     t.bytes += rep.bytes;
     t.attachments += rep.attachments;
     t.embedded += rep.embedded;
+    t.placeholders += rep.placeholders;
     t.deferred += rep.deferred.len() as u32;
     t.skipped += rep.skipped.len() as u32;
     t.warnings += rep.warnings.len() as u32;

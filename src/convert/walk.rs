@@ -10,10 +10,6 @@ use crate::pst::messaging::Nid;
 use crate::pst::messaging::{MessageSummary, Rows};
 use crate::report::{Deferred, FolderReport, Skipped, Warning};
 
-/// How many messages ahead the source is told which blocks will be read (see
-/// `ByteSource::prefetch`).
-const LOOK_AHEAD: usize = 16;
-
 /// What became of one contents-table row.
 pub enum Outcome {
     Mail(Box<mime::MimeMessage>),
@@ -35,7 +31,7 @@ impl<'a> FolderItems<'a> {
     pub fn new(pst: &'a Pst, nid: Nid) -> Self {
         Self {
             pst,
-            rows: Rows::new(pst, nid),
+            rows: Rows::new(pst, nid).hinting(),
         }
     }
 
@@ -57,26 +53,6 @@ impl Iterator for FolderItems<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let row = self.rows.next()?;
-        let ndb = &self.pst.ndb;
-        if self.rows.fresh() {
-            // A page was just read: a slow source reads the blocks of its first messages
-            // ahead, and what the first half of them point at.
-            let nids: Vec<Nid> = std::iter::once(row.nid)
-                .chain((0..LOOK_AHEAD - 1).map_while(|k| self.rows.ahead(k).map(|r| r.nid)))
-                .collect();
-            ndb.hint_nodes(&nids);
-            for &nid in nids.iter().take(LOOK_AHEAD / 2) {
-                ndb.hint_children(nid);
-            }
-        }
-        // Then, a row at a time, the blocks of the message LOOK_AHEAD rows on, and what the
-        // one half as far points at (its blocks are read by now).
-        if let Some(next) = self.rows.ahead(LOOK_AHEAD - 1) {
-            ndb.hint_nodes(&[next.nid]);
-        }
-        if let Some(next) = self.rows.ahead(LOOK_AHEAD / 2 - 1) {
-            ndb.hint_children(next.nid);
-        }
         let outcome = convert_one(self.pst, &row);
         Some((row, outcome))
     }
@@ -88,6 +64,7 @@ pub fn record_mail(rep: &mut FolderReport, id: Nid, m: &mime::MimeMessage) {
     rep.bytes += m.bytes.len() as u64;
     rep.attachments += m.attachments.len() as u32;
     rep.embedded += m.attachments.iter().filter(|a| a.embedded).count() as u32;
+    rep.placeholders += u32::from(m.placeholders > 0);
     rep.warnings.extend(m.warnings.iter().map(|w| Warning {
         id,
         subject: m.subject.clone(),

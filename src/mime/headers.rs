@@ -3,6 +3,7 @@
 //! Subject / Date / Message-ID / In-Reply-To / References. Every message gets From and Date.
 
 use crate::pst::messaging::RecipientKind;
+use crate::pst::messaging::people::as_address;
 use crate::pst::messaging::props;
 use crate::pst::{Message, Pst, Recipient};
 use mail_builder::headers::HeaderType;
@@ -11,7 +12,8 @@ use mail_builder::headers::date::Date;
 use mail_builder::headers::raw::Raw;
 use mail_builder::headers::text::Text;
 
-/// Address used when a message names no sender at all (unsent drafts of some clients).
+/// Address used for someone the message names without any address the file knows (unsent
+/// drafts that name nobody, Outlook's own welcome message); the report counts them.
 pub const PLACEHOLDER_ADDRESS: &str = "unknown@unknown.invalid";
 
 pub struct Head {
@@ -23,6 +25,17 @@ pub struct Head {
     pub boundary_seed: u64,
     /// The Message-ID as written, without angle brackets: the key IMAP upload dedupes on.
     pub message_id: String,
+    /// Addresses written as [`PLACEHOLDER_ADDRESS`] (From, To, Cc, Bcc).
+    pub placeholders: u32,
+}
+
+/// An SMTP address for someone the message names by `name` and a stored `address` that is
+/// not one: a name or address that is itself an address, else the address the same person
+/// has elsewhere in the file (the book is only built when it comes to that).
+fn find_address(pst: &Pst, name: &str, address: &str) -> Option<String> {
+    as_address(address)
+        .or_else(|| as_address(name))
+        .or_else(|| pst.address_book().resolve(name, address))
 }
 
 /// Splits raw header text (PR_TRANSPORT_MESSAGE_HEADERS) into (name as written, unfolded
@@ -110,26 +123,33 @@ fn from_transport(raw: &str) -> Fields {
 }
 
 /// From (and Sender, when someone sent on behalf of another) from the message's properties,
-/// where the transport headers had none. `store` names a draft that names nobody.
+/// where the transport headers had none (`from_email` already looked for in the file). An
+/// unsent message that names nobody is from the store's owner when the file says who that
+/// is; else it keeps the name (the store's, when it has none) at the placeholder address.
+/// Returns whether the placeholder was written.
 fn add_from(
     fields: &mut Fields,
-    store: &str,
+    pst: &Pst,
     (from_name, from_email): (&str, &str),
     (sender_name, sender_email): (&str, &str),
     rep_email: &str,
-) {
-    let (n, e) = if from_email.is_empty() {
-        // Unsent drafts may name nobody: keep the name, mark the address as unknown.
-        let n = if from_name.is_empty() {
-            store
-        } else {
-            from_name
-        };
-        (n, PLACEHOLDER_ADDRESS)
-    } else {
-        (from_name, from_email)
+) -> bool {
+    let owner = || {
+        from_name
+            .is_empty()
+            .then(|| pst.address_book().owner.clone())
+            .flatten()
     };
-    fields.push(("From".into(), address(n, e).into()));
+    let (n, e) = if !from_email.is_empty() {
+        (from_name.to_string(), from_email.to_string())
+    } else if let Some((name, email)) = owner() {
+        (name, email)
+    } else if from_name.is_empty() {
+        (pst.display_name.clone(), PLACEHOLDER_ADDRESS.to_string())
+    } else {
+        (from_name.to_string(), PLACEHOLDER_ADDRESS.to_string())
+    };
+    fields.push(("From".into(), address(&n, &e).into()));
     if !have(fields, "Sender")
         && !sender_email.is_empty()
         && !rep_email.is_empty()
@@ -137,10 +157,13 @@ fn add_from(
     {
         fields.push(("Sender".into(), address(sender_name, sender_email).into()));
     }
+    e == PLACEHOLDER_ADDRESS
 }
 
-/// To, Cc and Bcc from the recipient table, where the transport headers had none.
-fn add_recipients(fields: &mut Fields, recipients: &[Recipient]) {
+/// To, Cc and Bcc from the recipient table, where the transport headers had none; returns
+/// how many recipients got the placeholder address.
+fn add_recipients(fields: &mut Fields, pst: &Pst, recipients: &[Recipient]) -> u32 {
+    let mut placeholders = 0;
     for (kind, header) in [
         (RecipientKind::To, "To"),
         (RecipientKind::Cc, "Cc"),
@@ -153,18 +176,22 @@ fn add_recipients(fields: &mut Fields, recipients: &[Recipient]) {
             .iter()
             .filter(|r| r.kind == kind)
             .map(|r| {
-                let email = if r.email.is_empty() {
-                    PLACEHOLDER_ADDRESS
-                } else {
-                    &r.email
+                // An "SMTP" address without a domain is none either.
+                let email = match as_address(&r.email) {
+                    Some(e) => e,
+                    None => find_address(pst, &r.name, &r.address).unwrap_or_else(|| {
+                        placeholders += 1;
+                        PLACEHOLDER_ADDRESS.to_string()
+                    }),
                 };
-                address(&r.name, email)
+                address(&r.name, &email)
             })
             .collect();
         if !list.is_empty() {
             fields.push((header.into(), Address::new_list(list).into()));
         }
     }
+    placeholders
 }
 
 /// The message's header: the transport headers it arrived with where it has them, the rest
@@ -176,6 +203,7 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
     let sender_email = sender_address(pst, msg, SENDER);
     let rep_name = s(props::SENT_REPRESENTING_NAME);
     let rep_email = sender_address(pst, msg, REPRESENTING);
+
     let date = msg
         .obj
         .time(props::CLIENT_SUBMIT_TIME)
@@ -190,6 +218,17 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
         &date.unwrap_or(0).to_le_bytes(),
         msgid.as_bytes(),
     ]);
+    let mut fields = from_transport(&s(props::TRANSPORT_MESSAGE_HEADERS));
+    // Where the headers name no sender and the properties no SMTP address, the file may
+    // know it (an Exchange sender's DN, a name that is an address). After the seed: ids
+    // made from it stay what earlier versions made, so a rerun upload finds them.
+    let needed = !have(&fields, "From");
+    let resolve = |name: &str, email: String, dn: u16| match email.is_empty() && needed {
+        true => find_address(pst, name, &s(dn)).unwrap_or_default(),
+        false => email,
+    };
+    let sender_email = resolve(&sender_name, sender_email, props::SENDER_EMAIL);
+    let rep_email = resolve(&rep_name, rep_email, props::SENT_REPRESENTING_EMAIL);
 
     let (from_name, from_email) = if !rep_email.is_empty() || !rep_name.is_empty() {
         (rep_name.clone(), rep_email.clone())
@@ -202,13 +241,13 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
         .cloned()
         .unwrap_or_else(|| "MAILER-DAEMON".to_string());
 
-    let mut fields = from_transport(&s(props::TRANSPORT_MESSAGE_HEADERS));
-    if !have(&fields, "From") {
+    let mut placeholders = 0;
+    if needed {
         let from = (from_name.as_str(), from_email.as_str());
         let sender = (sender_name.as_str(), sender_email.as_str());
-        add_from(&mut fields, &pst.display_name, from, sender, &rep_email);
+        placeholders += u32::from(add_from(&mut fields, pst, from, sender, &rep_email));
     }
-    add_recipients(&mut fields, recipients);
+    placeholders += add_recipients(&mut fields, pst, recipients);
     if !have(&fields, "Subject") {
         fields.push(("Subject".into(), Text::new(clean(&subject)).into()));
     }
@@ -243,6 +282,7 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
         .unwrap_or_default();
     Head {
         message_id,
+        placeholders,
         fields,
         subject,
         envelope_from,

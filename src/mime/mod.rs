@@ -9,7 +9,7 @@ mod headers;
 pub mod rtf;
 
 pub use flags::MailFlags;
-pub use headers::normalize_message_id;
+pub use headers::{PLACEHOLDER_ADDRESS, normalize_message_id};
 
 use crate::error::{Error, Result};
 use crate::pst::Message;
@@ -47,6 +47,9 @@ pub struct MimeMessage {
     pub attachments: Vec<AttachmentInfo>,
     /// Problems that did not stop the conversion (an unreadable attachment, …).
     pub warnings: Vec<String>,
+    /// Senders and recipients written with the placeholder address: the file names them
+    /// without any address.
+    pub placeholders: u32,
 }
 
 /// A message's text and HTML bodies (RTF recovered), as the converter reads them.
@@ -144,6 +147,7 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
         message_id,
         attachments: parts.infos,
         warnings,
+        placeholders: head.placeholders,
     })
 }
 

@@ -26,6 +26,9 @@ pub struct Recipient {
     /// The best e-mail address known: SMTP address, else the address if its type is SMTP.
     pub email: String,
     pub addr_type: String,
+    /// The address as stored (an Exchange DN for type EX), for [`super::AddressBook`].
+    #[serde(skip)]
+    pub address: String,
     /// PidTagRecipientTrackStatus: a meeting attendee's response (0 none, 2 tentative,
     /// 3 accepted, 4 declined, 5 not responded).
     pub track_status: u32,
@@ -116,6 +119,7 @@ impl Pst {
                 name: text(props::DISPLAY_NAME),
                 email,
                 addr_type,
+                address: addr,
                 track_status,
             });
             Ok(())

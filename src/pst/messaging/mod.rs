@@ -6,6 +6,7 @@ mod folder;
 mod message;
 pub mod named;
 mod object;
+pub mod people;
 pub mod props;
 mod rows;
 mod store;
@@ -16,6 +17,7 @@ pub use folder::{Folder, FolderInfo, MessageSummary};
 pub use message::{Message, Recipient, RecipientKind, best_address, strip_subject_prefix};
 pub use named::NamedProps;
 pub use object::Object;
+pub use people::AddressBook;
 pub use rows::Rows;
 pub use store::Pst;
 

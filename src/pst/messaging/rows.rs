@@ -11,6 +11,10 @@ use std::collections::VecDeque;
 /// Rows read at a time unless [`Rows::page_size`] says otherwise.
 pub const PAGE: usize = 512;
 
+/// How many messages ahead a [`Rows::hinting`] walk tells the source which blocks will be
+/// read (see `ByteSource::prefetch`).
+const LOOK_AHEAD: usize = 16;
+
 /// An iterator over a folder's rows (or a range of them).
 pub struct Rows<'a> {
     pst: &'a Pst,
@@ -23,6 +27,8 @@ pub struct Rows<'a> {
     page: VecDeque<MessageSummary>,
     /// Whether the row last returned began a newly read page.
     fresh: bool,
+    /// Whether to tell the source what opening the coming rows' messages will read.
+    hint: bool,
     /// The first problem: the folder, or a block of its rows, unreadable (those rows are
     /// missing from the walk).
     pub error: Option<String>,
@@ -62,6 +68,7 @@ impl<'a> Rows<'a> {
             page_size: PAGE,
             page: VecDeque::new(),
             fresh: false,
+            hint: false,
             error: None,
         }
     }
@@ -71,6 +78,13 @@ impl<'a> Rows<'a> {
     pub fn range(mut self, start: usize, count: usize) -> Self {
         self.next = start.min(self.total);
         self.end = start.saturating_add(count).min(self.total);
+        self
+    }
+
+    /// For a walk that opens each row's message: a slow source (the page's) is told ahead
+    /// which blocks those messages will read, so it fetches them in the background.
+    pub fn hinting(mut self) -> Self {
+        self.hint = true;
         self
     }
 
@@ -97,10 +111,32 @@ impl<'a> Rows<'a> {
     }
 }
 
-impl Iterator for Rows<'_> {
-    type Item = MessageSummary;
+impl Rows<'_> {
+    /// Hints what opening `row` (just returned) and the rows after it will read.
+    fn hint_ahead(&self, row: &MessageSummary) {
+        let ndb = &self.pst.ndb;
+        if self.fresh {
+            // A page was just read: a slow source reads the blocks of its first messages
+            // ahead, and what the first half of them point at.
+            let nids: Vec<Nid> = std::iter::once(row.nid)
+                .chain((0..LOOK_AHEAD - 1).map_while(|k| self.ahead(k).map(|r| r.nid)))
+                .collect();
+            ndb.hint_nodes(&nids);
+            for &nid in nids.iter().take(LOOK_AHEAD / 2) {
+                ndb.hint_children(nid);
+            }
+        }
+        // Then, a row at a time, the blocks of the message LOOK_AHEAD rows on, and what the
+        // one half as far points at (its blocks are read by now).
+        if let Some(next) = self.ahead(LOOK_AHEAD - 1) {
+            ndb.hint_nodes(&[next.nid]);
+        }
+        if let Some(next) = self.ahead(LOOK_AHEAD / 2 - 1) {
+            ndb.hint_children(next.nid);
+        }
+    }
 
-    fn next(&mut self) -> Option<MessageSummary> {
+    fn next_row(&mut self) -> Option<MessageSummary> {
         self.fresh = false;
         loop {
             if let Some(row) = self.page.pop_front() {
@@ -127,5 +163,17 @@ impl Iterator for Rows<'_> {
                 }
             }
         }
+    }
+}
+
+impl Iterator for Rows<'_> {
+    type Item = MessageSummary;
+
+    fn next(&mut self) -> Option<MessageSummary> {
+        let row = self.next_row()?;
+        if self.hint {
+            self.hint_ahead(&row);
+        }
+        Some(row)
     }
 }

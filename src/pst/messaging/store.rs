@@ -25,6 +25,8 @@ pub struct Pst {
     pub ipm_subtree: Option<Nid>,
     /// File-level damage found while opening that did not stop it (for the report).
     pub problems: Vec<String>,
+    /// Learnt the first time an address is missing ([`Pst::address_book`]).
+    address_book: std::cell::OnceCell<super::AddressBook>,
 }
 
 impl Pst {
@@ -104,6 +106,7 @@ impl Pst {
             record_key,
             ipm_subtree,
             problems,
+            address_book: Default::default(),
         })
     }
 
@@ -116,6 +119,12 @@ impl Pst {
             &self.record_key,
             &nid.get().to_le_bytes(),
         ])
+    }
+
+    /// What the file knows of people's addresses, learnt on first use.
+    pub fn address_book(&self) -> &super::AddressBook {
+        self.address_book
+            .get_or_init(|| super::AddressBook::build(self))
     }
 
     /// The folder a store EntryID property points at (Sent Items, Deleted Items, …).

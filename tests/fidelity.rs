@@ -327,3 +327,55 @@ fn the_report_counts_the_messages_written_with_a_placeholder_address() {
     }
     assert!(counted == seen && seen > 0);
 }
+
+/// pffexport lists no attachments for meeting items; the meeting request "05 - test email -
+/// single meeting request" of aspose-SampleOstFile has Invitation.pdf in its attachment
+/// table, and readpst, reading that table on its own, extracts the same file: the attachment
+/// is the file's, and ours is byte for byte readpst's.
+#[test]
+fn the_meeting_requests_invitation_pdf_is_the_one_readpst_extracts() {
+    let Some(dir) = common::corpus() else { return };
+    let file = dir.join("aspose-SampleOstFile.ost");
+    let subject = "05 - test email - single meeting request";
+    let out = std::env::temp_dir().join(format!("unpst-readpst-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let ok = std::process::Command::new("readpst")
+        .args(["-q", "-D", "-S", "-o"])
+        .arg(&out)
+        .arg(&file)
+        .status()
+        .expect("readpst runs (apt-get install pst-utils)");
+    assert!(ok.success());
+    // readpst -S writes message N as `N` and its attachments as `N-name`.
+    let inbox = out.join("aspose-SampleOstFile.ost/Inbox");
+    let pdf = std::fs::read_dir(&inbox)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().ends_with("-Invitation.pdf"))
+        .expect("readpst extracts Invitation.pdf");
+    let name = pdf.file_name().to_string_lossy().into_owned();
+    let n = name.split('-').next().unwrap();
+    let message = std::fs::read_to_string(inbox.join(n)).unwrap();
+    assert!(
+        message.lines().any(|l| l == format!("Subject: {subject}")),
+        "readpst's message {n} is not the meeting request"
+    );
+    let theirs = std::fs::read(pdf.path()).unwrap();
+    let _ = std::fs::remove_dir_all(&out);
+    let t = convert_all(&Pst::open_path(&file).unwrap());
+    let ours: Vec<Vec<u8>> = t
+        .files
+        .iter()
+        .filter(|(f, _)| f.starts_with("eml/Inbox/") && f.ends_with(&format!("{subject}.eml")))
+        .filter(|(f, _)| !f.contains("Undeliverable"))
+        .flat_map(|(_, b)| {
+            let m = MessageParser::default().parse(b).expect("parses");
+            m.attachments()
+                .filter(|p| p.attachment_name() == Some("Invitation.pdf"))
+                .map(|p| p.contents().to_vec())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(ours, vec![theirs]);
+}

@@ -257,7 +257,7 @@ fn readpst_pffexport_and_outlook_pst_read_a_generated_file() {
             std::env::var("UNPST_REQUIRE_CORPUS").as_deref() != Ok("1"),
             "readpst missing"
         );
-        eprintln!("\n!!! SKIPPED: readpst not installed (apt-get install pst-utils) !!!\n");
+        common::skipped("readpst not installed (apt-get install pst-utils)");
     }
     if have("pffexport") {
         let target = dir.join("pff");
@@ -304,7 +304,7 @@ fn readpst_pffexport_and_outlook_pst_read_a_generated_file() {
             std::env::var("UNPST_REQUIRE_CORPUS").as_deref() != Ok("1"),
             "pffexport missing"
         );
-        eprintln!("\n!!! SKIPPED: pffexport not installed (apt-get install pff-tools) !!!\n");
+        common::skipped("pffexport not installed (apt-get install pff-tools)");
     }
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&path);

@@ -290,6 +290,15 @@ fn killed_cli_upload_resumes_exactly() {
     let status = child.wait().unwrap();
     let partial: usize = server.contents("dave").values().map(Vec::len).sum();
     eprintln!("killed ({status}) with {partial} of 87 messages on the server");
+    // Resuming means something only if the kill landed mid-upload.
+    assert!(
+        !status.success(),
+        "the upload ended before the kill ({status})"
+    );
+    assert!(
+        (1..87).contains(&partial),
+        "{partial} of 87 messages on the server at the kill"
+    );
     let out = cli_upload(&server, "dave", &ost, &[]);
     assert!(out.status.success(), "{}", stdout(&out));
     let text = stdout(&out);

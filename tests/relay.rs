@@ -282,8 +282,8 @@ fn page_uploads_through_the_relay() {
             std::env::var("UNPST_REQUIRE_BROWSER").as_deref() != Ok("1"),
             "the page is not built or Chromium / playwright-core are missing"
         );
-        eprintln!(
-            "\n!!! SKIPPED: page not built (cargo xtask test builds it); page upload test did not run !!!\n"
+        common::skipped(
+            "page not built (cargo xtask test builds it); page upload test did not run",
         );
         return;
     }

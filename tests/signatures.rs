@@ -158,9 +158,7 @@ fn signatures_folder_exports_with_images_inlined_and_renders_the_same() {
             std::env::var("UNPST_REQUIRE_BROWSER").as_deref() != Ok("1"),
             "Chromium or playwright-core missing"
         );
-        eprintln!(
-            "\n!!! SKIPPED: no Chromium / playwright-core; the render comparison did not run !!!\n"
-        );
+        common::skipped("no Chromium / playwright-core; the render comparison did not run");
     } else {
         for (orig, exported) in [
             ("Büro.htm", "signatures/Büro/Büro.html"),

@@ -41,9 +41,7 @@ fn binary() -> Option<PathBuf> {
     if std::env::var("UNPST_REQUIRE_DOVECOT").as_deref() == Ok("1") {
         panic!("dovecot not installed and UNPST_REQUIRE_DOVECOT=1 (cargo xtask test installs it)");
     }
-    eprintln!(
-        "\n!!! SKIPPED: dovecot not installed (apt-get install dovecot-imapd); IMAP tests did not run !!!\n"
-    );
+    super::skipped("dovecot not installed (apt-get install dovecot-imapd); IMAP tests did not run");
     None
 }
 

@@ -7,6 +7,23 @@ pub mod outlook;
 
 use std::path::PathBuf;
 
+/// Says loudly that a test did not run, and why; under `cargo xtask test --allow-skips` the
+/// reason also goes to `$UNPST_SKIP_LOG`, whose lines the summary counts. (Without
+/// `--allow-skips`, `cargo xtask test` requires everything, and the test fails instead.)
+pub fn skipped(why: &str) {
+    eprintln!("\n!!! SKIPPED: {why} !!!\n");
+    if let Some(log) = std::env::var_os("UNPST_SKIP_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{why}");
+        }
+    }
+}
+
 /// The corpus directory, or `None` (with a loud notice) when it is absent. With
 /// `UNPST_REQUIRE_CORPUS=1` (CI) a missing corpus fails the test instead.
 pub fn corpus() -> Option<PathBuf> {
@@ -22,10 +39,10 @@ pub fn corpus() -> Option<PathBuf> {
             dir.display()
         );
     }
-    eprintln!(
-        "\n!!! SKIPPED: corpus not found at {} (set UNPST_CORPUS); corpus tests did not run !!!\n",
+    skipped(&format!(
+        "corpus not found at {} (set UNPST_CORPUS); corpus tests did not run",
         dir.display()
-    );
+    ));
     None
 }
 

@@ -41,7 +41,9 @@ const context = await browser.newContext({ acceptDownloads: true });
 const requests = [];
 context.on('request', (r) => { if (new URL(r.url()).protocol.startsWith('http')) requests.push(r); });
 const page = await context.newPage();
-page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
+// Every uncaught error of the page fails the run (the last check), not just a log line.
+const pageErrors = [];
+page.on('pageerror', (e) => { pageErrors.push(e.message); console.log(`  page error: ${e.message}`); });
 await page.goto(url);
 
 async function open(file) {
@@ -556,6 +558,10 @@ await check('another origin cannot frame the page, nor read its files', async ()
   } finally {
     await other.close();
   }
+});
+
+await check('the page threw no uncaught error in all of the above', async () => {
+  assert.deepEqual(pageErrors, []);
 });
 
 await browser.close();

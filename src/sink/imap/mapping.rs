@@ -33,15 +33,30 @@ pub struct ServerLayout {
 }
 
 impl ServerLayout {
-    /// The server's mailbox carrying a SPECIAL-USE attribute.
+    /// The server's mailbox for a special folder: the one carrying its SPECIAL-USE
+    /// attribute; where none does (Courier has no SPECIAL-USE; Cyrus accounts an admin tool
+    /// made have none), an existing top-level mailbox under one of the folder's usual names
+    /// (`Sent`, `Spam`, `INBOX.Trash`, `Gesendete Elemente`, …) — not a second one beside it.
     pub fn special(&self, s: Special) -> Option<&str> {
         if s == Special::Inbox {
             return Some("INBOX");
         }
-        self.mailboxes
+        let by_use = self
+            .mailboxes
             .iter()
-            .find(|(_, attrs)| attrs.iter().any(|a| a.eq_ignore_ascii_case(s.attribute())))
-            .map(|(n, _)| n.as_str())
+            .find(|(_, attrs)| attrs.iter().any(|a| a.eq_ignore_ascii_case(s.attribute())));
+        let by_name = || {
+            self.mailboxes.iter().find(|(n, _)| {
+                let name = super::utf7::decode(n);
+                let Some(own) = name.strip_prefix(&super::utf7::decode(&self.prefix)) else {
+                    return false;
+                };
+                // Directly in the personal namespace, not a sub-folder of something.
+                self.separator.is_none_or(|sep| !own.contains(sep))
+                    && crate::pst::messaging::well_known::special_by_name(own) == Some(s)
+            })
+        };
+        by_use.or_else(by_name).map(|(n, _)| n.as_str())
     }
 
     pub fn exists(&self, wire: &str) -> bool {
@@ -294,5 +309,46 @@ mod tests {
         taken.mailboxes.push(("Plain (2)".into(), vec![]));
         assert_eq!(fallback(&m("Plain"), &taken).mailbox, "Plain (3)");
         assert!(fallback(&m(&"x".repeat(300)), &slash).mailbox.len() <= 200);
+    }
+
+    #[test]
+    fn without_special_use_the_usual_names_are_the_special_folders() {
+        // Courier: personal namespace "INBOX.", no SPECIAL-USE attributes at all.
+        let courier = ServerLayout {
+            separator: Some('.'),
+            prefix: "INBOX.".into(),
+            mailboxes: [
+                "INBOX",
+                "INBOX.Sent",
+                "INBOX.Trash",
+                "INBOX.Spam",
+                "INBOX.Work.Drafts",
+            ]
+            .into_iter()
+            .map(|n| (n.to_string(), vec![]))
+            .collect(),
+        };
+        let folders = [
+            p(&["Sent Items"], Some(Special::Sent)),
+            p(&["Sent Items", "2019"], Some(Special::Sent)),
+            p(&["Gelöschte Elemente"], Some(Special::Trash)),
+            p(&["Junk E-mail"], Some(Special::Junk)),
+            // Only a sub-folder is called Drafts: not the account's drafts.
+            p(&["Drafts"], Some(Special::Drafts)),
+        ];
+        let names: Vec<String> = map(&folders, &courier, None)
+            .into_iter()
+            .map(|m| m.mailbox)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "INBOX.Sent",
+                "INBOX.Sent.2019",
+                "INBOX.Trash",
+                "INBOX.Spam",
+                "INBOX.Drafts"
+            ]
+        );
     }
 }

@@ -189,11 +189,12 @@ impl Uploader {
         let mut note = None;
         let mut failed = None;
         if created {
-            match self.create(&map.wire) {
+            let special = map.special.filter(|_| map.path.len() == 1);
+            match self.create(&map.wire, special) {
                 Ok(()) => {}
                 Err(ImapError::Refused(why)) => {
                     let alt = mapping::fallback(&map, &self.layout);
-                    match self.create(&alt.wire) {
+                    match self.create(&alt.wire, special) {
                         Ok(()) => {
                             note = Some(format!(
                                 "the server refused the name “{}” ({why}): uploaded as “{}”",
@@ -470,7 +471,9 @@ impl Uploader {
         self.current.as_ref().map(|c| &c.rep)
     }
 
-    fn create(&mut self, wire: &str) -> Result<()> {
+    /// Creates a mailbox (and its parents). `special`: the mailbox is the special folder of
+    /// that kind, marked so where the server takes it (CREATE-SPECIAL-USE, RFC 6154 §3).
+    fn create(&mut self, wire: &str, special: Option<Special>) -> Result<()> {
         // Parents first: not every server creates them.
         if let Some(sep) = self.layout.separator {
             let mut at = 0;
@@ -485,7 +488,18 @@ impl Uploader {
                 }
             }
         }
-        let st = self.conn.run(&format!("CREATE {}", quote(wire)))?.1;
+        let marked = special
+            .filter(|s| *s != Special::Inbox && self.conn.has("CREATE-SPECIAL-USE"))
+            .map(|s| {
+                let cmd = format!("CREATE {} (USE ({}))", quote(wire), s.attribute());
+                self.conn.run(&cmd).map(|(_, st)| st)
+            })
+            .transpose()?;
+        // A server that cannot mark it (NO [USEATTR]) still creates it unmarked.
+        let st = match marked {
+            Some(st) if st.ok || is_exists(&st) => st,
+            _ => self.conn.run(&format!("CREATE {}", quote(wire)))?.1,
+        };
         if !(st.ok || is_exists(&st)) {
             check(&st, &format!("CREATE {}", super::utf7::decode(wire)))?;
         }
@@ -593,6 +607,22 @@ mod tests {
     use super::*;
     use std::io::{BufRead, BufReader, Read, Write};
 
+    /// What the scripted server saw: APPEND commands, the Message-IDs it stored, the most
+    /// messages one APPEND carried, and every command line.
+    #[derive(Debug, Default)]
+    struct Seen {
+        appends: u32,
+        ids: Vec<String>,
+        most: usize,
+        commands: Vec<String>,
+    }
+
+    impl Seen {
+        fn appends(&self) -> (u32, Vec<String>, usize) {
+            (self.appends, self.ids.clone(), self.most)
+        }
+    }
+
     /// What the scripted server does with an APPEND of `got` messages (the `n`-th APPEND):
     /// how many of them it stores (from the first; each `copies` times) and whether it says OK.
     #[derive(Clone, Copy)]
@@ -617,12 +647,8 @@ mod tests {
     }
 
     /// A scripted IMAP server with capabilities `caps` (literals wait for `+` unless
-    /// LITERAL+ is among them). Returns its port and, when done, how many APPEND commands it
-    /// saw, the Message-IDs it stored and the most messages one APPEND carried.
-    fn fake_server(
-        caps: &'static str,
-        policy: Policy,
-    ) -> (u16, std::thread::JoinHandle<(u32, Vec<String>, usize)>) {
+    /// LITERAL+ is among them). Returns its port and, when done, what it saw.
+    fn fake_server(caps: &'static str, policy: Policy) -> (u16, std::thread::JoinHandle<Seen>) {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let h = std::thread::spawn(move || {
@@ -630,14 +656,16 @@ mod tests {
             let mut w = s.try_clone().unwrap();
             let mut r = BufReader::new(s);
             write!(w, "* OK [CAPABILITY {caps}] fake\r\n").unwrap();
-            let mut appends = 0u32;
-            let mut ids: Vec<String> = Vec::new();
-            let mut most = 0usize;
+            let mut seen = Seen::default();
             loop {
                 let mut line = String::new();
                 if r.read_line(&mut line).unwrap() == 0 {
-                    return (appends, ids, most);
+                    return seen;
                 }
+                seen.commands.push(line.trim_end().to_string());
+                let Seen {
+                    appends, ids, most, ..
+                } = &mut seen;
                 let (tag, rest) = line.trim_end().split_once(' ').unwrap();
                 let cmd = rest.split(' ').next().unwrap().to_ascii_uppercase();
                 let reply = match cmd.as_str() {
@@ -663,7 +691,7 @@ mod tests {
                         format!("{out}{tag} OK\r\n")
                     }
                     "APPEND" => {
-                        appends += 1;
+                        *appends += 1;
                         let mut cur = line.clone();
                         let mut got = Vec::new();
                         loop {
@@ -695,8 +723,8 @@ mod tests {
                             cur.clear();
                             r.read_line(&mut cur).unwrap();
                         }
-                        most = most.max(got.len());
-                        let (keep, copies, ok) = policy.decide(appends, got.len());
+                        *most = (*most).max(got.len());
+                        let (keep, copies, ok) = policy.decide(*appends, got.len());
                         for id in got.into_iter().take(keep) {
                             for _ in 0..copies {
                                 ids.push(id.clone());
@@ -712,7 +740,7 @@ mod tests {
                     }
                     "LOGOUT" => {
                         write!(w, "* BYE\r\n{tag} OK\r\n").unwrap();
-                        return (appends, ids, most);
+                        return seen;
                     }
                     _ => format!("{tag} OK\r\n"),
                 };
@@ -724,19 +752,24 @@ mod tests {
 
     /// Uploads messages of `sizes` bytes into INBOX of the server on `port`.
     fn upload(port: u16, sizes: &[usize]) -> FolderUpload {
+        let inbox = Mapping {
+            path: vec!["Inbox".into()],
+            special: Some(Special::Inbox),
+            mailbox: "INBOX".into(),
+            wire: "INBOX".into(),
+        };
+        upload_to(port, inbox, sizes)
+    }
+
+    /// Uploads messages of `sizes` bytes into `map` on the server on `port`.
+    fn upload_to(port: u16, map: Mapping, sizes: &[usize]) -> FolderUpload {
         let s = Server::parse(&format!("imap://u@127.0.0.1:{port}"), true).unwrap();
         let opts = UploadOptions {
             backoff: vec![Duration::from_millis(1); 3],
             ..UploadOptions::default()
         };
         let mut up = Uploader::connect(&s, "pw", opts).unwrap();
-        up.begin_folder(Mapping {
-            path: vec!["Inbox".into()],
-            special: Some(Special::Inbox),
-            mailbox: "INBOX".into(),
-            wire: "INBOX".into(),
-        })
-        .unwrap();
+        up.begin_folder(map).unwrap();
         for (i, &size) in sizes.iter().enumerate() {
             let mut bytes = format!("Message-ID: <m{i}@x>\r\nSubject: s\r\n\r\n").into_bytes();
             bytes.resize(size, b'x');
@@ -764,7 +797,7 @@ mod tests {
         // Courier's capabilities: neither MULTIAPPEND nor LITERAL+.
         let (port, server) = fake_server("IMAP4rev1 AUTH=PLAIN SASL-IR", Policy::KeepFirstOfBatch);
         let rep = upload(port, &[100; 5]);
-        assert_eq!(server.join().unwrap(), (5, ids(5), 1));
+        assert_eq!(server.join().unwrap().appends(), (5, ids(5), 1));
         assert_eq!((rep.appended, rep.duplicates, rep.verified), (5, 0, true));
     }
 
@@ -775,7 +808,7 @@ mod tests {
         let (port, server) = fake_server(caps, Policy::KeepFirstOfBatch);
         let rep = upload(port, &[100; 3]);
         // The batch, then m1 and m2 alone; m0 was kept.
-        assert_eq!(server.join().unwrap(), (3, ids(3), 3));
+        assert_eq!(server.join().unwrap().appends(), (3, ids(3), 3));
         assert_eq!((rep.appended, rep.duplicates, rep.verified), (3, 0, true));
     }
 
@@ -784,7 +817,7 @@ mod tests {
         let caps = "IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ MULTIAPPEND";
         let (port, server) = fake_server(caps, Policy::StoreTwice);
         let rep = upload(port, &[100; 2]);
-        assert_eq!(server.join().unwrap().1.len(), 4);
+        assert_eq!(server.join().unwrap().ids.len(), 4);
         assert_eq!(
             (rep.missing_count, rep.duplicates, rep.verified),
             (0, 2, false)
@@ -810,8 +843,29 @@ mod tests {
         );
         // One throttled MULTIAPPEND of the two, retried once: nothing dropped, nothing twice.
         assert_eq!(
-            server.join().unwrap(),
+            server.join().unwrap().appends(),
             (2, vec!["m0@x".to_string(), "m2@x".to_string()], 2)
+        );
+    }
+
+    #[test]
+    fn a_special_folder_it_creates_is_marked_where_the_server_takes_it() {
+        let caps = "IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ MULTIAPPEND CREATE-SPECIAL-USE";
+        let (port, server) = fake_server(caps, Policy::StoreTwice);
+        let sent = Mapping {
+            path: vec!["Sent Items".into()],
+            special: Some(Special::Sent),
+            mailbox: "Sent Items".into(),
+            wire: "Sent Items".into(),
+        };
+        upload_to(port, sent, &[]);
+        let seen = server.join().unwrap();
+        assert!(
+            seen.commands
+                .iter()
+                .any(|c| c.ends_with(" CREATE \"Sent Items\" (USE (\\Sent))")),
+            "{:?}",
+            seen.commands
         );
     }
 }

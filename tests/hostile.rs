@@ -30,6 +30,11 @@ impl unpst::source::ByteSource for Hinted {
 /// Opens and converts bytes in a worker thread; a hang fails the test instead of blocking.
 /// Before converting, each folder's first rows are read ahead as the page does on screen.
 fn run(bytes: Vec<u8>, label: String) -> Result<Report, String> {
+    run_files(bytes, label).map(|(r, _)| r)
+}
+
+/// [`run`], with the files written.
+fn run_files(bytes: Vec<u8>, label: String) -> Result<(Report, MemTree), String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let r = (|| {
@@ -59,7 +64,9 @@ fn run(bytes: Vec<u8>, label: String) -> Result<Report, String> {
                 signatures: true,
                 folders: None,
             };
-            convert(&pst, &mut sink, &opts, "x", &mut |_| true).map_err(|e| e.to_string())
+            let rep =
+                convert(&pst, &mut sink, &opts, "x", &mut |_| true).map_err(|e| e.to_string())?;
+            Ok((rep, sink))
         })();
         let _ = tx.send(r);
     });
@@ -69,27 +76,74 @@ fn run(bytes: Vec<u8>, label: String) -> Result<Report, String> {
     }
 }
 
-/// Nothing is lost silently: fewer conversions than the intact file must be explained.
+/// Nothing is lost silently: each message fewer than the intact file converts is skipped
+/// with its reason, or in a folder whose error is reported, or missing from tables the
+/// file's damage report names — a warning on some other message explains none of them.
 fn assert_accounted(label: &str, full: &Report, r: &Result<Report, String>) {
     match r {
         Err(e) => assert!(!e.is_empty(), "{label}: empty error"),
         Ok(rep) => {
-            let explained = rep.problems.len() as u32
-                + rep.totals.skipped
-                + rep.totals.warnings
-                + rep.folders.iter().filter(|f| f.error.is_some()).count() as u32;
-            if rep.totals.converted < full.totals.converted || rep.totals.items < full.totals.items
-            {
-                assert!(
-                    explained > 0,
-                    "{label}: {} of {} converted and {} of {} items listed, with nothing reported",
-                    rep.totals.converted,
-                    full.totals.converted,
-                    rep.totals.items,
-                    full.totals.items
-                );
-            }
+            let lost = full.totals.converted.saturating_sub(rep.totals.converted);
+            let in_broken_folders: u32 = rep
+                .folders
+                .iter()
+                .filter(|f| f.error.is_some())
+                .map(|f| {
+                    let intact = full.folders.iter().find(|g| g.path == f.path);
+                    intact.map_or(0, |g| g.converted.saturating_sub(f.converted))
+                })
+                .sum();
+            let unlisted = if rep.problems.is_empty() {
+                0
+            } else {
+                full.totals.items.saturating_sub(rep.totals.items)
+            };
+            assert!(
+                lost <= rep.totals.skipped + in_broken_folders + unlisted,
+                "{label}: {lost} messages fewer than the intact file; {} skipped, {in_broken_folders} \
+                 in folders reported broken, {unlisted} rows missing with file damage reported",
+                rep.totals.skipped
+            );
         }
+    }
+}
+
+/// Messages whose damage is inside data the file gives no way to check: the generator
+/// rewrote bytes of a data block and recomputed its CRC, so the block reads as valid.
+const UNDETECTABLE: [(&str, &str); 1] = [(
+    "tika-testPST-page-crcfixed.161.pst",
+    "Re: init tokenizer fails: \"Bad type in putfield/putstatic\"",
+)];
+
+/// Every message that converts differently from the intact file says so in a warning (or
+/// was skipped): a damaged value is never dropped or changed silently.
+fn assert_differences_warned(label: &str, full: &MemTree, out: &MemTree, rep: &Report) {
+    let warned: Vec<&str> = rep
+        .folders
+        .iter()
+        .flat_map(|f| {
+            f.warnings
+                .iter()
+                .map(|w| w.subject.as_str())
+                .chain(f.skipped.iter().map(|s| s.subject.as_str()))
+        })
+        .collect();
+    // EML files are numbered in folder order: a skipped message renumbers the rest, so a
+    // message is the same when some output file holds its very bytes.
+    let written: std::collections::HashSet<&Vec<u8>> = out.files.values().collect();
+    for (path, bytes) in full.files.iter().filter(|(p, _)| p.ends_with(".eml")) {
+        if written.contains(bytes) {
+            continue;
+        }
+        let m = mail_parser::MessageParser::default().parse(bytes).unwrap();
+        let subject = m.subject().unwrap_or("");
+        if UNDETECTABLE.contains(&(label, subject)) {
+            continue;
+        }
+        assert!(
+            warned.contains(&subject),
+            "{label}: {path} differs from the intact file's, with no warning or skip for {subject:?}"
+        );
     }
 }
 
@@ -99,9 +153,13 @@ fn hostile_files_error_or_convert_partially() {
     let files = common::hostile_files(&dir);
     assert_eq!(files.len(), 12);
     for h in files {
-        let full = run(h.base, "intact".into()).expect("intact base converts");
+        let (full, full_files) = run_files(h.base, "intact".into()).expect("intact base converts");
         let label = h.name;
-        let r = run(h.bytes, label.clone());
+        let r = run_files(h.bytes, label.clone());
+        if let Ok((rep, files)) = &r {
+            assert_differences_warned(&label, &full_files, files, rep);
+        }
+        let r = r.map(|(rep, _)| rep);
         eprintln!(
             "{label}: {}",
             match &r {

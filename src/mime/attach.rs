@@ -335,6 +335,11 @@ pub fn read(
                 .warnings
                 .push(format!("attachment {n} ({}) holds no data", att.filename)),
         }
+        for (id, why) in att.obj.take_unreadable() {
+            parts.warnings.push(format!(
+                "attachment {n}: property {id:#06x} unreadable: {why}"
+            ));
+        }
     }
     parts
 }

@@ -40,8 +40,9 @@ pub fn read(pst: &Pst, msg: &Message, warnings: &mut Vec<String>) -> Body {
         body.html = non_empty(Some(declare_utf8(&s)));
     }
     if body.html.is_none() {
-        match msg.obj.bytes(&pst.ndb, props::RTF_COMPRESSED) {
-            Ok(Some(compressed)) => match rtf::decompress(&compressed, MAX_RTF) {
+        // Unreadable: reported with the message's other unreadable values.
+        if let Ok(Some(compressed)) = msg.obj.bytes(&pst.ndb, props::RTF_COMPRESSED) {
+            match rtf::decompress(&compressed, MAX_RTF) {
                 Ok(doc) => match rtf::deencapsulate(&doc) {
                     Some(rtf::Encapsulated::Html(h)) => {
                         body.html = non_empty(Some(declare_utf8(&h)))
@@ -62,9 +63,7 @@ pub fn read(pst: &Pst, msg: &Message, warnings: &mut Vec<String>) -> Body {
                     }
                 },
                 Err(e) => warnings.push(format!("RTF body not recovered: {e}")),
-            },
-            Ok(None) => {}
-            Err(e) => warnings.push(format!("RTF body unreadable: {e}")),
+            }
         }
     }
     body

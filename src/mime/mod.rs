@@ -57,6 +57,18 @@ pub fn body_of(pst: &Pst, msg: &Message) -> body::Body {
     body::read(pst, msg, &mut Vec::new())
 }
 
+/// What a property is, for a warning that it could not be read.
+fn property_name(id: u16) -> String {
+    match id {
+        props::BODY => "the text body".into(),
+        props::HTML => "the HTML body".into(),
+        props::RTF_COMPRESSED => "the RTF body".into(),
+        props::TRANSPORT_MESSAGE_HEADERS => "the original headers".into(),
+        props::SUBJECT => "the subject".into(),
+        _ => format!("property {id:#06x}"),
+    }
+}
+
 /// Converts a message. Unreadable attachments become warnings; an unreadable message is
 /// an error.
 pub fn convert(pst: &Pst, msg: &Message) -> Result<MimeMessage> {
@@ -138,6 +150,12 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
     };
     let bytes = write(head.fields, extra, root, estimate)?;
     warnings.extend(parts.warnings);
+    warnings.extend(
+        msg.obj
+            .take_unreadable()
+            .into_iter()
+            .map(|(id, why)| format!("{} unreadable: {why}", property_name(id))),
+    );
     Ok(MimeMessage {
         bytes,
         subject: head.subject,

@@ -12,6 +12,10 @@ use crate::pst::ndb::{Bid, Ndb, Nid};
 pub struct Object {
     pub pc: PropContext,
     pub subnodes: Subnodes,
+    /// Values the property context names but whose bytes could not be read (property id,
+    /// why): whoever converts the object reports them ([`Object::take_unreadable`]), so a
+    /// value lost to a damaged block is never lost silently.
+    unreadable: std::cell::RefCell<Vec<(u16, String)>>,
 }
 
 impl Object {
@@ -20,7 +24,11 @@ impl Object {
         let heap = Heap::new(ndb.read_data(bid_data)?)?;
         let pc = PropContext::parse(&heap)?;
         let subnodes = ndb.read_subnodes(bid_sub)?;
-        Ok(Self { pc, subnodes })
+        Ok(Self {
+            pc,
+            subnodes,
+            unreadable: Default::default(),
+        })
     }
 
     pub fn has(&self, id: u16) -> bool {
@@ -41,15 +49,29 @@ impl Object {
         })
     }
 
-    /// The raw bytes of a value, reading its sub-node if needed.
+    /// The raw bytes of a value, reading its sub-node if needed. A value that cannot be
+    /// read is also noted for [`Object::take_unreadable`].
     pub fn bytes(&self, ndb: &Ndb, id: u16) -> Result<Option<Vec<u8>>> {
-        match self.pc.get(id).map(|p| &p.data) {
+        let r = match self.pc.get(id).map(|p| &p.data) {
             None => Ok(None),
             Some(PropData::Bytes(b)) => Ok(Some(b.clone())),
-            Some(PropData::Subnode(nid)) => Ok(Some(
-                ndb.read_data_concat(self.value_subnode(id, *nid)?.bid_data)?,
-            )),
+            Some(PropData::Subnode(nid)) => self
+                .value_subnode(id, *nid)
+                .and_then(|sn| ndb.read_data_concat(sn.bid_data))
+                .map(Some),
+        };
+        if let Err(e) = &r {
+            let mut u = self.unreadable.borrow_mut();
+            if !u.iter().any(|(i, _)| *i == id) {
+                u.push((id, e.to_string()));
+            }
         }
+        r
+    }
+
+    /// The values found unreadable so far (each once), emptied.
+    pub fn take_unreadable(&self) -> Vec<(u16, String)> {
+        std::mem::take(&mut self.unreadable.borrow_mut())
     }
 
     /// The data blocks of a value, for streaming large binaries (attachments).

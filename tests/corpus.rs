@@ -225,6 +225,35 @@ fn check_recipients(
 fn check(name: &str, ours: &mail_parser::Message, item: &serde_json::Value, depth: usize) -> usize {
     let subject = item["subject"].as_str().unwrap_or("");
     assert_eq!(ours.subject().unwrap_or(""), subject, "{name}: subject");
+    // The read flag, as mbox readers take it (Status, X-Mozilla-Status), on the messages of
+    // a folder; an attached message is in no mailbox and has none.
+    let header = |h: &str| {
+        ours.header_raw(h)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    if depth == 0 {
+        let read = item["read"] == true;
+        assert_eq!(
+            header("Status").contains('R'),
+            read,
+            "{name}: {subject:?}: Status vs read"
+        );
+        let moz = u32::from_str_radix(&header("X-Mozilla-Status"), 16).unwrap_or(0);
+        assert_eq!(
+            moz & 1 == 1,
+            read,
+            "{name}: {subject:?}: X-Mozilla-Status vs read"
+        );
+    }
+    // The Message-ID the file has is the one written (and the one IMAP upload dedupes on).
+    if let Some(id) = item["message_id"].as_str().filter(|s| !s.trim().is_empty()) {
+        assert_eq!(
+            ours.message_id().unwrap_or(""),
+            id.trim().trim_start_matches('<').trim_end_matches('>'),
+            "{name}: {subject:?}: Message-ID"
+        );
+    }
     if let Some(e) = item["sender_email"].as_str().filter(|e| e.contains('@')) {
         let from = lower_addresses(ours.from());
         let sender = lower_addresses(ours.sender());

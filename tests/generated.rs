@@ -88,12 +88,8 @@ fn our_reader_reads_back_what_was_written_over_random_shapes() {
                 .into_iter()
                 .map(|r| r.subject)
                 .collect();
-            let want: Vec<String> = if f.class == "IPF.Note" {
-                subjects.clone()
-            } else {
-                rows.clone()
-            };
-            assert_eq!(rows, want, "round {round}: {fpath:?}");
+            // Mail, contacts and appointments alike: what the generator wrote.
+            assert_eq!(&rows, subjects, "round {round}: {fpath:?}");
         }
         let rep = convert(
             &pst,

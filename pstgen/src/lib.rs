@@ -69,7 +69,7 @@ pub struct Summary {
     pub embedded: u64,
     /// Messages whose only body is RTF (converters keep it as body.rtf beside the HTML).
     pub rtf_only: u64,
-    /// Subject of every mail message, per folder path (for round trips).
+    /// Subject of every item (mail, contact, appointment), per folder path, in table order.
     pub subjects: Vec<(Vec<String>, Vec<String>)>,
     pub bytes: u64,
 }
@@ -373,8 +373,9 @@ pub fn generate<W: Write + Seek>(
         for i in 0..(20u32.min(spec.per_folder as u32)) {
             msg_index += 1;
             let nid = (msg_index << 5) | 0x04;
-            let row = write_contact(&mut ndb, &mut rng, nid, folders[c].nid, i)?;
+            let (row, subject) = write_contact(&mut ndb, &mut rng, nid, folders[c].nid, i)?;
             folders[c].rows.push(row);
+            folders[c].subjects.push(subject);
             summary.contacts += 1;
         }
     }
@@ -382,8 +383,10 @@ pub fn generate<W: Write + Seek>(
         for i in 0..(20u32.min(spec.per_folder as u32)) {
             msg_index += 1;
             let nid = (msg_index << 5) | 0x04;
-            let row = write_appointment(&mut ndb, &mut rng, nid, folders[c].nid, i, base_time)?;
+            let (row, subject) =
+                write_appointment(&mut ndb, &mut rng, nid, folders[c].nid, i, base_time)?;
             folders[c].rows.push(row);
+            folders[c].subjects.push(subject);
             summary.appointments += 1;
         }
     }
@@ -938,7 +941,7 @@ fn write_contact<W: Write + Seek>(
     nid: u32,
     parent: u32,
     i: u32,
-) -> std::io::Result<Vec<Option<Value>>> {
+) -> std::io::Result<(Vec<Option<Value>>, String)> {
     let (name, addr) = *rng.pick(&PEOPLE);
     let display = format!("{name} {i}");
     let mut props = vec![
@@ -963,16 +966,8 @@ fn write_contact<W: Write + Seek>(
         (0x0E07, Value::I32(1)),
     ];
     write_node(ndb, nid, parent, &mut props)?;
-    Ok(row(
-        nid,
-        "IPM.Contact",
-        &display,
-        "",
-        "",
-        1,
-        500,
-        1_420_070_400,
-    ))
+    let row = row(nid, "IPM.Contact", &display, "", "", 1, 500, 1_420_070_400);
+    Ok((row, display))
 }
 
 fn write_appointment<W: Write + Seek>(
@@ -982,7 +977,7 @@ fn write_appointment<W: Write + Seek>(
     parent: u32,
     i: u32,
     base: i64,
-) -> std::io::Result<Vec<Option<Value>>> {
+) -> std::io::Result<(Vec<Option<Value>>, String)> {
     let start = base + (rng.below(3 * 365) as i64) * 86_400 + 9 * 3600;
     let subject = format!("{} {i}", words(rng, 2));
     let mut props = vec![
@@ -994,7 +989,8 @@ fn write_appointment<W: Write + Seek>(
         (0x0E07, Value::I32(1)),
     ];
     write_node(ndb, nid, parent, &mut props)?;
-    Ok(row(nid, "IPM.Appointment", &subject, "", "", 1, 500, start))
+    let row = row(nid, "IPM.Appointment", &subject, "", "", 1, 500, start);
+    Ok((row, subject))
 }
 
 /// Adds an attachment object (sub-node `nid` with its property context `bid` and sub-nodes

@@ -27,11 +27,26 @@ fn is_mail_folder(f: &FolderInfo) -> bool {
 }
 
 /// The PST's mail folders in tree order (the visible mailbox only: no search folders, no
-/// contacts or calendars), each with its path and special kind.
+/// contacts or calendars), each with its path and special kind. One folder at most is each
+/// kind: the one the store names (Sent Items, Deleted Items), else the first whose name is
+/// the kind's; others keep their own names (go-pst-support's store names no Sent Items, and
+/// it has "Posta inviata", "Sent" and "Sent Messages": the first is the server's Sent, the
+/// others stay themselves rather than become "Sent (2)" and "Sent (3)").
 pub fn plan(pst: &Pst, only: Option<&[u32]>) -> crate::Result<Vec<PlannedFolder>> {
     let sel = convert::select(pst, only)?;
     let sent = pst.store_folder(props::IPM_SENTMAIL_ENTRYID);
     let trash = pst.store_folder(props::IPM_WASTEBASKET_ENTRYID);
+    // Kinds the store names a folder for: no other folder is taken for them by its name.
+    let named = |nid| {
+        sel.folders
+            .iter()
+            .any(|f| Some(f.nid) == nid && f.ipm && !f.search)
+    };
+    let mut given: Vec<Special> = [(sent, Special::Sent), (trash, Special::Trash)]
+        .into_iter()
+        .filter(|(nid, _)| named(*nid))
+        .map(|(_, s)| s)
+        .collect();
     let mut out: Vec<PlannedFolder> = Vec::new();
     for f in &sel.folders {
         if !f.ipm || f.search || !is_mail_folder(f) || !convert::writes_files(f, sel.top) {
@@ -45,7 +60,11 @@ pub fn plan(pst: &Pst, only: Option<&[u32]>) -> crate::Result<Vec<PlannedFolder>
             } else if Some(f.nid) == trash {
                 Some(Special::Trash)
             } else {
-                special_by_name(&f.name)
+                special_by_name(&f.name).filter(|s| {
+                    let first = !given.contains(s);
+                    given.push(*s);
+                    first
+                })
             }
         } else {
             out.iter()

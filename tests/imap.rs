@@ -75,7 +75,10 @@ fn flags_of(pst: &Pst, m: &unpst::pst::Message, read: bool) -> Vec<String> {
     let keywords = pst
         .named
         .string_id(unpst::pst::messaging::named::PS_PUBLIC_STRINGS, "Keywords");
-    for c in keywords.map(|id| o.strings(&pst.ndb, id, m.codepage)).unwrap_or_default() {
+    for c in keywords
+        .map(|id| o.strings(&pst.ndb, id, m.codepage))
+        .unwrap_or_default()
+    {
         out.push(c.trim().replace(' ', "_"));
     }
     out.sort();
@@ -93,7 +96,9 @@ fn expected(file: &Path, sep: char) -> Expected {
     let pst = Pst::open_path(file).unwrap();
     let mut by_id = BTreeMap::new();
     for f in pst.folder_tree().unwrap().flatten() {
-        let Ok(folder) = pst.folder(f.nid) else { continue };
+        let Ok(folder) = pst.folder(f.nid) else {
+            continue;
+        };
         for nid in pst.message_ids(&folder).unwrap_or_default() {
             if let Ok(m) = pst.message(nid)
                 && let Some(id) = m.string(&pst, 0x1035)
@@ -115,7 +120,9 @@ fn expected(file: &Path, sep: char) -> Expected {
         if id.is_empty() {
             continue;
         }
-        let m = by_id.get(id).unwrap_or_else(|| panic!("{name}: no message {id}"));
+        let m = by_id
+            .get(id)
+            .unwrap_or_else(|| panic!("{name}: no message {id}"));
         let iso = |k: &str| it[k].as_str().map(iso_to_unix);
         // INTERNALDATE: delivery, else submit, else creation (years a server can store).
         let date = iso("delivery")
@@ -157,7 +164,12 @@ fn assert_same(server: &Contents, want: &Expected) {
         );
         for (id, flags, date) in &mb.known {
             let on = got.iter().filter(|(g, _, _)| g == id).collect::<Vec<_>>();
-            assert_eq!(on.len(), 1, "{mailbox}: {id} on the server {} times", on.len());
+            assert_eq!(
+                on.len(),
+                1,
+                "{mailbox}: {id} on the server {} times",
+                on.len()
+            );
             let mut f = on[0].1.clone();
             f.sort();
             assert_eq!(&f, flags, "{mailbox}: flags of {id}");

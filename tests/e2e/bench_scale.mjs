@@ -23,19 +23,35 @@ const context = await chromium.launchPersistentContext(profile, {
 const page = await context.newPage();
 await page.goto(env.UNPST_URL);
 
+// A run that ended in an error is reported as one and fails the benchmark: its time is no
+// figure.
+async function failOnError(what) {
+  const state = await page.evaluate(() => document.body.dataset.state);
+  if (state === 'error') {
+    const status = await page.evaluate(() => document.querySelector('#status').textContent);
+    console.log(`ERROR: ${what} ended in an error: ${status}`);
+    await context.close();
+    process.exit(1);
+  }
+}
+
 async function open(file) {
   await page.evaluate(() => { document.body.dataset.state = 'x'; });
   const t = Date.now();
   await page.setInputFiles('#file', file);
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
-  return Date.now() - t;
+  const ms = Date.now() - t;
+  await failOnError(`opening ${file}`);
+  return ms;
 }
 
 async function convertInPage() {
   const t = Date.now();
   await page.click('#go');
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 3600000 });
-  return Date.now() - t;
+  const ms = Date.now() - t;
+  await failOnError('the conversion');
+  return ms;
 }
 
 if (env.TREE_FILE) {

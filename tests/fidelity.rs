@@ -379,3 +379,131 @@ fn the_meeting_requests_invitation_pdf_is_the_one_readpst_extracts() {
         .collect();
     assert_eq!(ours, vec![theirs]);
 }
+
+/// Bodies whose lines begin like an mbox separator, and the quoted ones mboxrd must tell
+/// apart from them (the corpus has none: a fixture).
+const FROM_LINES: [&str; 3] = [
+    "From here to there\r\n>From a quote\r\n>>From a quote of a quote\r\nFromage\r\n",
+    "From \r\nFrom:\r\n From indented\r\n",
+    "The last line is one\r\nFrom the end",
+];
+
+/// The fixture as mboxrd, written by unpst's mbox writer.
+fn from_lines_mbox() -> Vec<u8> {
+    let mut mbox = Vec::new();
+    for (i, body) in FROM_LINES.iter().enumerate() {
+        let msg = format!(
+            "From: a@example.org\r\nSubject: m{i}\r\nMessage-ID: <m{i}@example.org>\r\n\r\n{body}"
+        );
+        mbox.extend(unpst::sink::mbox::entry(
+            "a@example.org",
+            Some(1_514_800_800),
+            msg.as_bytes(),
+        ));
+    }
+    mbox
+}
+
+/// mboxrd's one reading rule: a line of `>`s then `From ` loses one `>`.
+fn unquote(body: &str) -> String {
+    body.split_inclusive('\n')
+        .map(|l| {
+            let q = l.len() - l.trim_start_matches('>').len();
+            if q > 0 && l[q..].starts_with("From ") {
+                &l[1..]
+            } else {
+                l
+            }
+        })
+        .collect()
+}
+
+/// Python's mailbox (which, like most readers, splits at From_ lines and keeps the `>`s)
+/// finds each message whole; undoing the quoting gives each body back exactly.
+#[test]
+fn mboxrd_from_lines_round_trip_through_python_mailbox() {
+    let dir = std::env::temp_dir().join(format!("unpst-mboxrd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("box");
+    std::fs::write(&path, from_lines_mbox()).unwrap();
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import json, mailbox, sys\n\
+             box = mailbox.mbox(sys.argv[1], create=False)\n\
+             print(json.dumps([m.get_payload() for m in box]))",
+        ])
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bodies: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(bodies.len(), FROM_LINES.len(), "{bodies:?}");
+    for (got, want) in bodies.iter().zip(FROM_LINES) {
+        // mbox stores LF line ends; the separator's blank line is the mbox's, not the body's.
+        let want = want.replace("\r\n", "\n");
+        assert_eq!(
+            unquote(got).trim_end_matches('\n'),
+            want.trim_end_matches('\n')
+        );
+    }
+}
+
+/// Dovecot serving the file as an mbox mailbox: the same three messages, each body back
+/// exactly once its quoting is undone.
+#[test]
+fn mboxrd_from_lines_round_trip_through_dovecot() {
+    let Some(server) =
+        common::dovecot::Dovecot::start('/', "mail_location = mbox:~/mail:INBOX=~/mail/inbox")
+    else {
+        return;
+    };
+    let home = server.dir.join("mail").join("alice");
+    std::fs::create_dir_all(home.join("mail")).unwrap();
+    std::fs::write(home.join("mail").join("inbox"), from_lines_mbox()).unwrap();
+    // Dovecot serves it as its own user: the files must be its to read and lock.
+    let ok = std::process::Command::new("chmod")
+        .args(["-R", "a+rwX"])
+        .arg(&home)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "chmod");
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import imaplib, json, ssl, sys\n\
+             m = imaplib.IMAP4_SSL('127.0.0.1', int(sys.argv[1]), ssl_context=ssl.create_default_context(cafile=sys.argv[2]))\n\
+             m.login('alice', sys.argv[3])\n\
+             typ, data = m.select('INBOX')\n\
+             n = int(data[0])\n\
+             bodies = []\n\
+             for i in range(1, n + 1):\n\
+             \x20   typ, d = m.fetch(str(i), '(BODY.PEEK[TEXT])')\n\
+             \x20   bodies.append(d[0][1].decode())\n\
+             print(json.dumps(bodies))",
+        ])
+        .arg(server.tls_port.to_string())
+        .arg(&server.cert)
+        .arg(common::dovecot::PASSWORD)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        server.log()
+    );
+    let bodies: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(bodies.len(), FROM_LINES.len(), "{bodies:?}");
+    for (got, want) in bodies.iter().zip(FROM_LINES) {
+        assert_eq!(
+            unquote(got).trim_end_matches(['\r', '\n']),
+            want.trim_end_matches(['\r', '\n'])
+        );
+    }
+}

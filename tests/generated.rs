@@ -112,8 +112,9 @@ fn our_reader_reads_back_what_was_written_over_random_shapes() {
                 t.attachments as u64
             ),
             (
-                s.messages,
-                s.contacts + s.appointments,
+                // Sticky notes are mail to a converter; tasks and journal entries are cards.
+                s.messages + s.notes,
+                s.contacts + s.appointments + s.tasks.len() as u64 + s.journals,
                 0,
                 s.embedded,
                 s.attachments + s.embedded + s.rtf_only
@@ -210,7 +211,8 @@ fn readpst_pffexport_and_outlook_pst_read_a_generated_file() {
     mine.sort();
     assert_eq!(names, mine, "outlook-pst");
     let subjects: usize = theirs.values().map(|(_, _, s)| s.len()).sum();
-    assert_eq!(subjects as u64, s.messages + s.contacts + s.appointments);
+    let items = s.contacts + s.appointments + s.tasks.len() as u64 + s.journals + s.notes;
+    assert_eq!(subjects as u64, s.messages + items);
 
     let dir = std::env::temp_dir().join(format!("unpst-gen-ext-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -230,10 +232,19 @@ fn readpst_pffexport_and_outlook_pst_read_a_generated_file() {
             .unwrap()
             .path();
         for (fpath, n) in &want {
-            if fpath
-                .first()
-                .is_some_and(|f| f == "Contacts" || f == "Calendar")
-            {
+            // readpst writes nothing for contacts (without -c), appointments, tasks and
+            // sticky notes in this layout; a journal as one file of VJOURNALs.
+            let first = fpath.first().map(String::as_str);
+            if matches!(first, Some("Contacts" | "Calendar" | "Tasks" | "Notes")) {
+                continue;
+            }
+            if first == Some("Journal") {
+                let text = std::fs::read_to_string(root.join("Journal").join("journal")).unwrap();
+                assert_eq!(
+                    text.matches("BEGIN:VJOURNAL").count() as u32,
+                    *n,
+                    "readpst: journal"
+                );
                 continue;
             }
             let mut p = root.clone();
@@ -269,7 +280,16 @@ fn readpst_pffexport_and_outlook_pst_read_a_generated_file() {
         // U+1F4C1 into U+1F0C2): compare the tree's shape — depth and items of every folder.
         // Items are exported as Message00001, Contact00001, … (a folder may be "Contacts").
         let is_item = |n: &str| {
-            ["Message", "Contact", "Appointment"].iter().any(|k| {
+            [
+                "Message",
+                "Contact",
+                "Appointment",
+                "Task",
+                "Activity",
+                "Note",
+            ]
+            .iter()
+            .any(|k| {
                 n.strip_prefix(k).is_some_and(|rest| {
                     !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
                 })
@@ -366,7 +386,7 @@ fn the_conversion_announces_most_of_its_reads_ahead() {
     // many times over.
     let (pst, log) = open_announced(&path, 48);
     let rep = convert_all(&pst);
-    assert_eq!(u64::from(rep.totals.converted), s.messages);
+    assert_eq!(u64::from(rep.totals.converted), s.messages + s.notes);
     let (_, announced, unannounced) = *log.borrow();
     assert!(
         announced + unannounced > 200,
@@ -439,5 +459,117 @@ fn rows_read_ahead_then_open_from_memory() {
         left, 0,
         "reads left when opening the rows (read-ahead: {ahead})"
     );
+    let _ = std::fs::remove_file(&path);
+}
+
+/// The fields of each `BEGIN:KIND` … `END:KIND` block of iCalendar text, unfolded.
+fn ical_blocks(text: &str, kind: &str) -> Vec<BTreeMap<String, String>> {
+    let text = text.replace("\r\n ", "").replace("\n ", "");
+    let mut out = Vec::new();
+    let mut cur: Option<BTreeMap<String, String>> = None;
+    for line in text.lines() {
+        if line == format!("BEGIN:{kind}") {
+            cur = Some(BTreeMap::new());
+        } else if line == format!("END:{kind}") {
+            out.extend(cur.take());
+        } else if let (Some(c), Some((k, v))) = (cur.as_mut(), line.split_once(':')) {
+            // The name without parameters (DTSTART;VALUE=DATE-TIME → DTSTART).
+            let name = k.split(';').next().unwrap_or(k);
+            c.insert(name.to_string(), v.to_string());
+        }
+    }
+    out
+}
+
+/// No real file of the corpus holds tasks, journal entries or sticky notes: the generator
+/// writes them, and they come out as written — each task's status and percent complete as
+/// it set them (RFC 5545 VTODO STATUS), each journal entry as readpst reads it (SUMMARY and
+/// DTSTART of its VJOURNALs), each sticky note as a message with its subject.
+#[test]
+fn tasks_journal_entries_and_sticky_notes_convert_as_written() {
+    let spec = Spec {
+        seed: 77,
+        target_bytes: 2 << 20,
+        folders: 2,
+        ..Spec::default()
+    };
+    let (path, s) = generate("kinds", &spec);
+    assert!(!s.tasks.is_empty() && s.journals > 0 && s.notes > 0);
+    let pst = Pst::open_path(&path).unwrap();
+    let mut sink = MemTree::default();
+    let opts = Options {
+        eml: true,
+        ics: true,
+        ..Options::default()
+    };
+    convert(&pst, &mut sink, &opts, "g", &mut |_| true).unwrap();
+    let ics: String = sink
+        .files
+        .iter()
+        .filter(|(f, _)| f.ends_with(".ics") && !f.starts_with("eml/"))
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    let todos = ical_blocks(&ics, "VTODO");
+    assert_eq!(todos.len(), s.tasks.len());
+    for (subject, status, percent) in &s.tasks {
+        let t = todos
+            .iter()
+            .find(|t| t.get("SUMMARY") == Some(subject))
+            .unwrap_or_else(|| panic!("task {subject:?} not written"));
+        let want = ["NEEDS-ACTION", "IN-PROCESS", "COMPLETED"][*status as usize];
+        assert_eq!(t["STATUS"], want, "{subject}");
+        assert_eq!(t["PERCENT-COMPLETE"], percent.to_string(), "{subject}");
+    }
+    let ours = ical_blocks(&ics, "VJOURNAL");
+    assert_eq!(ours.len() as u64, s.journals);
+    if have("readpst") {
+        let dir = std::env::temp_dir().join(format!("unpst-gen-kinds-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        run_ok(
+            std::process::Command::new("readpst")
+                .args(["-q", "-D", "-r", "-o"])
+                .arg(&dir)
+                .arg(&path),
+        );
+        let root = std::fs::read_dir(&dir)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let theirs = ical_blocks(
+            &std::fs::read_to_string(root.join("Journal/journal")).unwrap(),
+            "VJOURNAL",
+        );
+        let key = |b: &BTreeMap<String, String>| (b["SUMMARY"].clone(), b["DTSTART"].clone());
+        let mut a: Vec<_> = ours.iter().map(key).collect();
+        let mut b: Vec<_> = theirs.iter().map(key).collect();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "VJOURNAL SUMMARY and DTSTART, ours against readpst's");
+        let _ = std::fs::remove_dir_all(&dir);
+    } else {
+        assert!(
+            std::env::var("UNPST_REQUIRE_CORPUS").as_deref() != Ok("1"),
+            "readpst missing"
+        );
+        common::skipped("readpst not installed (apt-get install pst-utils)");
+    }
+    let notes: Vec<&String> = s
+        .subjects
+        .iter()
+        .filter(|(p, _)| p.first().is_some_and(|f| f == "Notes"))
+        .flat_map(|(_, v)| v)
+        .collect();
+    assert_eq!(notes.len() as u64, s.notes);
+    for n in notes {
+        assert!(
+            sink.files
+                .keys()
+                .any(|f| f.starts_with("eml/Notes/") && f.contains(n.as_str())),
+            "sticky note {n:?} not written as a message"
+        );
+    }
     let _ = std::fs::remove_file(&path);
 }

@@ -65,6 +65,11 @@ pub struct Summary {
     pub messages: u64,
     pub contacts: u64,
     pub appointments: u64,
+    /// Tasks, as (subject, PidLidTaskStatus, percent complete).
+    pub tasks: Vec<(String, i32, u32)>,
+    pub journals: u64,
+    /// Sticky notes (mail to a converter: `IPM.StickyNote`).
+    pub notes: u64,
     pub attachments: u64,
     pub embedded: u64,
     /// Messages whose only body is RTF (converters keep it as body.rtf beside the HTML).
@@ -210,17 +215,30 @@ const EMAIL1_NAME: u16 = 0x8002;
 const APPT_START: u16 = 0x8003;
 const APPT_END: u16 = 0x8004;
 const APPT_LOCATION: u16 = 0x8005;
+const TASK_STATUS: u16 = 0x8006;
+const TASK_PERCENT: u16 = 0x8007;
+const TASK_START: u16 = 0x8008;
+const TASK_DUE: u16 = 0x8009;
+const LOG_START: u16 = 0x800A;
 const PSETID_ADDRESS: [u8; 16] = [
     0x04, 0x20, 0x06, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46,
 ];
 const PSETID_APPOINTMENT: [u8; 16] = [
     0x02, 0x20, 0x06, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46,
 ];
+const PSETID_TASK: [u8; 16] = [
+    0x03, 0x20, 0x06, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46,
+];
+const PSETID_LOG: [u8; 16] = [
+    0x0A, 0x20, 0x06, 0, 0, 0, 0, 0, 0xC0, 0, 0, 0, 0, 0, 0, 0x46,
+];
 
 /// The name-to-id map (§2.4.7): GUID, entry and string streams.
 fn name_map() -> Vec<(u16, Value)> {
     let mut guids = PSETID_ADDRESS.to_vec();
     guids.extend_from_slice(&PSETID_APPOINTMENT);
+    guids.extend_from_slice(&PSETID_TASK);
+    guids.extend_from_slice(&PSETID_LOG);
     let mut strings = Vec::new();
     let keywords: Vec<u8> = "Keywords"
         .encode_utf16()
@@ -241,6 +259,13 @@ fn name_map() -> Vec<(u16, Value)> {
     e(&mut entries, 0x820D, 4 << 1, 3);
     e(&mut entries, 0x820E, 4 << 1, 4);
     e(&mut entries, 0x8208, 4 << 1, 5);
+    // PidLidTaskStatus, PidLidPercentComplete, PidLidTaskStartDate, PidLidTaskDueDate
+    // (MS-OXOTASK), PidLidLogStart (MS-OXOJRNL).
+    e(&mut entries, 0x8101, 5 << 1, 6);
+    e(&mut entries, 0x8102, 5 << 1, 7);
+    e(&mut entries, 0x8104, 5 << 1, 8);
+    e(&mut entries, 0x8105, 5 << 1, 9);
+    e(&mut entries, 0x8706, 6 << 1, 10);
     vec![
         (0x0001, Value::I32(251)),
         (0x0002, Value::Bin(guids)),
@@ -301,6 +326,15 @@ pub fn generate<W: Write + Seek>(
     let calendar = spec
         .items
         .then(|| add(&mut folders, Some(top), "Calendar", "IPF.Appointment"));
+    let tasks = spec
+        .items
+        .then(|| add(&mut folders, Some(top), "Tasks", "IPF.Task"));
+    let journal = spec
+        .items
+        .then(|| add(&mut folders, Some(top), "Journal", "IPF.Journal"));
+    let notes = spec
+        .items
+        .then(|| add(&mut folders, Some(top), "Notes", "IPF.StickyNote"));
     let mut mail_folders = vec![inbox, sent, deleted];
     for k in 0..spec.folders {
         // Nest: each new folder goes under a random mail folder not yet at full depth.
@@ -388,6 +422,36 @@ pub fn generate<W: Write + Seek>(
             folders[c].rows.push(row);
             folders[c].subjects.push(subject);
             summary.appointments += 1;
+        }
+    }
+    // Tasks, journal entries and sticky notes: five of each (no real file has them).
+    for (folder, kind) in [(tasks, 0), (journal, 1), (notes, 2)] {
+        let Some(c) = folder else { continue };
+        for i in 0..5u32.min(spec.per_folder as u32) {
+            msg_index += 1;
+            let nid = (msg_index << 5) | 0x04;
+            let parent = folders[c].nid;
+            let (row, subject) = match kind {
+                0 => {
+                    let status = (i % 3) as i32;
+                    let percent = [0, 50, 100][i as usize % 3];
+                    let r = write_task(
+                        &mut ndb, &mut rng, nid, parent, i, base_time, status, percent,
+                    )?;
+                    summary.tasks.push((r.1.clone(), status, percent));
+                    r
+                }
+                1 => {
+                    summary.journals += 1;
+                    write_journal(&mut ndb, &mut rng, nid, parent, i, base_time)?
+                }
+                _ => {
+                    summary.notes += 1;
+                    write_note(&mut ndb, &mut rng, nid, parent, i, base_time)?
+                }
+            };
+            folders[c].rows.push(row);
+            folders[c].subjects.push(subject);
         }
     }
 
@@ -990,6 +1054,81 @@ fn write_appointment<W: Write + Seek>(
     ];
     write_node(ndb, nid, parent, &mut props)?;
     let row = row(nid, "IPM.Appointment", &subject, "", "", 1, 500, start);
+    Ok((row, subject))
+}
+
+/// A task (MS-OXOTASK): status 0 not started, 1 in progress, 2 complete; its percent.
+#[allow(clippy::too_many_arguments)]
+fn write_task<W: Write + Seek>(
+    ndb: &mut Ndb<W>,
+    rng: &mut Rng,
+    nid: u32,
+    parent: u32,
+    i: u32,
+    base: i64,
+    status: i32,
+    percent: u32,
+) -> std::io::Result<(Vec<Option<Value>>, String)> {
+    let start = base + (rng.below(365) as i64) * 86_400;
+    let subject = format!("Task {} {i}", words(rng, 2));
+    let mut props = vec![
+        (0x001A, Value::Str("IPM.Task".into())),
+        (0x0037, Value::Str(subject.clone())),
+        (TASK_STATUS, Value::I32(status)),
+        (TASK_PERCENT, Value::F64(f64::from(percent) / 100.0)),
+        (TASK_START, Value::Time(filetime(start))),
+        (TASK_DUE, Value::Time(filetime(start + 7 * 86_400))),
+        (0x0E07, Value::I32(1)),
+    ];
+    write_node(ndb, nid, parent, &mut props)?;
+    let row = row(nid, "IPM.Task", &subject, "", "", 1, 500, start);
+    Ok((row, subject))
+}
+
+/// A journal entry (MS-OXOJRNL).
+fn write_journal<W: Write + Seek>(
+    ndb: &mut Ndb<W>,
+    rng: &mut Rng,
+    nid: u32,
+    parent: u32,
+    i: u32,
+    base: i64,
+) -> std::io::Result<(Vec<Option<Value>>, String)> {
+    let start = base + (rng.below(365) as i64) * 86_400 + 10 * 3600;
+    let subject = format!("Journal {} {i}", words(rng, 2));
+    let mut props = vec![
+        (0x001A, Value::Str("IPM.Activity".into())),
+        (0x0037, Value::Str(subject.clone())),
+        (LOG_START, Value::Time(filetime(start))),
+        (0x1000, Value::Str(format!("{} {}", words(rng, 6), i))),
+        (0x0E07, Value::I32(1)),
+    ];
+    write_node(ndb, nid, parent, &mut props)?;
+    let row = row(nid, "IPM.Activity", &subject, "", "", 1, 500, start);
+    Ok((row, subject))
+}
+
+/// A sticky note: its subject is its first line.
+fn write_note<W: Write + Seek>(
+    ndb: &mut Ndb<W>,
+    rng: &mut Rng,
+    nid: u32,
+    parent: u32,
+    i: u32,
+    base: i64,
+) -> std::io::Result<(Vec<Option<Value>>, String)> {
+    let subject = format!("Note {} {i}", words(rng, 2));
+    let mut props = vec![
+        (0x001A, Value::Str("IPM.StickyNote".into())),
+        (0x0037, Value::Str(subject.clone())),
+        (
+            0x1000,
+            Value::Str(format!("{subject}\r\n{}", words(rng, 8))),
+        ),
+        (0x0E07, Value::I32(1)),
+    ];
+    write_node(ndb, nid, parent, &mut props)?;
+    let row = row(nid, "IPM.StickyNote", &subject, "", "", 1, 500, base);
     Ok((row, subject))
 }
 

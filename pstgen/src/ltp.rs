@@ -15,6 +15,8 @@ pub enum Value {
     Bool(bool),
     /// FILETIME.
     Time(i64),
+    /// PtypFloating64.
+    F64(f64),
     Str(String),
     Bin(Vec<u8>),
     MvStr(Vec<String>),
@@ -28,6 +30,7 @@ impl Value {
             Value::I32(_) => 0x0003,
             Value::Bool(_) => 0x000B,
             Value::Time(_) => 0x0040,
+            Value::F64(_) => 0x0005,
             Value::Str(_) => 0x001F,
             Value::Bin(_) => 0x0102,
             Value::MvStr(_) => 0x101F,
@@ -41,6 +44,7 @@ impl Value {
             Value::I32(v) => v.to_le_bytes().to_vec(),
             Value::Bool(v) => vec![*v as u8, 0, 0, 0],
             Value::Time(t) => t.to_le_bytes().to_vec(),
+            Value::F64(f) => f.to_le_bytes().to_vec(),
             Value::Str(s) => s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect(),
             Value::Bin(b) => b.clone(),
             Value::MvStr(v) => {
@@ -278,7 +282,7 @@ pub fn pc_with_raw<W: Write + Seek>(
         let hnid = match v {
             Value::I32(x) => *x as u32,
             Value::Bool(b) => *b as u32,
-            Value::Object(..) | Value::Time(_) => heap.alloc(&v.bytes()),
+            Value::Object(..) | Value::Time(_) | Value::F64(_) => heap.alloc(&v.bytes()),
             _ => variable(ndb, &mut heap, subs, &v.bytes())?,
         };
         let mut ent = v.ptype().to_le_bytes().to_vec();

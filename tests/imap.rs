@@ -554,3 +554,129 @@ fn a_folder_name_the_server_refuses_is_uploaded_under_another() {
     let _ = std::fs::remove_file(&report);
     assert_eq!(rep["upload"]["verified"], true, "{rep:#}");
 }
+
+/// An OAuth2 token introspection endpoint (RFC 7662) for Dovecot's oauth2 passdb: a token
+/// in `good` is alice's, any other inactive. Returns its port and how many it was asked.
+fn introspection(
+    good: &'static [&'static str],
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; len];
+            let _ = r.read_exact(&mut body);
+            let body = String::from_utf8_lossy(&body);
+            let token = body
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("token="))
+                .unwrap_or("");
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let json = if good.contains(&token) {
+                r#"{"active":true,"username":"alice"}"#
+            } else {
+                r#"{"active":false}"#
+            };
+            let mut w = s;
+            let _ = write!(
+                w,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{json}",
+                json.len()
+            );
+        }
+    });
+    (port, asked)
+}
+
+/// Dovecot whose oauth2 passdb asks `introspection` about tokens (OAUTHBEARER, XOAUTH2).
+fn oauth2_dovecot(port: u16) -> Option<Dovecot> {
+    let conf =
+        std::env::temp_dir().join(format!("unpst-oauth2-{}-{port}.conf", std::process::id()));
+    std::fs::write(
+        &conf,
+        format!(
+            "introspection_mode = post\nintrospection_url = http://127.0.0.1:{port}/introspect\n\
+             username_attribute = username\nactive_attribute = active\nactive_value = true\n\
+             force_introspection = yes\n"
+        ),
+    )
+    .unwrap();
+    Dovecot::start(
+        '/',
+        &format!(
+            "auth_mechanisms = plain login oauthbearer xoauth2\npassdb {{\n  driver = oauth2\n  mechanisms = oauthbearer xoauth2\n  args = {}\n}}\n",
+            conf.display()
+        ),
+    )
+}
+
+/// Microsoft 365 and Gmail take no passwords over IMAP: upload with an OAuth2 token against
+/// a real Dovecot validating it through its oauth2 passdb; a wrong token is a clear error, and
+/// a token command is asked once more when the first token is refused.
+#[test]
+fn upload_signs_in_with_an_oauth2_token() {
+    let Some(dir) = common::corpus() else { return };
+    let (port, asked) = introspection(&["good-token"]);
+    let Some(server) = oauth2_dovecot(port) else {
+        return;
+    };
+    let file = dir.join("aspose-Outlook.pst");
+    let with = |extra: &[&str], env: (&str, &str)| {
+        Command::new(env!("CARGO_BIN_EXE_unpst"))
+            .arg("upload")
+            .arg(&file)
+            .args(["--imap", &server.url("alice"), "-q", "--ca-file"])
+            .arg(&server.cert)
+            .args(extra)
+            .env(env.0, env.1)
+            .output()
+            .expect("unpst runs")
+    };
+    // A wrong token: refused, said so, nothing uploaded.
+    let bad = with(
+        &["--oauth2-token-env", "UNPST_TOKEN"],
+        ("UNPST_TOKEN", "bad-token"),
+    );
+    let text = stdout(&bad);
+    assert_eq!(bad.status.code(), Some(2), "{text}");
+    assert!(text.contains("refused the OAuth2 token"), "{text}");
+    assert!(!text.contains("bad-token"), "the token is repeated: {text}");
+    assert!(
+        asked.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "{}",
+        server.log()
+    );
+    // The right one: everything arrives, verified.
+    let good = with(
+        &["--oauth2-token-env", "UNPST_TOKEN"],
+        ("UNPST_TOKEN", "good-token"),
+    );
+    assert!(good.status.success(), "{}\n{}", stdout(&good), server.log());
+    assert_same(&server.contents("alice"), &expected(&file, '/'));
+    // A token command whose first token has expired: run once more, and the rerun adds nothing.
+    let flag = std::env::temp_dir().join(format!("unpst-token-{}", std::process::id()));
+    let _ = std::fs::remove_file(&flag);
+    let cmd = format!(
+        "if [ -e '{f}' ]; then echo good-token; else touch '{f}'; echo expired-token; fi",
+        f = flag.display()
+    );
+    let again = with(&["--oauth2-token-cmd", &cmd], ("UNPST_UNUSED", ""));
+    let _ = std::fs::remove_file(&flag);
+    let text = stdout(&again);
+    assert!(again.status.success(), "{text}\n{}", server.log());
+    assert!(text.contains(" 0 appended"), "{text}");
+}

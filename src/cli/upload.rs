@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use unpst::sink::imap::{Server, UploadOptions, Uploader};
+use unpst::sink::imap::{ImapError, Secret, Server, UploadOptions, Uploader};
 use unpst::upload::{self, UploadProgress};
 
 /// `unpst upload`'s arguments.
@@ -19,8 +19,16 @@ pub struct Args {
     #[arg(long, value_name = "URL")]
     pub imap: String,
     /// Read the password from this environment variable (else: prompt, or stdin's first line).
-    #[arg(long, value_name = "VAR")]
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["oauth2_token_env", "oauth2_token_cmd"])]
     pub password_env: Option<String>,
+    /// Sign in with an OAuth2 access token from this environment variable instead of a
+    /// password (Microsoft 365, Gmail: see docs/oauth.md for getting one).
+    #[arg(long, value_name = "VAR", conflicts_with = "oauth2_token_cmd")]
+    pub oauth2_token_env: Option<String>,
+    /// Sign in with an OAuth2 access token this command prints (its first line); run again
+    /// once, for a fresh token, if the server refuses the first.
+    #[arg(long, value_name = "COMMAND")]
+    pub oauth2_token_cmd: Option<String>,
     /// Show where each folder would go and how many messages are there; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -48,6 +56,50 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// The token `--oauth2-token-cmd` prints: its first line, without spaces around.
+fn token_from(cmd: &str) -> Result<String, CliError> {
+    let out = std::process::Command::new("sh")
+        .args(["-c", cmd])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| CliError::Other(format!("running the token command: {e}")))?;
+    if !out.status.success() {
+        return Err(CliError::Other(format!(
+            "the token command failed ({})",
+            out.status
+        )));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text.lines().next().unwrap_or("").trim().to_string())
+}
+
+/// The secret to sign in with: an OAuth2 token when asked for, else the password.
+fn secret(args: &Args) -> Result<Secret, CliError> {
+    if let Some(var) = &args.oauth2_token_env {
+        return std::env::var(var)
+            .map(|t| Secret::Token(t.trim().to_string()))
+            .map_err(|_| CliError::Usage(format!("the environment variable {var} is not set")));
+    }
+    if let Some(cmd) = &args.oauth2_token_cmd {
+        return token_from(cmd).map(Secret::Token);
+    }
+    password(args).map(Secret::Password)
+}
+
+/// Connects and signs in. A token from `--oauth2-token-cmd` that the server refuses is
+/// fetched once more (the command may refresh it) and tried again.
+fn connect(args: &Args, server: &Server, opts: UploadOptions) -> Result<Uploader, CliError> {
+    let first = secret(args)?;
+    match Uploader::connect_with(server, &first, opts.clone()) {
+        Err(ImapError::Token(_)) if args.oauth2_token_cmd.is_some() => {
+            let cmd = args.oauth2_token_cmd.as_deref().unwrap_or_default();
+            let again = Secret::Token(token_from(cmd)?);
+            Ok(Uploader::connect_with(server, &again, opts)?)
+        }
+        r => Ok(r?),
+    }
+}
+
 fn password(args: &Args) -> Result<String, CliError> {
     if let Some(var) = &args.password_env {
         return std::env::var(var)
@@ -70,14 +122,12 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     server.ca_file = args.ca_file.clone();
     let pst = super::open(&args.file)?;
     let planned = chosen(&pst, &args.folders)?;
-    let pw = password(&args)?;
     let opts = UploadOptions {
         batch: args.batch.max(1),
         under: args.under.clone(),
         ..UploadOptions::default()
     };
-    let mut up = Uploader::connect(&server, &pw, opts)?;
-    drop(pw);
+    let mut up = connect(&args, &server, opts)?;
     if args.dry_run {
         return dry_run(&args, &server, up, &planned);
     }

@@ -31,7 +31,7 @@ use serde::Serialize;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
-    pub use super::client::{Security, Server};
+    pub use super::client::{Secret, Security, Server};
     pub use super::upload::{FolderUpload, Item, UploadOptions, UploadReport, Uploader};
 
     /// Everything that can go wrong talking to the server.
@@ -43,6 +43,10 @@ mod native {
         Tls(String),
         #[error("login failed: {0}")]
         Auth(String),
+        #[error(
+            "the server refused the OAuth2 token ({0}): it is wrong, has expired, or lacks the mail scope"
+        )]
+        Token(String),
         #[error("{0}")]
         Config(String),
         #[error("the server refused {0}")]

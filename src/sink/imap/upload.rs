@@ -3,7 +3,7 @@
 //! INTERNALDATE kept), then FETCH the Message-IDs again and compare with the PST's — the
 //! verification a user can trust. Resume is the same operation run again.
 
-use super::client::{AppendItem, Conn, Limits, Server, Status, Token, check, quote};
+use super::client::{AppendItem, Conn, Limits, Secret, Server, Status, Token, check, quote};
 use super::flags::{imap_flags, internal_date};
 use super::layout::read_layout;
 use super::mapping::{self, Mapping, ServerLayout, Special};
@@ -110,11 +110,16 @@ pub struct Uploader {
 }
 
 impl Uploader {
-    /// Connects, logs in and reads the server's folder layout.
+    /// Connects, logs in with a password and reads the server's folder layout.
     pub fn connect(server: &Server, password: &str, opts: UploadOptions) -> Result<Self> {
+        Self::connect_with(server, &Secret::Password(password.to_string()), opts)
+    }
+
+    /// Connects, signs in (password or OAuth2 token) and reads the server's folder layout.
+    pub fn connect_with(server: &Server, secret: &Secret, opts: UploadOptions) -> Result<Self> {
         let mut conn = Conn::connect(server)?;
         conn.literal_plus = opts.literal_plus;
-        conn.login(&server.user, password)?;
+        conn.sign_in(&server.user, secret)?;
         let layout = read_layout(&mut conn)?;
         let append_limit = conn.cap_value("APPENDLIMIT").and_then(|v| v.parse().ok());
         Ok(Self {

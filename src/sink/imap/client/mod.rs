@@ -17,6 +17,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 mod auth;
+pub use auth::Secret;
 
 /// Longest response line, and largest response (its lines and literals), we accept. We
 /// never fetch bodies: a response is a status, a mailbox or a few header lines.

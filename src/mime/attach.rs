@@ -257,6 +257,21 @@ impl Parts {
     }
 }
 
+/// An attachment's bytes, at most [`MAX_ATTACHMENT`].
+fn read_data(pst: &Pst, v: &crate::pst::messaging::ValueBlocks) -> crate::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    pst.read_blocks(v, |b| {
+        if data.len() + b.len() > MAX_ATTACHMENT {
+            return Err(crate::Error::Limit(format!(
+                "larger than {MAX_ATTACHMENT} bytes"
+            )));
+        }
+        data.extend_from_slice(b);
+        Ok(())
+    })?;
+    Ok(data)
+}
+
 /// A message's attachments as MIME parts (and the RTF body, when it was kept as a file),
 /// with what each was; what could not be read is a warning, never a lost message.
 pub fn read(
@@ -312,25 +327,13 @@ pub fn read(
         };
         match content {
             AttachmentContent::Embedded(m) => parts.push_embedded(pst, &att, n, &m, depth, counter),
-            AttachmentContent::Data(v) => {
-                let mut data = Vec::new();
-                if let Err(e) = pst.read_blocks(&v, |b| {
-                    if data.len() + b.len() > MAX_ATTACHMENT {
-                        return Err(crate::Error::Limit(format!(
-                            "larger than {MAX_ATTACHMENT} bytes"
-                        )));
-                    }
-                    data.extend_from_slice(b);
-                    Ok(())
-                }) {
-                    parts.warnings.push(format!(
-                        "attachment {n} ({}) data unreadable: {e}",
-                        att.filename
-                    ));
-                    continue;
-                }
-                parts.push_data(&att, n, data, html);
-            }
+            AttachmentContent::Data(v) => match read_data(pst, &v) {
+                Ok(data) => parts.push_data(&att, n, data, html),
+                Err(e) => parts.warnings.push(format!(
+                    "attachment {n} ({}) data unreadable: {e}",
+                    att.filename
+                )),
+            },
             AttachmentContent::None => parts
                 .warnings
                 .push(format!("attachment {n} ({}) holds no data", att.filename)),

@@ -263,25 +263,9 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
         };
         fields.push(("Message-ID".into(), Raw::new(format!("<{id}>")).into()));
     }
-    for (id, name) in [
-        (props::IN_REPLY_TO, "In-Reply-To"),
-        (props::INTERNET_REFERENCES, "References"),
-    ] {
-        let v = clean(&s(id));
-        if !v.is_empty() && !have(&fields, name) {
-            fields.push((name.into(), Raw::new(v).into()));
-        }
-    }
-    let message_id = fields
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("Message-ID"))
-        .and_then(|(_, v)| match v {
-            HeaderType::Raw(r) => Some(normalize_message_id(&r.raw)),
-            _ => None,
-        })
-        .unwrap_or_default();
+    add_threading(&mut fields, pst, msg);
     Head {
-        message_id,
+        message_id: written_message_id(&fields),
         placeholders,
         fields,
         subject,
@@ -289,6 +273,31 @@ pub fn build(pst: &Pst, msg: &Message, recipients: &[Recipient]) -> Head {
         date,
         boundary_seed: seed,
     }
+}
+
+/// In-Reply-To and References from the message's properties, where the headers had none.
+fn add_threading(fields: &mut Fields, pst: &Pst, msg: &Message) {
+    for (id, name) in [
+        (props::IN_REPLY_TO, "In-Reply-To"),
+        (props::INTERNET_REFERENCES, "References"),
+    ] {
+        let v = clean(&msg.string(pst, id).unwrap_or_default());
+        if !v.is_empty() && !have(fields, name) {
+            fields.push((name.into(), Raw::new(v).into()));
+        }
+    }
+}
+
+/// The Message-ID as written, without brackets.
+fn written_message_id(fields: &Fields) -> String {
+    fields
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("Message-ID"))
+        .and_then(|(_, v)| match v {
+            HeaderType::Raw(r) => Some(normalize_message_id(&r.raw)),
+            _ => None,
+        })
+        .unwrap_or_default()
 }
 
 /// A Message-ID as compared: the first `<…>` token (or the trimmed value), without brackets.

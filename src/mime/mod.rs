@@ -97,43 +97,14 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
         format!("----=_unpst_{kind}_{seed:016x}_{depth}_{}", *counter)
     };
 
-    // multipart/alternative of the text and HTML bodies …
-    let mut alternatives = Vec::new();
-    if let Some(t) = &body.text {
-        alternatives.push(MimePart::new("text/plain", t.clone()));
-    }
-    if let Some(h) = &body.html {
-        let html = MimePart::new("text/html", h.clone());
-        if parts.related.is_empty() {
-            alternatives.push(html);
-        } else {
-            // … with the HTML and its inline images in multipart/related.
-            let mut rel = vec![html];
-            rel.extend(parts.related);
-            alternatives.push(multipart("multipart/related", boundary("rel"), rel));
-        }
-    }
-    // Meeting requests, cancellations and responses carry their event (iMIP, RFC 6047).
-    if depth == 0
-        && let Some((method, cal)) = crate::items::ical::meeting_part(pst, msg)
-    {
-        let ct = mail_builder::headers::content_type::ContentType::new("text/calendar")
-            .attribute("method", method)
-            .attribute("charset", "utf-8");
-        alternatives.push(MimePart::new(ct, cal));
-    }
-    let main = match alternatives.len() {
-        0 => MimePart::new("text/plain", String::new()),
-        1 => alternatives.remove(0),
-        _ => multipart("multipart/alternative", boundary("alt"), alternatives),
-    };
-    let root = if parts.mixed.is_empty() {
-        main
-    } else {
-        let mut all = vec![main];
-        all.extend(parts.mixed);
-        multipart("multipart/mixed", boundary("mix"), all)
-    };
+    let root = body_tree(
+        pst,
+        msg,
+        depth,
+        &body,
+        (parts.related, parts.mixed),
+        &mut boundary,
+    );
 
     // Sized up front: a growing Vec would double past the message (twice the memory for a
     // message with a large attachment). Base64 takes 4/3 plus line ends.
@@ -167,6 +138,56 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
         warnings,
         placeholders: head.placeholders,
     })
+}
+
+/// The message's MIME tree: its bodies as multipart/alternative (the HTML with its inline
+/// images as multipart/related; a meeting's text/calendar part), its attachments around
+/// them as multipart/mixed.
+fn body_tree(
+    pst: &Pst,
+    msg: &Message,
+    depth: usize,
+    body: &body::Body,
+    (related, mixed): (Vec<MimePart<'static>>, Vec<MimePart<'static>>),
+    boundary: &mut dyn FnMut(&str) -> String,
+) -> MimePart<'static> {
+    // multipart/alternative of the text and HTML bodies …
+    let mut alternatives = Vec::new();
+    if let Some(t) = &body.text {
+        alternatives.push(MimePart::new("text/plain", t.clone()));
+    }
+    if let Some(h) = &body.html {
+        let html = MimePart::new("text/html", h.clone());
+        if related.is_empty() {
+            alternatives.push(html);
+        } else {
+            // … with the HTML and its inline images in multipart/related.
+            let mut rel = vec![html];
+            rel.extend(related);
+            alternatives.push(multipart("multipart/related", boundary("rel"), rel));
+        }
+    }
+    // Meeting requests, cancellations and responses carry their event (iMIP, RFC 6047).
+    if depth == 0
+        && let Some((method, cal)) = crate::items::ical::meeting_part(pst, msg)
+    {
+        let ct = mail_builder::headers::content_type::ContentType::new("text/calendar")
+            .attribute("method", method)
+            .attribute("charset", "utf-8");
+        alternatives.push(MimePart::new(ct, cal));
+    }
+    let main = match alternatives.len() {
+        0 => MimePart::new("text/plain", String::new()),
+        1 => alternatives.remove(0),
+        _ => multipart("multipart/alternative", boundary("alt"), alternatives),
+    };
+    if mixed.is_empty() {
+        main
+    } else {
+        let mut all = vec![main];
+        all.extend(mixed);
+        multipart("multipart/mixed", boundary("mix"), all)
+    }
 }
 
 /// The message's bytes: its header fields, then the flag headers, then the body tree;

@@ -2,6 +2,7 @@
 //! machine lacks (python3 for the independent mail parser check).
 
 mod layers;
+mod size;
 
 use std::process::{Command, ExitCode};
 
@@ -293,6 +294,29 @@ fn check_layers() -> bool {
     }
 }
 
+/// The size check: functions and files over their limits, each printed.
+fn check_size() -> bool {
+    eprintln!(
+        "xtask: size check (functions ≤ {} lines, files ≤ {} or saying why)",
+        size::MAX_FN,
+        size::MAX_FILE
+    );
+    match size::check(std::path::Path::new(".")) {
+        Ok(v) if v.is_empty() => true,
+        Ok(v) => {
+            for x in &v {
+                eprintln!("{x}");
+            }
+            eprintln!("xtask: {} over the size limits", v.len());
+            false
+        }
+        Err(e) => {
+            eprintln!("xtask: size check: {e}");
+            false
+        }
+    }
+}
+
 /// `cargo xtask test [--allow-skips]`. By default everything is required — the corpus,
 /// Dovecot, Chromium, readpst and pffexport (installed here when missing) — and a test that
 /// cannot run fails. `--allow-skips` lets such tests skip, and the summary says how many
@@ -340,6 +364,7 @@ fn report_skips(log: &std::path::Path) {
 
 fn test_all() -> bool {
     let checks = check_layers()
+        && check_size()
         && ensure_python()
         && ensure_dovecot()
         && run("cargo", &["fmt", "--all", "--", "--check"])
@@ -832,7 +857,7 @@ fn main() -> ExitCode {
         // Starts its own Dovecot (installed if missing), like the IMAP tests.
         "bench-imap" => ensure_dovecot() && run("cargo", &["bench", "--bench", "imap"]),
         "fuzz" => fuzz(&args[1..]),
-        "layers" => check_layers(),
+        "layers" => check_layers() && check_size(),
         _ => {
             eprintln!(
                 "usage: cargo xtask serve [--port N]   build the page (wasm) and the CLI, serve page + IMAP relay on 127.0.0.1:8080\n\
@@ -843,6 +868,7 @@ fn main() -> ExitCode {
                  \x20      cargo xtask bench-web  time the page (wasm in Chromium) against the native CLI\n\
                  \x20      cargo xtask bench-imap IMAP upload: one at a time, LITERAL+, MULTIAPPEND, python imaplib\n\
                  \x20      cargo xtask fuzz [SECONDS [TARGET..]]  every fuzz target for SECONDS (60) each\n\
+                 \x20      cargo xtask layers  the layer check (layers.txt) and the size check\n\
                  \x20      cargo xtask bench-scale generated 100 MB-10 GB PSTs: vs readpst, plain read, page, memory"
             );
             false

@@ -16,7 +16,7 @@ pub use attachment::{Attachment, AttachmentContent};
 pub use folder::{Folder, FolderInfo, MessageSummary};
 pub use message::{Message, Recipient, RecipientKind, best_address, strip_subject_prefix};
 pub use named::NamedProps;
-pub use object::Object;
+pub use object::{Object, ValueBlocks};
 pub use people::AddressBook;
 pub use rows::Rows;
 pub use store::Pst;

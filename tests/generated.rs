@@ -182,6 +182,22 @@ fn have(cmd: &str) -> bool {
     std::process::Command::new(cmd).arg("-V").output().is_ok()
 }
 
+/// `readpst -D -r` of `path` into `dir`; the folder it names after the store.
+fn readpst_r(path: &Path, dir: &Path) -> PathBuf {
+    run_ok(
+        std::process::Command::new("readpst")
+            .args(["-q", "-D", "-r", "-o"])
+            .arg(dir)
+            .arg(path),
+    );
+    std::fs::read_dir(dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+}
+
 /// Independent readers agree with what was written: readpst (mbox per folder), pffexport
 /// (items per folder) and the outlook-pst crate (names, counts, subjects).
 #[test]
@@ -218,19 +234,8 @@ fn readpst_pffexport_and_outlook_pst_read_a_generated_file() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     if have("readpst") {
-        run_ok(
-            std::process::Command::new("readpst")
-                .args(["-q", "-D", "-r", "-o"])
-                .arg(&dir)
-                .arg(&path),
-        );
-        // readpst names the top folder after the store; mail folders hold an "mbox".
-        let root = std::fs::read_dir(&dir)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
+        // Mail folders hold an "mbox".
+        let root = readpst_r(&path, &dir);
         for (fpath, n) in &want {
             // readpst writes nothing for contacts (without -c), appointments, tasks and
             // sticky notes in this layout; a journal as one file of VJOURNALs.
@@ -526,18 +531,7 @@ fn tasks_journal_entries_and_sticky_notes_convert_as_written() {
         let dir = std::env::temp_dir().join(format!("unpst-gen-kinds-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        run_ok(
-            std::process::Command::new("readpst")
-                .args(["-q", "-D", "-r", "-o"])
-                .arg(&dir)
-                .arg(&path),
-        );
-        let root = std::fs::read_dir(&dir)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
+        let root = readpst_r(&path, &dir);
         let theirs = ical_blocks(
             &std::fs::read_to_string(root.join("Journal/journal")).unwrap(),
             "VJOURNAL",

@@ -1008,9 +1008,7 @@ fn write_contact<W: Write + Seek>(
 ) -> std::io::Result<(Vec<Option<Value>>, String)> {
     let (name, addr) = *rng.pick(&PEOPLE);
     let display = format!("{name} {i}");
-    let mut props = vec![
-        (0x001A, Value::Str("IPM.Contact".into())),
-        (0x0037, Value::Str(display.clone())),
+    let props = vec![
         (0x3001, Value::Str(display.clone())),
         (
             0x3A06,
@@ -1027,11 +1025,9 @@ fn write_contact<W: Write + Seek>(
         ),
         (EMAIL1, Value::Str(addr.into())),
         (EMAIL1_NAME, Value::Str(format!("{display} ({addr})"))),
-        (0x0E07, Value::I32(1)),
     ];
-    write_node(ndb, nid, parent, &mut props)?;
-    let row = row(nid, "IPM.Contact", &display, "", "", 1, 500, 1_420_070_400);
-    Ok((row, display))
+    let at = (nid, parent, 1_420_070_400);
+    write_item(ndb, at, "IPM.Contact", display, props)
 }
 
 fn write_appointment<W: Write + Seek>(
@@ -1044,17 +1040,31 @@ fn write_appointment<W: Write + Seek>(
 ) -> std::io::Result<(Vec<Option<Value>>, String)> {
     let start = base + (rng.below(3 * 365) as i64) * 86_400 + 9 * 3600;
     let subject = format!("{} {i}", words(rng, 2));
-    let mut props = vec![
-        (0x001A, Value::Str("IPM.Appointment".into())),
-        (0x0037, Value::Str(subject.clone())),
+    let props = vec![
         (APPT_START, Value::Time(filetime(start))),
         (APPT_END, Value::Time(filetime(start + 3600))),
         (APPT_LOCATION, Value::Str(format!("Room {}", rng.below(20)))),
-        (0x0E07, Value::I32(1)),
     ];
-    write_node(ndb, nid, parent, &mut props)?;
-    let row = row(nid, "IPM.Appointment", &subject, "", "", 1, 500, start);
-    Ok((row, subject))
+    write_item(ndb, (nid, parent, start), "IPM.Appointment", subject, props)
+}
+
+/// Writes an item of `class` with its subject and `props` (read) as node `at.0` under
+/// folder `at.1`; returns its contents-table row (dated `at.2`) and its subject.
+fn write_item<W: Write + Seek>(
+    ndb: &mut Ndb<W>,
+    (nid, parent, when): (u32, u32, i64),
+    class: &str,
+    subject: String,
+    props: Vec<(u16, Value)>,
+) -> std::io::Result<(Vec<Option<Value>>, String)> {
+    let mut all = vec![
+        (0x001A, Value::Str(class.into())),
+        (0x0037, Value::Str(subject.clone())),
+    ];
+    all.extend(props);
+    all.push((0x0E07, Value::I32(1)));
+    write_node(ndb, nid, parent, &mut all)?;
+    Ok((row(nid, class, &subject, "", "", 1, 500, when), subject))
 }
 
 /// A task (MS-OXOTASK): status 0 not started, 1 in progress, 2 complete; its percent.
@@ -1071,18 +1081,13 @@ fn write_task<W: Write + Seek>(
 ) -> std::io::Result<(Vec<Option<Value>>, String)> {
     let start = base + (rng.below(365) as i64) * 86_400;
     let subject = format!("Task {} {i}", words(rng, 2));
-    let mut props = vec![
-        (0x001A, Value::Str("IPM.Task".into())),
-        (0x0037, Value::Str(subject.clone())),
+    let props = vec![
         (TASK_STATUS, Value::I32(status)),
         (TASK_PERCENT, Value::F64(f64::from(percent) / 100.0)),
         (TASK_START, Value::Time(filetime(start))),
         (TASK_DUE, Value::Time(filetime(start + 7 * 86_400))),
-        (0x0E07, Value::I32(1)),
     ];
-    write_node(ndb, nid, parent, &mut props)?;
-    let row = row(nid, "IPM.Task", &subject, "", "", 1, 500, start);
-    Ok((row, subject))
+    write_item(ndb, (nid, parent, start), "IPM.Task", subject, props)
 }
 
 /// A journal entry (MS-OXOJRNL).
@@ -1096,16 +1101,11 @@ fn write_journal<W: Write + Seek>(
 ) -> std::io::Result<(Vec<Option<Value>>, String)> {
     let start = base + (rng.below(365) as i64) * 86_400 + 10 * 3600;
     let subject = format!("Journal {} {i}", words(rng, 2));
-    let mut props = vec![
-        (0x001A, Value::Str("IPM.Activity".into())),
-        (0x0037, Value::Str(subject.clone())),
+    let props = vec![
         (LOG_START, Value::Time(filetime(start))),
         (0x1000, Value::Str(format!("{} {}", words(rng, 6), i))),
-        (0x0E07, Value::I32(1)),
     ];
-    write_node(ndb, nid, parent, &mut props)?;
-    let row = row(nid, "IPM.Activity", &subject, "", "", 1, 500, start);
-    Ok((row, subject))
+    write_item(ndb, (nid, parent, start), "IPM.Activity", subject, props)
 }
 
 /// A sticky note: its subject is its first line.
@@ -1118,18 +1118,9 @@ fn write_note<W: Write + Seek>(
     base: i64,
 ) -> std::io::Result<(Vec<Option<Value>>, String)> {
     let subject = format!("Note {} {i}", words(rng, 2));
-    let mut props = vec![
-        (0x001A, Value::Str("IPM.StickyNote".into())),
-        (0x0037, Value::Str(subject.clone())),
-        (
-            0x1000,
-            Value::Str(format!("{subject}\r\n{}", words(rng, 8))),
-        ),
-        (0x0E07, Value::I32(1)),
-    ];
-    write_node(ndb, nid, parent, &mut props)?;
-    let row = row(nid, "IPM.StickyNote", &subject, "", "", 1, 500, base);
-    Ok((row, subject))
+    let body = format!("{subject}\r\n{}", words(rng, 8));
+    let props = vec![(0x1000, Value::Str(body))];
+    write_item(ndb, (nid, parent, base), "IPM.StickyNote", subject, props)
 }
 
 /// Adds an attachment object (sub-node `nid` with its property context `bid` and sub-nodes

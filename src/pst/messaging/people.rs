@@ -14,6 +14,8 @@ use std::collections::HashMap;
 /// Messages read at most to learn addresses (Sent Items first): the book is built once per
 /// file, the first time an address is missing, and must stay cheap in the page.
 const SCAN: usize = 500;
+/// Addresses kept at most (a hostile file's recipient tables must not grow it without end).
+const MAX_KNOWN: usize = 100_000;
 
 /// What a file knows of addresses.
 #[derive(Debug, Default)]
@@ -115,6 +117,9 @@ impl AddressBook {
         let Some(smtp) = as_address(smtp) else {
             return false;
         };
+        if self.by_dn.len() + self.by_name.len() + self.by_local.len() > MAX_KNOWN {
+            return false;
+        }
         if !address.is_empty() && !address.contains('@') {
             self.by_dn.insert(address.to_lowercase(), smtp.clone());
         }

@@ -437,3 +437,66 @@ fn one_pass_to_two_writers_equals_two_passes() {
         let _ = std::fs::remove_dir_all(&out);
     }
 }
+
+/// Lists a directory tree: relative path → bytes.
+fn tree_of(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// `unpst convert A B C -o DIR`: each file in DIR/<its name>/ exactly as it converts alone,
+/// one that is no PST reported (exit 2) while the others are converted.
+#[test]
+fn several_files_convert_each_as_alone() {
+    let Some(dir) = common::corpus() else { return };
+    let tmp = std::env::temp_dir().join(format!("unpst-batch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let not_pst = tmp.join("notes.pst");
+    std::fs::write(&not_pst, b"not a pst at all").unwrap();
+    let files = ["aspose-Outlook.pst", "tika-testPST.pst"].map(|f| dir.join(f));
+    let unpst = env!("CARGO_BIN_EXE_unpst");
+    let run = |args: &[&std::ffi::OsStr]| {
+        Command::new(unpst)
+            .arg("convert")
+            .args(args)
+            .args(["--format", "mbox,eml,vcf,ics", "-q"])
+            .output()
+            .unwrap()
+    };
+    let batch = run(&[
+        files[0].as_os_str(),
+        not_pst.as_os_str(),
+        files[1].as_os_str(),
+        "-o".as_ref(),
+        tmp.join("all").as_os_str(),
+    ]);
+    let text = String::from_utf8_lossy(&batch.stdout).into_owned()
+        + &String::from_utf8_lossy(&batch.stderr);
+    assert_eq!(batch.status.code(), Some(2), "{text}");
+    assert!(text.contains("3 files: 2 converted whole"), "{text}");
+    assert!(text.contains("notes.pst: not a PST/OST file"), "{text}");
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let alone = run(&[f.as_os_str(), "-o".as_ref(), tmp.join(&name).as_os_str()]);
+        assert!(alone.status.success());
+        assert_eq!(
+            tree_of(&tmp.join("all").join(&name)),
+            tree_of(&tmp.join(&name)),
+            "{name}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+}

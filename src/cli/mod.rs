@@ -12,6 +12,7 @@ macro_rules! out {
     }};
 }
 use std::io::{IsTerminal, Write};
+mod batch;
 mod error;
 mod inspect;
 mod term;
@@ -40,9 +41,11 @@ use unpst::sink::{DirTree, ZipTree};
     unpst convert Outlook.pst -o mail                  # mail/mbox/Inbox, mail/mbox/Inbox.sbd/…\n  \
     unpst convert Outlook.pst -o mail --format mbox,eml\n  \
     unpst convert Outlook.pst --zip mail.zip\n  \
+    unpst convert *.pst -o mail                        # mail/Alice.pst/…, mail/Bob.pst/…\n  \
     unpst upload Outlook.pst --imap imaps://me%40example.org@imap.example.org\n\n\
 Exit status: 0 all converted; 1 converted, but some items, folders or parts of the file were\n\
-unreadable (listed in the summary and report.json); 2 the file could not be opened."
+unreadable (listed in the summary and report.json); 2 the file (or, of several, one of them)\n\
+could not be opened."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -66,9 +69,14 @@ enum Command {
     /// DIR/calendar/Calendar.ics (iCalendar), DIR/signatures/<account>/Signature 1.html (and
     /// .txt, and thunderbird-user.js), and DIR/report.json listing what was converted or
     /// skipped and why, and the accounts the sent mail went out from.
+    ///
+    /// Several files (`unpst convert *.pst -o DIR`): each goes to DIR/<its file name>/, two at
+    /// a time, with one summary; a file that cannot be opened is reported and the others go
+    /// on.
     Convert {
-        /// The .pst or .ost file.
-        file: PathBuf,
+        /// The .pst or .ost file(s).
+        #[arg(required = true, num_args = 1..)]
+        files: Vec<PathBuf>,
         /// Output directory (created if missing).
         #[arg(short, long, required_unless_present = "zip", conflicts_with = "zip")]
         output: Option<PathBuf>,
@@ -141,12 +149,18 @@ pub fn main() -> ExitCode {
     let res = match cli.command {
         Command::Inspect { file, json } => inspect::inspect(&file, json),
         Command::Convert {
-            file,
+            files,
             output,
             format,
             zip,
             quiet,
-        } => run_convert(&file, output, &format, zip, quiet),
+        } => match files.as_slice() {
+            [file] => run_convert(file, output, &format, zip, quiet),
+            _ if zip.is_some() => Err(CliError::Usage(
+                "--zip takes one file; for several, give an output directory with -o DIR".into(),
+            )),
+            _ => batch::run(&files, output, &format),
+        },
         Command::Upload(args) => upload::run(args),
         Command::Signatures { file, from, output } => signatures(file, from, output),
         Command::Relay {
@@ -366,6 +380,25 @@ fn run_convert(
     quiet: bool,
 ) -> Result<ExitCode, CliError> {
     let opts = Options::from_formats(format).map_err(CliError::Usage)?;
+    let (report, name, start, dest) = convert_file(file, output, zip, &opts, quiet)?;
+    print_summary(&report, &name, start, &dest);
+    // As the README promises: 1 whenever the report lists something lost or worked around.
+    Ok(if report.incomplete() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Converts one file into a directory or a zip: its report, its name, when it began, and
+/// where it went.
+fn convert_file(
+    file: &Path,
+    output: Option<PathBuf>,
+    zip: Option<PathBuf>,
+    opts: &Options,
+    quiet: bool,
+) -> Result<(unpst::report::Report, String, Instant, PathBuf), CliError> {
     let pst = open(file)?;
     let name = file
         .file_name()
@@ -387,7 +420,7 @@ fn run_convert(
         let f =
             unpst::sink::safe_fs::create_file(&zip_path).map_err(|e| CliError::at(&zip_path, e))?;
         let mut sink = ZipTree::new(std::io::BufWriter::new(f));
-        let report = convert::convert(&pst, &mut sink, &opts, &name, &mut bar)?;
+        let report = convert::convert(&pst, &mut sink, opts, &name, &mut bar)?;
         convert::write_report(&mut sink, &report)?;
         sink.finish()?;
         (report, zip_path)
@@ -398,8 +431,7 @@ fn run_convert(
         let mut sink = DirTree::new(&out)?;
         // A second writer for the EML tree: mbox and EML then come from one pass.
         let mut eml = DirTree::new(&out)?;
-        let report =
-            convert::convert_into(&pst, &mut sink, Some(&mut eml), &opts, &name, &mut bar)?;
+        let report = convert::convert_into(&pst, &mut sink, Some(&mut eml), opts, &name, &mut bar)?;
         convert::write_report(&mut sink, &report)?;
         sink.finish()?;
         eml.finish()?;
@@ -408,13 +440,7 @@ fn run_convert(
     if show {
         eprintln!();
     }
-    print_summary(&report, &name, start, &dest);
-    // As the README promises: 1 whenever the report lists something lost or worked around.
-    Ok(if report.incomplete() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok((report, name, start, dest))
 }
 
 pub(crate) fn progress_line(p: &Progress, secs: f64) -> String {

@@ -275,23 +275,29 @@ fn ensure_dovecot() -> bool {
     apt_install(&["dovecot-imapd", "openssl", "pst-utils", "pff-tools"])
 }
 
-/// The layer check (layers.txt): prints every use against it.
-fn check_layers() -> bool {
-    eprintln!("xtask: layer check (layers.txt)");
-    match layers::check(std::path::Path::new(".")) {
+/// A check's verdict: each finding printed, with how many under `what`.
+fn verdict<T: std::fmt::Display>(name: &str, what: &str, found: Result<Vec<T>, String>) -> bool {
+    match found {
         Ok(v) if v.is_empty() => true,
         Ok(v) => {
             for x in &v {
                 eprintln!("{x}");
             }
-            eprintln!("xtask: {} uses against layers.txt", v.len());
+            eprintln!("xtask: {} {what}", v.len());
             false
         }
         Err(e) => {
-            eprintln!("xtask: layer check: {e}");
+            eprintln!("xtask: {name}: {e}");
             false
         }
     }
+}
+
+/// The layer check (layers.txt): prints every use against it.
+fn check_layers() -> bool {
+    eprintln!("xtask: layer check (layers.txt)");
+    let found = layers::check(std::path::Path::new("."));
+    verdict("layer check", "uses against layers.txt", found)
 }
 
 /// The size check: functions and files over their limits, each printed.
@@ -301,20 +307,8 @@ fn check_size() -> bool {
         size::MAX_FN,
         size::MAX_FILE
     );
-    match size::check(std::path::Path::new(".")) {
-        Ok(v) if v.is_empty() => true,
-        Ok(v) => {
-            for x in &v {
-                eprintln!("{x}");
-            }
-            eprintln!("xtask: {} over the size limits", v.len());
-            false
-        }
-        Err(e) => {
-            eprintln!("xtask: size check: {e}");
-            false
-        }
-    }
+    let found = size::check(std::path::Path::new("."));
+    verdict("size check", "over the size limits", found)
 }
 
 /// `cargo xtask test [--allow-skips]`. By default everything is required — the corpus,

@@ -34,6 +34,7 @@ fn messages() -> Vec<Item> {
                     ..MailFlags::default()
                 },
                 date: Some(1_514_800_800 + i as i64),
+                size: text.len(),
                 bytes: text.into_bytes(),
             }
         })

@@ -91,7 +91,7 @@ mod native {
     use crate::pst::Pst;
     use crate::pst::messaging::well_known::Special;
     use crate::report::FolderReport;
-    use crate::sink::imap::{Item, ItemMeta, Mapping, Result, Uploader};
+    use crate::sink::imap::{ItemMeta, Mapping, Result, Uploader};
     use serde::Serialize;
 
     /// Where each planned folder goes on the server (nothing is changed).
@@ -173,10 +173,12 @@ mod native {
                 state.done += 1;
                 match outcome {
                     Outcome::Mail(m) => {
-                        state.bytes += m.bytes.len() as u64;
-                        convert::record_mail(&mut rep, row.nid, &m);
+                        state.bytes += m.bytes.len();
                         let meta = ItemMeta::of(row.nid.get(), &m);
-                        let present = up.add(Item::new(meta, m.bytes))?;
+                        let present = up.add_message(meta, &m.bytes, pst)?;
+                        let mut m = m;
+                        m.warnings.extend(m.bytes.take_problems());
+                        convert::record_mail(&mut rep, row.nid, &m);
                         if present {
                             state.present += 1;
                         }

@@ -424,7 +424,8 @@ fn every_mail_item_matches_pffexport_subject_sender_date_recipients_attachments_
                     continue;
                 }
                 let mm = unpst::mime::convert(&pst, &m).unwrap();
-                let parsed = MessageParser::default().parse(&mm.bytes).unwrap();
+                let bytes = mm.bytes.to_vec(&pst, u64::MAX).unwrap();
+                let parsed = MessageParser::default().parse(&bytes).unwrap();
                 let key = f.path.join("/");
                 let list = pool
                     .get_mut(&key)

@@ -215,9 +215,8 @@ fn meeting_requests_carry_their_event() {
             let unpst::convert::Outcome::Mail(m) = o else {
                 continue;
             };
-            let parsed = mail_parser::MessageParser::default()
-                .parse(&m.bytes)
-                .unwrap();
+            let bytes = m.bytes.to_vec(&pst, u64::MAX).unwrap();
+            let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
             let Some(part) = parsed.parts.iter().find(|p| {
                 mail_parser::MimeHeaders::content_type(*p)
                     .is_some_and(|c| c.subtype() == Some("calendar"))

@@ -113,7 +113,8 @@ fn rtf_only_message_gets_html_recovered_from_rtf() {
         1,
         "one message whose body is only RTF (PR_BODY is its plain-text shadow)"
     );
-    let parsed = MessageParser::default().parse(&rtf_only[0].bytes).unwrap();
+    let rtf_bytes = rtf_only[0].bytes.to_vec(&pst, u64::MAX).unwrap();
+    let parsed = MessageParser::default().parse(&rtf_bytes).unwrap();
     // A real text/html part (mail-parser would otherwise render the text part as HTML).
     let html_part = parsed
         .parts
@@ -363,7 +364,9 @@ fn preview_reads_back_the_exported_message() {
     let id = pst.message_ids(&pst.folder(f.nid).unwrap()).unwrap()[0];
     let bytes = unpst::mime::convert(&pst, &pst.message(id).unwrap())
         .unwrap()
-        .bytes;
+        .bytes
+        .to_vec(&pst, u64::MAX)
+        .unwrap();
     let p = unpst::preview::preview(&bytes).unwrap();
     assert_eq!(p.subject, "I have sub attachments!");
     assert!(p.headers.starts_with("From: ") && p.headers.contains("\r\nSubject: "));

@@ -234,7 +234,8 @@ fn upload_through_the_relay_is_verified_and_resumable() {
                 if round == 0 && acks == 10 {
                     break 'folders;
                 }
-                let frame = imap::encode_frame(&imap::ItemMeta::of(row.nid.get(), &m), &m.bytes);
+                let whole = m.bytes.to_vec(&pst, u64::MAX).unwrap();
+                let frame = imap::encode_frame(&imap::ItemMeta::of(row.nid.get(), &m), &whole);
                 ws.send(Message::binary(frame)).unwrap();
                 let ack = reply(&mut ws);
                 assert_eq!(ack["op"], "ack", "{ack}");

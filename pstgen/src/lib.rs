@@ -77,6 +77,8 @@ pub struct Summary {
     /// Subject of every item (mail, contact, appointment), per folder path, in table order.
     pub subjects: Vec<(Vec<String>, Vec<String>)>,
     pub bytes: u64,
+    /// SHA-1 (hex) of what [`Spec::first_attachment`] wrote: what every output must give back.
+    pub first_attachment_sha1: Option<String>,
 }
 
 /// SplitMix64: small, seedable, the same everywhere.
@@ -875,7 +877,17 @@ fn write_message<W: Write + Seek>(
         let mut binary_subnode = None;
         if let Some(l) = stream {
             // Streamed straight into blocks: the value is a sub-node of the attachment.
-            let bid = ndb.data_with(l, |b| rng.fill(b))?;
+            let bid = if name == "large.bin" && summary.messages == 0 {
+                let mut sha = sha1_smol::Sha1::new();
+                let bid = ndb.data_with(l, |b| {
+                    rng.fill(b);
+                    sha.update(b);
+                })?;
+                summary.first_attachment_sha1 = Some(sha.digest().to_string());
+                bid
+            } else {
+                ndb.data_with(l, |b| rng.fill(b))?
+            };
             let vnid = asubs.nid();
             asubs.subs.push(Sub {
                 nid: vnid,

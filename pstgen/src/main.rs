@@ -1,5 +1,5 @@
 //! `unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high]
-//! [--max-attachment 50M] [--folders N] [--depth N] [--no-items]`
+//! [--max-attachment 50M] [--first-attachment 2G] [--folders N] [--depth N] [--no-items]`
 
 use std::process::ExitCode;
 
@@ -26,6 +26,7 @@ fn main() -> ExitCode {
             "--seed" => spec.seed = v.parse().unwrap_or(1),
             "--messages" => spec.max_messages = v.parse().unwrap_or(u64::MAX),
             "--max-attachment" => spec.max_attachment = bytes(&v).unwrap_or(spec.max_attachment),
+            "--first-attachment" => spec.first_attachment = bytes(&v),
             "--folders" => spec.folders = v.parse().unwrap_or(spec.folders),
             "--depth" => spec.depth = v.parse().unwrap_or(spec.depth),
             "--per-folder" => spec.per_folder = v.parse().unwrap_or(spec.per_folder),
@@ -43,7 +44,7 @@ fn main() -> ExitCode {
             }
             "-h" | "--help" => {
                 eprintln!(
-                    "usage: unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high] [--max-attachment 50M] [--folders N] [--depth N] [--per-folder N] [--no-items]"
+                    "usage: unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high] [--max-attachment 50M] [--first-attachment 2G] [--folders N] [--depth N] [--per-folder N] [--no-items]"
                 );
                 return ExitCode::SUCCESS;
             }

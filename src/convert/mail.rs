@@ -99,31 +99,29 @@ fn folder_pass<'u>(
     for (row, outcome) in items.by_ref() {
         state.done += 1;
         match outcome {
-            Outcome::Mail(m) => {
+            Outcome::Mail(mut m) => {
                 if pass.mbox {
-                    mbox::write_entry(&m.envelope_from, m.date, &m.bytes, &mut |b| {
-                        sink.write(b).map_err(std::io::Error::other)
-                    })?;
+                    let mut out = |b: &[u8]| sink.write(b);
+                    let mut entry = mbox::Entry::begin(&m.envelope_from, m.date, &mut out)?;
+                    m.bytes.write_to(pst, &mut |b| entry.write(b))?;
+                    entry.finish()?;
                     if let Some(t) = tee.as_deref_mut() {
                         seq += 1;
                         let stem = format!("{seq:05} {}", truncate(&m.subject, 80));
                         let mut path = vec!["eml".to_string()];
                         path.extend(pass.eml_names.file(&pass.tee_dir, &stem, ".eml"));
-                        t.begin(&path)?;
-                        t.write(&m.bytes)?;
-                        t.end()?;
+                        write_file(pst, t, &path, &m.bytes)?;
                     }
                 } else {
                     seq += 1;
                     let stem = format!("{seq:05} {}", truncate(&m.subject, 80));
                     let mut path = vec![root.to_string()];
                     path.extend(pass.eml_names.file(&pass.dir, &stem, ".eml"));
-                    sink.begin(&path)?;
-                    sink.write(&m.bytes)?;
-                    sink.end()?;
+                    write_file(pst, sink, &path, &m.bytes)?;
                 }
-                state.bytes += m.bytes.len() as u64;
+                state.bytes += m.bytes.len();
                 if pass.record {
+                    m.warnings.extend(m.bytes.take_problems());
                     record_mail(rep, row.nid, &m);
                 }
             }
@@ -145,4 +143,16 @@ fn folder_pass<'u>(
         sink.end()?;
     }
     Ok(keep_going)
+}
+
+/// One message as a file of its own.
+fn write_file(
+    pst: &Pst,
+    sink: &mut dyn TreeSink,
+    path: &[String],
+    bytes: &crate::mime::MessageBytes,
+) -> Result<()> {
+    sink.begin(path)?;
+    bytes.write_to(pst, &mut |b| sink.write(b))?;
+    sink.end()
 }

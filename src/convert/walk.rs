@@ -61,7 +61,7 @@ impl Iterator for FolderItems<'_> {
 /// Counts a converted message into its folder's report.
 pub fn record_mail(rep: &mut FolderReport, id: Nid, m: &mime::MimeMessage) {
     rep.converted += 1;
-    rep.bytes += m.bytes.len() as u64;
+    rep.bytes += m.bytes.len();
     rep.attachments += m.attachments.len() as u32;
     rep.embedded += m.attachments.iter().filter(|a| a.embedded).count() as u32;
     rep.placeholders += u32::from(m.placeholders > 0);

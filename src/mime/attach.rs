@@ -3,14 +3,14 @@
 //! message/rfc822.
 
 use super::body::Body;
-use super::{AttachmentInfo, convert_at};
-use crate::pst::messaging::{Attachment, AttachmentContent, attachment::METHOD_EMBEDDED};
+use super::stream::{Holes, Stream};
+use super::{AttachmentInfo, Ctx, convert_at};
+use crate::pst::messaging::{
+    Attachment, AttachmentContent, ValueBlocks, attachment::METHOD_EMBEDDED,
+};
 use crate::pst::{Message, Pst};
 use mail_builder::mime::{BodyPart, MimePart};
 use std::collections::HashSet;
-
-/// Attachments larger than this are reported, not converted (a message is built in memory).
-pub const MAX_ATTACHMENT: usize = 1 << 30;
 
 #[derive(Default)]
 pub struct Parts {
@@ -161,9 +161,9 @@ impl Parts {
         n: usize,
         m: &Message,
         depth: usize,
-        counter: &mut u32,
+        ctx: &mut Ctx,
     ) {
-        match convert_at(pst, m, depth + 1, counter) {
+        match convert_at(pst, m, depth + 1, ctx) {
             Ok(inner) => {
                 let name = if att.filename.is_empty() {
                     format!(
@@ -180,7 +180,10 @@ impl Parts {
                     format!("{}.eml", att.filename)
                 };
                 let name = unique_name(&mut self.names, &name, "message/rfc822");
-                let seven_bit = inner.bytes.is_ascii();
+                // Its data parts are markers still, in the outer message's `holes`.
+                let size = inner.bytes.len();
+                let bytes = inner.bytes.into_unsplit();
+                let seven_bit = bytes.is_ascii();
                 self.warnings.extend(
                     inner
                         .warnings
@@ -189,13 +192,13 @@ impl Parts {
                 );
                 self.infos.push(AttachmentInfo {
                     name: name.clone(),
-                    size: inner.bytes.len() as u64,
+                    size,
                     mime_type: "message/rfc822".into(),
                     inline: false,
                     embedded: true,
                 });
                 self.mixed.push(
-                    MimePart::new("message/rfc822", BodyPart::Binary(inner.bytes.into()))
+                    MimePart::new("message/rfc822", BodyPart::Binary(bytes.into()))
                         .transfer_encoding(if seven_bit { "7bit" } else { "8bit" })
                         .attachment(name),
                 );
@@ -207,8 +210,16 @@ impl Parts {
     }
 
     /// An attachment's bytes as a part: inline (related) when the HTML body points at its
-    /// Content-ID, else attached, under its name and type (guessed when it has none).
-    fn push_data(&mut self, att: &Attachment, n: usize, data: Vec<u8>, html: &str) {
+    /// Content-ID, else attached, under its name and type (guessed when it has none). Data
+    /// in blocks stays in the file: a marker from `holes` takes its place.
+    fn push_data(
+        &mut self,
+        pst: &Pst,
+        (att, n): (&Attachment, usize),
+        data: Data,
+        html: &str,
+        holes: &mut Holes,
+    ) {
         let name = if att.filename.is_empty() {
             format!("attachment-{n}")
         } else {
@@ -220,7 +231,11 @@ impl Parts {
             guess_type(&name).to_string()
         };
         if mime == "application/octet-stream" && extension(&name).is_none() {
-            mime = sniff(&data).to_string();
+            mime = match &data {
+                Data::Bytes(b) => sniff(b),
+                Data::Stream(s) => sniff(&s.head(pst)),
+            }
+            .to_string();
         }
         let name = unique_name(&mut self.names, &name, &mime);
         // A Content-ID is an msg-id: anything else in it could break the part's headers.
@@ -235,41 +250,67 @@ impl Parts {
         let inline = !cid.is_empty() && html.contains(&format!("cid:{cid}"));
         self.infos.push(AttachmentInfo {
             name: name.clone(),
-            size: data.len() as u64,
+            size: match &data {
+                Data::Bytes(b) => b.len() as u64,
+                Data::Stream(s) => s.size(),
+            },
             mime_type: mime.clone(),
             inline,
             embedded: att.method == METHOD_EMBEDDED,
         });
-        let part = binary_part(mime, data);
-        if inline {
-            self.related.push(
-                part.cid(cid).header(
-                    "Content-Disposition",
-                    mail_builder::headers::content_type::ContentType::new("inline")
-                        .attribute("filename", name),
-                ),
-            );
+        let text = mime.starts_with("text/");
+        // mail-builder writes the encoding header of a binary part last: a marked part
+        // names it in the same place, so both come out byte for byte alike.
+        let (part, encoding_last) = match data {
+            Data::Bytes(b) => (binary_part(mime, b), false),
+            Data::Stream(s) if text => (
+                MimePart::new(mime, BodyPart::Binary(holes.add(s).into()))
+                    .transfer_encoding("base64"),
+                false,
+            ),
+            Data::Stream(s) => (
+                MimePart::new(mime, BodyPart::Binary(holes.add(s).into())),
+                true,
+            ),
+        };
+        let part = if inline {
+            part.cid(cid).header(
+                "Content-Disposition",
+                mail_builder::headers::content_type::ContentType::new("inline")
+                    .attribute("filename", name),
+            )
         } else if !cid.is_empty() {
-            self.mixed.push(part.attachment(name).cid(cid));
+            part.attachment(name).cid(cid)
         } else {
-            self.mixed.push(part.attachment(name));
+            part.attachment(name)
+        };
+        let part = if encoding_last {
+            part.transfer_encoding("base64")
+        } else {
+            part
+        };
+        if inline {
+            self.related.push(part);
+        } else {
+            self.mixed.push(part);
         }
     }
 }
 
-/// An attachment's bytes, at most [`MAX_ATTACHMENT`].
-fn read_data(pst: &Pst, v: &crate::pst::messaging::ValueBlocks) -> crate::Result<Vec<u8>> {
-    let mut data = Vec::new();
-    pst.read_blocks(v, |b| {
-        if data.len() + b.len() > MAX_ATTACHMENT {
-            return Err(crate::Error::Limit(format!(
-                "larger than {MAX_ATTACHMENT} bytes"
-            )));
+/// An attachment's bytes: a value small enough for its property context in memory, the
+/// rest left in the file's blocks until written.
+enum Data {
+    Bytes(Vec<u8>),
+    Stream(Stream),
+}
+
+impl Data {
+    fn of(pst: &Pst, v: ValueBlocks, what: String) -> crate::Result<Self> {
+        match v {
+            ValueBlocks::Inline(b) => Ok(Data::Bytes(b)),
+            ValueBlocks::Blocks(ids) => Ok(Data::Stream(Stream::of(pst, &ids, what)?)),
         }
-        data.extend_from_slice(b);
-        Ok(())
-    })?;
-    Ok(data)
+    }
 }
 
 /// A message's attachments as MIME parts (and the RTF body, when it was kept as a file),
@@ -278,7 +319,7 @@ pub fn read(
     pst: &Pst,
     msg: &Message,
     depth: usize,
-    counter: &mut u32,
+    ctx: &mut Ctx,
     body: &Body,
     warnings: &mut Vec<String>,
 ) -> Parts {
@@ -326,14 +367,16 @@ pub fn read(
             }
         };
         match content {
-            AttachmentContent::Embedded(m) => parts.push_embedded(pst, &att, n, &m, depth, counter),
-            AttachmentContent::Data(v) => match read_data(pst, &v) {
-                Ok(data) => parts.push_data(&att, n, data, html),
-                Err(e) => parts.warnings.push(format!(
-                    "attachment {n} ({}) data unreadable: {e}",
-                    att.filename
-                )),
-            },
+            AttachmentContent::Embedded(m) => parts.push_embedded(pst, &att, n, &m, depth, ctx),
+            AttachmentContent::Data(v) => {
+                match Data::of(pst, v, format!("attachment {n} ({})", att.filename)) {
+                    Ok(data) => parts.push_data(pst, (&att, n), data, html, &mut ctx.holes),
+                    Err(e) => parts.warnings.push(format!(
+                        "attachment {n} ({}) data unreadable: {e}",
+                        att.filename
+                    )),
+                }
+            }
             AttachmentContent::None => parts
                 .warnings
                 .push(format!("attachment {n} ({}) holds no data", att.filename)),

@@ -7,9 +7,11 @@ pub mod body;
 mod flags;
 mod headers;
 pub mod rtf;
+mod stream;
 
 pub use flags::MailFlags;
 pub use headers::{PLACEHOLDER_ADDRESS, normalize_message_id};
+pub use stream::MessageBytes;
 
 use crate::error::{Error, Result};
 use crate::pst::Message;
@@ -33,9 +35,10 @@ pub struct AttachmentInfo {
 }
 
 /// One message rendered as RFC 5322 bytes, with what the sinks need to file it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct MimeMessage {
-    pub bytes: Vec<u8>,
+    /// The message; its attachments' data is read from the PST as it is written.
+    pub bytes: MessageBytes,
     pub subject: String,
     /// Envelope sender for the mbox From_ line (an address, or `MAILER-DAEMON`).
     pub envelope_from: String,
@@ -69,13 +72,36 @@ fn property_name(id: u16) -> String {
     }
 }
 
+/// What one conversion shares with the embedded messages in it: the boundary counter and
+/// the markers of the data left in the file.
+struct Ctx {
+    counter: u32,
+    holes: stream::Holes,
+}
+
 /// Converts a message. Unreadable attachments become warnings; an unreadable message is
 /// an error.
 pub fn convert(pst: &Pst, msg: &Message) -> Result<MimeMessage> {
-    convert_at(pst, msg, 0, &mut 0)
+    // A message whose own text holds a marker (only a file made to could) is built again
+    // with new markers.
+    for _ in 0..3 {
+        let mut ctx = Ctx {
+            counter: 0,
+            holes: stream::Holes::new(),
+        };
+        let mut m = convert_at(pst, msg, 0, &mut ctx)?;
+        let raw = std::mem::replace(&mut m.bytes, MessageBytes::from(Vec::new())).into_unsplit();
+        if let Some(bytes) = ctx.holes.cut(raw) {
+            m.bytes = bytes;
+            return Ok(m);
+        }
+    }
+    Err(Error::Other(
+        "the message contains the markers unpst puts in place of attachment data".into(),
+    ))
 }
 
-fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Result<MimeMessage> {
+fn convert_at(pst: &Pst, msg: &Message, depth: usize, ctx: &mut Ctx) -> Result<MimeMessage> {
     if depth > MAX_EMBED_DEPTH {
         return Err(Error::Limit(format!(
             "embedded messages nested deeper than {MAX_EMBED_DEPTH}"
@@ -89,12 +115,13 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
     let head = headers::build(pst, msg, &recipients);
     let flags = flags::read(pst, msg);
     let body = body::read(pst, msg, &mut warnings);
-    let parts = attach::read(pst, msg, depth, counter, &body, &mut warnings);
+    let first_hole = ctx.holes.count();
+    let parts = attach::read(pst, msg, depth, ctx, &body, &mut warnings);
     let seed = head.boundary_seed;
     let message_id = head.message_id.clone();
     let mut boundary = |kind: &str| {
-        *counter += 1;
-        format!("----=_unpst_{kind}_{seed:016x}_{depth}_{}", *counter)
+        ctx.counter += 1;
+        format!("----=_unpst_{kind}_{seed:016x}_{depth}_{}", ctx.counter)
     };
 
     let root = body_tree(
@@ -106,10 +133,15 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
         &mut boundary,
     );
 
-    // Sized up front: a growing Vec would double past the message (twice the memory for a
-    // message with a large attachment). Base64 takes 4/3 plus line ends.
+    // Sized up front: a growing Vec would double past the message. Base64 takes 4/3 plus
+    // line ends; data left in the file takes only its marker.
     // In u64 and capped: on wasm32 a usize product overflows at 31 MB of attachments.
-    let estimate = parts.infos.iter().map(|a| a.size).sum::<u64>() * 139 / 100
+    let in_memory = parts.infos.iter().map(|a| a.size).sum::<u64>()
+        - ctx
+            .holes
+            .sizes(first_hole)
+            .min(parts.infos.iter().map(|a| a.size).sum());
+    let estimate = in_memory * 139 / 100
         + body.text.as_ref().map_or(0, |t| t.len() as u64 * 2)
         + body.html.as_ref().map_or(0, |h| h.len() as u64 * 2)
         + 16 * 1024;
@@ -120,6 +152,8 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, counter: &mut u32) -> Resu
         Vec::new()
     };
     let bytes = write(head.fields, extra, root, estimate)?;
+    let len = (bytes.len() as i64 + ctx.holes.growth(first_hole)).max(0) as u64;
+    let bytes = MessageBytes::unsplit(bytes, len);
     warnings.extend(parts.warnings);
     warnings.extend(
         msg.obj

@@ -243,16 +243,18 @@ fn inline_cid_images(pst: &Pst, nid: Option<Nid>, frag: &str) -> String {
     let Ok(msg) = pst.message(nid) else {
         return frag.to_string();
     };
-    let Ok(m) = crate::mime::convert(pst, &msg) else {
+    // A signature's images are small: a message far larger is not worth reading whole.
+    let Ok(bytes) = crate::mime::convert(pst, &msg).and_then(|m| m.bytes.to_vec(pst, 64 << 20))
+    else {
         return frag.to_string();
     };
-    let Ok(view) = crate::preview::preview(&m.bytes) else {
+    let Ok(view) = crate::preview::preview(&bytes) else {
         return frag.to_string();
     };
     let mut out = frag.to_string();
     for a in view.attachments.iter() {
         let Some(cid) = &a.content_id else { continue };
-        if let Ok(bytes) = crate::preview::attachment(&m.bytes, a.index) {
+        if let Ok(bytes) = crate::preview::attachment(&bytes, a.index) {
             out = out.replace(
                 &format!("cid:{cid}"),
                 &crate::util::data_uri(&a.mime_type, &bytes),

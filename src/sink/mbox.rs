@@ -23,65 +23,112 @@ pub fn asctime(t: i64) -> String {
 /// One message as an mboxrd entry, ending with the blank separator line.
 pub fn entry(envelope_from: &str, date: Option<i64>, message: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(message.len() + 64);
-    let _ = write_entry(envelope_from, date, message, &mut |b| {
+    let mut sink = |b: &[u8]| {
         out.extend_from_slice(b);
         Ok(())
+    };
+    let _ = Entry::begin(envelope_from, date, &mut sink).and_then(|mut e| {
+        e.write(message)?;
+        e.finish()
     });
     out
 }
 
-/// Streams an mboxrd entry to `out` in pieces of at most 64 KiB, so that a message is never
-/// copied whole (a message with a large attachment stays one buffer in memory).
-pub fn write_entry(
-    envelope_from: &str,
-    date: Option<i64>,
-    message: &[u8],
-    out: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let sender: String = envelope_from
-        .chars()
-        .filter(|c| !c.is_whitespace() && !c.is_control())
-        .collect();
-    let sender = if sender.is_empty() {
-        "MAILER-DAEMON".to_string()
-    } else {
-        sender
-    };
-    let mut buf = Vec::with_capacity(64 * 1024 + 1024);
-    buf.extend_from_slice(format!("From {sender} {}\n", asctime(date.unwrap_or(0))).as_bytes());
-    // Exactly one blank line after the message: its own trailing line ends are dropped.
-    let mut end = message.len();
-    while end > 0 && matches!(message[end - 1], b'\n' | b'\r') {
-        end -= 1;
-    }
-    let mut rest = &message[..end];
-    loop {
-        let (line, next) = match memchr::memchr(b'\n', rest) {
-            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-            None => (rest, None),
+/// An mboxrd entry written as its message arrives, in pieces of any size, and passed on in
+/// pieces of at most 64 KiB: a message is never copied whole (its attachments may not even
+/// be in memory; see [`crate::mime::MessageBytes`]).
+pub struct Entry<'o> {
+    out: &'o mut dyn FnMut(&[u8]) -> crate::error::Result<()>,
+    buf: Vec<u8>,
+    /// The line begun and not yet ended.
+    line: Vec<u8>,
+    /// Line ends (CR, LF) not yet followed by anything else: dropped if the message ends.
+    pending: Vec<u8>,
+}
+
+impl<'o> Entry<'o> {
+    /// Writes the From_ line for `envelope_from` and `date`.
+    pub fn begin(
+        envelope_from: &str,
+        date: Option<i64>,
+        out: &'o mut dyn FnMut(&[u8]) -> crate::error::Result<()>,
+    ) -> crate::error::Result<Self> {
+        let sender: String = envelope_from
+            .chars()
+            .filter(|c| !c.is_whitespace() && !c.is_control())
+            .collect();
+        let sender = if sender.is_empty() {
+            "MAILER-DAEMON".to_string()
+        } else {
+            sender
         };
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let quoted = matches!(line.first(), Some(b'>' | b'F'))
-            && line
-                .iter()
-                .position(|&b| b != b'>')
-                .is_some_and(|i| line[i..].starts_with(b"From "));
-        if quoted {
-            buf.push(b'>');
-        }
-        buf.extend_from_slice(line);
-        buf.push(b'\n');
-        if buf.len() >= 64 * 1024 {
-            out(&buf)?;
-            buf.clear();
-        }
-        match next {
-            Some(n) => rest = n,
-            None => break,
-        }
+        let mut buf = Vec::with_capacity(64 * 1024 + 1024);
+        buf.extend_from_slice(format!("From {sender} {}\n", asctime(date.unwrap_or(0))).as_bytes());
+        Ok(Self {
+            out,
+            buf,
+            line: Vec::new(),
+            pending: Vec::new(),
+        })
     }
+
+    /// The next bytes of the message.
+    pub fn write(&mut self, chunk: &[u8]) -> crate::error::Result<()> {
+        // Exactly one blank line follows the message: its own trailing line ends are
+        // dropped, so line ends wait until something else follows them.
+        let keep = chunk
+            .iter()
+            .rposition(|b| !matches!(b, b'\r' | b'\n'))
+            .map_or(0, |i| i + 1);
+        if keep > 0 {
+            let pending = std::mem::take(&mut self.pending);
+            self.lines(&pending)?;
+            self.lines(&chunk[..keep])?;
+        }
+        self.pending.extend_from_slice(&chunk[keep..]);
+        Ok(())
+    }
+
+    fn lines(&mut self, mut data: &[u8]) -> crate::error::Result<()> {
+        while let Some(i) = memchr::memchr(b'\n', data) {
+            if self.line.is_empty() {
+                put_line(&mut self.buf, &data[..i]);
+            } else {
+                self.line.extend_from_slice(&data[..i]);
+                put_line(&mut self.buf, &self.line);
+                self.line.clear();
+            }
+            data = &data[i + 1..];
+            if self.buf.len() >= 64 * 1024 {
+                (self.out)(&self.buf)?;
+                self.buf.clear();
+            }
+        }
+        self.line.extend_from_slice(data);
+        Ok(())
+    }
+
+    /// Ends the message's last line and the entry.
+    pub fn finish(mut self) -> crate::error::Result<()> {
+        put_line(&mut self.buf, &self.line);
+        self.buf.push(b'\n');
+        (self.out)(&self.buf)
+    }
+}
+
+/// One line of the message (without its LF), its CR dropped and `>From ` quoted.
+fn put_line(buf: &mut Vec<u8>, line: &[u8]) {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let quoted = matches!(line.first(), Some(b'>' | b'F'))
+        && line
+            .iter()
+            .position(|&b| b != b'>')
+            .is_some_and(|i| line[i..].starts_with(b"From "));
+    if quoted {
+        buf.push(b'>');
+    }
+    buf.extend_from_slice(line);
     buf.push(b'\n');
-    out(&buf)
 }
 
 #[cfg(test)]
@@ -106,5 +153,51 @@ mod tests {
             String::from_utf8(e).unwrap(),
             "From a@b Thu Jan  1 00:00:00 1970\nSubject: x\n\n>From here\n>>From there\nFromage\n\n"
         );
+    }
+
+    /// The old whole-message form: trailing line ends dropped, then every line ended in LF.
+    fn whole(message: &[u8]) -> Vec<u8> {
+        let mut end = message.len();
+        while end > 0 && matches!(message[end - 1], b'\n' | b'\r') {
+            end -= 1;
+        }
+        let mut out = b"From x Thu Jan  1 00:00:00 1970\n".to_vec();
+        for line in message[..end].split(|&b| b == b'\n') {
+            put_line(&mut out, line);
+        }
+        out.push(b'\n');
+        out
+    }
+
+    #[test]
+    fn pieces_of_any_size_make_the_same_entry() {
+        let samples: [&[u8]; 6] = [
+            b"",
+            b"\r\n\r\n",
+            b"a\r\r\n\r\nFrom b\r\n>From c\rd\r\n\r\n",
+            b"Subject: x\r\n\r\nline\r\n\r\n\r\nmore\r\r",
+            b"no end",
+            b"\n\nFrom \n>>From x\n",
+        ];
+        for m in samples {
+            for size in 1..=m.len().max(1) {
+                let mut out = Vec::new();
+                let mut sink = |b: &[u8]| {
+                    out.extend_from_slice(b);
+                    Ok(())
+                };
+                let mut e = Entry::begin("x", Some(0), &mut sink).unwrap();
+                for piece in m.chunks(size) {
+                    e.write(piece).unwrap();
+                }
+                e.finish().unwrap();
+                assert_eq!(
+                    out,
+                    whole(m),
+                    "{:?} in pieces of {size}",
+                    String::from_utf8_lossy(m)
+                );
+            }
+        }
     }
 }

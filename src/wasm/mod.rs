@@ -23,6 +23,9 @@ use wasm_bindgen::prelude::*;
 /// 256 KiB × 512 49 s, with read-ahead 26.5 s; 128 KiB × 1024 with read-ahead 24–25 s;
 /// 64 KiB × 2048 30 s.
 const CHUNK: usize = 128 << 10;
+/// The most a message may take when held whole (its preview; a frame for the relay, which
+/// takes a message in one piece): what every message took before attachments streamed.
+const PREVIEW_LIMIT: u64 = 1 << 30;
 const CHUNKS: usize = 1024;
 /// Body text the search index may hold (wasm32 has 4 GiB in all; conversions need room).
 const BODY_INDEX_BUDGET: usize = 96 << 20;
@@ -167,7 +170,8 @@ impl Session {
             return Err(js(reason));
         }
         let m = self.pst.message(nid).map_err(js)?;
-        let bytes = std::rc::Rc::new(crate::mime::convert(&self.pst, &m).map_err(js)?.bytes);
+        let m = crate::mime::convert(&self.pst, &m).map_err(js)?;
+        let bytes = std::rc::Rc::new(m.bytes.to_vec(&self.pst, PREVIEW_LIMIT).map_err(js)?);
         *self.last.borrow_mut() = Some((nid, bytes.clone()));
         Ok(bytes)
     }
@@ -327,12 +331,19 @@ impl Session {
             set("id", row.nid.get().into());
             set("subject", row.subject.as_str().into());
             match outcome {
-                convert::Outcome::Mail(m) => {
-                    set("kind", "mail".into());
-                    let meta = crate::sink::imap::ItemMeta::of(row.nid.get(), &m);
-                    let frame = crate::sink::imap::encode_frame(&meta, &m.bytes);
-                    set("frame", js_sys::Uint8Array::from(frame.as_slice()).into());
-                }
+                // The relay takes a message as one frame.
+                convert::Outcome::Mail(m) => match m.bytes.to_vec(&self.pst, PREVIEW_LIMIT) {
+                    Ok(whole) => {
+                        set("kind", "mail".into());
+                        let meta = crate::sink::imap::ItemMeta::of(row.nid.get(), &m);
+                        let frame = crate::sink::imap::encode_frame(&meta, &whole);
+                        set("frame", js_sys::Uint8Array::from(frame.as_slice()).into());
+                    }
+                    Err(e) => {
+                        set("kind", "skipped".into());
+                        set("reason", e.to_string().into());
+                    }
+                },
                 convert::Outcome::Deferred(class) => {
                     set("kind", "deferred".into());
                     set("reason", class.as_str().into());

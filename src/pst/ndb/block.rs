@@ -29,6 +29,25 @@ impl Ndb {
         Ok(data)
     }
 
+    /// How many bytes a block holds once read, from the block B-tree alone: what a value
+    /// streamed later will take, checked now to lie inside the file.
+    pub fn block_len(&self, bid: Bid) -> Result<u64> {
+        let e = self.find_block(bid)?;
+        if e.ib.saturating_add(e.cb as u64) > self.file_size() {
+            return Err(corrupt(
+                format!("block {bid} at offset {}", e.ib),
+                "file truncated: the block lies past its end",
+            ));
+        }
+        Ok(
+            if self.header.format == Format::Unicode4k && e.cb_inflated > e.cb {
+                e.cb_inflated as u64
+            } else {
+                e.cb as u64
+            },
+        )
+    }
+
     /// The data blocks of a node's data tree, in order (a plain block, or the leaves of an
     /// XBLOCK / XXBLOCK); none for a node whose data names no block.
     pub fn data_leaves(&self, bid: Option<Bid>) -> Result<Vec<Bid>> {

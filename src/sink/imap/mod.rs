@@ -109,6 +109,7 @@ impl Item {
             message_id: meta.message_id,
             flags: meta.flags,
             date: meta.date,
+            size: bytes.len(),
             bytes,
         }
     }

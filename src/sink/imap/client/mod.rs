@@ -16,7 +16,9 @@ use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
+mod append;
 mod auth;
+pub use append::{AppendItem, Literal};
 pub use auth::Secret;
 
 /// Longest response line, and largest response (its lines and literals), we accept. We
@@ -57,14 +59,6 @@ pub fn quote(s: &str) -> String {
     }
     q.push('"');
     q
-}
-
-/// A message to append.
-pub struct AppendItem<'a> {
-    pub flags: &'a [String],
-    /// `dd-Mon-yyyy hh:mm:ss +0000`, unquoted.
-    pub date: Option<String>,
-    pub bytes: &'a [u8],
 }
 
 /// An authenticated (or about to be) IMAP connection.
@@ -357,40 +351,6 @@ impl Conn {
             }
             each(r)?;
         }
-    }
-
-    /// Appends one or more messages to `mailbox` (already encoded) in one command:
-    /// MULTIAPPEND when there are several, LITERAL+ when offered.
-    pub fn append(&mut self, mailbox: &str, items: &[AppendItem]) -> Result<Status> {
-        let plus = self.literal_plus && self.has("LITERAL+");
-        let tag = self.next_tag();
-        self.begin_sending(items.iter().map(|it| it.bytes.len()).sum());
-        let mut head = format!("{tag} APPEND {}", quote(mailbox));
-        for (n, it) in items.iter().enumerate() {
-            head.push_str(&format!(" ({})", it.flags.join(" ")));
-            if let Some(d) = &it.date {
-                head.push_str(&format!(" \"{d}\""));
-            }
-            head.push_str(&format!(
-                " {{{}{}}}\r\n",
-                it.bytes.len(),
-                if plus { "+" } else { "" }
-            ));
-            self.send(head.as_bytes())?;
-            head.clear();
-            if !plus {
-                self.flush()?;
-                if let Some(st) = self.wait_continuation(&tag)? {
-                    return Ok(st);
-                }
-            }
-            self.send(it.bytes)?;
-            if n + 1 == items.len() {
-                self.send(b"\r\n")?;
-            }
-        }
-        self.flush()?;
-        self.collect(&tag, "APPEND", Limits::COLLECT, |_| Ok(()))
     }
 
     /// Reads one response: a line, plus any literals it announces and the lines after them.

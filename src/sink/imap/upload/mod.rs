@@ -3,7 +3,7 @@
 //! INTERNALDATE kept), then FETCH the Message-IDs again and compare with the PST's — the
 //! verification a user can trust. Resume is the same operation run again.
 
-use super::client::{AppendItem, Conn, Secret, Server, Status};
+use super::client::{AppendItem, Conn, Literal, Secret, Server, Status};
 use super::flags::{imap_flags, internal_date};
 use super::layout::read_layout;
 use super::mapping::{self, Mapping, ServerLayout, Special};
@@ -58,7 +58,10 @@ pub struct Item {
     pub flags: MailFlags,
     /// Delivery time, Unix seconds → INTERNALDATE.
     pub date: Option<i64>,
+    /// The message (empty for one streamed from the PST, see [`Uploader::add_message`]).
     pub bytes: Vec<u8>,
+    /// Its size in bytes.
+    pub size: usize,
 }
 
 /// The folder being uploaded.
@@ -87,7 +90,7 @@ struct Current {
 impl Current {
     fn note_appended(&mut self, item: &Item) {
         self.rep.appended += 1;
-        self.rep.bytes += item.bytes.len() as u64;
+        self.rep.bytes += item.size as u64;
         *self.appended.entry(item.message_id.clone()).or_default() += 1;
     }
 }
@@ -191,34 +194,11 @@ impl Uploader {
     /// Offers one message of the current folder: skipped if the server has it, else queued
     /// and appended with its batch. Returns whether it was already there.
     pub fn add(&mut self, item: Item) -> Result<bool> {
-        let cur = self
-            .current
-            .as_mut()
-            .ok_or_else(|| ImapError::Protocol("message outside a folder".into()))?;
-        cur.rep.messages += 1;
-        *cur.offered.entry(item.message_id.clone()).or_default() += 1;
-        if let Some(why) = &cur.failed {
-            let why = why.clone();
-            cur.rep.rejected.push(rejected(&item, why));
-            return Ok(false);
+        if let Some(present) = self.admit(&item)? {
+            return Ok(present);
         }
-        if let Some(n) = cur.remaining.get_mut(&item.message_id)
-            && *n > 0
-        {
-            *n -= 1;
-            cur.rep.present += 1;
-            return Ok(true);
-        }
-        if let Some(limit) = self.append_limit
-            && item.bytes.len() > limit
-        {
-            cur.rep.rejected.push(rejected(
-                &item,
-                format!("larger than the server's APPENDLIMIT of {limit} bytes"),
-            ));
-            return Ok(false);
-        }
-        cur.queued += item.bytes.len();
+        let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
+        cur.queued += item.size;
         cur.queue.push(item);
         // Several messages in one APPEND only where the server says it takes them (RFC 3502):
         // Courier stores the first of a batch it cannot take, then refuses the command.
@@ -231,6 +211,79 @@ impl Uploader {
             self.flush()?;
         }
         Ok(false)
+    }
+
+    /// Offers a converted message, as [`add`](Self::add) does; one whose attachment data
+    /// is still in the PST is appended at once, alone, and read from `pst` as it is sent.
+    pub fn add_message(
+        &mut self,
+        meta: super::ItemMeta,
+        bytes: &crate::mime::MessageBytes,
+        pst: &crate::pst::Pst,
+    ) -> Result<bool> {
+        if !bytes.is_streamed() {
+            let whole = bytes
+                .to_vec(pst, u64::MAX)
+                .map_err(|e| ImapError::Protocol(e.to_string()))?;
+            return self.add(Item::new(meta, whole));
+        }
+        let mut item = Item::new(meta, Vec::new());
+        item.size = usize::try_from(bytes.len()).unwrap_or(usize::MAX);
+        if let Some(present) = self.admit(&item)? {
+            return Ok(present);
+        }
+        self.flush()?;
+        let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
+        let wire = cur.map.wire.clone();
+        let flags = imap_flags(&item.flags, &cur.permanent);
+        let st = self.append_retrying(
+            &wire,
+            std::slice::from_ref(&item),
+            std::slice::from_ref(&flags),
+            Some(Literal::Streamed(bytes, pst)),
+        )?;
+        let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
+        if st.ok {
+            cur.note_appended(&item);
+        } else {
+            cur.rep
+                .rejected
+                .push(rejected(&item, format!("{} {}", st.kind, st.text)));
+        }
+        Ok(false)
+    }
+
+    /// Counts an offered message and decides what needs no sending: `Some(true)` when the
+    /// server has it, `Some(false)` when it is refused here, `None` when it is to be sent.
+    fn admit(&mut self, item: &Item) -> Result<Option<bool>> {
+        let cur = self
+            .current
+            .as_mut()
+            .ok_or_else(|| ImapError::Protocol("message outside a folder".into()))?;
+        cur.rep.messages += 1;
+        *cur.offered.entry(item.message_id.clone()).or_default() += 1;
+        if let Some(why) = &cur.failed {
+            let why = why.clone();
+            cur.rep.rejected.push(rejected(item, why));
+            return Ok(Some(false));
+        }
+        if let Some(n) = cur.remaining.get_mut(&item.message_id)
+            && *n > 0
+        {
+            *n -= 1;
+            cur.rep.present += 1;
+            return Ok(Some(true));
+        }
+        if let Some(limit) = self.append_limit
+            && item.size > limit
+        {
+            cur.rep.rejected.push(rejected(
+                item,
+                format!("larger than the server's APPENDLIMIT of {limit} bytes"),
+            ));
+            return Ok(Some(false));
+        }
+        Ok(None)
     }
 
     /// Appends what is queued.
@@ -249,7 +302,7 @@ impl Uploader {
             .iter()
             .map(|i| imap_flags(&i.flags, &permanent))
             .collect();
-        let st = self.append_retrying(&wire, &queue, &flags)?;
+        let st = self.append_retrying(&wire, &queue, &flags, None)?;
         let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
         if st.ok {
             queue.iter().for_each(|i| cur.note_appended(i));
@@ -282,8 +335,12 @@ impl Uploader {
                     .note_appended(item);
                 continue;
             }
-            let st =
-                self.append_retrying(&wire, std::slice::from_ref(item), std::slice::from_ref(f))?;
+            let st = self.append_retrying(
+                &wire,
+                std::slice::from_ref(item),
+                std::slice::from_ref(f),
+                None,
+            )?;
             let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
             if st.ok {
                 cur.note_appended(item);
@@ -301,6 +358,7 @@ impl Uploader {
         wire: &str,
         items: &[Item],
         flags: &[Vec<String>],
+        streamed: Option<Literal>,
     ) -> Result<Status> {
         let mut waits = self.opts.backoff.clone().into_iter();
         loop {
@@ -310,7 +368,7 @@ impl Uploader {
                 .map(|(i, f)| AppendItem {
                     flags: f,
                     date: i.date.and_then(internal_date),
-                    bytes: &i.bytes,
+                    bytes: streamed.unwrap_or(Literal::Bytes(&i.bytes)),
                 })
                 .collect();
             let st = self.conn.append(wire, &batch)?;
@@ -392,7 +450,7 @@ fn rejected(item: &Item, reason: String) -> Rejected {
         id: item.id,
         subject: item.subject.clone(),
         message_id: item.message_id.clone(),
-        size: item.bytes.len(),
+        size: item.size,
         reason,
     }
 }

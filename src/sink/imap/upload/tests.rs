@@ -182,6 +182,7 @@ fn upload_to(port: u16, map: Mapping, sizes: &[usize]) -> FolderUpload {
             message_id: format!("m{i}@x"),
             flags: MailFlags::default(),
             date: None,
+            size: bytes.len(),
             bytes,
         })
         .unwrap();

@@ -1,0 +1,366 @@
+//! A rendered message whose attachment data stays in the PST until a sink writes it: base64
+//! (RFC 2045 §6.8, 76-character lines) encoded from the blocks as they are read, so that no
+//! message is ever held whole, however large its attachments (MS-PST §2.2.2.8.3.2 data
+//! trees, read one block at a time).
+
+use crate::error::{Error, Result};
+use crate::pst::Pst;
+use crate::pst::ndb::Bid;
+use std::cell::RefCell;
+use std::hash::{BuildHasher, Hasher};
+
+/// Input bytes per base64 line: 57 bytes make the 76 characters RFC 2045 allows.
+const LINE_IN: usize = 57;
+/// Input bytes encoded per piece handed to a sink (a whole number of lines, ≈ 64 KiB out).
+const PIECE_IN: usize = LINE_IN * 840;
+
+/// Bytes a base64 body of `n` input bytes takes: 76-character lines, each ending in CRLF
+/// (the last too), nothing for nothing — as mail-builder writes it.
+pub fn base64_len(n: u64) -> u64 {
+    let chars = n.div_ceil(3) * 4;
+    chars + chars.div_ceil(76) * 2
+}
+
+/// An attachment's data left in the file: its blocks, each with the length it reads to.
+#[derive(Debug, Clone)]
+pub struct Stream {
+    blocks: Vec<(Bid, u64)>,
+    size: u64,
+    /// The attachment, for a warning if its blocks cannot be read after all.
+    what: String,
+}
+
+impl Stream {
+    /// The blocks of a value, checked against the block B-tree (every one exists and lies
+    /// inside the file) without reading them.
+    pub fn of(pst: &Pst, ids: &[Bid], what: String) -> Result<Self> {
+        let mut blocks = Vec::with_capacity(ids.len());
+        let mut size = 0u64;
+        for &b in ids {
+            let n = pst.ndb.block_len(b)?;
+            size += n;
+            blocks.push((b, n));
+        }
+        Ok(Self { blocks, size, what })
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// The data's first bytes (to tell its type), from its first block.
+    pub fn head(&self, pst: &Pst) -> Vec<u8> {
+        match self.blocks.first() {
+            Some(&(b, _)) => pst.ndb.read_block(b).unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
+    /// Writes the data as base64. A block that cannot be read now is written as zeros of its
+    /// length — the message's size was announced already — and `problems` says so.
+    fn write_base64(
+        &self,
+        pst: &Pst,
+        problems: &RefCell<Vec<String>>,
+        out: &mut dyn FnMut(&[u8]) -> Result<()>,
+    ) -> Result<()> {
+        let mut pending: Vec<u8> = Vec::with_capacity(PIECE_IN + 64 * 1024);
+        let mut text = Vec::with_capacity(base64_len(PIECE_IN as u64) as usize);
+        for &(bid, len) in &self.blocks {
+            let mut data = match pst.ndb.read_block(bid) {
+                Ok(d) => d,
+                Err(e) => {
+                    problems.borrow_mut().push(format!(
+                        "{}: data unreadable, zeros written: {e}",
+                        self.what
+                    ));
+                    Vec::new()
+                }
+            };
+            // A block must read to the length announced; anything else is corrected to it.
+            data.resize(len as usize, 0);
+            pending.extend_from_slice(&data);
+            if pending.len() >= PIECE_IN {
+                let whole = pending.len() / PIECE_IN * PIECE_IN;
+                encode_lines(&pending[..whole], &mut text);
+                out(&text)?;
+                pending.drain(..whole);
+            }
+        }
+        encode_lines(&pending, &mut text);
+        out(&text)
+    }
+}
+
+/// Base64 of `data` into `text` (cleared first): full lines of 76 characters and CRLF.
+fn encode_lines(data: &[u8], text: &mut Vec<u8>) {
+    use base64::Engine;
+    text.clear();
+    let mut line = [0u8; 76];
+    for chunk in data.chunks(LINE_IN) {
+        let n = base64::engine::general_purpose::STANDARD
+            .encode_slice(chunk, &mut line)
+            .unwrap_or(0);
+        text.extend_from_slice(&line[..n]);
+        text.extend_from_slice(b"\r\n");
+    }
+}
+
+enum Piece {
+    Bytes(Vec<u8>),
+    Base64(Stream),
+}
+
+/// A message's bytes: in memory, with the data of its attachments read from the PST as
+/// they are written. Its length is known before a byte is written (an IMAP literal).
+pub struct MessageBytes {
+    pieces: Vec<Piece>,
+    len: u64,
+    /// What could not be read while writing (see [`Stream`]); taken by the caller.
+    problems: RefCell<Vec<String>>,
+}
+
+impl std::fmt::Debug for MessageBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "MessageBytes({} bytes, {} pieces)",
+            self.len,
+            self.pieces.len()
+        )
+    }
+}
+
+impl From<Vec<u8>> for MessageBytes {
+    fn from(b: Vec<u8>) -> Self {
+        Self {
+            len: b.len() as u64,
+            pieces: vec![Piece::Bytes(b)],
+            problems: RefCell::default(),
+        }
+    }
+}
+
+impl MessageBytes {
+    /// Bytes with markers (see [`Holes`]) not yet split; `len` is what they expand to.
+    pub(super) fn unsplit(bytes: Vec<u8>, len: u64) -> Self {
+        Self {
+            len,
+            pieces: vec![Piece::Bytes(bytes)],
+            problems: RefCell::default(),
+        }
+    }
+
+    /// The first piece's bytes: for a message not yet split, all of it with its markers.
+    pub(super) fn into_unsplit(self) -> Vec<u8> {
+        match self.pieces.into_iter().next() {
+            Some(Piece::Bytes(b)) => b,
+            _ => Vec::new(),
+        }
+    }
+
+    /// How many bytes [`write_to`](Self::write_to) writes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether some of it is still in the PST.
+    pub fn is_streamed(&self) -> bool {
+        self.pieces.iter().any(|p| matches!(p, Piece::Base64(_)))
+    }
+
+    /// Writes the message to `out`, in pieces: those in memory as they are, the attachment
+    /// data read from `pst` and encoded on the way, about 64 KiB at a time.
+    pub fn write_to(&self, pst: &Pst, out: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        for p in &self.pieces {
+            match p {
+                Piece::Bytes(b) => out(b)?,
+                Piece::Base64(s) => s.write_base64(pst, &self.problems, out)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The whole message in one buffer (a preview, a frame for the relay): at most `limit`
+    /// bytes, else an error.
+    pub fn to_vec(&self, pst: &Pst, limit: u64) -> Result<Vec<u8>> {
+        if self.len > limit {
+            return Err(Error::Limit(format!(
+                "message of {} bytes is over {limit} in memory",
+                self.len
+            )));
+        }
+        let mut v = Vec::with_capacity(self.len as usize);
+        self.write_to(pst, &mut |b| {
+            v.extend_from_slice(b);
+            Ok(())
+        })?;
+        Ok(v)
+    }
+
+    /// Problems met while writing (blocks unreadable then), once each.
+    pub fn take_problems(&self) -> Vec<String> {
+        let mut p = self.problems.take();
+        p.dedup();
+        p
+    }
+}
+
+/// Markers for the data parts of a message being built: the builder writes a marker where
+/// a part's base64 goes, [`Holes::cut`] cuts the output there. A marker holds a random
+/// number, so a message's own text cannot forge one; if it holds one anyway, the cut
+/// fails and the caller builds the message again with a new number.
+pub struct Holes {
+    nonce: u64,
+    streams: Vec<Stream>,
+}
+
+/// `{unpst-data:` + 16 hex digits + `:` + 8 hex digits + `}`.
+const MARK_LEN: usize = 12 + 16 + 1 + 8 + 1;
+
+impl Holes {
+    pub fn new() -> Self {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        // Process-wide random keys on most targets; the counter makes each call differ.
+        static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        h.write_u64(CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        Self {
+            nonce: h.finish(),
+            streams: Vec::new(),
+        }
+    }
+
+    fn mark(&self, i: usize) -> String {
+        format!("{{unpst-data:{:016x}:{i:08x}}}", self.nonce)
+    }
+
+    /// Takes a stream; returns the marker to put in its place.
+    pub fn add(&mut self, s: Stream) -> Vec<u8> {
+        self.streams.push(s);
+        self.mark(self.streams.len() - 1).into_bytes()
+    }
+
+    /// How many streams were added so far.
+    pub fn count(&self) -> usize {
+        self.streams.len()
+    }
+
+    /// Data bytes of the streams from `from` on.
+    pub fn sizes(&self, from: usize) -> u64 {
+        self.streams[from..].iter().map(|s| s.size).sum()
+    }
+
+    /// Bytes the streams from `from` on add to a message once expanded, beyond their markers.
+    pub fn growth(&self, from: usize) -> i64 {
+        self.streams[from..]
+            .iter()
+            .map(|s| base64_len(s.size) as i64 - MARK_LEN as i64)
+            .sum()
+    }
+
+    /// Cuts `bytes` at its markers, which must appear once each, in order; `None` when not.
+    pub fn cut(self, bytes: Vec<u8>) -> Option<MessageBytes> {
+        let prefix = format!("{{unpst-data:{:016x}:", self.nonce);
+        let finder = memchr::memmem::Finder::new(prefix.as_bytes());
+        let mut pieces = Vec::with_capacity(self.streams.len() * 2 + 1);
+        let mut len = 0u64;
+        let mut rest = &bytes[..];
+        let mut streams = self.streams.into_iter().enumerate();
+        while let Some(at) = finder.find(rest) {
+            let (i, s) = streams.next()?;
+            let mark = format!("{prefix}{i:08x}}}");
+            if !rest[at..].starts_with(mark.as_bytes()) {
+                return None;
+            }
+            len += at as u64 + base64_len(s.size);
+            pieces.push(Piece::Bytes(rest[..at].to_vec()));
+            pieces.push(Piece::Base64(s));
+            rest = &rest[at + MARK_LEN..];
+        }
+        if streams.next().is_some() {
+            return None;
+        }
+        len += rest.len() as u64;
+        pieces.push(Piece::Bytes(rest.to_vec()));
+        Some(MessageBytes {
+            pieces,
+            len,
+            problems: RefCell::default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    #[test]
+    fn base64_lines_as_mail_builder_writes_them() {
+        for n in [0usize, 1, 2, 3, 56, 57, 58, 114, 1000, PIECE_IN + 5] {
+            let data: Vec<u8> = (0..n).map(|i| (i * 7) as u8).collect();
+            let mut ours = Vec::new();
+            encode_lines(&data, &mut ours);
+            let theirs = mail_builder::MessageBuilder::new()
+                .body(mail_builder::mime::MimePart::new(
+                    "application/octet-stream",
+                    mail_builder::mime::BodyPart::Binary(data.clone().into()),
+                ))
+                .write_to_vec()
+                .unwrap();
+            assert!(theirs.ends_with(&ours), "{n} bytes");
+            assert_eq!(ours.len() as u64, base64_len(n as u64));
+            let plain: Vec<u8> = ours
+                .iter()
+                .copied()
+                .filter(|c| !b"\r\n".contains(c))
+                .collect();
+            assert_eq!(
+                base64::engine::general_purpose::STANDARD
+                    .decode(plain)
+                    .unwrap(),
+                data
+            );
+        }
+    }
+
+    fn stream(size: u64) -> Stream {
+        Stream {
+            blocks: Vec::new(),
+            size,
+            what: String::new(),
+        }
+    }
+
+    #[test]
+    fn cut_finds_each_marker_once_in_order() {
+        let mut h = Holes::new();
+        let a = h.add(stream(3));
+        let b = h.add(stream(60));
+        let msg = [b"head\r\n".to_vec(), a, b"mid".to_vec(), b, b"end".to_vec()].concat();
+        let m = h.cut(msg).unwrap();
+        assert_eq!(m.pieces.len(), 5);
+        assert_eq!(m.len(), 6 + 6 + 3 + 84 + 3);
+    }
+
+    #[test]
+    fn a_forged_or_repeated_marker_fails_the_cut() {
+        // The message's own text holding a marker (as a hostile file might, could it guess
+        // the number) must not move data into it.
+        let mut h = Holes::new();
+        let a = h.add(stream(3));
+        let twice = [a.clone(), b" ".to_vec(), a.clone()].concat();
+        assert!(h.cut(twice).is_none());
+        let mut h = Holes::new();
+        let a = h.add(stream(3));
+        let b = h.add(stream(3));
+        assert!(h.cut([b.clone(), a.clone()].concat()).is_none());
+        let mut h = Holes::new();
+        let _ = h.add(stream(3));
+        assert!(h.cut(b"no marker".to_vec()).is_none());
+    }
+}

@@ -91,6 +91,9 @@ pub struct Report {
     pub format: String,
     pub encryption: String,
     pub ost: bool,
+    /// Outlook asks for a password to open the file; it was read without one (see
+    /// [`crate::pst::Pst::password_protected`]).
+    pub password_protected: bool,
     /// Damage to the file itself that the conversion worked around.
     pub problems: Vec<String>,
     pub folders: Vec<FolderReport>,
@@ -150,6 +153,8 @@ pub struct FileInfo {
     pub ost: bool,
     pub version: u16,
     pub encryption: crate::pst::Encryption,
+    /// Outlook asks for a password to open the file; it was read without one.
+    pub password_protected: bool,
     pub display_name: String,
     pub codepage: u32,
     /// The top of the visible mailbox (the IPM subtree), if the store names it.
@@ -157,6 +162,10 @@ pub struct FileInfo {
     pub problems: Vec<String>,
     pub folders: crate::pst::FolderInfo,
 }
+
+/// What to tell a user about a password-protected file.
+pub const PASSWORD_NOTE: &str =
+    "password-protected (Outlook's password does not encrypt the data; opened without it)";
 
 impl FileInfo {
     /// Reads the folder tree; `file` is the name to show.
@@ -170,6 +179,7 @@ impl FileInfo {
             ost: h.ost,
             version: h.version,
             encryption: h.encryption,
+            password_protected: pst.password_protected,
             display_name: pst.display_name.clone(),
             codepage: pst.codepage,
             ipm_subtree: pst.ipm_subtree,

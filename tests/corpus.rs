@@ -562,3 +562,68 @@ fn conversions_equal_readpst_with_every_difference_named() {
         assert!(t["mbox_messages_r"].as_u64().unwrap() <= t["mbox_messages_Dr"].as_u64().unwrap());
     }
 }
+
+/// libpff's `pffinfo` prints the store's password checksum ("Password checksum: 0x…", or
+/// N/A): a file is password-protected exactly when it has one. Ours must agree on every file,
+/// and `inspect` must say so — without printing the checksum.
+#[test]
+fn password_protected_files_are_those_pffinfo_finds_a_password_checksum_in() {
+    let Some(dir) = common::corpus() else { return };
+    let have = std::process::Command::new("pffinfo")
+        .arg("-V")
+        .output()
+        .is_ok();
+    if !have {
+        assert!(
+            std::env::var("UNPST_REQUIRE_CORPUS").as_deref() != Ok("1"),
+            "pffinfo missing"
+        );
+        common::skipped("pffinfo not installed (apt-get install pff-tools)");
+        return;
+    }
+    let mut protected = Vec::new();
+    for path in common::corpus_files(&dir) {
+        let out = std::process::Command::new("pffinfo")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let checksum = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Password checksum:"))
+            .map(str::trim)
+            .unwrap_or("N/A");
+        let theirs = checksum != "N/A" && checksum != "0x00000000";
+        let pst = Pst::open_path(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        assert_eq!(
+            pst.password_protected, theirs,
+            "{name}: pffinfo says {checksum}"
+        );
+        let inspect = std::process::Command::new(env!("CARGO_BIN_EXE_unpst"))
+            .arg("inspect")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let shown = String::from_utf8_lossy(&inspect.stdout);
+        assert_eq!(
+            shown.contains(unpst::report::PASSWORD_NOTE),
+            theirs,
+            "{name}"
+        );
+        if theirs {
+            let hex = checksum.trim_start_matches("0x");
+            assert!(
+                !shown.to_ascii_lowercase().contains(hex),
+                "{name} shows the checksum"
+            );
+            protected.push(name);
+        }
+    }
+    // The three pst2john samples (the corpus's MANIFEST says each is password-protected).
+    assert_eq!(protected.len(), 3, "{protected:?}");
+    assert!(
+        protected.iter().all(|n| n.starts_with("pst2john-")),
+        "{protected:?}"
+    );
+}

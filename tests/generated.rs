@@ -567,3 +567,45 @@ fn tasks_journal_entries_and_sticky_notes_convert_as_written() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+/// A file the generator gives Outlook's password checksum is password-protected — as
+/// pffinfo reads the checksum back — and opens without the password; one with none, 0 or
+/// all ones (what OSTs hold) is not.
+#[test]
+fn a_generated_password_checksum_marks_the_file_protected() {
+    for crc in [Some(0x1234_abcd_u32), None, Some(0), Some(u32::MAX)] {
+        let spec = Spec {
+            seed: 21,
+            max_messages: 3,
+            folders: 1,
+            items: false,
+            password_crc: crc,
+            ..Spec::default()
+        };
+        let (path, s) = generate(&format!("password-{crc:?}"), &spec);
+        let pst = Pst::open_path(&path).unwrap();
+        let protected = crc == Some(0x1234_abcd);
+        assert_eq!(pst.password_protected, protected, "{crc:?}");
+        assert_eq!(convert_all(&pst).totals.converted, s.messages as u32);
+        if have("pffinfo") {
+            let out = std::process::Command::new("pffinfo")
+                .arg(&path)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            let theirs = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Password checksum:"))
+                .map(str::trim);
+            let want = if protected {
+                Some("0x1234abcd")
+            } else if crc.is_some() {
+                Some("N/A")
+            } else {
+                None
+            };
+            assert_eq!(theirs, want, "{crc:?}: {text}");
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+}

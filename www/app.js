@@ -65,6 +65,9 @@ function renderSummary(file) {
     ['Encryption', info.encryption], ['Store', info.display_name || '—'],
     ['Folders', String(all.length)], ['Items', String(items)],
   ];
+  if (info.password_protected) {
+    rows.push(['Password', "Outlook's password is set — it does not encrypt the data; opened without it"]);
+  }
   for (const [k, v] of rows) {
     const dt = document.createElement('dt'); dt.textContent = k;
     const dd = document.createElement('dd'); dd.textContent = v;

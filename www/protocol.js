@@ -22,8 +22,8 @@
  * @typedef {{ nid: number, name: string, path: string[], items: number, unread: number,
  *   children: FolderInfo[] }} FolderInfo  (and the other fields of pst::FolderInfo)
  * @typedef {{ file: string, size: number, format: string, ost: boolean, version: number,
- *   encryption: string, display_name: string, codepage: number, ipm_subtree: number|null,
- *   problems: string[], folders: FolderInfo }} FileInfo  report::FileInfo, Cmd.open's answer
+ *   encryption: string, password_protected: boolean, display_name: string, codepage: number,
+ *   ipm_subtree: number|null, problems: string[], folders: FolderInfo }} FileInfo  report::FileInfo, Cmd.open's answer
  * @typedef {{ nids: number[], seq: number }} WarmArgs  rows on screen, to read ahead
  * @typedef {{ folder: number, start: number, count: number }} MessagesArgs  (json: rows)
  * @typedef {{ query: string }} SearchArgs

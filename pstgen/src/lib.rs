@@ -34,6 +34,9 @@ pub struct Spec {
     /// The first message carries an attachment of exactly this size (to test data trees
     /// of every depth).
     pub first_attachment: Option<u64>,
+    /// Outlook's password checksum (PidTagPstPassword) in the store: a password-protected
+    /// file.
+    pub password_crc: Option<u32>,
     /// Names for the first generated folders, before the built-in awkward ones (to test
     /// what readers do with a given name).
     pub names: Vec<String>,
@@ -52,6 +55,7 @@ impl Default for Spec {
             encryption: Encryption::Permute,
             items: true,
             first_attachment: None,
+            password_crc: None,
             names: Vec::new(),
         }
     }
@@ -531,6 +535,9 @@ pub fn generate<W: Write + Seek>(
         ),
         (0x35E4, Value::Bin(entry_id(&record_key, folders[sent].nid))),
     ];
+    if let Some(crc) = spec.password_crc {
+        props.push((0x67FF, Value::I32(crc as i32)));
+    }
     write_node(&mut ndb, 0x21, 0, &mut props)?;
     write_node(&mut ndb, 0x61, 0, &mut name_map())?;
 

@@ -31,6 +31,9 @@ pub(super) fn inspect(file: &Path, json: bool) -> Result<ExitCode, CliError> {
         h.encryption,
         term::escape(&pst.display_name)
     );
+    if info.password_protected {
+        out!("  {}", unpst::report::PASSWORD_NOTE);
+    }
     let mut total = 0u64;
     print_tree(tree, 0, false, &mut total);
     out!("  {total} items in all");

@@ -326,6 +326,9 @@ fn print_summary(report: &unpst::report::Report, name: &str, start: Instant, des
         start.elapsed().as_secs_f64(),
         term::path(dest)
     );
+    if report.password_protected {
+        out!("  {}", unpst::report::PASSWORD_NOTE);
+    }
     for a in &report.accounts {
         out!(
             "  sent from: {} {} ({} messages)",

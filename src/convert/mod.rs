@@ -210,6 +210,7 @@ fn report_of(
         format: name(serde_json::to_value(h.format)),
         encryption: name(serde_json::to_value(h.encryption)),
         ost: h.ost,
+        password_protected: pst.password_protected,
         problems: pst.file_problems(),
         folders,
         totals,

@@ -96,6 +96,13 @@ await check('CP932 folder names are Japanese', async () => {
   assert.ok(names.includes('Outlook データ ファイルのトップ'), names.join(' | '));
 });
 
+await check('the summary says a password-protected file was opened without its password', async () => {
+  await open('pst2john-97-outlook-pass12345-ansi.pst');
+  assert.match(await page.textContent('#summary'), /Password.*does not encrypt the data; opened without it/);
+  await open('aspose-Outlook.pst');
+  assert.doesNotMatch(await page.textContent('#summary'), /Password/);
+});
+
 await check('the message list shows a large folder virtually and scrolls to its last row', async () => {
   await open('pst2john-97-outlook-pass12345-ansi.pst');
   await page.click('[data-folder-path="Top of Personal Folders/Inbox"] .name');

@@ -43,6 +43,8 @@ pub const CONTENT_UNREAD: u16 = 0x3603;
 pub const SUBFOLDERS: u16 = 0x360A;
 pub const CONTAINER_CLASS: u16 = 0x3613;
 pub const IPM_SUBTREE_ENTRYID: u16 = 0x35E0;
+/// PidTagPstPassword: a CRC-32 of the password Outlook asks for; 0 or absent for none.
+pub const PST_PASSWORD: u16 = 0x67FF;
 pub const IPM_WASTEBASKET_ENTRYID: u16 = 0x35E3;
 pub const IPM_SENTMAIL_ENTRYID: u16 = 0x35E4;
 pub const ATTACH_DATA: u16 = 0x3701;

@@ -25,6 +25,11 @@ pub struct Pst {
     pub ipm_subtree: Option<Nid>,
     /// File-level damage found while opening that did not stop it (for the report).
     pub problems: Vec<String>,
+    /// Whether Outlook asks for a password to open the file. It protects nothing: the
+    /// password is only a checksum in the store (PidTagPstPassword), the data is not
+    /// encrypted with it, so the file is read without it — and the password is never needed,
+    /// shown or guessed.
+    pub password_protected: bool,
     /// Learnt the first time an address is missing ([`Pst::address_book`]).
     address_book: std::cell::OnceCell<super::AddressBook>,
 }
@@ -97,8 +102,14 @@ impl Pst {
             .ok()
             .flatten()
             .unwrap_or_default();
+        // 0 is no password; so is all ones, which OSTs (Outlook's caches, never protected)
+        // hold — libpff's pffinfo reads both as none.
+        let password_protected = store
+            .i32(props::PST_PASSWORD)
+            .is_some_and(|v| v != 0 && v != -1);
         Ok(Self {
             ndb,
+            password_protected,
             store,
             codepage,
             named,

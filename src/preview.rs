@@ -35,6 +35,50 @@ pub struct Preview {
     pub blocked_images: usize,
     /// The full header block, as written.
     pub headers: String,
+    /// Signed or encrypted (S/MIME), when it is.
+    pub security: Option<Security>,
+}
+
+/// What S/MIME does to a message, as a viewer tells it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Security {
+    /// "signed" or "encrypted".
+    pub kind: &'static str,
+    /// The signing certificate's subject: who it names, not whether to trust it.
+    pub signer: Option<String>,
+}
+
+/// A message's S/MIME parts (RFC 8551 §3.2): a detached signature, or a CMS blob whose
+/// `smime-type` says signed or encrypted.
+fn security(m: &mail_parser::Message) -> Option<Security> {
+    m.parts.iter().find_map(|p| {
+        let ct = p.content_type()?;
+        let sub = ct.subtype()?.to_ascii_lowercase();
+        if !ct.ctype().eq_ignore_ascii_case("application") {
+            return None;
+        }
+        let blob = p.contents();
+        match sub.as_str() {
+            "pkcs7-signature" | "x-pkcs7-signature" => Some(Security {
+                kind: "signed",
+                signer: crate::mime::cms::signer(blob),
+            }),
+            "pkcs7-mime" | "x-pkcs7-mime" => {
+                Some(if crate::mime::cms::smime_type(blob) == "signed-data" {
+                    Security {
+                        kind: "signed",
+                        signer: crate::mime::cms::signer(blob),
+                    }
+                } else {
+                    Security {
+                        kind: "encrypted",
+                        signer: None,
+                    }
+                })
+            }
+            _ => None,
+        }
+    })
 }
 
 fn addresses(a: Option<&mail_parser::Address>) -> String {
@@ -94,6 +138,7 @@ pub fn preview(bytes: &[u8]) -> Result<Preview> {
         html,
         attachments,
         headers: String::from_utf8_lossy(bytes.get(..header_end).unwrap_or(bytes)).into_owned(),
+        security: security(&m),
     })
 }
 

@@ -365,6 +365,11 @@ async function showMessage(nid, button, since = performance.now(), path = []) {
   $('#p-headers').textContent = p.headers;
   $('#p-remote').hidden = !p.blocked_images;
   $('#p-remote').textContent = `Remote images blocked (${p.blocked_images}): nothing is loaded from the internet.`;
+  const sec = p.security;
+  $('#p-security').hidden = !sec;
+  $('#p-security').textContent = !sec ? ''
+    : sec.kind === 'encrypted' ? 'Encrypted (S/MIME) — open it in your mail program, with your key, to read it.'
+      : `Signed (S/MIME)${sec.signer ? ` by ${sec.signer}` : ''} — the signature is kept; your mail program checks it.`;
   $('#p-attached').hidden = true;
   await showBody(p.html, p.text);
   if (seq !== previewSeq) return;

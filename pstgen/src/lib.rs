@@ -34,6 +34,8 @@ pub struct Spec {
     /// The first message carries an attachment of exactly this size (to test data trees
     /// of every depth).
     pub first_attachment: Option<u64>,
+    /// The first messages written are these S/MIME messages, as Outlook stores them.
+    pub wrapped: Vec<Wrapped>,
     /// Outlook's password checksum (PidTagPstPassword) in the store: a password-protected
     /// file.
     pub password_crc: Option<u32>,
@@ -56,9 +58,22 @@ impl Default for Spec {
             items: true,
             first_attachment: None,
             password_crc: None,
+            wrapped: Vec::new(),
             names: Vec::new(),
         }
     }
+}
+
+/// An S/MIME message as Outlook keeps it (MS-OXOSMIME §2.1.3): a class
+/// (`IPM.Note.SMIME.MultipartSigned`, `IPM.Note.SMIME`) and one attachment holding the
+/// `multipart/signed` entity or the CMS blob.
+#[derive(Debug, Clone)]
+pub struct Wrapped {
+    pub class: String,
+    pub subject: String,
+    pub file_name: String,
+    pub mime_tag: String,
+    pub data: Vec<u8>,
 }
 
 /// What was written, to check readers against.
@@ -748,6 +763,9 @@ fn write_message<W: Write + Seek>(
     let (from, to) = if outgoing { (me, other) } else { (other, me) };
     let n = 2 + rng.below(6) as usize;
     let subject = format!("{} #{:x}", words(rng, n), nid >> 5);
+    let wrapped = spec.wrapped.get(summary.messages as usize);
+    let subject = wrapped.map_or(subject, |w| w.subject.clone());
+    let class = wrapped.map_or("IPM.Note".to_string(), |w| w.class.clone());
     let mut paragraphs: Vec<String> = Vec::new();
     for _ in 0..1 + rng.below(12) {
         let n = 20 + rng.below(120) as usize;
@@ -761,7 +779,7 @@ fn write_message<W: Write + Seek>(
     }
     let mut subs = SubAlloc::new();
     let mut props: Vec<(u16, Value)> = vec![
-        (0x001A, Value::Str("IPM.Note".into())),
+        (0x001A, Value::Str(class)),
         (0x0037, Value::Str(subject.clone())),
         (0x0039, Value::Time(filetime(when - 60))),
         (0x0E06, Value::Time(filetime(when))),
@@ -871,7 +889,17 @@ fn write_message<W: Write + Seek>(
             atts.push((name, Vec::new(), Some(len)));
         }
     }
-    let embedded = rng.chance(3);
+    if let Some(w) = wrapped {
+        atts = vec![(
+            w.file_name.clone(),
+            vec![
+                (0x370E, Value::Str(w.mime_tag.clone())),
+                (0x3701, Value::Bin(w.data.clone())),
+            ],
+            None,
+        )];
+    }
+    let embedded = wrapped.is_none() && rng.chance(3);
     if !atts.is_empty() || embedded {
         flags |= 0x10;
         props.push((0x0E1B, Value::Bool(true)));

@@ -1,5 +1,5 @@
 //! `unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high]
-//! [--max-attachment 50M] [--first-attachment 2G] [--folders N] [--depth N] [--no-items]`
+//! [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--no-items]`
 
 use std::process::ExitCode;
 
@@ -27,6 +27,22 @@ fn main() -> ExitCode {
             "--messages" => spec.max_messages = v.parse().unwrap_or(u64::MAX),
             "--max-attachment" => spec.max_attachment = bytes(&v).unwrap_or(spec.max_attachment),
             "--first-attachment" => spec.first_attachment = bytes(&v),
+            "--wrap" => {
+                // CLASS,SUBJECT,MIME-TYPE,FILE: an S/MIME message with FILE as its content.
+                let f: Vec<&str> = v.splitn(4, ',').collect();
+                let data = f.get(3).and_then(|p| std::fs::read(p).ok());
+                let (Some(data), [class, subject, mime, _]) = (data, f.as_slice()) else {
+                    eprintln!("unpst-gen: --wrap CLASS,SUBJECT,MIME-TYPE,FILE (a readable file)");
+                    return ExitCode::from(2);
+                };
+                spec.wrapped.push(pstgen::Wrapped {
+                    class: class.to_string(),
+                    subject: subject.to_string(),
+                    file_name: "smime.p7m".into(),
+                    mime_tag: mime.to_string(),
+                    data,
+                });
+            }
             "--folders" => spec.folders = v.parse().unwrap_or(spec.folders),
             "--depth" => spec.depth = v.parse().unwrap_or(spec.depth),
             "--per-folder" => spec.per_folder = v.parse().unwrap_or(spec.per_folder),
@@ -44,7 +60,7 @@ fn main() -> ExitCode {
             }
             "-h" | "--help" => {
                 eprintln!(
-                    "usage: unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high] [--max-attachment 50M] [--first-attachment 2G] [--folders N] [--depth N] [--per-folder N] [--no-items]"
+                    "usage: unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--per-folder N] [--no-items]"
                 );
                 return ExitCode::SUCCESS;
             }

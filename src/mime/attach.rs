@@ -3,11 +3,9 @@
 //! message/rfc822.
 
 use super::body::Body;
-use super::stream::{Holes, Stream};
+use super::stream::{Data, Holes};
 use super::{AttachmentInfo, Ctx, convert_at};
-use crate::pst::messaging::{
-    Attachment, AttachmentContent, ValueBlocks, attachment::METHOD_EMBEDDED,
-};
+use crate::pst::messaging::{Attachment, AttachmentContent, attachment::METHOD_EMBEDDED};
 use crate::pst::{Message, Pst};
 use mail_builder::mime::{BodyPart, MimePart};
 use std::collections::HashSet;
@@ -231,11 +229,7 @@ impl Parts {
             guess_type(&name).to_string()
         };
         if mime == "application/octet-stream" && extension(&name).is_none() {
-            mime = match &data {
-                Data::Bytes(b) => sniff(b),
-                Data::Stream(s) => sniff(&s.head(pst)),
-            }
-            .to_string();
+            mime = sniff(&data.head(pst)).to_string();
         }
         let name = unique_name(&mut self.names, &name, &mime);
         // A Content-ID is an msg-id: anything else in it could break the part's headers.
@@ -250,10 +244,7 @@ impl Parts {
         let inline = !cid.is_empty() && html.contains(&format!("cid:{cid}"));
         self.infos.push(AttachmentInfo {
             name: name.clone(),
-            size: match &data {
-                Data::Bytes(b) => b.len() as u64,
-                Data::Stream(s) => s.size(),
-            },
+            size: data.size(),
             mime_type: mime.clone(),
             inline,
             embedded: att.method == METHOD_EMBEDDED,
@@ -293,22 +284,6 @@ impl Parts {
             self.related.push(part);
         } else {
             self.mixed.push(part);
-        }
-    }
-}
-
-/// An attachment's bytes: a value small enough for its property context in memory, the
-/// rest left in the file's blocks until written.
-enum Data {
-    Bytes(Vec<u8>),
-    Stream(Stream),
-}
-
-impl Data {
-    fn of(pst: &Pst, v: ValueBlocks, what: String) -> crate::Result<Self> {
-        match v {
-            ValueBlocks::Inline(b) => Ok(Data::Bytes(b)),
-            ValueBlocks::Blocks(ids) => Ok(Data::Stream(Stream::of(pst, &ids, what)?)),
         }
     }
 }

@@ -4,9 +4,11 @@
 
 mod attach;
 pub mod body;
+pub mod cms;
 mod flags;
 mod headers;
 pub mod rtf;
+mod smime;
 mod stream;
 
 pub use flags::MailFlags;
@@ -112,18 +114,71 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, ctx: &mut Ctx) -> Result<M
         warnings.push(format!("recipients unreadable: {e}"));
         Vec::new()
     });
-    let head = headers::build(pst, msg, &recipients);
+    let mut head = headers::build(pst, msg, &recipients);
     let flags = flags::read(pst, msg);
-    let body = body::read(pst, msg, &mut warnings);
+    // Status headers are the mailbox's: an attached message is in no mailbox.
+    let extra = if depth == 0 {
+        flags.headers()
+    } else {
+        Vec::new()
+    };
+    let fields = std::mem::take(&mut head.fields);
     let first_hole = ctx.holes.count();
-    let parts = attach::read(pst, msg, depth, ctx, &body, &mut warnings);
-    let seed = head.boundary_seed;
-    let message_id = head.message_id.clone();
+    let (bytes, attachments) = match smime::detect(pst, msg) {
+        Some(s) => smime::message(fields, extra, s, &mut ctx.holes)?,
+        None => plain(
+            pst,
+            msg,
+            depth,
+            ctx,
+            (fields, extra, head.boundary_seed),
+            &mut warnings,
+        )?,
+    };
+    let len = (bytes.len() as i64 + ctx.holes.growth(first_hole)).max(0) as u64;
+    warnings.extend(
+        msg.obj
+            .take_unreadable()
+            .into_iter()
+            .map(|(id, why)| format!("{} unreadable: {why}", property_name(id))),
+    );
+    Ok(MimeMessage {
+        bytes: MessageBytes::unsplit(bytes, len),
+        subject: head.subject,
+        envelope_from: head.envelope_from,
+        date: msg.obj.time(props::MESSAGE_DELIVERY_TIME).or(head.date),
+        flags,
+        message_id: head.message_id,
+        attachments,
+        warnings,
+        placeholders: head.placeholders,
+    })
+}
+
+/// Header fields as the builder takes them, and the flag headers after them.
+type Fields = Vec<(String, mail_builder::headers::HeaderType<'static>)>;
+type Extra = Vec<(&'static str, String)>;
+
+/// A message as MS-OXCMAIL writes it: its header fields, bodies and attachments (with
+/// markers for data left in the file); what was attached.
+fn plain(
+    pst: &Pst,
+    msg: &Message,
+    depth: usize,
+    ctx: &mut Ctx,
+    (fields, extra, seed): (Fields, Extra, u64),
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<u8>, Vec<AttachmentInfo>)> {
+    let body = body::read(pst, msg, warnings);
+    let first_hole = ctx.holes.count();
+    let parts = attach::read(pst, msg, depth, ctx, &body, warnings);
+    warnings.extend(parts.warnings);
+    let in_memory = parts.infos.iter().map(|a| a.size).sum::<u64>();
+    let in_memory = in_memory - ctx.holes.sizes(first_hole).min(in_memory);
     let mut boundary = |kind: &str| {
         ctx.counter += 1;
         format!("----=_unpst_{kind}_{seed:016x}_{depth}_{}", ctx.counter)
     };
-
     let root = body_tree(
         pst,
         msg,
@@ -132,46 +187,14 @@ fn convert_at(pst: &Pst, msg: &Message, depth: usize, ctx: &mut Ctx) -> Result<M
         (parts.related, parts.mixed),
         &mut boundary,
     );
-
     // Sized up front: a growing Vec would double past the message. Base64 takes 4/3 plus
     // line ends; data left in the file takes only its marker.
     // In u64 and capped: on wasm32 a usize product overflows at 31 MB of attachments.
-    let in_memory = parts.infos.iter().map(|a| a.size).sum::<u64>()
-        - ctx
-            .holes
-            .sizes(first_hole)
-            .min(parts.infos.iter().map(|a| a.size).sum());
     let estimate = in_memory * 139 / 100
         + body.text.as_ref().map_or(0, |t| t.len() as u64 * 2)
         + body.html.as_ref().map_or(0, |h| h.len() as u64 * 2)
         + 16 * 1024;
-    // Status headers are the mailbox's: an attached message is in no mailbox.
-    let extra = if depth == 0 {
-        flags.headers()
-    } else {
-        Vec::new()
-    };
-    let bytes = write(head.fields, extra, root, estimate)?;
-    let len = (bytes.len() as i64 + ctx.holes.growth(first_hole)).max(0) as u64;
-    let bytes = MessageBytes::unsplit(bytes, len);
-    warnings.extend(parts.warnings);
-    warnings.extend(
-        msg.obj
-            .take_unreadable()
-            .into_iter()
-            .map(|(id, why)| format!("{} unreadable: {why}", property_name(id))),
-    );
-    Ok(MimeMessage {
-        bytes,
-        subject: head.subject,
-        envelope_from: head.envelope_from,
-        date: msg.obj.time(props::MESSAGE_DELIVERY_TIME).or(head.date),
-        flags,
-        message_id,
-        attachments: parts.infos,
-        warnings,
-        placeholders: head.placeholders,
-    })
+    Ok((write(fields, extra, root, estimate)?, parts.infos))
 }
 
 /// The message's MIME tree: its bodies as multipart/alternative (the HTML with its inline
@@ -226,12 +249,7 @@ fn body_tree(
 
 /// The message's bytes: its header fields, then the flag headers, then the body tree;
 /// `estimate` sizes the buffer once.
-fn write(
-    fields: Vec<(String, mail_builder::headers::HeaderType<'static>)>,
-    extra: Vec<(&'static str, String)>,
-    root: MimePart<'static>,
-    estimate: u64,
-) -> Result<Vec<u8>> {
+fn write(fields: Fields, extra: Extra, root: MimePart<'static>, estimate: u64) -> Result<Vec<u8>> {
     let mut builder = MessageBuilder::new();
     for (name, value) in fields {
         builder = builder.header(name, value);

@@ -28,6 +28,8 @@ pub struct Stream {
     size: u64,
     /// The attachment, for a warning if its blocks cannot be read after all.
     what: String,
+    /// Written as it is (a MIME entity kept whole), not as base64.
+    verbatim: bool,
 }
 
 impl Stream {
@@ -41,11 +43,33 @@ impl Stream {
             size += n;
             blocks.push((b, n));
         }
-        Ok(Self { blocks, size, what })
+        Ok(Self {
+            blocks,
+            size,
+            what,
+            verbatim: false,
+        })
+    }
+
+    /// The same data, to be written as it is.
+    pub fn verbatim(self) -> Self {
+        Self {
+            verbatim: true,
+            ..self
+        }
     }
 
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// Bytes it takes once written.
+    fn written_len(&self) -> u64 {
+        if self.verbatim {
+            self.size
+        } else {
+            base64_len(self.size)
+        }
     }
 
     /// The data's first bytes (to tell its type), from its first block.
@@ -56,9 +80,10 @@ impl Stream {
         }
     }
 
-    /// Writes the data as base64. A block that cannot be read now is written as zeros of its
-    /// length — the message's size was announced already — and `problems` says so.
-    fn write_base64(
+    /// Writes the data, as base64 unless verbatim. A block that cannot be read now is written
+    /// as zeros of its length — the message's size was announced already — and `problems`
+    /// says so.
+    fn write(
         &self,
         pst: &Pst,
         problems: &RefCell<Vec<String>>,
@@ -79,6 +104,10 @@ impl Stream {
             };
             // A block must read to the length announced; anything else is corrected to it.
             data.resize(len as usize, 0);
+            if self.verbatim {
+                out(&data)?;
+                continue;
+            }
             pending.extend_from_slice(&data);
             if pending.len() >= PIECE_IN {
                 let whole = pending.len() / PIECE_IN * PIECE_IN;
@@ -106,9 +135,42 @@ fn encode_lines(data: &[u8], text: &mut Vec<u8>) {
     }
 }
 
+/// An attachment's bytes: a value small enough for its property context in memory, the
+/// rest left in the file's blocks until written.
+pub enum Data {
+    Bytes(Vec<u8>),
+    Stream(Stream),
+}
+
+impl Data {
+    pub fn of(pst: &Pst, v: crate::pst::messaging::ValueBlocks, what: String) -> Result<Self> {
+        match v {
+            crate::pst::messaging::ValueBlocks::Inline(b) => Ok(Data::Bytes(b)),
+            crate::pst::messaging::ValueBlocks::Blocks(ids) => {
+                Ok(Data::Stream(Stream::of(pst, &ids, what)?))
+            }
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        match self {
+            Data::Bytes(b) => b.len() as u64,
+            Data::Stream(s) => s.size(),
+        }
+    }
+
+    /// The data's first bytes (at least its first block's), to tell what it is.
+    pub fn head(&self, pst: &Pst) -> std::borrow::Cow<'_, [u8]> {
+        match self {
+            Data::Bytes(b) => std::borrow::Cow::Borrowed(b),
+            Data::Stream(s) => std::borrow::Cow::Owned(s.head(pst)),
+        }
+    }
+}
+
 enum Piece {
     Bytes(Vec<u8>),
-    Base64(Stream),
+    Data(Stream),
 }
 
 /// A message's bytes: in memory, with the data of its attachments read from the PST as
@@ -170,7 +232,7 @@ impl MessageBytes {
 
     /// Whether some of it is still in the PST.
     pub fn is_streamed(&self) -> bool {
-        self.pieces.iter().any(|p| matches!(p, Piece::Base64(_)))
+        self.pieces.iter().any(|p| matches!(p, Piece::Data(_)))
     }
 
     /// Writes the message to `out`, in pieces: those in memory as they are, the attachment
@@ -179,7 +241,7 @@ impl MessageBytes {
         for p in &self.pieces {
             match p {
                 Piece::Bytes(b) => out(b)?,
-                Piece::Base64(s) => s.write_base64(pst, &self.problems, out)?,
+                Piece::Data(s) => s.write(pst, &self.problems, out)?,
             }
         }
         Ok(())
@@ -258,7 +320,7 @@ impl Holes {
     pub fn growth(&self, from: usize) -> i64 {
         self.streams[from..]
             .iter()
-            .map(|s| base64_len(s.size) as i64 - MARK_LEN as i64)
+            .map(|s| s.written_len() as i64 - MARK_LEN as i64)
             .sum()
     }
 
@@ -276,9 +338,9 @@ impl Holes {
             if !rest[at..].starts_with(mark.as_bytes()) {
                 return None;
             }
-            len += at as u64 + base64_len(s.size);
+            len += at as u64 + s.written_len();
             pieces.push(Piece::Bytes(rest[..at].to_vec()));
-            pieces.push(Piece::Base64(s));
+            pieces.push(Piece::Data(s));
             rest = &rest[at + MARK_LEN..];
         }
         if streams.next().is_some() {
@@ -333,6 +395,7 @@ mod tests {
             blocks: Vec::new(),
             size,
             what: String::new(),
+            verbatim: false,
         }
     }
 

@@ -285,6 +285,44 @@ await check('the zip export equals the native CLI output byte for byte', async (
   }
 });
 
+await check('S/MIME: the preview says signed by whom, or encrypted', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-smime-'));
+  try {
+    const ssl = (...a) => execFileSync('openssl', a, { cwd: dir, stdio: 'pipe' });
+    ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem',
+      '-subj', '/CN=Page Test Signer', '-days', '2');
+    writeFileSync(join(dir, 'content.txt'), 'Content-Type: text/plain\r\n\r\nSigned words.\r\n');
+    ssl('smime', '-sign', '-in', 'content.txt', '-signer', 'cert.pem', '-inkey', 'key.pem', '-out', 'signed.txt');
+    ssl('smime', '-encrypt', '-aes256', '-in', 'content.txt', '-outform', 'DER', '-out', 'enc.der', 'cert.pem');
+    const file = join(dir, 'smime.pst');
+    execFileSync(gen, [file, '--messages', '2', '--folders', '0', '--no-items',
+      '--wrap', `IPM.Note.SMIME.MultipartSigned,Signed report,multipart/signed,${join(dir, 'signed.txt')}`,
+      '--wrap', `IPM.Note.SMIME,Encrypted report,application/pkcs7-mime,${join(dir, 'enc.der')}`]);
+    assert.equal(await open(file), 'ready');
+    const found = {};
+    for (const path of await page.$$eval('[data-folder-path]', (els) =>
+      els.filter((e) => Number(e.dataset.items) > 0).map((e) => e.dataset.folderPath))) {
+      await page.click(`[data-folder-path="${path}"] .name`);
+      await page.waitForSelector('.message');
+      for (const subject of ['Signed report', 'Encrypted report']) {
+        const row = page.locator(`.message:has-text("${subject}")`);
+        if (await row.count() === 0) continue;
+        await row.first().click();
+        await subjectIs(subject);
+        await page.waitForSelector('#p-security:not([hidden])');
+        found[subject] = await page.textContent('#p-security');
+        if (subject === 'Signed report' && process.env.UNPST_SHOTS) {
+          await page.screenshot({ path: join(process.env.UNPST_SHOTS, 'smime-signed.png') });
+        }
+      }
+    }
+    assert.match(found['Signed report'] || '', /^Signed \(S\/MIME\) by Page Test Signer/);
+    assert.match(found['Encrypted report'] || '', /^Encrypted \(S\/MIME\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 await check('a file over 8 MiB (read slice by slice, read ahead): rows on screen open without a file read; its zip equals the CLI\'s', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'unpst-big-'));
   try {

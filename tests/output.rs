@@ -503,3 +503,75 @@ fn several_files_convert_each_as_alone() {
     }
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// Items no format takes (rules, views, FreeBusy data, …) are kept in the EML tree as text:
+/// exactly those outlook-pst lists in the folders' contents tables with a class that is
+/// neither mail nor a contact, calendar item, task or journal entry, each under its node id
+/// and the class outlook-pst reads.
+#[test]
+fn items_no_format_takes_are_kept_as_text_under_their_class() {
+    let Some(dir) = common::corpus() else { return };
+    let (mut files, mut kept) = (0, 0);
+    for path in common::corpus_files(&dir) {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let pst = Pst::open_path(&path).unwrap();
+        let nids = pst
+            .folder_tree()
+            .unwrap()
+            .flatten()
+            .iter()
+            .map(|f| f.nid.get())
+            .collect();
+        // outlook-pst cannot read every file (see tests/differential.rs): those are left out.
+        let Ok(theirs) = common::outlook::classes_within(&path, nids, 30) else {
+            continue;
+        };
+        let want: std::collections::BTreeMap<u32, String> = theirs
+            .into_iter()
+            .filter(|(_, c)| {
+                !unpst::pst::messaging::well_known::is_mail_class(c)
+                    && unpst::items::Kind::of(c).is_none()
+            })
+            .collect();
+        let out = std::env::temp_dir().join(format!("unpst-kept-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        Command::new(env!("CARGO_BIN_EXE_unpst"))
+            .arg("convert")
+            .arg(&path)
+            .arg("-o")
+            .arg(&out)
+            .args(["--format", "eml,vcf,ics", "-q"])
+            .output()
+            .unwrap();
+        let mut ours = std::collections::BTreeMap::new();
+        let mut stack = vec![out.join("eml")];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "txt") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    let field = |k: &str| {
+                        text.lines()
+                            .find_map(|l| l.strip_prefix(k))
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    let id = u32::from_str_radix(field("Item 0x").trim(), 16).unwrap();
+                    ours.insert(id, field("Class: "));
+                }
+            }
+        }
+        assert_eq!(ours, want, "{name}");
+        files += 1;
+        kept += ours.len();
+        let _ = std::fs::remove_dir_all(&out);
+    }
+    assert!(files >= 15, "outlook-pst read only {files} files");
+    // The corpus's two: FreeBusy data in aspose-Outlook and java-libpst-dist-list.
+    assert!(
+        kept >= 2,
+        "only {kept} items kept as text in the whole corpus"
+    );
+}

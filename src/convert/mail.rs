@@ -126,6 +126,17 @@ fn folder_pass<'u>(
                 }
             }
             Outcome::Deferred(class) if pass.items.handles(&class) => {}
+            // Items no format takes are kept in the EML tree as their properties.
+            Outcome::Deferred(class) if crate::items::Kind::of(&class).is_none() => {
+                match tee.as_deref_mut() {
+                    Some(t) if pass.mbox => keep_as_text(pst, &row, pass, t, &mut seq)?,
+                    _ if !pass.mbox => keep_as_text(pst, &row, pass, sink, &mut seq)?,
+                    _ => {}
+                }
+                if pass.record {
+                    record_other(rep, &row, Outcome::Deferred(class));
+                }
+            }
             other if pass.record => record_other(rep, &row, other),
             _ => {}
         }
@@ -155,4 +166,25 @@ fn write_file(
     sink.begin(path)?;
     bytes.write_to(pst, &mut |b| sink.write(b))?;
     sink.end()
+}
+
+/// An item no format takes, as a text file of its properties beside the EML files.
+fn keep_as_text(
+    pst: &Pst,
+    row: &crate::pst::messaging::MessageSummary,
+    pass: &mut Pass,
+    out: &mut dyn TreeSink,
+    seq: &mut u32,
+) -> Result<()> {
+    let Ok(msg) = pst.message(row.nid) else {
+        return Ok(());
+    };
+    *seq += 1;
+    let stem = format!("{:05} {}", *seq, truncate(&row.subject, 80));
+    let dir = if pass.mbox { &pass.tee_dir } else { &pass.dir };
+    let mut path = vec!["eml".to_string()];
+    path.extend(pass.eml_names.file(dir, &stem, ".txt"));
+    out.begin(&path)?;
+    out.write(crate::items::text::describe(pst, &msg).as_bytes())?;
+    out.end()
 }

@@ -4,6 +4,7 @@
 
 pub mod ical;
 pub mod recur;
+pub mod text;
 pub mod tz;
 pub mod vcard;
 

@@ -99,3 +99,47 @@ pub fn theirs_within(path: &std::path::Path, secs: u64) -> Result<Folders, Strin
     rx.recv_timeout(std::time::Duration::from_secs(secs))
         .unwrap_or_else(|_| Err(format!("no answer within {secs} s (deadlock)")))
 }
+
+/// Every contents-table row's message class, read by outlook-pst from the folders `nids`
+/// (any folder, inside the IPM subtree or not): row id (the message's NID) → class.
+pub fn classes(path: &std::path::Path, nids: &[u32]) -> Result<BTreeMap<u32, String>, String> {
+    let store = outlook_pst::open_store(path).map_err(|e| e.to_string())?;
+    let mut out = BTreeMap::new();
+    for &nid in nids {
+        let entry = store
+            .properties()
+            .make_entry_id(NodeId::from(nid))
+            .map_err(|e| e.to_string())?;
+        let folder = store
+            .open_folder(&entry)
+            .map_err(|e| format!("folder {nid:#x}: {e}"))?;
+        let Some(c) = folder.contents_table() else {
+            continue;
+        };
+        for (id, v) in rows(c)? {
+            match v.get(&0x001A) {
+                Some(PropertyValue::Unicode(s)) => out.insert(id, s.to_string()),
+                Some(PropertyValue::String8(s)) => out.insert(id, s.to_string()),
+                _ => None,
+            };
+        }
+    }
+    Ok(out)
+}
+
+/// [`classes`] in a thread with a deadline (see [`theirs_within`]).
+pub fn classes_within(
+    path: &std::path::Path,
+    nids: Vec<u32>,
+    secs: u64,
+) -> Result<BTreeMap<u32, String>, String> {
+    let p = path.to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let r = std::panic::catch_unwind(move || classes(&p, &nids))
+            .unwrap_or_else(|_| Err("panicked".into()));
+        let _ = tx.send(r);
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .unwrap_or_else(|_| Err(format!("no answer within {secs} s (deadlock)")))
+}

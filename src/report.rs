@@ -104,7 +104,20 @@ pub struct Report {
     pub accounts: Vec<Account>,
     /// Signatures found in the sent mail (written under `signatures/`).
     pub signatures: Vec<SignatureInfo>,
+    /// What `--recover` looked for and found (`None` when not asked).
+    pub recovery: Option<RecoveryReport>,
     pub cancelled: bool,
+}
+
+/// Deleted and older items: how many the file's freed space and node B-tree held
+/// (candidates), how many came back whole as the "Recovered items" folder, how many were
+/// copies of a live or another recovered item, and which could not be read, with why.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RecoveryReport {
+    pub candidates: u32,
+    pub recovered: u32,
+    pub duplicates: u32,
+    pub failed: Vec<Skipped>,
 }
 
 /// A signature found, as the report lists it.

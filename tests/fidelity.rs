@@ -19,6 +19,7 @@ fn convert_all(pst: &Pst) -> MemTree {
         ics: true,
         signatures: false,
         folders: None,
+        recover: false,
     };
     convert(pst, &mut sink, &opts, "x", &mut |_| true).unwrap();
     sink

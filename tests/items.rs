@@ -20,6 +20,7 @@ fn parsed(file: &Path) -> BTreeMap<String, serde_json::Value> {
         ics: true,
         signatures: true,
         folders: None,
+        recover: false,
     };
     let rep = convert(&pst, &mut sink, &opts, "x", &mut |_| true).unwrap();
     assert_eq!(rep.totals.skipped, 0);
@@ -264,6 +265,7 @@ fn cards_also_go_one_per_file_into_the_eml_tree() {
         ics: false,
         signatures: false,
         folders: None,
+        recover: false,
     };
     convert(&pst, &mut sink, &opts, "x", &mut |_| true).unwrap();
     let all = String::from_utf8(sink.files["contacts/Contacts.vcf"].clone()).unwrap();

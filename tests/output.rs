@@ -19,6 +19,7 @@ fn convert_into(path: &std::path::Path, sink: &mut dyn unpst::sink::TreeSink) {
         ics: true,
         signatures: true,
         folders: None,
+        recover: false,
     };
     let rep = convert(&pst, sink, &opts, "x", &mut |_| true).unwrap();
     write_report(sink, &rep).unwrap();
@@ -55,6 +56,7 @@ fn python_email_and_mailbox_parse_every_output() {
             ics: true,
             signatures: true,
             folders: None,
+            recover: false,
         };
         // As the CLI does: mbox and EML from one pass, through two writers.
         let mut eml = DirTree::new(out.join(&name)).unwrap();
@@ -312,6 +314,7 @@ fn progress_reaches_its_total_and_cancel_stops_early() {
         ics: true,
         signatures: true,
         folders: None,
+        recover: false,
     };
     let mut last = (0, 0);
     let rep = convert(&pst, &mut MemTree::default(), &opts, "x", &mut |p| {

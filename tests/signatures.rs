@@ -32,6 +32,7 @@ fn sent_mail_signatures_and_accounts_in_the_report() {
         ics: false,
         signatures: true,
         folders: None,
+        recover: false,
     };
     let rep = convert(&pst, &mut sink, &opts, "x", &mut |_| true).unwrap();
     let accounts: Vec<(&str, u32)> = rep

@@ -34,6 +34,9 @@ pub struct Spec {
     /// The first message carries an attachment of exactly this size (to test data trees
     /// of every depth).
     pub first_attachment: Option<u64>,
+    /// This many messages (after the wrapped ones) are written, then deleted: in no folder,
+    /// in neither live B-tree, their bytes left in place (what a recovery finds).
+    pub deleted: usize,
     /// The first messages written are these S/MIME messages, as Outlook stores them.
     pub wrapped: Vec<Wrapped>,
     /// Outlook's password checksum (PidTagPstPassword) in the store: a password-protected
@@ -59,6 +62,7 @@ impl Default for Spec {
             first_attachment: None,
             password_crc: None,
             wrapped: Vec::new(),
+            deleted: 0,
             names: Vec::new(),
         }
     }
@@ -96,6 +100,8 @@ pub struct Summary {
     /// Subject of every item (mail, contact, appointment), per folder path, in table order.
     pub subjects: Vec<(Vec<String>, Vec<String>)>,
     pub bytes: u64,
+    /// Subjects of the deleted messages ([`Spec::deleted`]), with their folders' paths.
+    pub deleted: Vec<(Vec<String>, String)>,
     /// SHA-1 (hex) of what [`Spec::first_attachment`] wrote: what every output must give back.
     pub first_attachment_sha1: Option<String>,
 }
@@ -399,6 +405,9 @@ pub fn generate<W: Write + Seek>(
             msg_index += 1;
             let nid = (msg_index << 5) | 0x04;
             let when = base_time + rng.below(10 * 365 * 86_400) as i64;
+            let mark = ndb.checkpoint();
+            let delete = summary.messages as usize >= spec.wrapped.len()
+                && summary.deleted.len() < spec.deleted;
             let row = write_message(
                 &mut ndb,
                 &mut rng,
@@ -409,6 +418,12 @@ pub fn generate<W: Write + Seek>(
                 spec,
                 &mut summary,
             )?;
+            if delete {
+                ndb.delete_since(mark);
+                // (Its attachments stay counted in `summary.attachments`.)
+                summary.deleted.push((folders[f].path.clone(), row.1));
+                continue;
+            }
             if let Some(Value::I32(flags)) = &row.0[5]
                 && flags & 1 == 0
             {

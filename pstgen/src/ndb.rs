@@ -49,6 +49,16 @@ fn sig(ib: u64, bid: u64) -> u16 {
     ((x >> 16) as u16) ^ (x as u16)
 }
 
+/// A node's leaf entry: NID, data and sub-node BIDs, parent NID.
+fn nbt_entry(n: &Node) -> (u64, Vec<u8>) {
+    let mut e = (n.nid as u64).to_le_bytes().to_vec();
+    e.extend_from_slice(&n.bid_data.to_le_bytes());
+    e.extend_from_slice(&n.bid_sub.to_le_bytes());
+    e.extend_from_slice(&n.parent.to_le_bytes());
+    e.extend_from_slice(&[0; 4]);
+    (n.nid as u64, e)
+}
+
 /// An entry of the node B-tree.
 #[derive(Clone, Copy)]
 pub struct Node {
@@ -77,7 +87,13 @@ pub struct Ndb<W: Write + Seek> {
     crypt: Encryption,
     blocks: Vec<(u64, u64, u16)>,
     nodes: Vec<Node>,
+    /// Deleted: written, then left out of the live B-trees ([`Ndb::delete_since`]).
+    deleted: Vec<Node>,
 }
+
+/// Where the lists of blocks and nodes stood ([`Ndb::mark`]).
+#[derive(Clone, Copy)]
+pub struct Mark(usize, usize);
 
 impl<W: Write + Seek> Ndb<W> {
     pub fn new(mut out: W, crypt: Encryption) -> std::io::Result<Self> {
@@ -92,6 +108,7 @@ impl<W: Write + Seek> Ndb<W> {
             crypt,
             blocks: Vec::new(),
             nodes: Vec::new(),
+            deleted: Vec::new(),
         };
         n.open_region(0)?;
         Ok(n)
@@ -303,6 +320,19 @@ impl<W: Write + Seek> Ndb<W> {
         self.nodes.push(n);
     }
 
+    pub fn checkpoint(&self) -> Mark {
+        Mark(self.blocks.len(), self.nodes.len())
+    }
+
+    /// Deletes what was written since `m` as Outlook does: the nodes and blocks leave the
+    /// live B-trees, their bytes stay (blocks with intact trailers), and the nodes stay
+    /// listed in a node B-tree page no tree reaches any more (written by `finish`).
+    pub fn delete_since(&mut self, m: Mark) {
+        self.blocks.truncate(m.0);
+        let gone = self.nodes.split_off(m.1);
+        self.deleted.extend(gone);
+    }
+
     /// Writes a B-tree of 512-byte pages over sorted leaf entries; returns the root BREF.
     fn btree(
         &mut self,
@@ -355,18 +385,15 @@ impl<W: Write + Seek> Ndb<W> {
     pub fn finish(mut self, extra_header: impl FnOnce(&mut [u8])) -> std::io::Result<u64> {
         let mut nodes = std::mem::take(&mut self.nodes);
         nodes.sort_by_key(|n| n.nid);
-        let nbt_leaves = nodes
-            .iter()
-            .map(|n| {
-                let mut e = (n.nid as u64).to_le_bytes().to_vec();
-                e.extend_from_slice(&n.bid_data.to_le_bytes());
-                e.extend_from_slice(&n.bid_sub.to_le_bytes());
-                e.extend_from_slice(&n.parent.to_le_bytes());
-                e.extend_from_slice(&[0; 4]);
-                (n.nid as u64, e)
-            })
-            .collect();
+        let nbt_leaves = nodes.iter().map(nbt_entry).collect();
         let nbt = self.btree(0x81, 32, nbt_leaves)?;
+        // The deleted nodes' last page, freed: reachable from no root.
+        let mut deleted = std::mem::take(&mut self.deleted);
+        deleted.sort_by_key(|n| n.nid);
+        if !deleted.is_empty() {
+            let stale = deleted.iter().map(nbt_entry).collect();
+            self.btree(0x81, 32, stale)?;
+        }
         // The block B-tree lists its own pages' neighbours, not itself: blocks only.
         let mut blocks = std::mem::take(&mut self.blocks);
         blocks.sort_by_key(|b| b.0);

@@ -41,12 +41,11 @@ fn destinations(files: &[PathBuf], out: &Path) -> Vec<PathBuf> {
 pub fn run(
     files: &[PathBuf],
     output: Option<PathBuf>,
-    format: &[String],
+    opts: &Options,
 ) -> Result<ExitCode, CliError> {
     let out = output.ok_or_else(|| {
         CliError::Usage("with several files, give an output directory with -o DIR".into())
     })?;
-    let opts = Options::from_formats(format).map_err(CliError::Usage)?;
     let jobs: Vec<(PathBuf, PathBuf)> = files
         .iter()
         .cloned()
@@ -64,7 +63,7 @@ pub fn run(
                 loop {
                     let job = next.lock().ok().and_then(|mut it| it.next());
                     let Some((i, (file, dest))) = job else { break };
-                    let outcome = convert_one(file, dest, &opts);
+                    let outcome = convert_one(file, dest, opts);
                     if let Ok(mut r) = results.lock() {
                         r.push((i, outcome));
                     }

@@ -15,12 +15,14 @@ use std::io::{IsTerminal, Write};
 mod batch;
 mod error;
 mod inspect;
+mod summary;
 mod term;
 mod upload;
 use error::CliError;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
+use summary::print_summary;
 use unpst::convert::{self, Options, Progress};
 use unpst::pst::Pst;
 use unpst::sink::{DirTree, ZipTree};
@@ -87,6 +89,12 @@ enum Command {
         /// Write everything into this zip file instead of a directory.
         #[arg(long)]
         zip: Option<PathBuf>,
+        /// Also recover deleted and older items that no folder lists any more (read from the
+        /// file's freed space, each checked as a whole message) into a separate top-level
+        /// folder "Recovered items", each marked with an X-Unpst-Recovered header. Reads the
+        /// whole file once more.
+        #[arg(long)]
+        recover: bool,
         /// No progress bar.
         #[arg(short, long)]
         quiet: bool,
@@ -153,13 +161,21 @@ pub fn main() -> ExitCode {
             output,
             format,
             zip,
+            recover,
             quiet,
-        } => match files.as_slice() {
-            [file] => run_convert(file, output, &format, zip, quiet),
-            _ if zip.is_some() => Err(CliError::Usage(
-                "--zip takes one file; for several, give an output directory with -o DIR".into(),
-            )),
-            _ => batch::run(&files, output, &format),
+        } => match Options::from_formats(&format).map_err(CliError::Usage) {
+            Err(e) => Err(e),
+            Ok(opts) => {
+                let opts = Options { recover, ..opts };
+                match files.as_slice() {
+                    [file] => run_convert(file, output, &opts, zip, quiet),
+                    _ if zip.is_some() => Err(CliError::Usage(
+                        "--zip takes one file; for several, give an output directory with -o DIR"
+                            .into(),
+                    )),
+                    _ => batch::run(&files, output, &opts),
+                }
+            }
         },
         Command::Upload(args) => upload::run(args),
         Command::Signatures { file, from, output } => signatures(file, from, output),
@@ -309,81 +325,14 @@ pub(crate) fn open(file: &Path) -> Result<Pst, CliError> {
     Pst::open(Box::new(src)).map_err(|e| CliError::at(file, e))
 }
 
-/// What a conversion did: the totals, the accounts and signatures found, and everything
-/// lost or worked around.
-fn print_summary(report: &unpst::report::Report, name: &str, start: Instant, dest: &Path) {
-    let t = &report.totals;
-    out!(
-        "{}: {} converted, {} contacts and calendar items, {} deferred, {} skipped, {} with warnings — {} folders, {:.1} MB, {:.2} s → {}",
-        term::escape(name),
-        t.converted,
-        t.cards,
-        t.deferred,
-        t.skipped,
-        t.warnings,
-        t.folders,
-        t.bytes as f64 / 1e6,
-        start.elapsed().as_secs_f64(),
-        term::path(dest)
-    );
-    if report.password_protected {
-        out!("  {}", unpst::report::PASSWORD_NOTE);
-    }
-    for a in &report.accounts {
-        out!(
-            "  sent from: {} {} ({} messages)",
-            term::escape(&a.address),
-            term::escape(&a.name),
-            a.sent
-        );
-    }
-    for s in &report.signatures {
-        out!(
-            "  signature: {} {} — {} uses{}",
-            term::escape(&s.account),
-            term::escape(&s.name),
-            s.uses,
-            if s.html { ", HTML" } else { ", plain text" }
-        );
-    }
-    if t.placeholders > 0 {
-        out!(
-            "  {} messages name someone the file gives no address for: written as {}",
-            t.placeholders,
-            unpst::mime::PLACEHOLDER_ADDRESS
-        );
-    }
-    for p in &report.problems {
-        out!("  file damage: {}", term::escape(p));
-    }
-    for f in &report.folders {
-        for s in &f.skipped {
-            out!(
-                "  skipped in {}: \"{}\" — {}",
-                term::escape(&f.path.join("/")),
-                term::escape(&s.subject),
-                term::escape(&s.reason)
-            );
-        }
-        if let Some(e) = &f.error {
-            out!(
-                "  folder {}: {}",
-                term::escape(&f.path.join("/")),
-                term::escape(e)
-            );
-        }
-    }
-}
-
 fn run_convert(
     file: &Path,
     output: Option<PathBuf>,
-    format: &[String],
+    opts: &Options,
     zip: Option<PathBuf>,
     quiet: bool,
 ) -> Result<ExitCode, CliError> {
-    let opts = Options::from_formats(format).map_err(CliError::Usage)?;
-    let (report, name, start, dest) = convert_file(file, output, zip, &opts, quiet)?;
+    let (report, name, start, dest) = convert_file(file, output, zip, opts, quiet)?;
     print_summary(&report, &name, start, &dest);
     // As the README promises: 1 whenever the report lists something lost or worked around.
     Ok(if report.incomplete() {

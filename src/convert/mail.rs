@@ -2,10 +2,10 @@
 //! files, or both at once when the EML tree has a sink of its own.
 
 use super::layout::Layout;
-use super::walk::{FolderItems, Outcome, record_mail, record_other, truncate};
+use super::walk::{Items, Outcome, record_mail, record_other, truncate};
 use super::{Names, Options, Progress};
 use crate::error::Result;
-use crate::pst::{FolderInfo, Pst};
+use crate::pst::Pst;
 use crate::report::FolderReport;
 use crate::sink::{TreeSink, mbox};
 
@@ -26,9 +26,9 @@ struct Pass<'a> {
 /// The mail passes of one folder: its mbox file, then its EML directory — or both in one
 /// pass when the EML tree has a sink of its own (`eml_sink`). False when cancelled.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn mail_passes<'u>(
-    pst: &Pst,
-    f: &FolderInfo,
+pub(super) fn mail_passes<'u, 'p>(
+    pst: &'p Pst,
+    items: &dyn Fn() -> Box<dyn Items + 'p>,
     out_path: &[String],
     sink: &mut dyn TreeSink,
     mut eml_sink: Option<&mut (dyn TreeSink + 'u)>,
@@ -67,7 +67,7 @@ pub(super) fn mail_passes<'u>(
         } else {
             None
         };
-        if !folder_pass(pst, f, sink, tee_sink, &mut pass, rep, state, progress)? {
+        if !folder_pass(pst, items, sink, tee_sink, &mut pass, rep, state, progress)? {
             return Ok(false);
         }
         record = false;
@@ -77,9 +77,9 @@ pub(super) fn mail_passes<'u>(
 
 /// Writes one folder in one format. Returns `false` when the caller cancelled.
 #[allow(clippy::too_many_arguments)]
-fn folder_pass<'u>(
-    pst: &Pst,
-    f: &FolderInfo,
+fn folder_pass<'u, 'p>(
+    pst: &'p Pst,
+    items: &dyn Fn() -> Box<dyn Items + 'p>,
     sink: &mut dyn TreeSink,
     mut tee: Option<&mut (dyn TreeSink + 'u)>,
     pass: &mut Pass,
@@ -93,32 +93,25 @@ fn folder_pass<'u>(
     if pass.mbox {
         sink.begin(&file)?;
     }
-    let mut items = FolderItems::new(pst, f.nid);
+    let mut items = items();
     let mut seq = 0u32;
     let mut keep_going = true;
     for (row, outcome) in items.by_ref() {
         state.done += 1;
+        // Items no format takes are kept in the EML tree as their properties.
+        let eml = !pass.mbox || tee.is_some();
+        let outcome = match outcome {
+            Outcome::Deferred(class) if eml && crate::items::Kind::of(&class).is_none() => {
+                match pst.message(row.nid) {
+                    Ok(m) => Outcome::Kept(class, crate::items::text::describe(pst, &m)),
+                    Err(_) => Outcome::Deferred(class),
+                }
+            }
+            o => o,
+        };
         match outcome {
             Outcome::Mail(mut m) => {
-                if pass.mbox {
-                    let mut out = |b: &[u8]| sink.write(b);
-                    let mut entry = mbox::Entry::begin(&m.envelope_from, m.date, &mut out)?;
-                    m.bytes.write_to(pst, &mut |b| entry.write(b))?;
-                    entry.finish()?;
-                    if let Some(t) = tee.as_deref_mut() {
-                        seq += 1;
-                        let stem = format!("{seq:05} {}", truncate(&m.subject, 80));
-                        let mut path = vec!["eml".to_string()];
-                        path.extend(pass.eml_names.file(&pass.tee_dir, &stem, ".eml"));
-                        write_file(pst, t, &path, &m.bytes)?;
-                    }
-                } else {
-                    seq += 1;
-                    let stem = format!("{seq:05} {}", truncate(&m.subject, 80));
-                    let mut path = vec![root.to_string()];
-                    path.extend(pass.eml_names.file(&pass.dir, &stem, ".eml"));
-                    write_file(pst, sink, &path, &m.bytes)?;
-                }
+                write_mail(pst, &m, pass, sink, tee.as_deref_mut(), &mut seq)?;
                 state.bytes += m.bytes.len();
                 if pass.record {
                     m.warnings.extend(m.bytes.take_problems());
@@ -126,15 +119,14 @@ fn folder_pass<'u>(
                 }
             }
             Outcome::Deferred(class) if pass.items.handles(&class) => {}
-            // Items no format takes are kept in the EML tree as their properties.
-            Outcome::Deferred(class) if crate::items::Kind::of(&class).is_none() => {
+            Outcome::Kept(class, text) => {
                 match tee.as_deref_mut() {
-                    Some(t) if pass.mbox => keep_as_text(pst, &row, pass, t, &mut seq)?,
-                    _ if !pass.mbox => keep_as_text(pst, &row, pass, sink, &mut seq)?,
+                    Some(t) if pass.mbox => write_text(t, pass, &mut seq, &row.subject, &text)?,
+                    _ if !pass.mbox => write_text(sink, pass, &mut seq, &row.subject, &text)?,
                     _ => {}
                 }
                 if pass.record {
-                    record_other(rep, &row, Outcome::Deferred(class));
+                    record_other(rep, &row, Outcome::Kept(class, text));
                 }
             }
             other if pass.record => record_other(rep, &row, other),
@@ -168,23 +160,52 @@ fn write_file(
     sink.end()
 }
 
-/// An item no format takes, as a text file of its properties beside the EML files.
-fn keep_as_text(
-    pst: &Pst,
-    row: &crate::pst::messaging::MessageSummary,
-    pass: &mut Pass,
+/// A text file beside the EML files, numbered in their sequence.
+fn write_text(
     out: &mut dyn TreeSink,
+    pass: &mut Pass,
     seq: &mut u32,
+    subject: &str,
+    text: &str,
 ) -> Result<()> {
-    let Ok(msg) = pst.message(row.nid) else {
-        return Ok(());
-    };
     *seq += 1;
-    let stem = format!("{:05} {}", *seq, truncate(&row.subject, 80));
+    let stem = format!("{:05} {}", *seq, truncate(subject, 80));
     let dir = if pass.mbox { &pass.tee_dir } else { &pass.dir };
     let mut path = vec!["eml".to_string()];
     path.extend(pass.eml_names.file(dir, &stem, ".txt"));
     out.begin(&path)?;
-    out.write(crate::items::text::describe(pst, &msg).as_bytes())?;
+    out.write(text.as_bytes())?;
     out.end()
+}
+
+/// A converted message into this pass's file: its mbox entry (and EML file when the pass
+/// writes both), or its EML file.
+fn write_mail<'u>(
+    pst: &Pst,
+    m: &crate::mime::MimeMessage,
+    pass: &mut Pass,
+    sink: &mut dyn TreeSink,
+    tee: Option<&mut (dyn TreeSink + 'u)>,
+    seq: &mut u32,
+) -> Result<()> {
+    let mut eml = |out: &mut dyn TreeSink, dir: &[String], seq: &mut u32| {
+        *seq += 1;
+        let stem = format!("{:05} {}", *seq, truncate(&m.subject, 80));
+        let mut path = vec!["eml".to_string()];
+        path.extend(pass.eml_names.file(dir, &stem, ".eml"));
+        write_file(pst, out, &path, &m.bytes)
+    };
+    if !pass.mbox {
+        let dir = pass.dir.clone();
+        return eml(sink, &dir, seq);
+    }
+    let mut out = |b: &[u8]| sink.write(b);
+    let mut entry = mbox::Entry::begin(&m.envelope_from, m.date, &mut out)?;
+    m.bytes.write_to(pst, &mut |b| entry.write(b))?;
+    entry.finish()?;
+    if let Some(t) = tee {
+        let dir = pass.tee_dir.clone();
+        eml(t, &dir, seq)?;
+    }
+    Ok(())
 }

@@ -7,6 +7,7 @@
 //! iCalendar), [`recovery`] (crash hooks for the page).
 
 mod cards;
+pub mod deleted;
 pub mod layout;
 mod mail;
 pub mod recovery;
@@ -35,6 +36,8 @@ pub struct Options {
     pub signatures: bool,
     /// Convert only these folders (by NID); `None` = all.
     pub folders: Option<Vec<u32>>,
+    /// Also look for deleted and older items and write them as "Recovered items".
+    pub recover: bool,
 }
 
 impl Default for Options {
@@ -46,6 +49,7 @@ impl Default for Options {
             ics: true,
             signatures: true,
             folders: None,
+            recover: false,
         }
     }
 }
@@ -61,6 +65,7 @@ impl Options {
             ics: false,
             signatures: false,
             folders: None,
+            recover: false,
         };
         for n in names {
             match n.as_ref().trim().to_ascii_lowercase().as_str() {
@@ -139,8 +144,11 @@ pub fn convert_into(
             let out_path = output_path(f, top);
             state.folder = f.path.join("/");
             let tee_sink = eml_sink.as_deref_mut();
+            let nid = f.nid;
+            let items = || Box::new(FolderItems::new(pst, nid)) as Box<dyn walk::Items>;
             cancelled = !mail::mail_passes(
-                pst, f, &out_path, sink, tee_sink, opts, &mut names, &mut rep, &mut state, progress,
+                pst, &items, &out_path, sink, tee_sink, opts, &mut names, &mut rep, &mut state,
+                progress,
             )?;
             if !cancelled && (opts.vcf || opts.ics) {
                 cancelled = !cards::items_pass(
@@ -160,7 +168,16 @@ pub fn convert_into(
         totals_add(&mut totals, &rep);
         reports.push(rep);
     }
+    let mut recovery = None;
+    if opts.recover && !cancelled {
+        let done = (&mut reports, &mut totals);
+        let (found, stopped) = recovered_pass(
+            pst, sink, eml_sink, opts, &mut names, &mut state, progress, done,
+        )?;
+        (recovery, cancelled) = (Some(found), stopped);
+    }
     let mut report = report_of(pst, file_name, reports, totals, cancelled);
+    report.recovery = recovery;
     // Signatures and accounts come from the sent mail, whatever folders were chosen.
     if opts.signatures && !cancelled {
         let (sigs, accounts) = crate::signatures::from_pst(pst).unwrap_or_default();
@@ -178,6 +195,45 @@ pub fn convert_into(
             .collect();
     }
     Ok(report)
+}
+
+/// The "Recovered items" folder: deleted and older items, screened, then written by the mail
+/// passes like a folder's ([`deleted`]); its report joins `done` when something came back.
+/// Returns what the recovery found, and whether the caller cancelled.
+#[allow(clippy::too_many_arguments)]
+fn recovered_pass<'u>(
+    pst: &Pst,
+    sink: &mut dyn TreeSink,
+    eml_sink: Option<&mut (dyn TreeSink + 'u)>,
+    opts: &Options,
+    names: &mut Names,
+    state: &mut Progress,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+    (reports, totals): (&mut Vec<FolderReport>, &mut Totals),
+) -> Result<(crate::report::RecoveryReport, bool)> {
+    let rec = pst.recovery()?;
+    let (kept, found) = pst
+        .ndb
+        .reading_freed(&rec.freed, || deleted::screen(pst, &rec));
+    if kept.is_empty() {
+        return Ok((found, false));
+    }
+    let tee = opts.mbox && opts.eml && eml_sink.is_some();
+    let passes = opts.mbox as u64 + (opts.eml && !tee) as u64;
+    state.total += kept.len() as u64 * passes;
+    state.folder = deleted::FOLDER.into();
+    let path = vec![deleted::FOLDER.to_string()];
+    let mut rep = FolderReport::new(path.clone(), kept.len() as u32, None);
+    let items = || Box::new(deleted::RecoveredItems::new(pst, &rec, &kept)) as Box<dyn walk::Items>;
+    let go_on = pst.ndb.reading_freed(&rec.freed, || {
+        mail::mail_passes(
+            pst, &items, &path, sink, eml_sink, opts, names, &mut rep, state, progress,
+        )
+    })?;
+    totals.folders += 1;
+    totals_add(totals, &rep);
+    reports.push(rep);
+    Ok((found, !go_on))
 }
 
 /// The name allocators of one conversion, one per output tree.
@@ -206,6 +262,7 @@ fn report_of(
         store: pst.display_name.clone(),
         accounts: Vec::new(),
         signatures: Vec::new(),
+        recovery: None,
         file: file_name.to_string(),
         format: name(serde_json::to_value(h.format)),
         encryption: name(serde_json::to_value(h.encryption)),

@@ -17,6 +17,23 @@ pub enum Outcome {
     Deferred(String),
     /// Unreadable or unconvertible (the reason).
     Skipped(String),
+    /// Not mail, and no other format will take it (a recovered contact, …): its class, and
+    /// its properties as text ([`crate::items::text`]) for the EML tree.
+    Kept(String, String),
+}
+
+/// What a pass walks: a folder's items ([`FolderItems`]) or the recovered ones.
+pub trait Items: Iterator<Item = (MessageSummary, Outcome)> {
+    /// The first problem reading the items' list (its rows are then missing).
+    fn error(&mut self) -> Option<String> {
+        None
+    }
+}
+
+impl Items for FolderItems<'_> {
+    fn error(&mut self) -> Option<String> {
+        FolderItems::error(self)
+    }
 }
 
 /// The items of one folder, converted one at a time, walking its rows with the one row
@@ -75,7 +92,9 @@ pub fn record_mail(rep: &mut FolderReport, id: Nid, m: &mime::MimeMessage) {
 /// Records a deferred or skipped item into its folder's report.
 pub fn record_other(rep: &mut FolderReport, row: &MessageSummary, outcome: Outcome) {
     match outcome {
-        Outcome::Deferred(class) => rep.deferred.push(Deferred { id: row.nid, class }),
+        Outcome::Deferred(class) | Outcome::Kept(class, _) => {
+            rep.deferred.push(Deferred { id: row.nid, class })
+        }
         Outcome::Skipped(reason) => rep.skipped.push(Skipped {
             id: row.nid,
             subject: row.subject.clone(),

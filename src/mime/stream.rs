@@ -221,6 +221,17 @@ impl MessageBytes {
         }
     }
 
+    /// Puts header fields (or any bytes) in front of the message.
+    pub fn prepend(&mut self, head: &[u8]) {
+        match self.pieces.first_mut() {
+            Some(Piece::Bytes(b)) => {
+                b.splice(0..0, head.iter().copied());
+            }
+            _ => self.pieces.insert(0, Piece::Bytes(head.to_vec())),
+        }
+        self.len += head.len() as u64;
+    }
+
     /// How many bytes [`write_to`](Self::write_to) writes.
     pub fn len(&self) -> u64 {
         self.len

@@ -344,7 +344,7 @@ impl Session {
                         set("reason", e.to_string().into());
                     }
                 },
-                convert::Outcome::Deferred(class) => {
+                convert::Outcome::Deferred(class) | convert::Outcome::Kept(class, _) => {
                     set("kind", "deferred".into());
                     set("reason", class.as_str().into());
                 }
@@ -419,6 +419,7 @@ impl Session {
             ics: what.cards,
             signatures: what.cards,
             folders: (!what.folders.is_empty()).then_some(what.folders),
+            recover: false,
         };
         let mut report_progress = |p: &Progress| {
             let v = js_sys::Object::new();

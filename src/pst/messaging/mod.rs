@@ -8,6 +8,7 @@ pub mod named;
 mod object;
 pub mod people;
 pub mod props;
+pub mod recover;
 mod rows;
 mod store;
 pub mod well_known;

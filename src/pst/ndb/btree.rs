@@ -35,25 +35,33 @@ impl Recovered {
     /// among scanned pages, the newer page (higher page BID) wins: freed pages linger in a
     /// PST with stale entries.
     fn add_leaf(&mut self, ndb: &Ndb, tree: Tree, page: &Page, rank: u64) {
-        for i in 0..page.count {
-            match tree {
-                Tree::Node => {
-                    if let Ok(e) = ndb.node_leaf(page, i)
-                        && self.node_src.get(&e.nid).is_none_or(|&r| r < rank)
-                    {
-                        self.nodes.insert(e.nid, e);
-                        self.node_src.insert(e.nid, rank);
-                    }
-                }
-                Tree::Block => {
-                    if let Ok(e) = ndb.block_leaf(page, i) {
-                        let k = e.bid.key();
-                        if self.block_src.get(&k).is_none_or(|&r| r < rank) {
-                            self.blocks.insert(k, e);
-                            self.block_src.insert(k, rank);
-                        }
-                    }
-                }
+        match tree {
+            Tree::Node => {
+                let nodes = (0..page.count).filter_map(|i| ndb.node_leaf(page, i).ok());
+                self.add_nodes(nodes.collect(), rank);
+            }
+            Tree::Block => {
+                let blocks = (0..page.count).filter_map(|i| ndb.block_leaf(page, i).ok());
+                self.add_blocks(blocks.collect(), rank);
+            }
+        }
+    }
+
+    fn add_nodes(&mut self, nodes: Vec<NodeEntry>, rank: u64) {
+        for e in nodes {
+            if self.node_src.get(&e.nid).is_none_or(|&r| r < rank) {
+                self.nodes.insert(e.nid, e);
+                self.node_src.insert(e.nid, rank);
+            }
+        }
+    }
+
+    fn add_blocks(&mut self, blocks: Vec<BlockEntry>, rank: u64) {
+        for e in blocks {
+            let k = e.bid.key();
+            if self.block_src.get(&k).is_none_or(|&r| r < rank) {
+                self.blocks.insert(k, e);
+                self.block_src.insert(k, rank);
             }
         }
     }
@@ -64,24 +72,32 @@ const PTYPE_BBT: u8 = 0x80;
 const PTYPE_NBT: u8 = 0x81;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Tree {
+pub(super) enum Tree {
     Node,
     Block,
 }
 
 /// One parsed B-tree page.
-struct Page {
+pub(super) struct Page {
     data: Vec<u8>,
-    count: usize,
+    pub(super) count: usize,
     entry_size: usize,
-    level: u8,
+    pub(super) level: u8,
     /// The page's own BID from its trailer: newer pages have higher ones.
-    bid: u64,
+    pub(super) bid: u64,
+}
+
+impl Page {
+    /// Entry slots the page has room for (its count and the slack past it).
+    pub(super) fn slots(&self) -> usize {
+        let area = self.data.len().saturating_sub(24).min(4056);
+        (area / self.entry_size.max(1)).max(self.count)
+    }
 }
 
 impl Ndb {
     /// A page found by scanning, if it looks like an intact page of `tree`.
-    fn parse_page(&self, data: Vec<u8>, tree: Tree, ib: u64) -> Option<Page> {
+    pub(super) fn parse_page(&self, data: Vec<u8>, tree: Tree, ib: u64) -> Option<Page> {
         let (ptype_off, _) = self.trailer_offsets();
         let want = match tree {
             Tree::Node => PTYPE_NBT,
@@ -196,7 +212,7 @@ impl Ndb {
     }
 
     /// A node entry; one whose NID has a type no reader looks up is an error.
-    fn node_leaf(&self, page: &Page, i: usize) -> Result<NodeEntry> {
+    pub(super) fn node_leaf(&self, page: &Page, i: usize) -> Result<NodeEntry> {
         let id = self.header.id_size();
         let off = i * page.entry_size;
         let at = "node B-tree entry";
@@ -208,7 +224,7 @@ impl Ndb {
         })
     }
 
-    fn block_leaf(&self, page: &Page, i: usize) -> Result<BlockEntry> {
+    pub(super) fn block_leaf(&self, page: &Page, i: usize) -> Result<BlockEntry> {
         let id = self.header.id_size();
         let off = i * page.entry_size;
         let at = "block B-tree entry";
@@ -319,6 +335,10 @@ impl Ndb {
                 return Ok(e);
             }
         }
+        // Reading what was deleted: the blocks freed with it.
+        if let Some(f) = self.freed.borrow().as_ref() {
+            return self.freed_block(f, bid);
+        }
         // A block a node refers to is always in an intact B-tree: its absence is damage.
         self.recovered_block(bid)
     }
@@ -382,26 +402,15 @@ impl Ndb {
             }
         }
         // 2. Leaf pages the damaged branches no longer reach: scan page-aligned offsets.
-        let size = self.header.page_size() as u64;
-        let chunk = 256 * size;
-        let mut off = 0u64;
-        while off < self.file_size() {
-            let len = chunk.min(self.file_size() - off) as usize;
-            let buf = self.read(off, len, "page scan")?;
-            for (i, p) in buf.chunks_exact(size as usize).enumerate() {
-                let at = off + i as u64 * size;
-                for tree in [Tree::Node, Tree::Block] {
-                    if let Some(page) = self.parse_page(p.to_vec(), tree, at)
-                        && page.level == 0
-                    {
-                        rec.add_leaf(self, tree, &page, page.bid);
-                    }
-                }
-            }
-            off += len as u64;
-            if rec.nodes.len() + rec.blocks.len() > MAX_RECOVERED {
-                return Err(Error::Limit("recovery index too large".into()));
-            }
+        let mut full = false;
+        self.scan_leaf_pages(|leaf| {
+            rec.add_nodes(leaf.nodes, leaf.rank);
+            rec.add_blocks(leaf.blocks, leaf.rank);
+            full = rec.nodes.len() + rec.blocks.len() > MAX_RECOVERED;
+            !full
+        })?;
+        if full {
+            return Err(Error::Limit("recovery index too large".into()));
         }
         Ok(rec)
     }

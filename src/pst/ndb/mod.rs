@@ -9,6 +9,7 @@ pub mod block;
 pub mod btree;
 pub mod crypt;
 mod crypt_table;
+pub mod freed;
 pub mod header;
 pub mod id;
 pub mod subnode;
@@ -57,6 +58,8 @@ pub struct Ndb {
     recovered: RefCell<Option<std::rc::Rc<btree::Recovered>>>,
     /// Damage found and worked around, for the report.
     pub problems: RefCell<Vec<String>>,
+    /// While deleted items are read: the freed blocks they may need ([`freed`]).
+    freed: RefCell<Option<std::rc::Rc<freed::Freed>>>,
 }
 
 /// Steps of [`Ndb::read_ahead`]: the levels a message's blocks lie in, and one to take in the
@@ -89,6 +92,7 @@ impl Ndb {
             blocks: RefCell::default(),
             recovered: RefCell::default(),
             problems: RefCell::default(),
+            freed: RefCell::default(),
         })
     }
 

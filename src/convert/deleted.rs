@@ -1,0 +1,178 @@
+//! The "Recovered items" folder (`--recover`): items no folder lists any more
+//! ([`crate::pst::messaging::recover`]), each read as a whole message before it counts,
+//! marked `X-Unpst-Recovered`, written like any folder's items and never mixed into the
+//! live folders. A copy of a live item (or of another recovered one) is not repeated.
+
+use super::walk::{Items, Outcome};
+use crate::mime;
+use crate::pst::Pst;
+use crate::pst::messaging::Nid;
+use crate::pst::messaging::recover::{Candidate, Recovery};
+use crate::pst::messaging::{MessageSummary, props, well_known};
+use crate::report::{RecoveryReport, Skipped};
+use std::collections::{HashMap, HashSet};
+
+/// The folder recovered items are written as.
+pub const FOLDER: &str = "Recovered items";
+
+/// A recovered message whole in memory at most this big (for comparing it with others).
+const COMPARE: u64 = 256 << 20;
+
+/// Tries every candidate; keeps those that read as a whole message and are no copy.
+/// Call inside [`crate::pst::ndb::Ndb::reading_freed`].
+pub(super) fn screen(pst: &Pst, rec: &Recovery) -> (Vec<Candidate>, RecoveryReport) {
+    let mut report = RecoveryReport {
+        candidates: rec.candidates.len() as u32,
+        ..RecoveryReport::default()
+    };
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut live: HashMap<Nid, Option<u64>> = HashMap::new();
+    let mut kept = Vec::new();
+    for c in &rec.candidates {
+        let (row, outcome) = convert(pst, c, rec);
+        let digest = match &outcome {
+            Outcome::Mail(m) => m
+                .bytes
+                .to_vec(pst, COMPARE)
+                .ok()
+                .map(|b| digest(&b, &m.message_id)),
+            Outcome::Kept(_, text) => Some(crate::util::fnv1a(&[text
+                .split_once('\n')
+                .map_or("", |t| t.1)
+                .as_bytes()])),
+            Outcome::Skipped(why) | Outcome::Deferred(why) => {
+                report.failed.push(Skipped {
+                    id: c.entry.nid,
+                    subject: row.subject,
+                    reason: why.clone(),
+                });
+                continue;
+            }
+        };
+        // A copy of a live message with its subject (the same node's, or another's).
+        let copy_of_live = digest.is_some()
+            && rec
+                .live_by_subject
+                .get(&row.subject)
+                .into_iter()
+                .flatten()
+                .any(|&nid| *live.entry(nid).or_insert_with(|| live_digest(pst, nid)) == digest);
+        if copy_of_live || digest.is_some_and(|d| !seen.insert(d)) {
+            report.duplicates += 1;
+            continue;
+        }
+        report.recovered += 1;
+        kept.push(c.clone());
+    }
+    (kept, report)
+}
+
+/// A message's digest, blind to what the converter makes up from its node id (a
+/// Message-ID and the boundaries, when the file has no Message-ID) and to the marker.
+fn digest(b: &[u8], message_id: &str) -> u64 {
+    let body = b.strip_prefix(b"X-Unpst-Recovered:").map_or(b, |rest| {
+        rest.iter()
+            .position(|&x| x == b'\n')
+            .map_or(rest, |i| &rest[i + 1..])
+    });
+    let Some(seed) = message_id
+        .strip_suffix("@unpst.invalid")
+        .and_then(|l| l.split('.').next())
+        .filter(|s| s.len() >= 8)
+    else {
+        return crate::util::fnv1a(&[body]);
+    };
+    let text = String::from_utf8_lossy(body)
+        .replace(message_id, "")
+        .replace(seed, "");
+    crate::util::fnv1a(&[text.as_bytes()])
+}
+
+/// The digest of a live message, as converted.
+fn live_digest(pst: &Pst, nid: Nid) -> Option<u64> {
+    let msg = pst.message(nid).ok()?;
+    let m = mime::convert(pst, &msg).ok()?;
+    m.bytes
+        .to_vec(pst, COMPARE)
+        .ok()
+        .map(|b| digest(&b, &m.message_id))
+}
+
+/// One candidate converted: mail as mail (with its marker), anything else kept as text.
+fn convert(pst: &Pst, c: &Candidate, rec: &Recovery) -> (MessageSummary, Outcome) {
+    let mut row = MessageSummary {
+        nid: c.entry.nid,
+        subject: String::new(),
+        sender: String::new(),
+        to: String::new(),
+        delivery_time: None,
+        flags: 0,
+        size: 0,
+        class: String::new(),
+        has_attachments: false,
+    };
+    let msg = match pst.candidate_message(c) {
+        Ok(m) => m,
+        Err(e) => return (row, Outcome::Skipped(format!("unreadable: {e}"))),
+    };
+    row.class = msg.class(pst);
+    row.subject = msg.subject(pst);
+    row.delivery_time = msg.obj.time(props::MESSAGE_DELIVERY_TIME);
+    if !well_known::is_mail_class(&row.class) {
+        let text = crate::items::text::describe(pst, &msg);
+        return (row.clone(), Outcome::Kept(row.class, text));
+    }
+    let outcome = match mime::convert(pst, &msg) {
+        Ok(mut m) => {
+            let folder: String = c
+                .folder
+                .as_deref()
+                .unwrap_or("")
+                .chars()
+                .filter(|ch| !ch.is_control() && *ch != '"' && *ch != '\\')
+                .collect();
+            let mark = format!(
+                "X-Unpst-Recovered: {}; folder=\"{folder}\"\r\n",
+                c.origin.as_str()
+            );
+            m.bytes.prepend(mark.as_bytes());
+            let damaged = rec.freed.take_damaged();
+            if damaged > 0 {
+                m.warnings.push(format!(
+                    "recovered with {damaged} blocks partly written over since they were freed"
+                ));
+            }
+            Outcome::Mail(Box::new(m))
+        }
+        Err(e) => Outcome::Skipped(e.to_string()),
+    };
+    (row, outcome)
+}
+
+/// The kept candidates, converted again as a pass walks them.
+pub(super) struct RecoveredItems<'a> {
+    pst: &'a Pst,
+    rec: &'a Recovery,
+    list: std::slice::Iter<'a, Candidate>,
+}
+
+impl<'a> RecoveredItems<'a> {
+    pub fn new(pst: &'a Pst, rec: &'a Recovery, kept: &'a [Candidate]) -> Self {
+        Self {
+            pst,
+            rec,
+            list: kept.iter(),
+        }
+    }
+}
+
+impl Iterator for RecoveredItems<'_> {
+    type Item = (MessageSummary, Outcome);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let c = self.list.next()?;
+        Some(convert(self.pst, c, self.rec))
+    }
+}
+
+impl Items for RecoveredItems<'_> {}

@@ -680,3 +680,191 @@ fn upload_signs_in_with_an_oauth2_token() {
     assert!(again.status.success(), "{text}\n{}", server.log());
     assert!(text.contains(" 0 appended"), "{text}");
 }
+
+/// What the test authorization server saw, in order.
+type AuthLog = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// An authorization server for the browser sign-in (RFC 6749 §4.1 with PKCE, RFC 7636):
+/// `/authorize` checks the request and sends the browser back to the loopback redirect with a
+/// code (or with `error=access_denied` for another client id); `/token` checks the code, the
+/// redirect and that the verifier hashes to the challenge, and answers with an access token
+/// Dovecot refuses ("expired-token") and a refresh token, whose refresh gives "good-token".
+fn authorization_server() -> (u16, AuthLog) {
+    use base64::Engine;
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let log: AuthLog = Default::default();
+    let seen = log.clone();
+    std::thread::spawn(move || {
+        let mut challenge = String::new();
+        let mut redirect = String::new();
+        for s in l.incoming().flatten() {
+            let mut r = BufReader::new(s.try_clone().unwrap());
+            let mut request = String::new();
+            let _ = r.read_line(&mut request);
+            let mut len = 0usize;
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0u8; len];
+            let _ = r.read_exact(&mut body);
+            let target = request.split_whitespace().nth(1).unwrap_or("").to_string();
+            let form = if request.starts_with("POST") {
+                String::from_utf8_lossy(&body).into_owned()
+            } else {
+                target.split_once('?').map_or("", |q| q.1).to_string()
+            };
+            let get = |k: &str| {
+                form.split('&')
+                    .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+                    .map(unpst_decode)
+                    .unwrap_or_default()
+            };
+            let mut w = s;
+            let json = |w: &mut std::net::TcpStream, status: &str, j: &str| {
+                let _ = write!(
+                    w,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{j}",
+                    j.len()
+                );
+            };
+            if target.starts_with("/authorize") {
+                let ok = get("response_type") == "code"
+                    && get("code_challenge_method") == "S256"
+                    && get("scope") == "imap-scope"
+                    && get("redirect_uri").starts_with("http://127.0.0.1:")
+                    && !get("state").is_empty();
+                redirect = get("redirect_uri");
+                challenge = get("code_challenge");
+                let answer = if !ok {
+                    seen.lock().unwrap().push("bad authorize request".into());
+                    "error=invalid_request".to_string()
+                } else if get("client_id") != "unpst-test" {
+                    seen.lock().unwrap().push("denied".into());
+                    "error=access_denied".to_string()
+                } else {
+                    seen.lock().unwrap().push("authorize".into());
+                    "code=the-code".to_string()
+                };
+                let _ = write!(
+                    w,
+                    "HTTP/1.1 302 Found\r\nLocation: {redirect}?{answer}&state={}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    get("state")
+                );
+            } else if get("grant_type") == "authorization_code" {
+                let hashed = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+                    ring::digest::digest(&ring::digest::SHA256, get("code_verifier").as_bytes()),
+                );
+                if get("code") == "the-code"
+                    && get("redirect_uri") == redirect
+                    && hashed == challenge
+                {
+                    seen.lock().unwrap().push("code".into());
+                    json(
+                        &mut w,
+                        "200 OK",
+                        r#"{"access_token":"expired-token","refresh_token":"r1","token_type":"Bearer"}"#,
+                    );
+                } else {
+                    seen.lock().unwrap().push("bad code exchange".into());
+                    json(&mut w, "400 Bad Request", r#"{"error":"invalid_grant"}"#);
+                }
+            } else if get("grant_type") == "refresh_token" && get("refresh_token") == "r1" {
+                seen.lock().unwrap().push("refresh".into());
+                json(
+                    &mut w,
+                    "200 OK",
+                    r#"{"access_token":"good-token","token_type":"Bearer"}"#,
+                );
+            } else {
+                json(&mut w, "400 Bad Request", r#"{"error":"invalid_grant"}"#);
+            }
+        }
+    });
+    (port, log)
+}
+
+/// Percent-decoding for the test server's query and form values.
+fn unpst_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 3 <= b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The sign-in done by unpst itself: the browser (a script standing in for one, via
+/// $BROWSER) is sent to the provider, comes back to unpst's loopback listener with a code,
+/// which is exchanged with its PKCE verifier; the first token is refused by the real Dovecot,
+/// refreshed once, and the upload arrives whole. A sign-in the provider refuses says why.
+#[test]
+fn upload_signs_in_through_the_browser_with_pkce_and_refreshes_once() {
+    let Some(dir) = common::corpus() else { return };
+    let (port, _) = introspection(&["good-token"]);
+    let Some(server) = oauth2_dovecot(port) else {
+        return;
+    };
+    let (auth, log) = authorization_server();
+    let file = dir.join("aspose-Outlook.pst");
+    let browser =
+        "python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1]).read()' %s";
+    let run = |client: &str| {
+        Command::new(env!("CARGO_BIN_EXE_unpst"))
+            .arg("upload")
+            .arg(&file)
+            .args(["--imap", &server.url("alice"), "-q", "--ca-file"])
+            .arg(&server.cert)
+            .args([
+                "--oauth2",
+                "custom",
+                "--oauth2-client-id",
+                client,
+                "--oauth2-scope",
+                "imap-scope",
+            ])
+            .args([
+                "--oauth2-authorize-url",
+                &format!("http://127.0.0.1:{auth}/authorize"),
+            ])
+            .args([
+                "--oauth2-token-url",
+                &format!("http://127.0.0.1:{auth}/token"),
+            ])
+            .env("BROWSER", browser)
+            .output()
+            .expect("unpst runs")
+    };
+    let ok = run("unpst-test");
+    let text = stdout(&ok);
+    assert!(ok.status.success(), "{text}\n{}", server.log());
+    assert_eq!(*log.lock().unwrap(), ["authorize", "code", "refresh"]);
+    assert_same(&server.contents("alice"), &expected(&file, '/'));
+    for secret in ["expired-token", "good-token", "the-code"] {
+        assert!(!text.contains(secret), "{secret} shown: {text}");
+    }
+    let refused = run("someone-else");
+    let text = stdout(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("sign-in was refused: access_denied"),
+        "{text}"
+    );
+}

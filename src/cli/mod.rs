@@ -15,6 +15,7 @@ use std::io::{IsTerminal, Write};
 mod batch;
 mod error;
 mod inspect;
+mod oauth;
 mod summary;
 mod term;
 mod upload;
@@ -111,7 +112,7 @@ enum Command {
     unpst upload Outlook.pst --imap imaps://me%40example.org@imap.example.org --dry-run\n  \
     MAILPW=… unpst upload Outlook.pst --imap imaps://me@imap.example.org --password-env MAILPW\n  \
     unpst upload Outlook.pst --imap imaps://me@host --under \"Old PST\" --folders Inbox,\"Sent Items\"")]
-    Upload(upload::Args),
+    Upload(Box<upload::Args>),
     /// Export the e-mail signatures: found in the PST's sent mail, and/or read from an
     /// Outlook signatures folder (%APPDATA%\\Microsoft\\Signatures, copied from the old PC).
     ///
@@ -177,7 +178,7 @@ pub fn main() -> ExitCode {
                 }
             }
         },
-        Command::Upload(args) => upload::run(args),
+        Command::Upload(args) => upload::run(*args),
         Command::Signatures { file, from, output } => signatures(file, from, output),
         Command::Relay {
             port,

@@ -27,8 +27,28 @@ pub struct Args {
     pub oauth2_token_env: Option<String>,
     /// Sign in with an OAuth2 access token this command prints (its first line); run again
     /// once, for a fresh token, if the server refuses the first.
-    #[arg(long, value_name = "COMMAND")]
+    #[arg(long, value_name = "COMMAND", conflicts_with = "oauth2")]
     pub oauth2_token_cmd: Option<String>,
+    /// Sign in through the browser (OAuth2 with PKCE): microsoft (Microsoft 365,
+    /// Outlook.com), google (Gmail), or custom (with --oauth2-authorize-url and
+    /// --oauth2-token-url). Needs your own --oauth2-client-id; see docs/oauth.md.
+    #[arg(long, value_name = "PROVIDER", conflicts_with_all = ["password_env", "oauth2_token_env"])]
+    pub oauth2: Option<String>,
+    /// The client id of the app you registered with the provider.
+    #[arg(long, value_name = "ID", requires = "oauth2")]
+    pub oauth2_client_id: Option<String>,
+    /// The environment variable holding the client secret (Google's desktop apps have one).
+    #[arg(long, value_name = "VAR", requires = "oauth2")]
+    pub oauth2_client_secret_env: Option<String>,
+    /// A custom provider's authorization endpoint (https).
+    #[arg(long, value_name = "URL", requires = "oauth2")]
+    pub oauth2_authorize_url: Option<String>,
+    /// A custom provider's token endpoint (https).
+    #[arg(long, value_name = "URL", requires = "oauth2")]
+    pub oauth2_token_url: Option<String>,
+    /// The scope to ask for (default: the provider's IMAP scope).
+    #[arg(long, value_name = "SCOPE", requires = "oauth2")]
+    pub oauth2_scope: Option<String>,
     /// Show where each folder would go and how many messages are there; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -87,8 +107,12 @@ fn secret(args: &Args) -> Result<Secret, CliError> {
 }
 
 /// Connects and signs in. A token from `--oauth2-token-cmd` that the server refuses is
-/// fetched once more (the command may refresh it) and tried again.
+/// fetched once more (the command may refresh it) and tried again; one from the browser
+/// sign-in is refreshed once.
 fn connect(args: &Args, server: &Server, opts: UploadOptions) -> Result<Uploader, CliError> {
+    if args.oauth2.is_some() {
+        return super::oauth::connect(args, server, opts);
+    }
     let first = secret(args)?;
     match Uploader::connect_with(server, &first, opts.clone()) {
         Err(ImapError::Token(_)) if args.oauth2_token_cmd.is_some() => {

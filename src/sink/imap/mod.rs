@@ -13,6 +13,8 @@ pub mod flags;
 pub mod layout;
 pub mod mapping;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod oauth;
+#[cfg(not(target_arch = "wasm32"))]
 mod report;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod response;

@@ -1,0 +1,213 @@
+//! Just enough HTTP/1.1 (RFC 9112) for OAuth2 token requests: one form POST over TLS (plain
+//! HTTP only to this machine, for tests), its JSON answer read whole within bounds —
+//! `Content-Length` or chunked.
+
+use super::super::server::{Security, Server};
+use super::super::stream::tls;
+use super::OAuthError;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// The most an answer may take: a token response is a few KiB.
+const MAX_BODY: usize = 256 * 1024;
+
+/// `application/x-www-form-urlencoded` / query form of `pairs`.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Decodes a percent-encoded query value (`+` is a space).
+pub fn decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 3 <= b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An endpoint: `https://host[:port]/path`, or `http://127.0.0.1…` (tests).
+struct Endpoint {
+    tls: bool,
+    host: String,
+    port: u16,
+    path: String,
+}
+
+fn endpoint(url: &str) -> Result<Endpoint, OAuthError> {
+    let bad = || OAuthError::Config(format!("not an https:// address: {url}"));
+    let (tls, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
+    } else if let Some(r) = url.strip_prefix("http://") {
+        (false, r)
+    } else {
+        return Err(bad());
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().map_err(|_| bad())?),
+        None => (authority, if tls { 443 } else { 80 }),
+    };
+    // Tokens travel only inside TLS, or to this very machine.
+    if host.is_empty() || !tls && !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        return Err(bad());
+    }
+    Ok(Endpoint {
+        tls,
+        host: host.to_string(),
+        port,
+        path: if path.is_empty() {
+            "/".into()
+        } else {
+            path.into()
+        },
+    })
+}
+
+/// POSTs a form to `url`; the JSON it answers (an OAuth2 error answer too), with the status.
+pub fn post_form(
+    url: &str,
+    body: &str,
+    ca_file: Option<&std::path::Path>,
+) -> Result<(u16, serde_json::Value), OAuthError> {
+    let ep = endpoint(url)?;
+    let timeout = Duration::from_secs(30);
+    let tcp = TcpStream::connect((ep.host.as_str(), ep.port))
+        .map_err(|e| OAuthError::Http(format!("connecting to {}: {e}", ep.host)))?;
+    tcp.set_read_timeout(Some(timeout))?;
+    tcp.set_write_timeout(Some(timeout))?;
+    let request = format!(
+        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Accept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        ep.path,
+        ep.host,
+        body.len()
+    );
+    let mut stream: Box<dyn ReadWrite> = if ep.tls {
+        let server = Server {
+            host: ep.host.clone(),
+            port: ep.port,
+            user: String::new(),
+            security: Security::Tls,
+            ca_file: ca_file.map(|p| p.to_path_buf()),
+            timeout,
+            deadline: Duration::from_secs(60),
+        };
+        let due = Some(Instant::now() + Duration::from_secs(60));
+        Box::new(tls(&server, tcp, due).map_err(|e| OAuthError::Http(e.to_string()))?)
+    } else {
+        Box::new(tcp)
+    };
+    stream.write_all(request.as_bytes())?;
+    stream.flush()?;
+    read_answer(BufReader::new(stream.take(MAX_BODY as u64 + 16 * 1024)))
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+/// Status line, headers, then the body by its length, in chunks, or to the end.
+fn read_answer(mut r: impl BufRead) -> Result<(u16, serde_json::Value), OAuthError> {
+    let mut line = String::new();
+    r.read_line(&mut line)?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| OAuthError::Http("not an HTTP answer".into()))?;
+    let (mut length, mut chunked) = (None, false);
+    loop {
+        line.clear();
+        if r.read_line(&mut line)? == 0 || line.trim().is_empty() {
+            break;
+        }
+        let l = line.to_ascii_lowercase();
+        if let Some(v) = l.strip_prefix("content-length:") {
+            length = v.trim().parse::<usize>().ok();
+        } else if l.starts_with("transfer-encoding:") && l.contains("chunked") {
+            chunked = true;
+        }
+    }
+    let mut body = Vec::new();
+    if chunked {
+        loop {
+            line.clear();
+            r.read_line(&mut line)?;
+            let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
+                .map_err(|_| OAuthError::Http("bad chunk size".into()))?;
+            if size == 0 || body.len() + size > MAX_BODY {
+                break;
+            }
+            let mut chunk = vec![0u8; size + 2];
+            r.read_exact(&mut chunk)?;
+            body.extend_from_slice(&chunk[..size]);
+        }
+    } else if let Some(n) = length {
+        body.resize(n.min(MAX_BODY), 0);
+        r.read_exact(&mut body)?;
+    } else {
+        r.take(MAX_BODY as u64).read_to_end(&mut body)?;
+    }
+    let json = serde_json::from_slice(&body)
+        .map_err(|_| OAuthError::Http(format!("status {status}, and no JSON in the answer")))?;
+    Ok((status, json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_encode_and_decode_as_rfc_3986_says() {
+        assert_eq!(form(&[("a b", "x/y&z=1")]), "a%20b=x%2Fy%26z%3D1");
+        assert_eq!(decode("x%2Fy+z%3"), "x/y z%3");
+        assert!(
+            endpoint("http://login.example.com/token").is_err(),
+            "plain HTTP off this machine"
+        );
+        assert!(endpoint("ftp://x/y").is_err());
+        assert_eq!(endpoint("https://h:8443").unwrap().path, "/");
+    }
+
+    #[test]
+    fn chunked_and_sized_answers_are_read_whole() {
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n";
+        assert_eq!(read_answer(&chunked[..]).unwrap().1["a"], 1);
+        let sized = b"HTTP/1.1 400 Bad\r\nContent-Length: 16\r\n\r\n{\"error\":\"nope\"}";
+        let (status, json) = read_answer(&sized[..]).unwrap();
+        assert_eq!((status, json["error"].as_str()), (400, Some("nope")));
+    }
+}

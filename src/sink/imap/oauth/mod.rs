@@ -1,0 +1,231 @@
+//! OAuth 2.0 sign-in for IMAP, done by unpst itself: the authorization code flow with PKCE
+//! (RFC 7636, S256) for a native app, its redirect received on a one-shot loopback listener
+//! (RFC 8252 §7.3), the code exchanged and the access token refreshed at the token endpoint
+//! (RFC 6749 §4.1.3, §6). Tokens live in memory for the run only; nothing is written.
+
+mod http;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+/// What can go wrong signing in.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("{0}")]
+    Config(String),
+    #[error("the sign-in was refused: {0}")]
+    Refused(String),
+    #[error("no sign-in arrived within {0} s")]
+    Timeout(u64),
+    #[error("token request: {0}")]
+    Http(String),
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Where a provider signs people in, and the scope that lets a client use their IMAP.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub authorize: String,
+    pub token: String,
+    pub scope: String,
+}
+
+impl Provider {
+    /// Microsoft 365 and Outlook.com (Entra ID, v2.0 endpoints).
+    pub fn microsoft() -> Self {
+        Self {
+            authorize: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize".into(),
+            token: "https://login.microsoftonline.com/common/oauth2/v2.0/token".into(),
+            scope: "https://outlook.office.com/IMAP.AccessAsUser.All offline_access".into(),
+        }
+    }
+
+    /// Gmail and Google Workspace.
+    pub fn google() -> Self {
+        Self {
+            authorize: "https://accounts.google.com/o/oauth2/v2/auth".into(),
+            token: "https://oauth2.googleapis.com/token".into(),
+            scope: "https://mail.google.com/".into(),
+        }
+    }
+}
+
+/// The app as registered with the provider (by the user or their organisation: unpst ships
+/// no client id of its own).
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub provider: Provider,
+    pub client_id: String,
+    /// Google's "installed app" secret (not a secret, but asked for); none for Microsoft.
+    pub client_secret: Option<String>,
+    /// Extra trust anchors for the token endpoint (tests).
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+/// An access token, and the refresh token that gets the next one.
+pub struct Tokens {
+    pub access: String,
+    pub refresh: Option<String>,
+}
+
+fn random(n: usize) -> Result<String, OAuthError> {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).map_err(|e| OAuthError::Config(format!("no randomness: {e}")))?;
+    Ok(URL_SAFE_NO_PAD.encode(b))
+}
+
+impl Client {
+    /// Signs the user in through their browser: `open` is given the address to visit; the
+    /// provider sends the browser back to a listener on 127.0.0.1 with the code, which is
+    /// exchanged for tokens. Waits at most `wait`.
+    pub fn sign_in(
+        &self,
+        login_hint: &str,
+        open: &mut dyn FnMut(&str),
+        wait: Duration,
+    ) -> Result<Tokens, OAuthError> {
+        let verifier = random(32)?;
+        let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
+            &ring::digest::SHA256,
+            verifier.as_bytes(),
+        ));
+        let state = random(16)?;
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let redirect = format!("http://127.0.0.1:{}/", listener.local_addr()?.port());
+        let mut query = vec![
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", redirect.as_str()),
+            ("scope", self.provider.scope.as_str()),
+            ("state", state.as_str()),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ];
+        if !login_hint.is_empty() {
+            query.push(("login_hint", login_hint));
+        }
+        let sep = if self.provider.authorize.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        open(&format!(
+            "{}{sep}{}",
+            self.provider.authorize,
+            http::form(&query)
+        ));
+        let code = receive_code(&listener, &state, wait)?;
+        self.token(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect.as_str()),
+            ("code_verifier", verifier.as_str()),
+        ])
+    }
+
+    /// A new access token from a refresh token.
+    pub fn refresh(&self, refresh: &str) -> Result<Tokens, OAuthError> {
+        let mut t = self.token(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])?;
+        // A provider may answer without a new refresh token: the old one still holds.
+        t.refresh.get_or_insert_with(|| refresh.to_string());
+        Ok(t)
+    }
+
+    fn token(&self, pairs: &[(&str, &str)]) -> Result<Tokens, OAuthError> {
+        let mut all = pairs.to_vec();
+        all.push(("client_id", self.client_id.as_str()));
+        if let Some(s) = &self.client_secret {
+            all.push(("client_secret", s.as_str()));
+        }
+        let (status, json) = http::post_form(
+            &self.provider.token,
+            &http::form(&all),
+            self.ca_file.as_deref(),
+        )?;
+        let text = |k: &str| json[k].as_str().map(str::to_string);
+        match text("access_token") {
+            Some(access) if status == 200 => Ok(Tokens {
+                access,
+                refresh: text("refresh_token"),
+            }),
+            _ => Err(OAuthError::Refused(short(
+                &text("error").unwrap_or_else(|| format!("status {status}")),
+            ))),
+        }
+    }
+}
+
+/// A provider's error code, as a short token (it is not trusted to say more).
+fn short(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        .take(60)
+        .collect()
+}
+
+/// Waits for the browser to come back: the first request to the listener carrying our
+/// `state` ends the wait (with its code, or its error); anything else is turned away.
+fn receive_code(listener: &TcpListener, state: &str, wait: Duration) -> Result<String, OAuthError> {
+    listener.set_nonblocking(true)?;
+    let end = Instant::now() + wait;
+    loop {
+        let (stream, _) = match listener.accept() {
+            Ok(s) => s,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if Instant::now() >= end {
+                    return Err(OAuthError::Timeout(wait.as_secs()));
+                }
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        stream.set_nonblocking(false)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        let mut line = String::new();
+        let mut r = BufReader::new(std::io::Read::take(&stream, 16 * 1024));
+        if r.read_line(&mut line).is_err() {
+            continue;
+        }
+        let target = line.split_whitespace().nth(1).unwrap_or("");
+        let query = target.split_once('?').map_or("", |q| q.1);
+        let get = |k: &str| {
+            query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix(k).and_then(|v| v.strip_prefix('=')))
+                .map(http::decode)
+        };
+        let mut w = &stream;
+        if get("state").as_deref() != Some(state) {
+            let _ =
+                w.write_all(page(404, "Not the sign-in this program is waiting for.").as_bytes());
+            continue;
+        }
+        if let Some(code) = get("code").filter(|c| !c.is_empty()) {
+            let _ = w.write_all(
+                page(
+                    200,
+                    "Signed in. You can close this window and go back to unpst.",
+                )
+                .as_bytes(),
+            );
+            return Ok(code);
+        }
+        let why = short(&get("error").unwrap_or_default());
+        let _ = w.write_all(page(400, "The sign-in did not succeed; unpst says why.").as_bytes());
+        return Err(OAuthError::Refused(why));
+    }
+}
+
+fn page(status: u16, text: &str) -> String {
+    let body = format!("<!DOCTYPE html><meta charset=\"utf-8\"><title>unpst</title><p>{text}</p>");
+    format!(
+        "HTTP/1.1 {status} {}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        if status == 200 { "OK" } else { "Not Found" },
+        body.len()
+    )
+}

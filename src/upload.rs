@@ -138,6 +138,82 @@ mod native {
         Ok((maps, out))
     }
 
+    /// One converted item offered to the uploader (mail), or recorded (the rest); `false`
+    /// when `progress` cancels.
+    fn offer(
+        pst: &Pst,
+        up: &mut Uploader,
+        row: &crate::pst::messaging::MessageSummary,
+        outcome: Outcome,
+        rep: &mut FolderReport,
+        state: &mut UploadProgress,
+        progress: &mut dyn FnMut(&UploadProgress) -> bool,
+    ) -> Result<bool> {
+        state.done += 1;
+        match outcome {
+            Outcome::Mail(mut m) => {
+                state.bytes += m.bytes.len();
+                let meta = ItemMeta::of(row.nid.get(), &m);
+                if up.add_message(meta, &m.bytes, pst)? {
+                    state.present += 1;
+                }
+                m.warnings.extend(m.bytes.take_problems());
+                convert::record_mail(rep, row.nid, &m);
+            }
+            other => convert::record_other(rep, row, other),
+        }
+        state.appended = up
+            .report
+            .folders
+            .iter()
+            .map(|f| f.appended as u64)
+            .sum::<u64>()
+            + up.current().map_or(0, |c| c.appended as u64);
+        Ok(progress(state))
+    }
+
+    /// Uploads what `--recover` found into a folder of its own, "Recovered items" (below
+    /// `--under` when given), like any folder: what the server has is skipped, the folder is
+    /// verified after. Returns its conversion report, and whether `progress` cancelled.
+    pub fn upload_recovered(
+        pst: &Pst,
+        up: &mut Uploader,
+        found: &convert::deleted::Found,
+        progress: &mut dyn FnMut(&UploadProgress) -> bool,
+    ) -> Result<(FolderReport, bool)> {
+        let planned = PlannedFolder {
+            nid: crate::pst::messaging::Nid::NONE,
+            path: vec![convert::deleted::FOLDER.to_string()],
+            special: None,
+            items: found.kept.len() as u32,
+        };
+        let mut maps = map(up, std::slice::from_ref(&planned));
+        let mut rep = FolderReport::new(planned.path.clone(), planned.items, None);
+        let Some(m) = maps.pop().filter(|_| !found.kept.is_empty()) else {
+            return Ok((rep, false));
+        };
+        let mut state = UploadProgress {
+            total: planned.items as u64,
+            folder: m.mailbox.clone(),
+            ..UploadProgress::default()
+        };
+        up.begin_folder(m)?;
+        let cancelled = pst
+            .ndb
+            .reading_freed(&found.rec.freed, || -> Result<bool> {
+                for (row, outcome) in found.items(pst) {
+                    if !offer(pst, up, &row, outcome, &mut rep, &mut state, progress)? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            })?;
+        if !cancelled {
+            up.end_folder()?;
+        }
+        Ok((rep, cancelled))
+    }
+
     /// Where the upload is, for progress bars.
     #[derive(Debug, Clone, Default)]
     pub struct UploadProgress {
@@ -170,29 +246,7 @@ mod native {
             let mut rep = FolderReport::new(f.path.clone(), f.items, None);
             let mut items = FolderItems::new(pst, f.nid);
             for (row, outcome) in items.by_ref() {
-                state.done += 1;
-                match outcome {
-                    Outcome::Mail(m) => {
-                        state.bytes += m.bytes.len();
-                        let meta = ItemMeta::of(row.nid.get(), &m);
-                        let present = up.add_message(meta, &m.bytes, pst)?;
-                        let mut m = m;
-                        m.warnings.extend(m.bytes.take_problems());
-                        convert::record_mail(&mut rep, row.nid, &m);
-                        if present {
-                            state.present += 1;
-                        }
-                    }
-                    other => convert::record_other(&mut rep, &row, other),
-                }
-                state.appended = up
-                    .report
-                    .folders
-                    .iter()
-                    .map(|f| f.appended as u64)
-                    .sum::<u64>()
-                    + up.current().map_or(0, |c| c.appended as u64);
-                if !progress(&state) {
+                if !offer(pst, up, &row, outcome, &mut rep, &mut state, progress)? {
                     reports.push(rep);
                     return Ok((reports, true));
                 }

@@ -868,3 +868,51 @@ fn upload_signs_in_through_the_browser_with_pkce_and_refreshes_once() {
         "{text}"
     );
 }
+
+/// `--recover` uploads too: a generated file's deleted messages go to a mailbox of their own,
+/// "Recovered items" — exactly as many as were deleted, none of them in a live folder — and
+/// a second run adds nothing; `inspect --recover` counts them beforehand.
+#[test]
+fn upload_recover_puts_deleted_messages_in_their_own_mailbox_once() {
+    let spec = pstgen::Spec {
+        seed: 33,
+        max_messages: 20,
+        folders: 1,
+        items: false,
+        deleted: 3,
+        ..pstgen::Spec::default()
+    };
+    let file = std::env::temp_dir().join(format!("unpst-recover-up-{}.pst", std::process::id()));
+    let f = std::fs::File::create(&file).unwrap();
+    let s = pstgen::generate(std::io::BufWriter::new(f), &spec, |_, _| {}).unwrap();
+    let inspect = Command::new(env!("CARGO_BIN_EXE_unpst"))
+        .args(["inspect", "--recover"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        stdout(&inspect).contains("recoverable: 3 deleted or older items"),
+        "{}",
+        stdout(&inspect)
+    );
+    let Some(server) = Dovecot::start('/', "") else {
+        return;
+    };
+    for round in 0..2 {
+        let out = cli_upload(&server, "alice", &file, &["--recover"]);
+        assert!(out.status.success(), "{}\n{}", stdout(&out), server.log());
+        let got = server.contents("alice");
+        let recovered = got.get("Recovered items").cloned().unwrap_or_default();
+        assert_eq!(recovered.len(), 3, "round {round}: {got:?}");
+        let live: usize = got
+            .iter()
+            .filter(|(k, _)| k.as_str() != "Recovered items")
+            .map(|(_, v)| v.len())
+            .sum();
+        assert_eq!(live as u64, s.messages, "round {round}");
+        if round == 1 {
+            assert!(stdout(&out).contains(" 0 appended"), "{}", stdout(&out));
+        }
+    }
+    let _ = std::fs::remove_file(&file);
+}

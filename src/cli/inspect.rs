@@ -8,12 +8,19 @@ use std::process::ExitCode;
 use unpst::pst::FolderInfo;
 
 /// `unpst inspect`: the file's format, store and folder tree with counts, and its damage.
-pub(super) fn inspect(file: &Path, json: bool) -> Result<ExitCode, CliError> {
+pub(super) fn inspect(file: &Path, json: bool, recover: bool) -> Result<ExitCode, CliError> {
     let pst = open(file)?;
     let info = unpst::report::FileInfo::of(&pst, &file.display().to_string())?;
+    let recovery = match recover {
+        true => Some(unpst::convert::deleted::find(&pst)?.report),
+        false => None,
+    };
     if json {
-        let text =
-            serde_json::to_string_pretty(&info).map_err(|e| CliError::Other(e.to_string()))?;
+        let mut v = serde_json::to_value(&info).map_err(|e| CliError::Other(e.to_string()))?;
+        if let Some(r) = &recovery {
+            v["recovery"] = serde_json::to_value(r).map_err(|e| CliError::Other(e.to_string()))?;
+        }
+        let text = serde_json::to_string_pretty(&v).map_err(|e| CliError::Other(e.to_string()))?;
         out!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
@@ -39,6 +46,15 @@ pub(super) fn inspect(file: &Path, json: bool) -> Result<ExitCode, CliError> {
     out!("  {total} items in all");
     for p in &info.problems {
         out!("  file damage: {}", term::escape(p));
+    }
+    if let Some(r) = recovery {
+        out!(
+            "  recoverable: {} deleted or older items (of {} found; {} copies of others, {} unreadable) — convert or upload with --recover",
+            r.recovered,
+            r.candidates,
+            r.duplicates,
+            r.failed.len()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -64,6 +64,10 @@ enum Command {
         /// Print machine-readable JSON instead of a tree.
         #[arg(long)]
         json: bool,
+        /// Also count the deleted and older items `convert --recover` would bring back
+        /// (reads the whole file).
+        #[arg(long)]
+        recover: bool,
     },
     /// Convert every folder to mbox (one file per folder) and/or EML (one file per message).
     ///
@@ -156,7 +160,11 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.command {
-        Command::Inspect { file, json } => inspect::inspect(&file, json),
+        Command::Inspect {
+            file,
+            json,
+            recover,
+        } => inspect::inspect(&file, json, recover),
         Command::Convert {
             files,
             output,

@@ -49,6 +49,10 @@ pub struct Args {
     /// The scope to ask for (default: the provider's IMAP scope).
     #[arg(long, value_name = "SCOPE", requires = "oauth2")]
     pub oauth2_scope: Option<String>,
+    /// Also upload deleted and older items found in the file's freed space (see `unpst
+    /// convert --recover`) into a folder of their own, "Recovered items".
+    #[arg(long)]
+    pub recover: bool,
     /// Show where each folder would go and how many messages are there; change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -175,7 +179,20 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
         true
     };
-    let (conversion, cancelled) = upload::upload_pst(&pst, &mut up, &planned, &mut bar)?;
+    let (mut conversion, mut cancelled) = upload::upload_pst(&pst, &mut up, &planned, &mut bar)?;
+    if args.recover && !cancelled {
+        let found = unpst::convert::deleted::find(&pst)?;
+        let (rep, stopped) = upload::upload_recovered(&pst, &mut up, &found, &mut bar)?;
+        out!(
+            "recovered: {} deleted or older items (of {} found; {} copies of others left out, {} unreadable)",
+            found.report.recovered,
+            found.report.candidates,
+            found.report.duplicates,
+            found.report.failed.len()
+        );
+        conversion.push(rep);
+        cancelled = stopped;
+    }
     if show {
         eprintln!();
     }

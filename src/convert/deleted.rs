@@ -18,9 +18,31 @@ pub const FOLDER: &str = "Recovered items";
 /// A recovered message whole in memory at most this big (for comparing it with others).
 const COMPARE: u64 = 256 << 20;
 
+/// What `--recover` found in a file: the scan, the items kept, and the counts.
+pub struct Found {
+    pub rec: Recovery,
+    pub kept: Vec<Candidate>,
+    pub report: RecoveryReport,
+}
+
+impl Found {
+    /// The kept items, converted again as they are walked. Walk them (and write what they
+    /// give) inside [`crate::pst::ndb::Ndb::reading_freed`] with `self.rec.freed`.
+    pub fn items<'a>(&'a self, pst: &'a Pst) -> RecoveredItems<'a> {
+        RecoveredItems::new(pst, &self.rec, &self.kept)
+    }
+}
+
+/// Scans the file for deleted and older items and screens them (reads the file once).
+pub fn find(pst: &Pst) -> crate::Result<Found> {
+    let rec = pst.recovery()?;
+    let (kept, report) = pst.ndb.reading_freed(&rec.freed, || screen(pst, &rec));
+    Ok(Found { rec, kept, report })
+}
+
 /// Tries every candidate; keeps those that read as a whole message and are no copy.
 /// Call inside [`crate::pst::ndb::Ndb::reading_freed`].
-pub(super) fn screen(pst: &Pst, rec: &Recovery) -> (Vec<Candidate>, RecoveryReport) {
+fn screen(pst: &Pst, rec: &Recovery) -> (Vec<Candidate>, RecoveryReport) {
     let mut report = RecoveryReport {
         candidates: rec.candidates.len() as u32,
         ..RecoveryReport::default()
@@ -150,7 +172,7 @@ fn convert(pst: &Pst, c: &Candidate, rec: &Recovery) -> (MessageSummary, Outcome
 }
 
 /// The kept candidates, converted again as a pass walks them.
-pub(super) struct RecoveredItems<'a> {
+pub struct RecoveredItems<'a> {
     pst: &'a Pst,
     rec: &'a Recovery,
     list: std::slice::Iter<'a, Candidate>,

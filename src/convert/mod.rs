@@ -211,21 +211,19 @@ fn recovered_pass<'u>(
     progress: &mut dyn FnMut(&Progress) -> bool,
     (reports, totals): (&mut Vec<FolderReport>, &mut Totals),
 ) -> Result<(crate::report::RecoveryReport, bool)> {
-    let rec = pst.recovery()?;
-    let (kept, found) = pst
-        .ndb
-        .reading_freed(&rec.freed, || deleted::screen(pst, &rec));
-    if kept.is_empty() {
-        return Ok((found, false));
+    let found = deleted::find(pst)?;
+    if found.kept.is_empty() {
+        return Ok((found.report, false));
     }
+    let kept = &found.kept;
     let tee = opts.mbox && opts.eml && eml_sink.is_some();
     let passes = opts.mbox as u64 + (opts.eml && !tee) as u64;
     state.total += kept.len() as u64 * passes;
     state.folder = deleted::FOLDER.into();
     let path = vec![deleted::FOLDER.to_string()];
     let mut rep = FolderReport::new(path.clone(), kept.len() as u32, None);
-    let items = || Box::new(deleted::RecoveredItems::new(pst, &rec, &kept)) as Box<dyn walk::Items>;
-    let go_on = pst.ndb.reading_freed(&rec.freed, || {
+    let items = || Box::new(found.items(pst)) as Box<dyn walk::Items>;
+    let go_on = pst.ndb.reading_freed(&found.rec.freed, || {
         mail::mail_passes(
             pst, &items, &path, sink, eml_sink, opts, names, &mut rep, state, progress,
         )
@@ -233,7 +231,7 @@ fn recovered_pass<'u>(
     totals.folders += 1;
     totals_add(totals, &rep);
     reports.push(rep);
-    Ok((found, !go_on))
+    Ok((found.report, !go_on))
 }
 
 /// The name allocators of one conversion, one per output tree.

@@ -1,5 +1,5 @@
-//! Small helpers every stage may use: a stable hash for synthesized ids, calendar dates from
-//! Unix days, `data:` URIs (RFC 2397).
+//! Small helpers every stage may use: a stable hash for synthesized ids, the CRC of MS-PST and
+//! MS-OXRTFCP, calendar dates from Unix days, `data:` URIs (RFC 2397).
 
 /// FNV-1a: a small stable hash for synthesized ids (not for security).
 pub fn fnv1a(parts: &[&[u8]]) -> u64 {
@@ -14,6 +14,35 @@ pub fn fnv1a(parts: &[&[u8]]) -> u64 {
     }
     h
 }
+
+/// The CRC-32 of MS-PST §5.3 (block and page trailers) and MS-OXRTFCP §2.1.3.2 (compressed
+/// RTF): the usual reflected table (polynomial 0xEDB88320), but starting from 0 and without
+/// the final inversion, so it differs from zlib's `crc32`.
+pub fn crc32(data: &[u8]) -> u32 {
+    data.iter().fold(0u32, |crc, &b| {
+        CRC_TABLE[usize::from((crc as u8) ^ b)] ^ (crc >> 8)
+    })
+}
+
+const CRC_TABLE: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut i = 0;
+    while i < 256 {
+        let mut c = i as u32;
+        let mut k = 0;
+        while k < 8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+            k += 1;
+        }
+        table[i] = c;
+        i += 1;
+    }
+    table
+};
 
 /// English month abbreviations (asctime, IMAP INTERNALDATE).
 pub const MONTHS: [&str; 12] = [

@@ -584,16 +584,8 @@ fn password_protected_files_are_those_pffinfo_finds_a_password_checksum_in() {
     }
     let mut protected = Vec::new();
     for path in common::corpus_files(&dir) {
-        let out = std::process::Command::new("pffinfo")
-            .arg(&path)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        let checksum = text
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("Password checksum:"))
-            .map(str::trim)
-            .unwrap_or("N/A");
+        let checksum = common::pffinfo_password(&path);
+        let checksum = checksum.as_deref().unwrap_or("N/A");
         let theirs = checksum != "N/A" && checksum != "0x00000000";
         let pst = Pst::open_path(&path).unwrap();
         let name = path.file_name().unwrap().to_string_lossy().to_string();

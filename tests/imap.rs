@@ -186,22 +186,7 @@ fn assert_same(server: &Contents, want: &Expected) {
 }
 
 fn cli_upload(server: &Dovecot, user: &str, file: &Path, extra: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_unpst"))
-        .arg("upload")
-        .arg(file)
-        .args([
-            "--imap",
-            &server.url(user),
-            "--password-env",
-            "UNPST_TEST_PW",
-            "-q",
-        ])
-        .arg("--ca-file")
-        .arg(&server.cert)
-        .args(extra)
-        .env("UNPST_TEST_PW", PASSWORD)
-        .output()
-        .expect("unpst runs")
+    server.upload(user, file, extra)
 }
 
 fn stdout(o: &std::process::Output) -> String {
@@ -370,7 +355,7 @@ fn killed_cli_upload_resumes_exactly() {
         .unwrap();
     // Kill it once messages start arriving in the maildir.
     let count = |dir: &Path| -> usize {
-        walk(dir)
+        common::files_below(dir)
             .iter()
             .filter(|p| {
                 p.parent()
@@ -403,22 +388,6 @@ fn killed_cli_upload_resumes_exactly() {
         "the rerun skips the {partial} already there: {text}"
     );
     assert_same(&server.contents("dave"), &expected(&ost, '/'));
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 /// A server-side size limit: the oversize messages are listed as refused (with the server's
@@ -560,26 +529,14 @@ fn a_folder_name_the_server_refuses_is_uploaded_under_another() {
 fn introspection(
     good: &'static [&'static str],
 ) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::Write;
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counter = asked.clone();
     std::thread::spawn(move || {
         for s in l.incoming().flatten() {
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            let mut len = 0usize;
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0u8; len];
-            let _ = r.read_exact(&mut body);
+            let (_, body) = read_request(&s);
             let body = String::from_utf8_lossy(&body);
             let token = body
                 .split('&')
@@ -681,6 +638,27 @@ fn upload_signs_in_with_an_oauth2_token() {
     assert!(text.contains(" 0 appended"), "{text}");
 }
 
+/// One HTTP request from `s`: its request line and its body (by Content-Length).
+fn read_request(s: &std::net::TcpStream) -> (String, Vec<u8>) {
+    use std::io::{BufRead, BufReader, Read};
+    let mut r = BufReader::new(s);
+    let mut request = String::new();
+    let _ = r.read_line(&mut request);
+    let mut len = 0usize;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; len];
+    let _ = r.read_exact(&mut body);
+    (request, body)
+}
+
 /// What the test authorization server saw, in order.
 type AuthLog = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 
@@ -691,7 +669,7 @@ type AuthLog = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 /// Dovecot refuses ("expired-token") and a refresh token, whose refresh gives "good-token".
 fn authorization_server() -> (u16, AuthLog) {
     use base64::Engine;
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::Write;
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let log: AuthLog = Default::default();
@@ -700,21 +678,7 @@ fn authorization_server() -> (u16, AuthLog) {
         let mut challenge = String::new();
         let mut redirect = String::new();
         for s in l.incoming().flatten() {
-            let mut r = BufReader::new(s.try_clone().unwrap());
-            let mut request = String::new();
-            let _ = r.read_line(&mut request);
-            let mut len = 0usize;
-            loop {
-                let mut line = String::new();
-                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0u8; len];
-            let _ = r.read_exact(&mut body);
+            let (request, body) = read_request(&s);
             let target = request.split_whitespace().nth(1).unwrap_or("").to_string();
             let form = if request.starts_with("POST") {
                 String::from_utf8_lossy(&body).into_owned()

@@ -78,20 +78,10 @@ fn part_sha1(r: impl Read, name: &str) -> Option<(u64, String)> {
 
 /// Files under `dir` larger than the attachment (the outputs holding it).
 fn large_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if e.metadata().is_ok_and(|m| m.len() > ATTACHMENT) {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    common::files_below(dir)
+        .into_iter()
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > ATTACHMENT))
+        .collect()
 }
 
 #[test]

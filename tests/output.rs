@@ -547,23 +547,17 @@ fn items_no_format_takes_are_kept_as_text_under_their_class() {
             .output()
             .unwrap();
         let mut ours = std::collections::BTreeMap::new();
-        let mut stack = vec![out.join("eml")];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|x| x == "txt") {
-                    let text = std::fs::read_to_string(&p).unwrap();
-                    let field = |k: &str| {
-                        text.lines()
-                            .find_map(|l| l.strip_prefix(k))
-                            .unwrap_or_default()
-                            .to_string()
-                    };
-                    let id = u32::from_str_radix(field("Item 0x").trim(), 16).unwrap();
-                    ours.insert(id, field("Class: "));
-                }
+        for p in common::files_below(&out.join("eml")) {
+            if p.extension().is_some_and(|x| x == "txt") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                let field = |k: &str| {
+                    text.lines()
+                        .find_map(|l| l.strip_prefix(k))
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let id = u32::from_str_radix(field("Item 0x").trim(), 16).unwrap();
+                ours.insert(id, field("Class: "));
             }
         }
         assert_eq!(ours, want, "{name}");

@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::dovecot::{Dovecot, PASSWORD, USER};
-use std::path::{Path, PathBuf};
+use common::dovecot::{Dovecot, USER};
+use std::path::Path;
 use std::process::Command;
 
 const TEXT: &str = "The quarterly figures, as agreed.";
@@ -187,22 +187,6 @@ fn shows(message: &[u8], how: &str, subject: &str) {
     }
 }
 
-/// Files below `dir`.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else {
-                out.push(e.path());
-            }
-        }
-    }
-    out
-}
-
 /// The entries of an mboxrd file, unquoted.
 fn mbox_entries(mbox: &[u8]) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
@@ -260,7 +244,7 @@ fn signed_and_encrypted_messages_verify_and_decrypt_from_every_output() {
     );
 
     let mut seen = Vec::new();
-    for f in files(&out) {
+    for f in common::files_below(&out) {
         let bytes = std::fs::read(&f).unwrap();
         let entries = if f.extension().is_some_and(|e| e == "eml") {
             vec![bytes]
@@ -288,28 +272,14 @@ fn signed_and_encrypted_messages_verify_and_decrypt_from_every_output() {
     );
 
     if let Some(server) = Dovecot::start('/', "") {
-        let up = Command::new(unpst)
-            .arg("upload")
-            .arg(&pst)
-            .args([
-                "--imap",
-                &server.url(USER),
-                "--password-env",
-                "UNPST_TEST_PW",
-                "-q",
-            ])
-            .arg("--ca-file")
-            .arg(&server.cert)
-            .env("UNPST_TEST_PW", PASSWORD)
-            .output()
-            .unwrap();
+        let up = server.upload(USER, &pst, &[]);
         assert!(
             up.status.success(),
             "{}",
             String::from_utf8_lossy(&up.stderr)
         );
         let mut stored = Vec::new();
-        for f in files(&server.maildir(USER)) {
+        for f in common::files_below(&server.maildir(USER)) {
             let m = std::fs::read(&f).unwrap();
             let Some(subject) = subject_of(&m) else {
                 continue;

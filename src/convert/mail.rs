@@ -179,7 +179,8 @@ fn write_text(
 }
 
 /// A converted message into this pass's file: its mbox entry (and EML file when the pass
-/// writes both), or its EML file.
+/// writes both: from one reading of the message, its attachments read from the PST once),
+/// or its EML file.
 fn write_mail<'u>(
     pst: &Pst,
     m: &crate::mime::MimeMessage,
@@ -188,24 +189,30 @@ fn write_mail<'u>(
     tee: Option<&mut (dyn TreeSink + 'u)>,
     seq: &mut u32,
 ) -> Result<()> {
-    let mut eml = |out: &mut dyn TreeSink, dir: &[String], seq: &mut u32| {
+    let mut eml_path = |dir: &[String], seq: &mut u32| {
         *seq += 1;
         let stem = format!("{:05} {}", *seq, truncate(&m.subject, 80));
         let mut path = vec!["eml".to_string()];
         path.extend(pass.eml_names.file(dir, &stem, ".eml"));
-        write_file(pst, out, &path, &m.bytes)
+        path
     };
     if !pass.mbox {
         let dir = pass.dir.clone();
-        return eml(sink, &dir, seq);
+        return write_file(pst, sink, &eml_path(&dir, seq), &m.bytes);
     }
     let mut out = |b: &[u8]| sink.write(b);
     let mut entry = mbox::Entry::begin(&m.envelope_from, m.date, &mut out)?;
-    m.bytes.write_to(pst, &mut |b| entry.write(b))?;
-    entry.finish()?;
-    if let Some(t) = tee {
-        let dir = pass.tee_dir.clone();
-        eml(t, &dir, seq)?;
+    match tee {
+        Some(t) => {
+            let dir = pass.tee_dir.clone();
+            t.begin(&eml_path(&dir, seq))?;
+            m.bytes.write_to(pst, &mut |b| {
+                entry.write(b)?;
+                t.write(b)
+            })?;
+            t.end()?;
+        }
+        None => m.bytes.write_to(pst, &mut |b| entry.write(b))?,
     }
-    Ok(())
+    entry.finish()
 }

@@ -179,6 +179,27 @@ service imap-login {{
         Some(server)
     }
 
+    /// `unpst upload FILE` into `user`'s account over TLS (password from the environment,
+    /// no progress bar), with `extra` arguments.
+    pub fn upload(&self, user: &str, file: &Path, extra: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_unpst"))
+            .arg("upload")
+            .arg(file)
+            .args([
+                "--imap",
+                &self.url(user),
+                "--password-env",
+                "UNPST_TEST_PW",
+                "-q",
+            ])
+            .arg("--ca-file")
+            .arg(&self.cert)
+            .args(extra)
+            .env("UNPST_TEST_PW", PASSWORD)
+            .output()
+            .expect("unpst runs")
+    }
+
     /// `imaps://USER@127.0.0.1:PORT`.
     pub fn url(&self, user: &str) -> String {
         format!("imaps://{user}@127.0.0.1:{}", self.tls_port)

@@ -7,6 +7,37 @@ pub mod outlook;
 
 use std::path::PathBuf;
 
+/// Every file below `dir` (not following into anything but directories).
+pub fn files_below(dir: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The "Password checksum" libpff's pffinfo reads in a file: `0x…`, `N/A` (0 or all ones),
+/// or `None` when the store has none at all.
+pub fn pffinfo_password(path: &std::path::Path) -> Option<String> {
+    let out = std::process::Command::new("pffinfo")
+        .arg(path)
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Password checksum:"))
+        .map(|s| s.trim().to_string())
+}
+
 /// Says loudly that a test did not run, and why; under `cargo xtask test --allow-skips` the
 /// reason also goes to `$UNPST_SKIP_LOG`, whose lines the summary counts. (Without
 /// `--allow-skips`, `cargo xtask test` requires everything, and the test fails instead.)

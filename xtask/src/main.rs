@@ -814,6 +814,30 @@ fn bench_scale() -> bool {
             rss as f64 / 1024.0
         );
     }
+    // One message with a 2 GiB attachment: memory must not follow it (issue 17's goal: at
+    // most 64 MiB however large one attachment is).
+    let big_att = dir.join("2g-attachment.pst");
+    let made = big_att.exists()
+        || Command::new("target/release/unpst-gen")
+            .arg(&big_att)
+            .args([
+                "--first-attachment",
+                "2G",
+                "--messages",
+                "1",
+                "--folders",
+                "0",
+            ])
+            .arg("--no-items")
+            .status()
+            .is_ok_and(|s| s.success());
+    let _ = std::fs::remove_dir_all(&out);
+    if made && let Some((t, rss)) = convert_timed(&unpst, &big_att, &out, "mbox,eml") {
+        println!(
+            "native convert of one 2 GiB attachment (mbox+eml): {t:.1} s, peak RSS {:.0} MiB",
+            rss as f64 / 1024.0
+        );
+    }
     let _ = std::fs::remove_dir_all(&out);
     let Some((relay_url, mut relay)) = start_relay(&[]).map(|(c, u)| (u, c)) else {
         return false;

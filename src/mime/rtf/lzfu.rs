@@ -140,36 +140,8 @@ fn inflate(contents: &[u8], limit: usize) -> Vec<u8> {
     out
 }
 
-/// The [MS-OXRTFCP] section 2.1.3.2 CRC of a stream's CONTENTS.
-///
-/// It is the usual reflected CRC-32 table (polynomial 0xEDB88320) but starts
-/// from 0 and has no final inversion, so it differs from zlib's `crc32`.
-#[must_use]
-pub fn crc32(contents: &[u8]) -> u32 {
-    contents.iter().fold(0u32, |crc, &b| {
-        CRC_TABLE[usize::from((crc as u8) ^ b)] ^ (crc >> 8)
-    })
-}
-
-const CRC_TABLE: [u32; 256] = {
-    let mut table = [0u32; 256];
-    let mut i = 0;
-    while i < 256 {
-        let mut c = i as u32;
-        let mut k = 0;
-        while k < 8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-            k += 1;
-        }
-        table[i] = c;
-        i += 1;
-    }
-    table
-};
+/// The [MS-OXRTFCP] section 2.1.3.2 CRC of a stream's CONTENTS (see [`crate::util::crc32`]).
+pub use crate::util::crc32;
 
 #[cfg(test)]
 mod tests {

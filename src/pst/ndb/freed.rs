@@ -7,6 +7,7 @@ use super::btree::Tree;
 use super::header::Format;
 use super::{Bid, BlockEntry, Ndb, Nid, NidType, NodeEntry};
 use crate::error::{Error, Result};
+use crate::util::crc32;
 use std::collections::{HashMap, HashSet};
 
 /// Entries a scan may hold (≈ 0.5 GiB): beyond that the file is given up on.
@@ -37,32 +38,6 @@ impl Freed {
     pub fn take_damaged(&self) -> usize {
         std::mem::take(&mut *self.damaged.borrow_mut()).len()
     }
-}
-
-/// CRC-32 as MS-PST §5.3 computes it: the usual polynomial, starting from 0, no final XOR.
-pub fn crc(data: &[u8]) -> u32 {
-    const TABLE: [u32; 256] = {
-        let mut t = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 != 0 {
-                    0xEDB8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
-            }
-            t[i] = c;
-            i += 1;
-        }
-        t
-    };
-    data.iter().fold(0u32, |c, &b| {
-        TABLE[((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8)
-    })
 }
 
 impl Ndb {
@@ -201,7 +176,7 @@ impl Ndb {
         if cb != e.cb || stored_bid != e.bid.get() {
             return Err(crate::error::corrupt(at, "written over since it was freed"));
         }
-        Ok(crc(&raw[..e.cb as usize]) == stored_crc)
+        Ok(crc32(&raw[..e.cb as usize]) == stored_crc)
     }
 }
 
@@ -330,13 +305,13 @@ impl Ndb {
 
 #[cfg(test)]
 mod tests {
-    use super::crc;
+    use crate::util::crc32;
 
     #[test]
     fn crc_as_ms_pst_computes_it() {
         // §5.3's CRC is the usual reflected CRC-32 without its pre- and post-inversion:
         // zlib.crc32(b"123456789", 0xFFFFFFFF) ^ 0xFFFFFFFF in Python.
-        assert_eq!(crc(b""), 0);
-        assert_eq!(crc(b"123456789"), 0x2DFD_2D88);
+        assert_eq!(crc32(b""), 0);
+        assert_eq!(crc32(b"123456789"), 0x2DFD_2D88);
     }
 }

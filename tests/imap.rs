@@ -880,3 +880,26 @@ fn upload_recover_puts_deleted_messages_in_their_own_mailbox_once() {
     }
     let _ = std::fs::remove_file(&file);
 }
+
+/// Two uploads into one account at once would each read what the server holds before the
+/// other appends, and both append it: while one runs (its lock held here), another is
+/// refused before it connects, and nothing arrives; once it is done, the next goes through.
+#[test]
+fn a_second_upload_into_the_same_account_is_refused_while_one_runs() {
+    let Some(dir) = common::corpus() else { return };
+    let Some(server) = Dovecot::start('/', "") else {
+        return;
+    };
+    let file = dir.join("aspose-Outlook.pst");
+    let account = Server::parse(&server.url("bob"), false).unwrap();
+    let held = unpst::sink::imap::lock::AccountLock::acquire(&account).unwrap();
+    let refused = cli_upload(&server, "bob", &file, &[]);
+    let text = stdout(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{text}");
+    assert!(text.contains("another upload into"), "{text}");
+    assert!(server.contents("bob").values().all(|m| m.is_empty()));
+    drop(held);
+    let ok = cli_upload(&server, "bob", &file, &[]);
+    assert!(ok.status.success(), "{}", stdout(&ok));
+    assert_same(&server.contents("bob"), &expected(&file, '/'));
+}

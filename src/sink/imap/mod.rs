@@ -11,6 +11,8 @@ pub mod client;
 pub mod flags;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod layout;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod lock;
 pub mod mapping;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod oauth;
@@ -51,6 +53,10 @@ mod native {
         Token(String),
         #[error("{0}")]
         Config(String),
+        #[error(
+            "another upload into {0} is running; one at a time, so that nothing is appended twice"
+        )]
+        Busy(String),
         #[error("the server refused {0}")]
         Refused(String),
         #[error("IMAP protocol error: {0}")]

@@ -106,6 +106,8 @@ pub struct Uploader {
     append_limit: Option<usize>,
     current: Option<Current>,
     pub report: UploadReport,
+    /// No other upload into this account while this one runs.
+    _lock: super::lock::AccountLock,
 }
 
 impl Uploader {
@@ -116,6 +118,7 @@ impl Uploader {
 
     /// Connects, signs in (password or OAuth2 token) and reads the server's folder layout.
     pub fn connect_with(server: &Server, secret: &Secret, opts: UploadOptions) -> Result<Self> {
+        let lock = super::lock::AccountLock::acquire(server)?;
         let mut conn = Conn::connect(server)?;
         conn.literal_plus = opts.literal_plus;
         conn.sign_in(&server.user, secret)?;
@@ -133,6 +136,7 @@ impl Uploader {
             renames: Vec::new(),
             append_limit,
             current: None,
+            _lock: lock,
         })
     }
 

@@ -391,7 +391,8 @@ fn killed_cli_upload_resumes_exactly() {
 }
 
 /// A server-side size limit: the oversize messages are listed as refused (with the server's
-/// reason) and as missing, the rest arrives, and the exit status says not everything did.
+/// reason) and as missing, kept in a local mbox, the rest arrives, and the exit status says
+/// not everything did.
 #[test]
 fn oversize_messages_are_reported_not_dropped() {
     let Some(dir) = common::corpus() else { return };
@@ -401,11 +402,17 @@ fn oversize_messages_are_reported_not_dropped() {
     };
     let file = dir.join("aspose-Outlook.pst");
     let report = std::env::temp_dir().join(format!("unpst-report-{}.json", std::process::id()));
+    let kept = std::env::temp_dir().join(format!("unpst-too-large-{}.mbox", std::process::id()));
     let out = cli_upload(
         &server,
         "alice",
         &file,
-        &["--report", report.to_str().unwrap()],
+        &[
+            "--report",
+            report.to_str().unwrap(),
+            "--too-large",
+            kept.to_str().unwrap(),
+        ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
@@ -439,6 +446,28 @@ fn oversize_messages_are_reported_not_dropped() {
     assert_eq!(refused, big);
     assert_eq!(up["missing"], big.len());
     assert_eq!(up["verified"], false);
+    // Nothing lost: the refused messages are in the local mbox, each whole (Python's mailbox
+    // module reads it; the Message-IDs are those refused).
+    let py = Command::new("python3")
+        .args([
+            "-c",
+            "import mailbox, sys\nfor m in mailbox.mbox(sys.argv[1]): print(m['Message-ID'].strip().strip('<>'))",
+        ])
+        .arg(&kept)
+        .output()
+        .unwrap();
+    let mut saved: Vec<String> = String::from_utf8_lossy(&py.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    saved.sort();
+    assert_eq!(saved, big, "{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        stdout(&out).contains("too large for the server: saved to"),
+        "{}",
+        stdout(&out)
+    );
+    let _ = std::fs::remove_file(&kept);
     let on_server: usize = server.contents("alice").values().map(Vec::len).sum();
     assert_eq!(
         on_server + big.len(),

@@ -16,6 +16,7 @@ mod batch;
 mod error;
 mod inspect;
 mod oauth;
+mod oversize;
 mod summary;
 mod term;
 mod upload;

@@ -72,6 +72,11 @@ pub struct Args {
     /// Messages per APPEND command (MULTIAPPEND); 1 sends them one at a time.
     #[arg(long, default_value_t = 100)]
     pub batch: usize,
+    /// Where to keep the messages the server refuses as too large (an mbox any mail program
+    /// imports), so nothing is lost. Default: <PST name>.too-large.mbox in this directory,
+    /// made only if there are such messages.
+    #[arg(long, value_name = "FILE")]
+    pub too_large: Option<PathBuf>,
     /// Also write the upload and verification report as JSON here.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -159,6 +164,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     if args.dry_run {
         return dry_run(&args, &server, up, &planned);
     }
+    let kept = super::oversize::keep(&mut up, &args.file, args.too_large.clone());
     let show = !args.quiet && std::io::stderr().is_terminal();
     let start = Instant::now();
     let mut last = Instant::now();
@@ -198,6 +204,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     }
     let report = up.finish(cancelled)?;
     print_folders(&report);
+    kept.say();
     summary(&args, &pst, &report, &conversion, start)
 }
 

@@ -35,8 +35,11 @@ use serde::Serialize;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod native {
+    pub use super::client::Literal;
     pub use super::client::{Secret, Security, Server};
-    pub use super::upload::{FolderUpload, Item, UploadOptions, UploadReport, Uploader};
+    pub use super::upload::{
+        FolderUpload, Item, Oversize, UploadOptions, UploadReport, Uploader, too_large,
+    };
 
     /// Everything that can go wrong talking to the server.
     #[derive(Debug, thiserror::Error)]

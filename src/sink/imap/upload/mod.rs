@@ -16,6 +16,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 mod mailbox;
+mod replies;
+use replies::is_throttle;
+pub use replies::{Oversize, too_large};
 
 /// Tuning and behaviour of an upload.
 #[derive(Debug, Clone)]
@@ -108,6 +111,8 @@ pub struct Uploader {
     pub report: UploadReport,
     /// No other upload into this account while this one runs.
     _lock: super::lock::AccountLock,
+    /// Given each message the server refuses as too large (see [`Uploader::keep_oversize`]).
+    oversize: Option<Oversize>,
 }
 
 impl Uploader {
@@ -137,7 +142,36 @@ impl Uploader {
             append_limit,
             current: None,
             _lock: lock,
+            oversize: None,
         })
+    }
+
+    /// From now on, each message the server refuses as too large (or that is over its
+    /// APPENDLIMIT) is also handed to `keep`.
+    pub fn keep_oversize(&mut self, keep: Oversize) {
+        self.oversize = Some(keep);
+    }
+
+    /// Records a refusal; one for size also goes to the keeper.
+    fn refuse(&mut self, item: &Item, lit: Literal, why: String, size: bool) -> Result<()> {
+        let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
+        cur.rep.rejected.push(rejected(item, why));
+        match self.oversize.as_mut() {
+            Some(keep) if size => keep(item, lit),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses a message over the server's APPENDLIMIT (RFC 7889) before sending it.
+    fn over_limit(&mut self, item: &Item, lit: Literal) -> Result<bool> {
+        match self.append_limit {
+            Some(limit) if item.size > limit => {
+                let why = format!("larger than the server's APPENDLIMIT of {limit} bytes");
+                self.refuse(item, lit, why, true)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 
     /// Where each folder would go (nothing is changed).
@@ -201,6 +235,9 @@ impl Uploader {
         if let Some(present) = self.admit(&item)? {
             return Ok(present);
         }
+        if self.over_limit(&item, Literal::Bytes(&item.bytes))? {
+            return Ok(false);
+        }
         let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
         cur.queued += item.size;
         cur.queue.push(item);
@@ -236,6 +273,9 @@ impl Uploader {
         if let Some(present) = self.admit(&item)? {
             return Ok(present);
         }
+        if self.over_limit(&item, Literal::Streamed(bytes, pst))? {
+            return Ok(false);
+        }
         self.flush()?;
         let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
         let wire = cur.map.wire.clone();
@@ -246,13 +286,12 @@ impl Uploader {
             std::slice::from_ref(&flags),
             Some(Literal::Streamed(bytes, pst)),
         )?;
-        let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
         if st.ok {
+            let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
             cur.note_appended(&item);
         } else {
-            cur.rep
-                .rejected
-                .push(rejected(&item, format!("{} {}", st.kind, st.text)));
+            let why = format!("{} {}", st.kind, st.text);
+            self.refuse(&item, Literal::Streamed(bytes, pst), why, too_large(&st))?;
         }
         Ok(false)
     }
@@ -277,15 +316,6 @@ impl Uploader {
             *n -= 1;
             cur.rep.present += 1;
             return Ok(Some(true));
-        }
-        if let Some(limit) = self.append_limit
-            && item.size > limit
-        {
-            cur.rep.rejected.push(rejected(
-                item,
-                format!("larger than the server's APPENDLIMIT of {limit} bytes"),
-            ));
-            return Ok(Some(false));
         }
         Ok(None)
     }
@@ -313,10 +343,9 @@ impl Uploader {
             return Ok(());
         }
         if queue.len() == 1 {
-            cur.rep
-                .rejected
-                .push(rejected(&queue[0], format!("{} {}", st.kind, st.text)));
-            return Ok(());
+            let why = format!("{} {}", st.kind, st.text);
+            let item = &queue[0];
+            return self.refuse(item, Literal::Bytes(&item.bytes), why, too_large(&st));
         }
         // A MULTIAPPEND fails as a whole — in the spec. A server may have kept part of it:
         // what it holds now beyond what it had is not sent again.
@@ -345,13 +374,12 @@ impl Uploader {
                 std::slice::from_ref(f),
                 None,
             )?;
-            let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
             if st.ok {
+                let cur = self.current.as_mut().ok_or(ImapError::Timeout)?;
                 cur.note_appended(item);
             } else {
-                cur.rep
-                    .rejected
-                    .push(rejected(item, format!("{} {}", st.kind, st.text)));
+                let why = format!("{} {}", st.kind, st.text);
+                self.refuse(item, Literal::Bytes(&item.bytes), why, too_large(&st))?;
             }
         }
         Ok(())
@@ -457,19 +485,6 @@ fn rejected(item: &Item, reason: String) -> Rejected {
         size: item.size,
         reason,
     }
-}
-
-/// Throttling replies: RFC 5530 `[UNAVAILABLE]`/`[INUSE]`, and Microsoft's "Suggested
-/// Backoff Time" / "try again" texts.
-fn is_throttle(st: &Status) -> bool {
-    let code = st.code.as_deref().unwrap_or("").to_ascii_uppercase();
-    let text = st.text.to_ascii_lowercase();
-    code == "UNAVAILABLE"
-        || code == "INUSE"
-        || code == "THROTTLED"
-        || text.contains("backoff")
-        || text.contains("throttl")
-        || text.contains("try again")
 }
 
 #[cfg(test)]

@@ -1,0 +1,59 @@
+//! What a server's refusals of an APPEND mean: too large for it (RFC 7889 `TOOBIG`, and the
+//! words servers use), or throttled (RFC 5530 and the big providers' texts).
+
+use super::super::Result;
+use super::super::client::{Literal, Status};
+use super::Item;
+
+/// What keeps the messages a server refuses as too large (a local mbox, say): nothing lost.
+pub type Oversize = Box<dyn FnMut(&Item, Literal) -> Result<()>>;
+
+/// Whether a refusal says the message is too large (RFC 7889 `TOOBIG`, or a reply that
+/// speaks of its size).
+pub fn too_large(st: &Status) -> bool {
+    let code = st.code.as_deref().unwrap_or("").to_ascii_uppercase();
+    let text = st.text.to_ascii_lowercase();
+    let sized = ["too large", "too big", "size", "exceeds"]
+        .iter()
+        .any(|w| text.contains(w));
+    code == "TOOBIG" || sized
+}
+
+/// Throttling replies: RFC 5530 `[UNAVAILABLE]`/`[INUSE]`, and Microsoft's "Suggested
+/// Backoff Time" / "try again" texts.
+pub(super) fn is_throttle(st: &Status) -> bool {
+    let code = st.code.as_deref().unwrap_or("").to_ascii_uppercase();
+    let text = st.text.to_ascii_lowercase();
+    code == "UNAVAILABLE"
+        || code == "INUSE"
+        || code == "THROTTLED"
+        || text.contains("backoff")
+        || text.contains("throttl")
+        || text.contains("try again")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(code: Option<&str>, text: &str) -> Status {
+        Status {
+            ok: false,
+            kind: "NO".into(),
+            code: code.map(str::to_string),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn size_refusals_are_told_from_others() {
+        assert!(too_large(&st(Some("TOOBIG"), "no")));
+        assert!(too_large(&st(Some("LIMIT"), "Mail size is too large")));
+        assert!(!too_large(&st(
+            Some("OVERQUOTA"),
+            "Quota exceeded (mailbox for user is full)"
+        )));
+        assert!(!too_large(&st(Some("UNAVAILABLE"), "try again later")));
+        assert!(is_throttle(&st(Some("UNAVAILABLE"), "try again later")));
+    }
+}

@@ -343,6 +343,21 @@ impl Ndb {
         self.recovered_block(bid)
     }
 
+    /// Whether the live block B-tree lists `bid` — looked up without falling back to a
+    /// recovery index (a block that is not there is no damage here).
+    pub(super) fn live_block(&self, bid: Bid) -> bool {
+        let key = bid.key();
+        if self.blocks.borrow().contains_key(&key) {
+            return true;
+        }
+        match self.descend(Tree::Block, key) {
+            Ok(Some(page)) => {
+                (0..page.count).any(|i| self.block_leaf(&page, i).is_ok_and(|e| e.bid.key() == key))
+            }
+            _ => false,
+        }
+    }
+
     fn recovered_block(&self, bid: Bid) -> Result<BlockEntry> {
         self.recovered()?
             .blocks

@@ -19,8 +19,9 @@ pub struct Freed {
     /// Deleted messages (their NID is gone from the live tree) and older versions (the live
     /// tree maps their NID to other data), each version once.
     pub nodes: Vec<NodeEntry>,
-    /// Where each block may be, by [`Bid::key`]: every distinct place a scanned leaf page
-    /// or a block trailer names (a freed BID may have been written more than once).
+    /// Where each block the live tree lacks may be, by [`Bid::key`]: every distinct place a
+    /// scanned leaf page or a block trailer names (a freed BID may have been written more
+    /// than once).
     blocks: HashMap<u64, Vec<BlockEntry>>,
     /// Blocks read whose CRC no longer matches their data.
     damaged: std::cell::RefCell<HashSet<u64>>,
@@ -67,8 +68,11 @@ impl Ndb {
                         }
                     }
                 }
+                // Only what the live tree lacks: the rest is read through it anyway.
                 for e in leaf.blocks.into_iter().chain(leaf.slack_blocks) {
-                    freed.add_block(e);
+                    if !self.live_block(e.bid) {
+                        freed.add_block(e);
+                    }
                 }
             }
             freed.nodes.len() + freed.blocks.len() <= MAX_ENTRIES
@@ -104,7 +108,9 @@ impl Ndb {
             let mut end = off.max(ALIGN).div_ceil(ALIGN) * ALIGN;
             while end <= start + len && end < off + chunk {
                 let rel = (end - start) as usize;
-                if let Some(e) = trailer_at(&buf, rel, trailer, wide, start) {
+                if let Some(e) = trailer_at(&buf, rel, trailer, wide, start)
+                    && !self.live_block(e.bid)
+                {
                     freed.add_block(e);
                 }
                 end += ALIGN;

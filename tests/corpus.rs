@@ -707,13 +707,8 @@ fn recovered_items_are_pffexports_or_older_versions_of_live_ones() {
         }
         let mut sink = unpst::sink::MemTree::default();
         let opts = unpst::convert::Options {
-            mbox: false,
-            eml: true,
-            vcf: false,
-            ics: false,
-            signatures: false,
-            folders: None,
             recover: true,
+            ..unpst::convert::Options::from_formats(&["eml"]).unwrap()
         };
         unpst::convert::convert(&pst, &mut sink, &opts, "x", &mut |_| true).unwrap();
         for (p, bytes) in &sink.files {

@@ -627,13 +627,8 @@ fn deleted_messages_come_back_exactly_with_recover() {
     assert!(plain.recovery.is_none());
     let mut sink = MemTree::default();
     let opts = Options {
-        mbox: false,
-        eml: true,
-        vcf: false,
-        ics: false,
-        signatures: false,
-        folders: None,
         recover: true,
+        ..Options::from_formats(&["eml"]).unwrap()
     };
     let rep = convert(&pst, &mut sink, &opts, "g", &mut |_| true).unwrap();
     let r = rep.recovery.clone().unwrap();

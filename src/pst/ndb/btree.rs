@@ -317,23 +317,10 @@ impl Ndb {
             Err(Error::Corrupt { .. }) => return self.recovered_block(bid),
             Err(e) => return Err(e),
         };
-        if let Some(page) = page {
-            // Remember the whole leaf page: neighbouring blocks are usually read next.
-            let mut found = None;
-            let mut cache = self.blocks.borrow_mut();
-            if cache.len() + page.count > super::BLOCK_ENTRY_CACHE {
-                cache.clear();
-            }
-            for i in 0..page.count {
-                let e = self.block_leaf(&page, i)?;
-                cache.insert(e.bid.key(), e);
-                if e.bid.key() == key {
-                    found = Some(e);
-                }
-            }
-            if let Some(e) = found {
-                return Ok(e);
-            }
+        if let Some(page) = page
+            && let Some(e) = self.leaf_block(&page, key)?
+        {
+            return Ok(e);
         }
         // Reading what was deleted: the blocks freed with it.
         if let Some(f) = self.freed.borrow().as_ref() {
@@ -351,11 +338,27 @@ impl Ndb {
             return true;
         }
         match self.descend(Tree::Block, key) {
-            Ok(Some(page)) => {
-                (0..page.count).any(|i| self.block_leaf(&page, i).is_ok_and(|e| e.bid.key() == key))
-            }
+            Ok(Some(page)) => matches!(self.leaf_block(&page, key), Ok(Some(_))),
             _ => false,
         }
+    }
+
+    /// The entry for `key` in a block B-tree leaf page, if it has one. The whole page is
+    /// remembered: neighbouring blocks are usually read next.
+    fn leaf_block(&self, page: &Page, key: u64) -> Result<Option<BlockEntry>> {
+        let mut found = None;
+        let mut cache = self.blocks.borrow_mut();
+        if cache.len() + page.count > super::BLOCK_ENTRY_CACHE {
+            cache.clear();
+        }
+        for i in 0..page.count {
+            let e = self.block_leaf(page, i)?;
+            cache.insert(e.bid.key(), e);
+            if e.bid.key() == key {
+                found = Some(e);
+            }
+        }
+        Ok(found)
     }
 
     fn recovered_block(&self, bid: Bid) -> Result<BlockEntry> {

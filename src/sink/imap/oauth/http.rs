@@ -133,14 +133,16 @@ pub fn post_form(
     };
     stream.write_all(request.as_bytes())?;
     stream.flush()?;
-    read_answer(BufReader::new(stream.take(MAX_BODY as u64 + 16 * 1024)))
+    read_answer(stream)
 }
 
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 
-/// Status line, headers, then the body by its length, in chunks, or to the end.
-fn read_answer(mut r: impl BufRead) -> Result<(u16, serde_json::Value), OAuthError> {
+/// Status line, headers, then the body by its length, in chunks, or to the end — all of it
+/// within [`MAX_BODY`] and 16 KiB of headers, whatever the endpoint sends.
+fn read_answer(r: impl Read) -> Result<(u16, serde_json::Value), OAuthError> {
+    let mut r = BufReader::new(r.take(MAX_BODY as u64 + 16 * 1024));
     let mut line = String::new();
     r.read_line(&mut line)?;
     let status: u16 = line
@@ -200,6 +202,17 @@ mod tests {
         );
         assert!(endpoint("ftp://x/y").is_err());
         assert_eq!(endpoint("https://h:8443").unwrap().path, "/");
+    }
+
+    #[test]
+    fn an_endless_or_oversized_answer_is_cut_off() {
+        // A hostile token endpoint: an endless header line, an endless chunk, a huge length.
+        let endless = std::io::repeat(b'a');
+        assert!(read_answer(b"HTTP/1.1 200 OK\r\n".chain(endless)).is_err());
+        let chunk = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7fffffff\r\n";
+        assert!(read_answer(chunk.chain(std::io::repeat(b'{'))).is_err());
+        let huge = b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\n\r\n{}";
+        assert!(read_answer(&huge[..]).is_err());
     }
 
     #[test]

@@ -229,3 +229,53 @@ fn page(status: u16, text: &str) -> String {
         body.len()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// Sends one request line to the listener; what it answered.
+    fn visit(port: u16, target: &str) -> String {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(s, "GET {target} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answer
+    }
+
+    #[test]
+    fn the_loopback_listener_takes_only_its_own_state() {
+        // Another process on the machine knocks first: no state, a guessed one, garbage.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let knocks = std::thread::spawn(move || {
+            let a = visit(port, "/?code=stolen");
+            let b = visit(port, "/?code=stolen&state=guess");
+            let mut junk = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+            junk.write_all(&[0xff; 64]).unwrap();
+            drop(junk);
+            let c = visit(port, "/?code=the%2Bcode&state=s3cret");
+            (a, b, c)
+        });
+        let code = receive_code(&l, "s3cret", Duration::from_secs(20)).unwrap();
+        let (a, b, c) = knocks.join().unwrap();
+        assert_eq!(code, "the+code");
+        assert!(
+            a.starts_with("HTTP/1.1 404") && b.starts_with("HTTP/1.1 404"),
+            "{a}\n{b}"
+        );
+        assert!(c.starts_with("HTTP/1.1 200"), "{c}");
+        // The provider's refusal, with our state, ends the wait with its error code only.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let t = std::thread::spawn(move || visit(port, "/?error=access_denied%3Cb%3E&state=s"));
+        let e = receive_code(&l, "s", Duration::from_secs(20)).unwrap_err();
+        t.join().unwrap();
+        assert_eq!(e.to_string(), "the sign-in was refused: access_deniedb");
+        // Nobody comes: the wait ends.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let e = receive_code(&l, "s", Duration::from_millis(200)).unwrap_err();
+        assert!(matches!(e, OAuthError::Timeout(_)));
+    }
+}

@@ -1,4 +1,4 @@
-//! unpst-gen: writes valid Unicode PST files of any size from a seed and a shape — the
+//! unpst-gen: writes valid PST files (ANSI, Unicode or 4K-page) of any size from a seed and a shape — the
 //! project's own test data and benchmark input (a dev tool, not part of the user-facing
 //! CLI). Layers as in MS-PST: [`ndb`] (blocks, pages, B-trees), [`ltp`] (heaps, BTrees on
 //! heaps, property and table contexts) and the messaging objects here (MS-PST §2.4: store,
@@ -11,7 +11,7 @@ pub mod ndb;
 use ltp::{Column, SubAlloc, Value, pc, tc};
 use ndb::{Ndb, Node, Sub};
 use std::io::{Seek, Write};
-pub use unpst::pst::Encryption;
+pub use unpst::pst::{Encryption, Format};
 
 /// What to write.
 #[derive(Debug, Clone)]
@@ -29,6 +29,8 @@ pub struct Spec {
     /// Largest attachment.
     pub max_attachment: u64,
     pub encryption: Encryption,
+    /// ANSI, Unicode or the 4K-page layout.
+    pub format: Format,
     /// Contacts and appointments too.
     pub items: bool,
     /// The first message carries an attachment of exactly this size (to test data trees
@@ -58,6 +60,7 @@ impl Default for Spec {
             per_folder: 400,
             max_attachment: 50 << 20,
             encryption: Encryption::Permute,
+            format: Format::Unicode,
             items: true,
             first_attachment: None,
             password_crc: None,
@@ -308,7 +311,7 @@ pub fn generate<W: Write + Seek>(
     mut progress: impl FnMut(u64, u64),
 ) -> std::io::Result<Summary> {
     let mut rng = Rng::new(spec.seed);
-    let mut ndb = Ndb::new(out, spec.encryption)?;
+    let mut ndb = Ndb::new(out, spec.encryption, spec.format)?;
     let mut record_key = [0u8; 16];
     rng.fill(&mut record_key);
 
@@ -572,7 +575,25 @@ pub fn generate<W: Write + Seek>(
     write_node(&mut ndb, 0x61, 0, &mut name_map())?;
 
     summary.bytes = ndb.finish(|_| {})?;
+    if spec.format == Format::Ansi {
+        ansi_summary(&mut summary);
+    }
     Ok(summary)
+}
+
+/// The summary of an ANSI file: its text as the file holds it (see [`ltp::ansi`]).
+fn ansi_summary(s: &mut Summary) {
+    let path = |p: &mut Vec<String>| p.iter_mut().for_each(|c| *c = ltp::ansi_text(c));
+    s.folders.iter_mut().for_each(|(p, _)| path(p));
+    for (p, subjects) in &mut s.subjects {
+        path(p);
+        subjects.iter_mut().for_each(|t| *t = ltp::ansi_text(t));
+    }
+    s.tasks.iter_mut().for_each(|t| t.0 = ltp::ansi_text(&t.0));
+    for (p, t) in &mut s.deleted {
+        path(p);
+        *t = ltp::ansi_text(t);
+    }
 }
 
 const HIERARCHY_COLUMNS: [Column; 5] = [

@@ -2,8 +2,12 @@
 //! blocks, each with its page map), BTrees on heaps, property contexts and table contexts.
 //! Values too large for the heap go to sub-nodes of the owning node.
 
-use crate::ndb::{MAX_BLOCK, Ndb, Sub};
+use crate::ndb::{Ndb, Sub};
 use std::io::{Seek, Write};
+use unpst::pst::Format;
+
+/// Largest heap block (fits every format's data block).
+const HEAP_BLOCK: usize = 8176;
 
 /// Largest heap allocation (§2.3.1.1).
 pub const MAX_ALLOC: usize = 3580;
@@ -24,6 +28,27 @@ pub enum Value {
     Object(u32, u32),
 }
 
+/// A string as an ANSI file stores it: Windows-1252, a character it lacks as `&#N;` (so
+/// distinct names stay distinct).
+pub fn ansi(s: &str) -> Vec<u8> {
+    encoding_rs::WINDOWS_1252.encode(s).0.into_owned()
+}
+
+/// What a reader decodes from [`ansi`]`(s)`: the text an ANSI file holds.
+pub fn ansi_text(s: &str) -> String {
+    encoding_rs::WINDOWS_1252.decode(&ansi(s)).0.into_owned()
+}
+
+/// The type a column or property of type `ptype` has in a file of `format`: strings are
+/// 8-bit (PtypString8, PtypMultipleString8) in an ANSI file.
+pub fn stored_type(ptype: u16, format: Format) -> u16 {
+    match (ptype, format) {
+        (0x001F, Format::Ansi) => 0x001E,
+        (0x101F, Format::Ansi) => 0x101E,
+        (t, _) => t,
+    }
+}
+
 impl Value {
     pub fn ptype(&self) -> u16 {
         match self {
@@ -38,21 +63,25 @@ impl Value {
         }
     }
 
-    /// The value's bytes as stored.
-    fn bytes(&self) -> Vec<u8> {
+    /// The value's bytes as stored in a file of `format`.
+    fn bytes(&self, format: Format) -> Vec<u8> {
+        let text = |s: &str| -> Vec<u8> {
+            if format == Format::Ansi {
+                ansi(s)
+            } else {
+                s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect()
+            }
+        };
         match self {
             Value::I32(v) => v.to_le_bytes().to_vec(),
             Value::Bool(v) => vec![*v as u8, 0, 0, 0],
             Value::Time(t) => t.to_le_bytes().to_vec(),
             Value::F64(f) => f.to_le_bytes().to_vec(),
-            Value::Str(s) => s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect(),
+            Value::Str(s) => text(s),
             Value::Bin(b) => b.clone(),
             Value::MvStr(v) => {
                 // ulCount, rgulDataOffsets, then the strings.
-                let parts: Vec<Vec<u8>> = v
-                    .iter()
-                    .map(|s| s.encode_utf16().flat_map(|u| u.to_le_bytes()).collect())
-                    .collect();
+                let parts: Vec<Vec<u8>> = v.iter().map(|s| text(s)).collect();
                 let mut out = (v.len() as u32).to_le_bytes().to_vec();
                 let mut off = 4 + 4 * v.len();
                 for p in &parts {
@@ -108,6 +137,9 @@ struct HBlock {
 /// A heap being filled.
 pub struct Heap {
     client: u8,
+    /// Bit where a HID's block index starts: 16, or 19 in a 4K-page file (its hidIndex
+    /// has 14 bits, as libpff and libpst read those files).
+    block_shift: u32,
     blocks: Vec<HBlock>,
     pub user_root: u32,
 }
@@ -121,9 +153,10 @@ fn header_len(block: usize) -> usize {
 }
 
 impl Heap {
-    pub fn new(client: u8) -> Self {
+    pub fn new(client: u8, format: Format) -> Self {
         Self {
             client,
+            block_shift: if format == Format::Unicode4k { 19 } else { 16 },
             blocks: vec![HBlock {
                 data: vec![0; 12],
                 allocs: Vec::new(),
@@ -138,7 +171,7 @@ impl Heap {
         let fits = |b: &HBlock| {
             let data = b.data.len().div_ceil(2) * 2 + bytes.len();
             let map = 4 + 2 * (b.allocs.len() + 2);
-            data + map <= MAX_BLOCK && b.allocs.len() < 2047
+            data + map <= HEAP_BLOCK && b.allocs.len() < 2047
         };
         if !fits(self.blocks.last().expect("a block")) {
             let n = self.blocks.len();
@@ -154,7 +187,7 @@ impl Heap {
         }
         b.allocs.push(b.data.len() as u16);
         b.data.extend_from_slice(bytes);
-        ((index as u32) << 16) | ((b.allocs.len() as u32) << 5)
+        ((index as u32) << self.block_shift) | ((b.allocs.len() as u32) << 5)
     }
 
     /// The heap's blocks, page maps in place.
@@ -271,7 +304,8 @@ pub fn pc_with_raw<W: Write + Seek>(
     raw: &[(u16, u16, u32)],
 ) -> std::io::Result<u64> {
     props.sort_by_key(|p| p.0);
-    let mut heap = Heap::new(0xBC);
+    let format = ndb.format();
+    let mut heap = Heap::new(0xBC, format);
     let mut records = Vec::new();
     for (id, ptype, hnid) in raw {
         let mut ent = ptype.to_le_bytes().to_vec();
@@ -282,10 +316,10 @@ pub fn pc_with_raw<W: Write + Seek>(
         let hnid = match v {
             Value::I32(x) => *x as u32,
             Value::Bool(b) => *b as u32,
-            Value::Object(..) | Value::Time(_) | Value::F64(_) => heap.alloc(&v.bytes()),
-            _ => variable(ndb, &mut heap, subs, &v.bytes())?,
+            Value::Object(..) | Value::Time(_) | Value::F64(_) => heap.alloc(&v.bytes(format)),
+            _ => variable(ndb, &mut heap, subs, &v.bytes(format))?,
         };
-        let mut ent = v.ptype().to_le_bytes().to_vec();
+        let mut ent = stored_type(v.ptype(), format).to_le_bytes().to_vec();
         ent.extend_from_slice(&hnid.to_le_bytes());
         records.push((id.to_le_bytes().to_vec(), ent));
     }
@@ -319,7 +353,8 @@ pub fn tc<W: Write + Seek>(
     rows: &[Vec<Option<Value>>],
     subs: &mut SubAlloc,
 ) -> std::io::Result<u64> {
-    let mut heap = Heap::new(0x7C);
+    let format = ndb.format();
+    let mut heap = Heap::new(0x7C, format);
     // Layout: 8- and 4-byte columns (row id and version first), then 2-, then 1-byte, then
     // the cell existence bitmap.
     let mut all: Vec<Column> = vec![
@@ -374,7 +409,7 @@ pub fn tc<W: Write + Seek>(
                 Value::I32(x) => x.to_le_bytes().to_vec(),
                 Value::Bool(b) => vec![*b as u8],
                 Value::Time(t) => t.to_le_bytes().to_vec(),
-                other => variable(ndb, &mut heap, subs, &other.bytes())?
+                other => variable(ndb, &mut heap, subs, &other.bytes(format))?
                     .to_le_bytes()
                     .to_vec(),
             };
@@ -386,21 +421,28 @@ pub fn tc<W: Write + Seek>(
             Some(Some(Value::I32(x))) => *x as u32,
             _ => r as u32,
         };
-        index.push((
-            row_id.to_le_bytes().to_vec(),
-            (r as u32).to_le_bytes().to_vec(),
-        ));
+        // TCROWID: dwRowIndex is 2 bytes in an ANSI file (§2.3.4.3).
+        let mut row_index = (r as u32).to_le_bytes().to_vec();
+        if format == Format::Ansi {
+            row_index.truncate(2);
+        }
+        index.push((row_id.to_le_bytes().to_vec(), row_index));
         matrix.extend(bytes);
     }
     index.sort_by(|a, b| a.0.cmp(&b.0));
-    let hid_index = bth(&mut heap, 4, 4, &index);
+    let hid_index = bth(
+        &mut heap,
+        4,
+        if format == Format::Ansi { 2 } else { 4 },
+        &index,
+    );
     let hnid_rows = if rows.is_empty() {
         0
     } else if matrix.len() <= MAX_ALLOC {
         heap.alloc(&matrix)
     } else {
         // Rows never straddle blocks: each block holds whole rows.
-        let per = MAX_BLOCK / row_size;
+        let per = ndb.max_block() / row_size;
         let mut leaves = Vec::new();
         for chunk in matrix.chunks(per * row_size) {
             leaves.push(ndb.block(chunk, false)?);
@@ -422,7 +464,7 @@ pub fn tc<W: Write + Seek>(
     info.extend_from_slice(&hnid_rows.to_le_bytes());
     info.extend_from_slice(&0u32.to_le_bytes());
     for (i, c) in all.iter().enumerate() {
-        let tag = ((c.id as u32) << 16) | c.ptype as u32;
+        let tag = ((c.id as u32) << 16) | stored_type(c.ptype, format) as u32;
         info.extend_from_slice(&tag.to_le_bytes());
         info.extend_from_slice(&(offsets[i] as u16).to_le_bytes());
         info.push(if i < 2 { 4 } else { col_size(c.ptype) as u8 });

@@ -1,5 +1,5 @@
 //! `unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high]
-//! [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--no-items]`
+//! [--format unicode|ansi|4k] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--no-items]`
 
 use std::process::ExitCode;
 
@@ -43,6 +43,13 @@ fn main() -> ExitCode {
                     data,
                 });
             }
+            "--format" => {
+                spec.format = match v.as_str() {
+                    "ansi" => pstgen::Format::Ansi,
+                    "4k" => pstgen::Format::Unicode4k,
+                    _ => pstgen::Format::Unicode,
+                }
+            }
             "--folders" => spec.folders = v.parse().unwrap_or(spec.folders),
             "--depth" => spec.depth = v.parse().unwrap_or(spec.depth),
             "--per-folder" => spec.per_folder = v.parse().unwrap_or(spec.per_folder),
@@ -60,7 +67,7 @@ fn main() -> ExitCode {
             }
             "-h" | "--help" => {
                 eprintln!(
-                    "usage: unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--per-folder N] [--no-items]"
+                    "usage: unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high] [--format unicode|ansi|4k] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--per-folder N] [--no-items]"
                 );
                 return ExitCode::SUCCESS;
             }

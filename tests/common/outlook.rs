@@ -14,6 +14,15 @@ fn strip(s: String) -> String {
     unpst::pst::messaging::strip_subject_prefix(&s)
 }
 
+/// A string value: Unicode, or 8-bit as outlook-pst decodes it (an ANSI file's).
+fn text(v: Option<&PropertyValue>) -> Option<String> {
+    match v? {
+        PropertyValue::Unicode(s) => Some(s.to_string()),
+        PropertyValue::String8(s) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
 /// Rows of a table as (row id, {property id: value}).
 type Rows = Vec<(u32, BTreeMap<u16, PropertyValue>)>;
 
@@ -52,10 +61,7 @@ pub fn theirs(path: &std::path::Path) -> Result<Folders, String> {
             continue;
         };
         for (id, vals) in rows(h)? {
-            let name = match vals.get(&0x3001) {
-                Some(PropertyValue::Unicode(s)) => Some(s.to_string()),
-                _ => None,
-            };
+            let name = text(vals.get(&0x3001));
             let count = match vals.get(&0x3602) {
                 Some(PropertyValue::Integer32(n)) => Some(*n),
                 _ => None,
@@ -70,8 +76,8 @@ pub fn theirs(path: &std::path::Path) -> Result<Folders, String> {
             let mut subjects = Vec::new();
             if let Some(c) = child.contents_table() {
                 for (_, v) in rows(c)? {
-                    if let Some(PropertyValue::Unicode(s)) = v.get(&0x0037) {
-                        subjects.push(strip(s.to_string()));
+                    if let Some(s) = text(v.get(&0x0037)) {
+                        subjects.push(strip(s));
                     }
                 }
             }

@@ -2,6 +2,7 @@
 
 use crate::error::{Result, corrupt};
 use crate::pst::bytes::{slice, u8_at, u16_at, u32_at};
+use crate::pst::ndb::header::Format;
 
 pub const SIG_HN: u8 = 0xEC;
 pub const CLIENT_TC: u8 = 0x7C;
@@ -11,12 +12,15 @@ pub const CLIENT_PC: u8 = 0xBC;
 /// A node's heap: its data blocks and the header fields of the first.
 pub struct Heap {
     blocks: Vec<Vec<u8>>,
+    /// Where a HID's block index starts: bit 16 (§2.3.1.1), or bit 19 in a 4K-page file,
+    /// whose hidIndex has 14 bits (as libpff and libpst read those files; MS-PST has no 4K).
+    block_shift: u32,
     pub client_sig: u8,
     pub user_root: u32,
 }
 
 impl Heap {
-    pub fn new(blocks: Vec<Vec<u8>>) -> Result<Self> {
+    pub fn new(blocks: Vec<Vec<u8>>, format: Format) -> Result<Self> {
         let first = blocks
             .first()
             .ok_or_else(|| corrupt("heap-on-node", "node has no data"))?;
@@ -29,6 +33,7 @@ impl Heap {
         let user_root = u32_at(first, 4, at)?;
         Ok(Self {
             blocks,
+            block_shift: if format == Format::Unicode4k { 19 } else { 16 },
             client_sig,
             user_root,
         })
@@ -43,8 +48,8 @@ impl Heap {
         if hid & 0x1F != 0 {
             return Err(corrupt(at, "not a heap id"));
         }
-        let index = ((hid >> 5) & 0x7FF) as usize;
-        let block = (hid >> 16) as usize;
+        let index = ((hid >> 5) & ((1 << (self.block_shift - 5)) - 1)) as usize;
+        let block = (hid >> self.block_shift) as usize;
         let data = self
             .blocks
             .get(block)

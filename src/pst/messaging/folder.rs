@@ -89,7 +89,7 @@ pub struct Folder {
 impl Pst {
     fn table(&self, table_nid: Nid) -> Result<TableContext> {
         let e = self.ndb.find_node(table_nid)?;
-        let heap = Heap::new(self.ndb.read_data(e.bid_data)?)?;
+        let heap = Heap::new(self.ndb.read_data(e.bid_data)?, self.ndb.header.format)?;
         let subnodes = self.ndb.read_subnodes(e.bid_sub)?;
         TableContext::parse(&self.ndb, heap, &subnodes)
     }

@@ -66,7 +66,7 @@ impl Pst {
         let Some(sn) = subnodes.get(table_nid) else {
             return Ok(None);
         };
-        let heap = Heap::new(self.ndb.read_data(sn.bid_data)?)?;
+        let heap = Heap::new(self.ndb.read_data(sn.bid_data)?, self.ndb.header.format)?;
         let subs = self.ndb.read_subnodes(sn.bid_sub)?;
         Ok(Some(TableContext::parse(&self.ndb, heap, &subs)?))
     }

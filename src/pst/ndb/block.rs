@@ -20,11 +20,13 @@ impl Ndb {
         let e = self.find_block(bid)?;
         let at = format!("block {bid} at offset {}", e.ib);
         let mut data = self.read(e.ib, e.cb as usize, &at)?;
-        if !bid.is_internal() {
-            crypt::decode(self.header.encryption, e.bid.get(), &mut data);
-        }
+        // A 4K file compresses the encoded bytes: inflate first, then decode (as libpff and
+        // libpst read it; the generated 4K files are written that way and checked by both).
         if self.header.format == Format::Unicode4k && e.cb_inflated > e.cb {
             data = inflate(&data, e.cb_inflated as usize).map_err(|w| corrupt(&at, w))?;
+        }
+        if !bid.is_internal() {
+            crypt::decode(self.header.encryption, e.bid.get(), &mut data);
         }
         Ok(data)
     }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::dovecot::{Dovecot, PASSWORD};
+use common::servers::{Kind, Other};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
@@ -23,32 +24,60 @@ struct Mailbox {
 }
 type Expected = BTreeMap<String, Mailbox>;
 
-/// The test server's mailboxes for the special folders of the files uploaded here, as its
-/// config makes them (INBOX; Sent, Trash and Junk by SPECIAL-USE). go-pst-support's "Sent
-/// Messages" is not among them: its store names no Sent Items, and "Posta inviata" (an
-/// Italian Outlook's) comes first in its tree; a second sent-mail folder keeps its name.
-const SPECIAL: [(&str, &str); 4] = [
-    ("Inbox", "INBOX"),
-    ("Sent Items", "Sent"),
-    ("Deleted Items", "Trash"),
-    ("Junk E-mail", "Junk"),
-];
+/// How a test server names mailboxes: its hierarchy separator, the prefix of every
+/// personal mailbox, and the mailboxes its special folders are (INBOX; Sent, Trash and Junk
+/// by SPECIAL-USE, or by name where it has none).
+struct Layout {
+    sep: char,
+    prefix: &'static str,
+    special: [(&'static str, &'static str); 4],
+}
+
+/// The test Dovecot's (and Cyrus's, with `/`), as their configs make them. go-pst-support's
+/// "Sent Messages" is not among them: its store names no Sent Items, and "Posta inviata"
+/// (an Italian Outlook's) comes first in its tree; a second sent-mail folder keeps its name.
+fn beside_inbox(sep: char) -> Layout {
+    Layout {
+        sep,
+        prefix: "",
+        special: [
+            ("Inbox", "INBOX"),
+            ("Sent Items", "Sent"),
+            ("Deleted Items", "Trash"),
+            ("Junk E-mail", "Junk"),
+        ],
+    }
+}
+
+/// Courier's: everything below INBOX, its Sent, Trash and Junk found by name (it has no
+/// SPECIAL-USE).
+const COURIER: Layout = Layout {
+    sep: '.',
+    prefix: "INBOX.",
+    special: [
+        ("Inbox", "INBOX"),
+        ("Sent Items", "INBOX.Sent"),
+        ("Deleted Items", "INBOX.Trash"),
+        ("Junk E-mail", "INBOX.Junk"),
+    ],
+};
 
 /// Where a folder of the oracle (its path from the root) goes, written out rather than
 /// asked of the uploader: below the top of the mailbox (Top of Personal Folders, an OST's
 /// IPM_SUBTREE) a special folder to the server's own, the rest by name; the top's own
 /// messages to a mailbox named after it.
-fn mailbox_of(folder: &str, sep: char) -> String {
+fn mailbox_of(folder: &str, layout: &Layout) -> String {
     let path = folder.strip_prefix("Root - Mailbox/").unwrap_or(folder);
     let mut parts: Vec<&str> = path.split('/').collect();
     if parts.len() == 1 {
-        return parts[0].to_string();
+        return format!("{}{}", layout.prefix, parts[0]);
     }
     parts.remove(0);
-    if let Some((_, s)) = SPECIAL.iter().find(|(n, _)| *n == parts[0]) {
+    if let Some((_, s)) = layout.special.iter().find(|(n, _)| *n == parts[0]) {
         parts[0] = s;
+        return parts.join(&layout.sep.to_string());
     }
-    parts.join(&sep.to_string())
+    format!("{}{}", layout.prefix, parts.join(&layout.sep.to_string()))
 }
 
 /// A message's IMAP flags from its properties (MS-OXCMSG PidTagMessageFlags, MS-OXOMSG
@@ -89,6 +118,11 @@ fn flags_of(pst: &Pst, m: &unpst::pst::Message, read: bool) -> Vec<String> {
 /// view of the file) per mailbox, with Message-ID, read flag and delivery time; the other
 /// flags from each message's own properties. Nothing here comes from the upload code.
 fn expected(file: &Path, sep: char) -> Expected {
+    expected_in(file, &beside_inbox(sep))
+}
+
+/// [`expected`] on a server of `layout`.
+fn expected_in(file: &Path, layout: &Layout) -> Expected {
     let dir = file.parent().unwrap();
     let name = file.file_name().unwrap().to_string_lossy();
     let oracle = common::oracle(dir, &name, ".messages.json");
@@ -113,7 +147,7 @@ fn expected(file: &Path, sep: char) -> Expected {
             continue;
         }
         let folder = it["folder"].as_str().unwrap();
-        let mb = out.entry(mailbox_of(folder, sep)).or_default();
+        let mb = out.entry(mailbox_of(folder, layout)).or_default();
         mb.count += 1;
         let id = it["message_id"].as_str().unwrap_or("").trim();
         let id = id.trim_start_matches('<').trim_end_matches('>');
@@ -931,4 +965,105 @@ fn a_second_upload_into_the_same_account_is_refused_while_one_runs() {
     let ok = cli_upload(&server, "bob", &file, &[]);
     assert!(ok.status.success(), "{}", stdout(&ok));
     assert_same(&server.contents("bob"), &expected(&file, '/'));
+}
+
+/// Cyrus IMAP 3.6 and Courier-IMAP 5.0 (unpacked from Debian's packages, run beside the
+/// Dovecot): four corpus files, each into its own account, arrive exactly as the oracle
+/// has them, and a second run adds nothing. Courier offers none of MULTIAPPEND, LITERAL+
+/// and SPECIAL-USE (one message per APPEND; Sent, Trash and Junk found by name).
+#[test]
+fn uploads_to_cyrus_and_courier_are_exact_and_reruns_add_nothing() {
+    let Some(dir) = common::corpus() else { return };
+    let files = [
+        ("alice", "aspose-Outlook.pst"),
+        ("bob", "aspose-SampleOstFile.ost"),
+        ("carol", "tika-testPST_variousBodyTypes.pst"),
+        ("dave", "pst2john-97-outlook-pass12345-ansi.pst"),
+    ];
+    for (kind, layout) in [(Kind::Cyrus, beside_inbox('/')), (Kind::Courier, COURIER)] {
+        let Some(server) = Other::start(kind) else {
+            continue;
+        };
+        for (user, name) in files {
+            let file = dir.join(name);
+            let out = server.upload(user, &file, &[]);
+            assert!(out.status.success(), "{kind:?} {name}: {}", stdout(&out));
+            let got = server.contents(user);
+            assert_same(&got, &expected_in(&file, &layout));
+            let again = server.upload(user, &file, &[]);
+            let text = stdout(&again);
+            assert!(again.status.success(), "{kind:?} {name}: {text}");
+            assert!(text.contains(" 0 appended"), "{kind:?} {name}: {text}");
+            assert_eq!(server.contents(user), got, "{kind:?} {name}: rerun");
+        }
+    }
+}
+
+/// Folder names the servers refuse, on the real servers: a generated file's awkward names
+/// (`Projekte/2024`, `Ünïcödé 📁` beyond the BMP, quotes, `&`, `:`, `*`, a tab, a leading
+/// space, a trailing dot, a 90-character name) — Courier refuses `/` and characters beyond
+/// the BMP. Each refused folder goes under another name, the run goes on, every message
+/// arrives (the server's mailboxes hold the generated folders' counts), and a rerun adds
+/// nothing.
+#[test]
+fn names_cyrus_and_courier_refuse_are_uploaded_under_others() {
+    let spec = pstgen::Spec {
+        seed: 42,
+        target_bytes: 3 << 20,
+        folders: 14,
+        depth: 5,
+        per_folder: 6,
+        max_attachment: 64 << 10,
+        items: false,
+        ..pstgen::Spec::default()
+    };
+    let file = std::env::temp_dir().join(format!("unpst-names-{}.pst", std::process::id()));
+    let f = std::fs::File::create(&file).unwrap();
+    let summary = pstgen::generate(std::io::BufWriter::new(f), &spec, |_, _| {}).unwrap();
+    // Mail folders' counts (the generated file has no others here), as a multiset.
+    let mut want: Vec<u32> = summary
+        .folders
+        .iter()
+        .map(|(_, n)| *n)
+        .filter(|n| *n > 0)
+        .collect();
+    want.sort();
+    for kind in [Kind::Cyrus, Kind::Courier] {
+        let Some(server) = Other::start(kind) else {
+            continue;
+        };
+        let out = server.upload("alice", &file, &[]);
+        let text = stdout(&out);
+        assert!(out.status.success(), "{kind:?}: {text}");
+        assert!(
+            text.contains("every message is on the server"),
+            "{kind:?}: {text}"
+        );
+        let got = server.contents("alice");
+        let mut counts: Vec<u32> = got
+            .values()
+            .map(|m| m.len() as u32)
+            .filter(|n| *n > 0)
+            .collect();
+        counts.sort();
+        assert_eq!(counts, want, "{kind:?}: messages per mailbox; {got:?}");
+        let total: usize = got.values().map(Vec::len).sum();
+        assert_eq!(total as u64, summary.messages + summary.notes, "{kind:?}");
+        if kind == Kind::Courier {
+            // The slash and the emoji are not in any of its names.
+            assert!(
+                got.keys()
+                    .all(|k| !k.contains('/') && k.chars().all(|c| c <= '\u{FFFF}')),
+                "{:?}",
+                got.keys()
+            );
+            assert!(text.contains("refused"), "{text}");
+        }
+        let again = server.upload("alice", &file, &[]);
+        let text = stdout(&again);
+        assert!(again.status.success(), "{kind:?}: {text}");
+        assert!(text.contains(" 0 appended"), "{kind:?} rerun: {text}");
+        assert_eq!(server.contents("alice"), got, "{kind:?}: rerun");
+    }
+    let _ = std::fs::remove_file(&file);
 }

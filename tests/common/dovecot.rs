@@ -182,22 +182,7 @@ service imap-login {{
     /// `unpst upload FILE` into `user`'s account over TLS (password from the environment,
     /// no progress bar), with `extra` arguments.
     pub fn upload(&self, user: &str, file: &Path, extra: &[&str]) -> std::process::Output {
-        Command::new(env!("CARGO_BIN_EXE_unpst"))
-            .arg("upload")
-            .arg(file)
-            .args([
-                "--imap",
-                &self.url(user),
-                "--password-env",
-                "UNPST_TEST_PW",
-                "-q",
-            ])
-            .arg("--ca-file")
-            .arg(&self.cert)
-            .args(extra)
-            .env("UNPST_TEST_PW", PASSWORD)
-            .output()
-            .expect("unpst runs")
+        upload_to(&self.url(user), &self.cert, file, extra)
     }
 
     /// `imaps://USER@127.0.0.1:PORT`.
@@ -213,24 +198,7 @@ service imap-login {{
     /// What the account holds, read with Python's imaplib: mailbox → sorted
     /// (Message-ID, flags without \Recent, INTERNALDATE as Unix seconds).
     pub fn contents(&self, user: &str) -> Contents {
-        use std::io::Write;
-        let mut child = Command::new("python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/check_imap.py"))
-            .args(["127.0.0.1", &self.tls_port.to_string(), user])
-            .arg(&self.cert)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("python3 runs");
-        writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "check_imap.py failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).expect("check_imap.py prints JSON")
+        contents_of(self.tls_port, &self.cert, user)
     }
 
     pub fn log(&self) -> String {
@@ -254,4 +222,42 @@ impl Drop for Dovecot {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// `unpst upload FILE --imap URL` (password from the environment, no progress bar) trusting
+/// `cert`, with `extra` arguments.
+pub fn upload_to(url: &str, cert: &Path, file: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_unpst"))
+        .arg("upload")
+        .arg(file)
+        .args(["--imap", url, "--password-env", "UNPST_TEST_PW", "-q"])
+        .arg("--ca-file")
+        .arg(cert)
+        .args(extra)
+        .env("UNPST_TEST_PW", PASSWORD)
+        .output()
+        .expect("unpst runs")
+}
+
+/// What `user`'s account on 127.0.0.1:`tls_port` holds, read with Python's imaplib:
+/// mailbox → sorted (Message-ID, flags without \Recent, INTERNALDATE as Unix seconds).
+pub fn contents_of(tls_port: u16, cert: &Path, user: &str) -> Contents {
+    use std::io::Write;
+    let mut child = Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/check_imap.py"))
+        .args(["127.0.0.1", &tls_port.to_string(), user])
+        .arg(cert)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    writeln!(child.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "check_imap.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("check_imap.py prints JSON")
 }

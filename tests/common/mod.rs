@@ -4,6 +4,7 @@
 
 pub mod dovecot;
 pub mod outlook;
+pub mod servers;
 
 use std::path::PathBuf;
 

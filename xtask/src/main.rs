@@ -275,6 +275,25 @@ fn ensure_dovecot() -> bool {
     apt_install(&["dovecot-imapd", "openssl", "pst-utils", "pff-tools"])
 }
 
+/// Cyrus IMAP and Courier-IMAP for the upload tests beside Dovecot: their Debian packages
+/// conflict with dovecot-imapd, so `tests/servers/fetch.sh` downloads and unpacks them (no
+/// install) into target/imap-servers, which the tests find through `UNPST_IMAP_SERVERS`.
+fn ensure_other_imap() -> bool {
+    let dir = std::env::current_dir()
+        .unwrap_or_default()
+        .join("target/imap-servers");
+    eprintln!("xtask: Cyrus and Courier for the IMAP tests (tests/servers/fetch.sh)");
+    let ok = Command::new("bash")
+        .arg("tests/servers/fetch.sh")
+        .arg(&dir)
+        .status()
+        .is_ok_and(|s| s.success());
+    // SAFETY: no other thread runs yet; every test process is started after this.
+    unsafe { std::env::set_var("UNPST_IMAP_SERVERS", &dir) };
+    // Without them the tests fail (or, with --allow-skips, say they skipped).
+    ok || std::env::var("UNPST_REQUIRE_DOVECOT").as_deref() != Ok("1")
+}
+
 /// A check's verdict: each finding printed, with how many under `what`.
 fn verdict<T: std::fmt::Display>(name: &str, what: &str, found: Result<Vec<T>, String>) -> bool {
     match found {
@@ -312,9 +331,9 @@ fn check_size() -> bool {
 }
 
 /// `cargo xtask test [--allow-skips]`. By default everything is required — the corpus,
-/// Dovecot, Chromium, readpst and pffexport (installed here when missing) — and a test that
-/// cannot run fails. `--allow-skips` lets such tests skip, and the summary says how many
-/// and why.
+/// Dovecot, Cyrus and Courier, Chromium, readpst and pffexport (installed or unpacked here
+/// when missing) — and a test that cannot run fails. `--allow-skips` lets such tests skip,
+/// and the summary says how many and why.
 fn test(args: &[String]) -> bool {
     let allow_skips = args.iter().any(|a| a == "--allow-skips");
     let skip_log = std::env::current_dir()
@@ -361,6 +380,7 @@ fn test_all() -> bool {
         && check_size()
         && ensure_python()
         && ensure_dovecot()
+        && ensure_other_imap()
         && run("cargo", &["fmt", "--all", "--", "--check"])
         && run(
             "cargo",

@@ -110,8 +110,10 @@ const RESERVED: [&str; 3] = ["tmp", "new", "cur"];
 /// Another name for a folder whose name the server refused at CREATE: its last component
 /// without what servers are known to refuse — `/`, `.` and `\` (Dovecot's Maildir, whatever the
 /// separator), `& ; < > | ! % { } " * ?` (Cyrus), characters beyond the Basic Multilingual
-/// Plane (Courier) — cut to 200 bytes, never a Maildir directory name, and not taken.
-pub fn fallback(map: &Mapping, server: &ServerLayout) -> Mapping {
+/// Plane (Courier) — cut to 200 bytes, never a Maildir directory name, numbered if it is
+/// the refused name or one `taken` by another folder of this upload. The same on every run,
+/// so a rerun finds the mailbox the first run made (whether it exists is not asked).
+pub fn fallback(map: &Mapping, server: &ServerLayout, taken: &[String]) -> Mapping {
     let sep = server.separator;
     let (parent, last) = match sep.and_then(|s| map.mailbox.rsplit_once(s)) {
         Some((p, l)) => (Some(p), l),
@@ -144,7 +146,7 @@ pub fn fallback(map: &Mapping, server: &ServerLayout) -> Mapping {
     };
     let mut mailbox = full(&base);
     let mut n = 2;
-    while mailbox == map.mailbox || server.exists(&super::utf7::encode(&mailbox)) {
+    while mailbox == map.mailbox || taken.contains(&mailbox) {
         mailbox = full(&format!("{base} ({n})"));
         n += 1;
     }
@@ -294,21 +296,34 @@ mod tests {
         };
         let slash = server('/', "");
         // Dovecot's Maildir (LAYOUT=fs) reserves tmp, new and cur.
-        assert_eq!(fallback(&m("INBOX/tmp"), &slash).mailbox, "INBOX/tmp (1)");
+        assert_eq!(
+            fallback(&m("INBOX/tmp"), &slash, &[]).mailbox,
+            "INBOX/tmp (1)"
+        );
         // Maildir++ under a "." separator refuses "/" ("Name must not have '/' characters").
         let dot = server('.', "");
         assert_eq!(
-            fallback(&m("INBOX.Projekte/2024"), &dot).mailbox,
+            fallback(&m("INBOX.Projekte/2024"), &dot, &[]).mailbox,
             "INBOX.Projekte\u{2215}2024"
         );
         // Cyrus: "Q&A; misc"; Courier: characters beyond the BMP.
-        assert_eq!(fallback(&m("Q&A; misc"), &slash).mailbox, "Q_A_ misc");
-        assert_eq!(fallback(&m("Party \u{1F389}"), &slash).mailbox, "Party");
-        // A name that needs no cleaning, or whose cleaned form is taken, gets a number.
-        let mut taken = server('/', "");
-        taken.mailboxes.push(("Plain (2)".into(), vec![]));
-        assert_eq!(fallback(&m("Plain"), &taken).mailbox, "Plain (3)");
-        assert!(fallback(&m(&"x".repeat(300)), &slash).mailbox.len() <= 200);
+        assert_eq!(fallback(&m("Q&A; misc"), &slash, &[]).mailbox, "Q_A_ misc");
+        assert_eq!(
+            fallback(&m("Party \u{1F389}"), &slash, &[]).mailbox,
+            "Party"
+        );
+        // A name that needs no cleaning gets a number, and so does a cleaned name another
+        // folder of the upload took; one on the server already is the same on a rerun.
+        assert_eq!(fallback(&m("Plain"), &slash, &[]).mailbox, "Plain (2)");
+        let taken = ["Q_A_ misc".to_string(), "Q_A_ misc (2)".to_string()];
+        assert_eq!(
+            fallback(&m("Q&A; misc"), &slash, &taken).mailbox,
+            "Q_A_ misc (3)"
+        );
+        let mut there = server('/', "");
+        there.mailboxes.push(("Q_A_ misc".into(), vec![]));
+        assert_eq!(fallback(&m("Q&A; misc"), &there, &[]).mailbox, "Q_A_ misc");
+        assert!(fallback(&m(&"x".repeat(300)), &slash, &[]).mailbox.len() <= 200);
     }
 
     #[test]

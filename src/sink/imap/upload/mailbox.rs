@@ -45,16 +45,26 @@ impl Uploader {
     /// refuses it — selects it and reads its Message-IDs.
     pub(super) fn open_mailbox(&mut self, map: Mapping) -> Result<OpenMailbox> {
         let mut map = self.renamed(map);
-        let created = !self.layout.exists(&map.wire);
+        let mut created = !self.layout.exists(&map.wire);
         let (mut note, mut failed) = (None, None);
         if created {
             let special = map.special.filter(|_| map.path.len() == 1);
             match self.create(&map.wire, special) {
                 Ok(()) => {}
                 Err(ImapError::Refused(why)) => {
-                    let alt = mapping::fallback(&map, &self.layout);
-                    match self.create(&alt.wire, special) {
+                    let taken: Vec<String> =
+                        self.renames.iter().map(|(_, new)| new.clone()).collect();
+                    let alt = mapping::fallback(&map, &self.layout, &taken);
+                    // There already: an earlier run's (reruns add only what is missing).
+                    let there = self.layout.exists(&alt.wire);
+                    let made = if there {
+                        Ok(())
+                    } else {
+                        self.create(&alt.wire, special)
+                    };
+                    match made {
                         Ok(()) => {
+                            created = !there;
                             note = Some(format!(
                                 "the server refused the name “{}” ({why}): uploaded as “{}”",
                                 map.mailbox, alt.mailbox

@@ -52,8 +52,11 @@ impl Uploader {
             match self.create(&map.wire, special) {
                 Ok(()) => {}
                 Err(ImapError::Refused(why)) => {
-                    let taken: Vec<String> =
-                        self.renames.iter().map(|(_, new)| new.clone()).collect();
+                    // Not a mailbox another folder of this upload went to.
+                    let taken: Vec<String> = (self.renames.iter().map(|(_, new)| new))
+                        .chain(self.report.folders.iter().map(|f| &f.mailbox))
+                        .cloned()
+                        .collect();
                     let alt = mapping::fallback(&map, &self.layout, &taken);
                     // There already: an earlier run's (reruns add only what is missing).
                     let there = self.layout.exists(&alt.wire);

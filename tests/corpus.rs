@@ -184,6 +184,24 @@ fn mailboxes(a: Option<&mail_parser::Address>) -> Vec<(String, String)> {
     .unwrap_or_default()
 }
 
+/// An oracle recipient (its name and address) and whether `got` names them: by the address
+/// the oracle has; where it has none that is an address, by a name that is one
+/// (pst2john-97's "nobody@yahoo.com"); else by name.
+fn recipient_in<'a>(
+    r: &'a serde_json::Value,
+    got: &[(String, String)],
+) -> (&'a str, &'a str, bool) {
+    let (rname, email) = (
+        r["name"].as_str().unwrap_or(""),
+        r["email"].as_str().unwrap_or(""),
+    );
+    let found = match address_in(email).or_else(|| address_in(rname)) {
+        Some(a) => got.iter().any(|(_, g)| *g == a.to_lowercase()),
+        None => got.iter().any(|(n, _)| n == rname),
+    };
+    (rname, email, found)
+}
+
 /// For headers made from the recipient table: To, Cc and Bcc hold exactly the table's
 /// recipients of each kind — each by the address the oracle has; where it has none that is
 /// an address, by a name that is one (pst2john-97's "nobody@yahoo.com"); else (an Exchange
@@ -205,14 +223,7 @@ fn check_recipients(
             "{name}: {subject:?}: {kind} {got:?} vs the recipient table {want:?}"
         );
         for r in want {
-            let (rname, email) = (
-                r["name"].as_str().unwrap_or(""),
-                r["email"].as_str().unwrap_or(""),
-            );
-            let found = match address_in(email).or_else(|| address_in(rname)) {
-                Some(a) => got.iter().any(|(_, g)| *g == a.to_lowercase()),
-                None => got.iter().any(|(n, _)| n == rname),
-            };
+            let (rname, email, found) = recipient_in(r, &got);
             assert!(
                 found,
                 "{name}: {subject:?}: {kind} {rname:?} <{email}> not in {got:?}"
@@ -240,6 +251,25 @@ struct Tally {
     recipients_headers_differ: u32,
     /// Meeting items pffexport lists no recipients for.
     recipients_unlisted: u32,
+}
+
+impl Tally {
+    /// The table's columns, in order.
+    fn cells(&self) -> [u32; 11] {
+        [
+            self.messages,
+            self.read,
+            self.message_ids,
+            self.sender_address,
+            self.sender_name,
+            self.sender_nobody,
+            self.sender_from_headers,
+            self.recipients,
+            self.recipients_from_headers,
+            self.recipients_headers_differ,
+            self.recipients_unlisted,
+        ]
+    }
 }
 
 /// Checks a parsed message against an oracle item, recursively through embedded messages.
@@ -366,14 +396,7 @@ fn check(
             .flat_map(mailboxes)
             .collect();
         for r in recipients {
-            let (rname, email) = (
-                r["name"].as_str().unwrap_or(""),
-                r["email"].as_str().unwrap_or(""),
-            );
-            let found = match address_in(email).or_else(|| address_in(rname)) {
-                Some(a) => all.iter().any(|(_, g)| *g == a.to_lowercase()),
-                None => all.iter().any(|(n, _)| n == rname),
-            };
+            let (rname, email, found) = recipient_in(r, &all);
             if found {
                 continue;
             }
@@ -485,49 +508,18 @@ fn print_agreement(tallies: &[(String, Tally)]) {
         "| file | messages (with attached) | read flag | Message-ID | sender: address | sender: name (DN / name only) | sender: names nobody → placeholder | sender: name in reused headers (oracle: a DN or none) | recipients: every one, both ways | recipients: every one in reused headers | recipients: reused headers name a DN otherwise / NDR | meeting, oracle lists none |"
     );
     eprintln!("|---|---|---|---|---|---|---|---|---|---|---|---|");
-    let mut all = Tally::default();
+    let row = |name: &str, cells: [u32; 11]| {
+        let cells: Vec<String> = cells.iter().map(u32::to_string).collect();
+        eprintln!("| {name} | {} |", cells.join(" | "));
+    };
+    let mut all = [0u32; 11];
     for (name, t) in tallies {
-        eprintln!(
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            t.messages,
-            t.read,
-            t.message_ids,
-            t.sender_address,
-            t.sender_name,
-            t.sender_nobody,
-            t.sender_from_headers,
-            t.recipients,
-            t.recipients_from_headers,
-            t.recipients_headers_differ,
-            t.recipients_unlisted
-        );
-        all.messages += t.messages;
-        all.read += t.read;
-        all.message_ids += t.message_ids;
-        all.sender_address += t.sender_address;
-        all.sender_name += t.sender_name;
-        all.sender_nobody += t.sender_nobody;
-        all.sender_from_headers += t.sender_from_headers;
-        all.recipients += t.recipients;
-        all.recipients_from_headers += t.recipients_from_headers;
-        all.recipients_headers_differ += t.recipients_headers_differ;
-        all.recipients_unlisted += t.recipients_unlisted;
+        row(name, t.cells());
+        for (a, x) in all.iter_mut().zip(t.cells()) {
+            *a += x;
+        }
     }
-    let t = all;
-    eprintln!(
-        "| **all** | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-        t.messages,
-        t.read,
-        t.message_ids,
-        t.sender_address,
-        t.sender_name,
-        t.sender_nobody,
-        t.sender_from_headers,
-        t.recipients,
-        t.recipients_from_headers,
-        t.recipients_headers_differ,
-        t.recipients_unlisted
-    );
+    row("**all**", all);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! starts one in a temp directory — the same accounts and password, a self-signed
 //! certificate, implicit TLS. Stopped (SIGTERM) on drop.
 
-use super::dovecot::{Contents, contents_of, upload_to};
+use super::dovecot::{Contents, contents_of, stop, upload_to};
 use std::io::BufRead;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -83,7 +83,7 @@ impl Other {
         ));
         std::fs::create_dir_all(&dir).unwrap();
         // Its own output goes to a file: a pipe nobody reads could fill and stall it.
-        let log = std::fs::File::create(dir.join("start.log")).unwrap();
+        let log = std::fs::File::create(dir.join("start.err")).unwrap();
         // Its own process group: Cyrus's master signals its group when it stops, which
         // took down the other servers of a test run (and their uploads).
         let mut child = Command::new("bash")
@@ -112,7 +112,7 @@ impl Other {
         let [_, tls_port] = ports[..] else {
             let _ = child.kill();
             let _ = child.wait();
-            let err = std::fs::read_to_string(dir.join("start.log")).unwrap_or_default();
+            let err = std::fs::read_to_string(dir.join("start.err")).unwrap_or_default();
             panic!("{name} did not start: {line:?} {err}");
         };
         Some(Self {
@@ -142,19 +142,6 @@ impl Other {
 
 impl Drop for Other {
     fn drop(&mut self) {
-        // SIGTERM: the master (Cyrus) or the supervisor (Courier) stops its children;
-        // SIGKILL would leave them behind.
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let t = std::time::Instant::now();
-        while t.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
+        stop(&mut self.child, &self.dir);
     }
 }

@@ -74,17 +74,7 @@ DIR=$(cd "$DIR" && pwd)
 export LD_LIBRARY_PATH="$ROOT/usr/lib/x86_64-linux-gnu:$ROOT/lib/x86_64-linux-gnu:$ROOT/usr/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 RUID=$(id -u "$RUNUSER"); RGID=$(id -g "$RUNUSER")
 
-# A free port: the kernel's choice via python3 if there is one, else a random port that no
-# socket on this machine is bound to (per /proc/net/tcp*).
-free_port() {
-  if command -v python3 >/dev/null; then
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-  else
-    local p; while :; do p=$((20000 + RANDOM % 12000))
-      grep -qiE "^ *[0-9]+: [0-9A-F]+:$(printf %04X $p) " /proc/net/tcp /proc/net/tcp6 2>/dev/null || { echo $p; return; }
-    done
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 PORT=${COURIER_PORT:-$(free_port)}
 TLSPORT=${COURIER_TLSPORT:-$(free_port)}
 while [ "$TLSPORT" = "$PORT" ]; do TLSPORT=$(free_port); done
@@ -93,12 +83,7 @@ rm -rf "$DIR/etc" "$DIR/ns" "$DIR/mail" "$DIR"/*.log "$DIR/supervisor.pid"
 mkdir -p "$DIR/etc/courier" "$DIR/ns/run-up" "$DIR/ns/run-work" "$DIR/mail"
 chmod 755 "$DIR"
 
-if [ ! -s "$DIR/cert.pem" ]; then
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj /CN=localhost -addext basicConstraints=critical,CA:FALSE \
-    -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
-    -keyout "$DIR/key.pem" -out "$DIR/cert.pem" >/dev/null 2>&1
-fi
+make_cert "$DIR"
 E="$DIR/etc/courier"
 cat "$DIR/key.pem" "$DIR/cert.pem" > "$E/imapd.pem"; chmod 600 "$E/imapd.pem"; chown "$RUID:$RGID" "$E/imapd.pem"
 # imapd runs couriertls for STARTTLS with -user=courier (compiled in): give the namespace's

@@ -25,17 +25,7 @@ export SASL_PATH="$ROOT/usr/lib/x86_64-linux-gnu/sasl2:/usr/lib/x86_64-linux-gnu
 export CYRUS_USER="$RUNUSER"
 RUNGROUP=$(id -gn "$RUNUSER")
 
-# A free port: the kernel's choice via python3 if there is one, else a random port that no
-# socket on this machine is bound to (per /proc/net/tcp*).
-free_port() {
-  if command -v python3 >/dev/null; then
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-  else
-    local p; while :; do p=$((20000 + RANDOM % 12000))
-      grep -qiE "^ *[0-9]+: [0-9A-F]+:$(printf %04X $p) " /proc/net/tcp /proc/net/tcp6 2>/dev/null || { echo $p; return; }
-    done
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 PORT=${CYRUS_PORT:-$(free_port)}
 TLSPORT=${CYRUS_TLSPORT:-$(free_port)}
 while [ "$TLSPORT" = "$PORT" ]; do TLSPORT=$(free_port); done
@@ -43,12 +33,7 @@ while [ "$TLSPORT" = "$PORT" ]; do TLSPORT=$(free_port); done
 rm -rf "$DIR/conf" "$DIR/spool" "$DIR/run" "$DIR/master.log" "$DIR/master.pid"
 mkdir -p "$DIR/conf/socket" "$DIR/spool" "$DIR/run/proc" "$DIR/run/lock"
 
-if [ ! -s "$DIR/cert.pem" ]; then
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
-    -subj /CN=localhost -addext basicConstraints=critical,CA:FALSE \
-    -addext subjectAltName=IP:127.0.0.1,DNS:localhost \
-    -keyout "$DIR/key.pem" -out "$DIR/cert.pem" >/dev/null 2>&1
-fi
+make_cert "$DIR"
 
 if [ "$SEP" = "/" ]; then UHS=yes; else UHS=no; fi
 cat > "$DIR/imapd.conf" <<CONF

@@ -886,6 +886,9 @@ fn recovered_items_are_pffexports_or_older_versions_of_live_ones() {
             }
         }
         let _ = std::fs::remove_dir_all(&tmp);
+        for t in &theirs {
+            eprintln!("MISSED {name}: {t:?}");
+        }
     }
     eprintln!("recovered: ours {ours_total}, pffexport's {theirs_total}, both {matched}");
     // When this was written: 11 of pffexport's 31 (it also reads blocks whose data was

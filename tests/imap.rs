@@ -1067,3 +1067,76 @@ fn names_cyrus_and_courier_refuse_are_uploaded_under_others() {
     }
     let _ = std::fs::remove_file(&file);
 }
+
+/// Several PSTs in one run, as people keep them (an Outlook.pst and its archive): folders
+/// of the same path go to the same mailbox, a message both files hold is sent once, and the
+/// server ends up holding exactly the larger file — the generator's counts say what that is
+/// (with one seed, the smaller file's messages are the first of the larger's).
+#[test]
+fn several_files_upload_in_one_run_and_shared_messages_go_once() {
+    let Some(server) = Dovecot::start('/', "") else {
+        return;
+    };
+    let generate = |name: &str, messages: u64| {
+        let spec = pstgen::Spec {
+            seed: 11,
+            target_bytes: 1 << 30,
+            max_messages: messages,
+            folders: 6,
+            depth: 2,
+            max_attachment: 16 << 10,
+            items: false,
+            ..pstgen::Spec::default()
+        };
+        let path = std::env::temp_dir().join(format!("unpst-{name}-{}.pst", std::process::id()));
+        let f = std::fs::File::create(&path).unwrap();
+        let s = pstgen::generate(std::io::BufWriter::new(f), &spec, |_, _| {}).unwrap();
+        (path, s)
+    };
+    let (archive, small) = generate("archive", 20);
+    let (current, big) = generate("current", 45);
+    assert!(small.messages < big.messages);
+    let out = server.upload("alice", &archive, &[current.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}");
+    // Each file's folders listed under its name; the second sends only what is new.
+    assert!(text.contains(&format!("{}:", archive.display())), "{text}");
+    assert!(text.contains(&format!("{}:", current.display())), "{text}");
+    let got = server.contents("alice");
+    let mut counts: Vec<u32> = got
+        .values()
+        .map(|m| m.len() as u32)
+        .filter(|n| *n > 0)
+        .collect();
+    counts.sort();
+    let mut want: Vec<u32> = big
+        .folders
+        .iter()
+        .map(|(_, n)| *n)
+        .filter(|n| *n > 0)
+        .collect();
+    want.sort();
+    assert_eq!(counts, want, "messages per mailbox: {got:?}");
+    for (mailbox, msgs) in &got {
+        let mut ids: Vec<&String> = msgs.iter().map(|(id, _, _)| id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), msgs.len(), "{mailbox}: a message twice");
+    }
+    let total = |s: &pstgen::Summary| s.messages + s.notes;
+    assert!(
+        text.contains(&format!(
+            "{} messages, {} appended, {} already there",
+            total(&small) + total(&big),
+            total(&big),
+            total(&small)
+        )),
+        "{text}"
+    );
+    let again = server.upload("alice", &archive, &[current.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", stdout(&again));
+    assert!(stdout(&again).contains(" 0 appended"), "{}", stdout(&again));
+    assert_eq!(server.contents("alice"), got);
+    let _ = std::fs::remove_file(&archive);
+    let _ = std::fs::remove_file(&current);
+}

@@ -12,8 +12,11 @@ use unpst::upload::{self, UploadProgress};
 /// `unpst upload`'s arguments.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The .pst or .ost file.
-    pub file: PathBuf,
+    /// The .pst or .ost file — or several (an Outlook.pst and its yearly archives): uploaded
+    /// one after the other into the same account, folders of the same path into the same
+    /// mailbox, a message already there (from another file too) not sent again.
+    #[arg(required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
     /// The account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS).
     /// Write an @ inside the user name as %40.
     #[arg(long, value_name = "URL")]
@@ -150,11 +153,30 @@ fn password(args: &Args) -> Result<String, CliError> {
         .map_err(|e| CliError::Other(format!("reading the password: {e}")))
 }
 
+/// One file of the upload: the PST, its folders to send, and where its folders' results
+/// start in the upload report.
+struct File {
+    path: PathBuf,
+    pst: unpst::pst::Pst,
+    planned: Vec<upload::PlannedFolder>,
+    first_folder: usize,
+}
+
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let mut server = Server::parse(&args.imap, args.insecure_plaintext)?;
     server.ca_file = args.ca_file.clone();
-    let pst = super::open(&args.file)?;
-    let planned = chosen(&pst, &args.folders)?;
+    // Every file is opened first: one that is no PST stops the run before anything is sent.
+    let mut files = Vec::new();
+    for path in &args.files {
+        let pst = super::open(path)?;
+        let planned = chosen(&pst, &args.folders)?;
+        files.push(File {
+            path: path.clone(),
+            pst,
+            planned,
+            first_folder: 0,
+        });
+    }
     let opts = UploadOptions {
         batch: args.batch.max(1),
         under: args.under.clone(),
@@ -162,11 +184,55 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     };
     let mut up = connect(&args, &server, opts)?;
     if args.dry_run {
-        return dry_run(&args, &server, up, &planned);
+        return dry_run(&server, up, &files);
     }
-    let kept = super::oversize::keep(&mut up, &args.file, args.too_large.clone());
-    let show = !args.quiet && std::io::stderr().is_terminal();
+    // One mbox for all with --too-large, else one beside each PST's name.
+    let mut kept = Vec::new();
+    if let Some(path) = &args.too_large {
+        kept.push(super::oversize::keep(
+            &mut up,
+            &args.files[0],
+            Some(path.clone()),
+        ));
+    }
     let start = Instant::now();
+    let mut conversion = Vec::new();
+    let mut cancelled = false;
+    for f in files.iter_mut() {
+        if cancelled {
+            break;
+        }
+        if args.too_large.is_none() {
+            kept.push(super::oversize::keep(&mut up, &f.path, None));
+        }
+        f.first_folder = up.report.folders.len();
+        let (rep, stopped) = upload_file(&args, &mut up, f, start)?;
+        conversion.extend(rep);
+        cancelled = stopped;
+    }
+    let report = up.finish(cancelled)?;
+    for (i, f) in files.iter().enumerate() {
+        let end = files
+            .get(i + 1)
+            .map_or(report.folders.len(), |n| n.first_folder);
+        if files.len() > 1 {
+            out!("{}:", term::path(&f.path));
+        }
+        print_folders(&report.folders[f.first_folder.min(end)..end]);
+    }
+    kept.iter().for_each(|k| k.say());
+    summary(&args, &files, &report, &conversion, start)
+}
+
+/// Uploads one file's folders (and, with `--recover`, its recovered items); whether the
+/// user cancelled.
+fn upload_file(
+    args: &Args,
+    up: &mut Uploader,
+    f: &File,
+    start: Instant,
+) -> Result<(Vec<unpst::report::FolderReport>, bool), CliError> {
+    let show = !args.quiet && std::io::stderr().is_terminal();
     let mut last = Instant::now();
     let mut bar = |p: &UploadProgress| {
         if show && (last.elapsed().as_millis() >= 100 || p.done == p.total) {
@@ -185,10 +251,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
         true
     };
-    let (mut conversion, mut cancelled) = upload::upload_pst(&pst, &mut up, &planned, &mut bar)?;
+    let (mut conversion, mut cancelled) = upload::upload_pst(&f.pst, up, &f.planned, &mut bar)?;
     if args.recover && !cancelled {
-        let found = unpst::convert::deleted::find(&pst)?;
-        let (rep, stopped) = upload::upload_recovered(&pst, &mut up, &found, &mut bar)?;
+        let found = unpst::convert::deleted::find(&f.pst)?;
+        let (rep, stopped) = upload::upload_recovered(&f.pst, up, &found, &mut bar)?;
         out!(
             "recovered: {} deleted or older items (of {} found; {} copies of others left out, {} unreadable)",
             found.report.recovered,
@@ -202,10 +268,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     if show {
         eprintln!();
     }
-    let report = up.finish(cancelled)?;
-    print_folders(&report);
-    kept.say();
-    summary(&args, &pst, &report, &conversion, start)
+    Ok((conversion, cancelled))
 }
 
 /// The PST's mail folders to upload: all, or those named with `--folders` and below them.
@@ -231,16 +294,20 @@ fn chosen(pst: &unpst::pst::Pst, names: &[String]) -> Result<Vec<upload::Planned
 }
 
 /// `--dry-run`: where each folder would go and what the server holds; nothing changes.
-fn dry_run(
-    args: &Args,
-    server: &Server,
-    mut up: Uploader,
-    planned: &[upload::PlannedFolder],
-) -> Result<ExitCode, CliError> {
-    let (_, preview) = upload::preview(&mut up, planned)?;
+fn dry_run(server: &Server, mut up: Uploader, files: &[File]) -> Result<ExitCode, CliError> {
+    for file in files {
+        dry_run_file(server, &mut up, file)?;
+    }
+    up.finish(true)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One file's `--dry-run` listing.
+fn dry_run_file(server: &Server, up: &mut Uploader, file: &File) -> Result<(), CliError> {
+    let (_, preview) = upload::preview(up, &file.planned)?;
     out!(
         "{} → {} (separator \"{}\"); nothing will be changed:",
-        term::path(&args.file),
+        term::path(&file.path),
         escape(&server.display()),
         escape(&up.layout.separator.map(String::from).unwrap_or_default())
     );
@@ -257,13 +324,12 @@ fn dry_run(
             f.items
         );
     }
-    up.finish(true)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Each folder's outcome on the server.
-fn print_folders(report: &unpst::sink::imap::UploadReport) {
-    for f in &report.folders {
+fn print_folders(folders: &[unpst::sink::imap::FolderUpload]) {
+    for f in folders {
         let mark = if f.verified { "verified" } else { "INCOMPLETE" };
         out!(
             "  {:<40} → {:<30} {} messages: {} appended, {} already there; server has {} — {mark}",
@@ -308,7 +374,7 @@ fn print_folders(report: &unpst::sink::imap::UploadReport) {
 /// message is verified on the server and nothing was skipped or damaged); `--report`.
 fn summary(
     args: &Args,
-    pst: &unpst::pst::Pst,
+    files: &[File],
     report: &unpst::sink::imap::UploadReport,
     conversion: &[unpst::report::FolderReport],
     start: Instant,
@@ -328,7 +394,16 @@ fn summary(
         }
     }
     // Damage to the file found on the way (rebuilt B-tree pages, a truncation).
-    let damage = pst.file_problems();
+    let mut damage = Vec::new();
+    for f in files {
+        for p in f.pst.file_problems() {
+            damage.push(if files.len() > 1 {
+                format!("{}: {p}", f.path.display())
+            } else {
+                p
+            });
+        }
+    }
     for p in &damage {
         out!("  file damage: {}", escape(p));
     }
@@ -350,8 +425,7 @@ fn summary(
         }
     );
     if let Some(path) = &args.report {
-        let json =
-            serde_json::json!({ "upload": report, "conversion": conversion, "problems": damage });
+        let json = serde_json::json!({ "files": args.files, "upload": report, "conversion": conversion, "problems": damage });
         // Not followed if it is a link, not opened if it is not a regular file.
         unpst::sink::safe_fs::create_file(path)
             .and_then(|mut f| {

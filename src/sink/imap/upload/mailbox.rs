@@ -54,7 +54,11 @@ impl Uploader {
                 Err(ImapError::Refused(why)) => {
                     // Not a mailbox another folder of this upload went to.
                     let taken: Vec<String> = (self.renames.iter().map(|(_, new)| new))
-                        .chain(self.report.folders.iter().map(|f| &f.mailbox))
+                        .chain(
+                            (self.report.folders.iter())
+                                .filter(|f| f.path != map.path)
+                                .map(|f| &f.mailbox),
+                        )
                         .cloned()
                         .collect();
                     let alt = mapping::fallback(&map, &self.layout, &taken);
@@ -109,10 +113,16 @@ impl Uploader {
         })
     }
 
-    /// `map` under the names its parents were created with.
+    /// `map` under the name it (another PST's folder of the same path) or its parents were
+    /// created with.
     pub(super) fn renamed(&self, mut map: Mapping) -> Mapping {
         let sep = self.layout.separator.map(String::from).unwrap_or_default();
         for (old, new) in self.renames.iter().rev() {
+            if map.mailbox == *old {
+                map.mailbox = new.clone();
+                map.wire = crate::sink::imap::utf7::encode(&map.mailbox);
+                break;
+            }
             let under = format!("{old}{sep}");
             if !sep.is_empty() && map.mailbox.starts_with(&under) {
                 map.mailbox = format!("{new}{sep}{}", &map.mailbox[under.len()..]);

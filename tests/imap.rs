@@ -1140,3 +1140,48 @@ fn several_files_upload_in_one_run_and_shared_messages_go_once() {
     let _ = std::fs::remove_file(&archive);
     let _ = std::fs::remove_file(&current);
 }
+
+/// `upload --to ADDRESS`: the provider's server named before anything else happens (the
+/// hosts as the providers' own setup pages give them), a provider that refuses passwords
+/// asked of with OAuth2 instead of tried, another domain tried at mail.DOMAIN and said to
+/// be a guess. Nothing here reaches the network: each run stops before a connection (a
+/// password variable that is not set; `.invalid`, which never resolves).
+#[test]
+fn upload_to_an_address_names_the_providers_server() {
+    let Some(dir) = common::corpus() else { return };
+    let file = dir.join("aspose-Outlook.pst");
+    let run = |to: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_unpst"))
+            .arg("upload")
+            .arg(&file)
+            .args(["--to", to, "--password-env", "UNPST_TEST_UNSET_VAR", "-q"])
+            .env_remove("UNPST_TEST_UNSET_VAR")
+            .output()
+            .unwrap();
+        (out.status.code(), stdout(&out))
+    };
+    let (code, text) = run("someone@hotmail.com");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("refuses passwords"), "{text}");
+    assert!(text.contains("--oauth2 microsoft"), "{text}");
+    for (address, host) in [
+        ("me@gmail.com", "imap.gmail.com"),
+        ("me@icloud.com", "imap.mail.me.com"),
+        ("me@yahoo.com", "imap.mail.yahoo.com"),
+        ("me@fastmail.com", "imap.fastmail.com"),
+        ("me@web.de", "imap.web.de"),
+        ("me@gmx.de", "imap.gmx.net"),
+    ] {
+        let (code, text) = run(address);
+        assert_eq!(code, Some(2), "{text}");
+        assert!(
+            text.contains(&format!("{host} (port 993, TLS)")),
+            "{address}: {text}"
+        );
+        assert!(text.contains("UNPST_TEST_UNSET_VAR is not set"), "{text}");
+    }
+    let (code, text) = run("info@bakery.invalid");
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("trying mail.bakery.invalid"), "{text}");
+    assert!(text.contains("usual hosting default"), "{text}");
+}

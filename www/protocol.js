@@ -67,6 +67,8 @@ export const Cmd = Object.freeze({
   signatures: 'signatures',
   /** SignatureFilesArgs → signatures */
   signatureFiles: 'signature-files',
+  /** { address } → where its mail most likely is (sink::imap::providers::Suggestion), or null */
+  provider: 'provider',
   /** UploadArgs → UploadAnswer, with UploadProgress */
   upload: 'upload',
   /** {} → null: the upload waits before its next message */

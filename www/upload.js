@@ -134,6 +134,27 @@ function showUploadReport(r) {
   uploadStatus('');
 }
 
+/** Fills the server and user from the address (the module's provider table): a known
+ * provider's server, or the hosting default said to be a guess. What was typed by hand stays. */
+async function proposeServer(address) {
+  const note = $('#i-provider');
+  const s = address.trim() ? await call(Cmd.provider, { address }) : null;
+  note.hidden = !s;
+  if (!s) return;
+  const host = $('#i-host');
+  if (!host.value || host.dataset.proposed) {
+    host.value = s.host; host.dataset.proposed = '1';
+    $('#i-port').value = String(s.port); $('#i-sec').value = 'imaps';
+  }
+  const user = $('#i-user');
+  if (!user.value || user.dataset.proposed) { user.value = s.user; user.dataset.proposed = '1'; }
+  const p = s.provider;
+  note.classList.toggle('error', !!(p && p.auth === 'oauth2'));
+  note.textContent = p
+    ? `${p.name}: ${p.host}. ${p.note}${p.auth === 'oauth2' ? ' The page cannot sign in with OAuth2 yet: use `unpst upload --to ADDRESS --oauth2 ' + p.oauth2 + '`.' : ''}`
+    : `No provider this page knows: ${s.host} is the usual hosting default — check your provider's settings.`;
+}
+
 /** The page's `call` (protocol.js), what is open (FileInfo) and its Cancel. */
 export function initUpload(caller, info, cancel) {
   call = caller;
@@ -141,6 +162,9 @@ export function initUpload(caller, info, cancel) {
   $('#imap-form').onsubmit = (e) => { e.preventDefault(); imapRun(false); };
   $('#i-map').onclick = () => imapRun(true);
   $('#i-sec').onchange = () => { $('#i-port').value = $('#i-sec').value === 'imaps' ? '993' : '143'; };
+  $('#i-address').onchange = () => proposeServer($('#i-address').value);
+  // A server typed by hand is the user's: an address given later does not replace it.
+  for (const f of ['#i-host', '#i-user']) $(f).oninput = () => { delete $(f).dataset.proposed; };
   $('#i-pause').onclick = async () => {
     const pausing = $('#i-pause').textContent === 'Pause';
     await call(pausing ? Cmd.pause : Cmd.resume, {});

@@ -1,6 +1,6 @@
 // Runs the wasm module in a dedicated worker: FileReaderSync reads the dropped file slice by
 // slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
-import init, { Session, signatures_from_files, current_item, read_ahead_steps, chunk_size, relay_protocol_prefix } from './pkg/unpst.js';
+import init, { Session, signatures_from_files, provider_for, current_item, read_ahead_steps, chunk_size, relay_protocol_prefix } from './pkg/unpst.js';
 import { Cmd } from './protocol.js';
 
 // A Rust panic traps the module ("unreachable"); its hook logs the message first: keep it
@@ -397,6 +397,9 @@ self.onmessage = async (e) => {
         break;
       case Cmd.signatureFiles:
         reply(id, true, signatures_from_files(args.files));
+        break;
+      case Cmd.provider:
+        reply(id, true, provider_for(args.address));
         break;
       case Cmd.upload:
         await upload(id, args);

@@ -6,11 +6,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use unpst::sink::imap::{ImapError, Secret, Server, UploadOptions, Uploader};
+use unpst::sink::imap::{ImapError, Secret, Server, UploadOptions, Uploader, providers};
 use unpst::upload::{self, UploadProgress};
 
 /// `unpst upload`'s arguments.
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("account").required(true)))]
 pub struct Args {
     /// The .pst or .ost file — or several (an Outlook.pst and its yearly archives): uploaded
     /// one after the other into the same account, folders of the same path into the same
@@ -19,8 +20,13 @@ pub struct Args {
     pub files: Vec<PathBuf>,
     /// The account: imaps://USER@HOST[:PORT] (TLS) or imap://USER@HOST[:PORT] (STARTTLS).
     /// Write an @ inside the user name as %40.
-    #[arg(long, value_name = "URL")]
-    pub imap: String,
+    #[arg(long, value_name = "URL", group = "account")]
+    pub imap: Option<String>,
+    /// The account by its address: Gmail, Microsoft 365 / Outlook.com, iCloud, Yahoo,
+    /// Fastmail, GMX and WEB.DE are known (their server, and how they take a sign-in); for
+    /// another domain mail.DOMAIN is tried, the usual hosting default.
+    #[arg(long, value_name = "ADDRESS", group = "account")]
+    pub to: Option<String>,
     /// Read the password from this environment variable (else: prompt, or stdin's first line).
     #[arg(long, value_name = "VAR", conflicts_with_all = ["oauth2_token_env", "oauth2_token_cmd"])]
     pub password_env: Option<String>,
@@ -86,6 +92,42 @@ pub struct Args {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// The account's URL: `--imap`, or the server `--to`'s address names (said before it is
+/// used). A provider that takes no password needs an OAuth2 sign-in.
+fn account_url(args: &Args) -> Result<String, CliError> {
+    if let Some(url) = &args.imap {
+        return Ok(url.clone());
+    }
+    let address = args.to.as_deref().unwrap_or_default();
+    let s = providers::suggest(address).ok_or_else(|| {
+        CliError::Usage(format!(
+            "--to needs an email address, not \"{}\"",
+            escape(address)
+        ))
+    })?;
+    let oauth2 =
+        args.oauth2.is_some() || args.oauth2_token_env.is_some() || args.oauth2_token_cmd.is_some();
+    match &s.provider {
+        Some(p) if p.auth == providers::Auth::OAuth2 && !oauth2 => {
+            return Err(CliError::Usage(format!(
+                "{}: {} Add --oauth2 {} --oauth2-client-id ID, or a token with --oauth2-token-env VAR.",
+                p.name,
+                p.note,
+                p.oauth2.unwrap_or("custom")
+            )));
+        }
+        Some(p) => out!("{}: {} (port {}, TLS). {}", p.name, p.host, p.port, p.note),
+        None => out!(
+            "{} is no provider unpst knows: trying {} (port {}, TLS), the usual hosting default; if your provider names another server, give --imap imaps://USER@HOST.",
+            escape(address.trim()),
+            s.host,
+            s.port
+        ),
+    }
+    let user = s.user.replace('%', "%25").replace('@', "%40");
+    Ok(format!("imaps://{user}@{}:{}", s.host, s.port))
 }
 
 /// The token `--oauth2-token-cmd` prints: its first line, without spaces around.
@@ -163,7 +205,7 @@ struct File {
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    let mut server = Server::parse(&args.imap, args.insecure_plaintext)?;
+    let mut server = Server::parse(&account_url(&args)?, args.insecure_plaintext)?;
     server.ca_file = args.ca_file.clone();
     // Every file is opened first: one that is no PST stops the run before anything is sent.
     let mut files = Vec::new();

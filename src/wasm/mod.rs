@@ -64,6 +64,13 @@ pub fn read_ahead_steps() -> u32 {
     crate::pst::ndb::READ_AHEAD_STEPS
 }
 
+/// Where `address`'s mail most likely is (a known provider's server, or the hosting
+/// default as a guess): `sink::imap::providers::Suggestion`, or null for no address.
+#[wasm_bindgen]
+pub fn provider_for(address: &str) -> Result<JsValue, JsError> {
+    to_js(&crate::sink::imap::providers::suggest(address))
+}
+
 /// Signatures from the files of an Outlook signatures folder the user picked: an array of
 /// `{path, bytes}` with paths relative to the folder (`Work.htm`, `Work_files/image001.png`).
 #[wasm_bindgen]

@@ -23,6 +23,29 @@ await page.goto(env.UNPST_URL);
 await page.setInputFiles('#file', env.UNPST_FILE);
 await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60000 });
 await page.click('#imap summary');
+// An address proposes its provider's server (no lookup: the module's table); one that takes
+// no password says so; another domain gets the hosting default, said to be a guess.
+await page.fill('#i-address', 'someone@gmail.com');
+await page.dispatchEvent('#i-address', 'change');
+await page.waitForFunction(() => document.querySelector('#i-host').value === 'imap.gmail.com');
+assert.equal(await page.inputValue('#i-user'), 'someone@gmail.com');
+assert.match(await page.textContent('#i-provider'), /^Gmail: imap\.gmail\.com\. .*app password/);
+await page.fill('#i-address', 'someone@hotmail.com');
+await page.dispatchEvent('#i-address', 'change');
+await page.waitForFunction(() => document.querySelector('#i-host').value === 'outlook.office365.com');
+assert.match(await page.textContent('#i-provider'), /refuses passwords.*--oauth2 microsoft/);
+assert.ok(await page.$eval('#i-provider', (e) => e.classList.contains('error')));
+await page.fill('#i-address', 'info@bakery.example');
+await page.dispatchEvent('#i-address', 'change');
+await page.waitForFunction(() => document.querySelector('#i-host').value === 'mail.bakery.example');
+assert.match(await page.textContent('#i-provider'), /usual hosting default/);
+// A server typed by hand is not replaced by a later address.
+await page.fill('#i-host', env.UNPST_HOST);
+await page.fill('#i-address', 'someone@gmail.com');
+await page.dispatchEvent('#i-address', 'change');
+await page.waitForFunction(() => document.querySelector('#i-provider').textContent.startsWith('Gmail'));
+assert.equal(await page.inputValue('#i-host'), env.UNPST_HOST);
+await page.fill('#i-user', '');
 await page.fill('#i-host', env.UNPST_HOST);
 await page.fill('#i-port', env.UNPST_PORT);
 await page.fill('#i-user', env.UNPST_USER);

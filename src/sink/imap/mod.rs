@@ -3,7 +3,8 @@
 //! [`utf7`], the server's mailboxes read by `layout`) and the resumable, verified append of
 //! messages it is given (`upload`, reporting in `report`; MAPI flags and dates in `flags`),
 //! plus the frame a message travels in from the page to the relay. What to upload and from
-//! where is [`crate::upload`]'s. The page (wasm) only maps: sockets are native-only.
+//! where is [`crate::upload`]'s. The page (wasm) only maps and names the common providers'
+//! servers ([`providers`]): sockets are native-only.
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod client;
@@ -16,6 +17,7 @@ pub mod lock;
 pub mod mapping;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod oauth;
+pub mod providers;
 #[cfg(not(target_arch = "wasm32"))]
 mod report;
 #[cfg(not(target_arch = "wasm32"))]

@@ -196,12 +196,12 @@ fn password(args: &Args) -> Result<String, CliError> {
 }
 
 /// One file of the upload: the PST, its folders to send, and where its folders' results
-/// start in the upload report.
+/// start in the upload report (`None`: not reached, the upload was cancelled before).
 struct File {
     path: PathBuf,
     pst: unpst::pst::Pst,
     planned: Vec<upload::PlannedFolder>,
-    first_folder: usize,
+    first_folder: Option<usize>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
@@ -216,7 +216,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             path: path.clone(),
             pst,
             planned,
-            first_folder: 0,
+            first_folder: None,
         });
     }
     let opts = UploadOptions {
@@ -247,20 +247,22 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         if args.too_large.is_none() {
             kept.push(super::oversize::keep(&mut up, &f.path, None));
         }
-        f.first_folder = up.report.folders.len();
+        f.first_folder = Some(up.report.folders.len());
         let (rep, stopped) = upload_file(&args, &mut up, f, start)?;
         conversion.extend(rep);
         cancelled = stopped;
     }
     let report = up.finish(cancelled)?;
-    for (i, f) in files.iter().enumerate() {
-        let end = files
-            .get(i + 1)
-            .map_or(report.folders.len(), |n| n.first_folder);
+    // Each file's folders under its name; a file the upload never reached is not listed.
+    let starts: Vec<(&File, usize)> = (files.iter())
+        .filter_map(|f| f.first_folder.map(|i| (f, i)))
+        .collect();
+    for (k, (f, first)) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).map_or(report.folders.len(), |n| n.1);
         if files.len() > 1 {
             out!("{}:", term::path(&f.path));
         }
-        print_folders(&report.folders[f.first_folder.min(end)..end]);
+        print_folders(&report.folders[(*first).min(end)..end]);
     }
     kept.iter().for_each(|k| k.say());
     summary(&args, &files, &report, &conversion, start)

@@ -999,6 +999,37 @@ fn uploads_to_cyrus_and_courier_are_exact_and_reruns_add_nothing() {
     }
 }
 
+/// A generated PST in the temp folder, and what was written.
+fn generated(name: &str, spec: &pstgen::Spec) -> (std::path::PathBuf, pstgen::Summary) {
+    let path = std::env::temp_dir().join(format!("unpst-{name}-{}.pst", std::process::id()));
+    let f = std::fs::File::create(&path).unwrap();
+    let s = pstgen::generate(std::io::BufWriter::new(f), spec, |_, _| {}).unwrap();
+    (path, s)
+}
+
+/// The message counts of a generated file's folders, as a sorted multiset (empty ones out).
+fn folder_counts(s: &pstgen::Summary) -> Vec<u32> {
+    let mut v: Vec<u32> = s
+        .folders
+        .iter()
+        .map(|(_, n)| *n)
+        .filter(|n| *n > 0)
+        .collect();
+    v.sort();
+    v
+}
+
+/// The message counts of an account's mailboxes, likewise.
+fn mailbox_counts(c: &Contents) -> Vec<u32> {
+    let mut v: Vec<u32> = c
+        .values()
+        .map(|m| m.len() as u32)
+        .filter(|n| *n > 0)
+        .collect();
+    v.sort();
+    v
+}
+
 /// Folder names the servers refuse, on the real servers: a generated file's awkward names
 /// (`Projekte/2024`, `Ünïcödé 📁` beyond the BMP, quotes, `&`, `:`, `*`, a tab, a leading
 /// space, a trailing dot, a 90-character name) — Courier refuses `/` and characters beyond
@@ -1017,17 +1048,9 @@ fn names_cyrus_and_courier_refuse_are_uploaded_under_others() {
         items: false,
         ..pstgen::Spec::default()
     };
-    let file = std::env::temp_dir().join(format!("unpst-names-{}.pst", std::process::id()));
-    let f = std::fs::File::create(&file).unwrap();
-    let summary = pstgen::generate(std::io::BufWriter::new(f), &spec, |_, _| {}).unwrap();
-    // Mail folders' counts (the generated file has no others here), as a multiset.
-    let mut want: Vec<u32> = summary
-        .folders
-        .iter()
-        .map(|(_, n)| *n)
-        .filter(|n| *n > 0)
-        .collect();
-    want.sort();
+    let (file, summary) = generated("names", &spec);
+    // Mail folders' counts (the generated file has no others here).
+    let want = folder_counts(&summary);
     for kind in [Kind::Cyrus, Kind::Courier] {
         let Some(server) = Other::start(kind) else {
             continue;
@@ -1040,13 +1063,11 @@ fn names_cyrus_and_courier_refuse_are_uploaded_under_others() {
             "{kind:?}: {text}"
         );
         let got = server.contents("alice");
-        let mut counts: Vec<u32> = got
-            .values()
-            .map(|m| m.len() as u32)
-            .filter(|n| *n > 0)
-            .collect();
-        counts.sort();
-        assert_eq!(counts, want, "{kind:?}: messages per mailbox; {got:?}");
+        assert_eq!(
+            mailbox_counts(&got),
+            want,
+            "{kind:?}: messages per mailbox; {got:?}"
+        );
         let total: usize = got.values().map(Vec::len).sum();
         assert_eq!(total as u64, summary.messages + summary.notes, "{kind:?}");
         if kind == Kind::Courier {
@@ -1088,10 +1109,7 @@ fn several_files_upload_in_one_run_and_shared_messages_go_once() {
             items: false,
             ..pstgen::Spec::default()
         };
-        let path = std::env::temp_dir().join(format!("unpst-{name}-{}.pst", std::process::id()));
-        let f = std::fs::File::create(&path).unwrap();
-        let s = pstgen::generate(std::io::BufWriter::new(f), &spec, |_, _| {}).unwrap();
-        (path, s)
+        generated(name, &spec)
     };
     let (archive, small) = generate("archive", 20);
     let (current, big) = generate("current", 45);
@@ -1103,20 +1121,11 @@ fn several_files_upload_in_one_run_and_shared_messages_go_once() {
     assert!(text.contains(&format!("{}:", archive.display())), "{text}");
     assert!(text.contains(&format!("{}:", current.display())), "{text}");
     let got = server.contents("alice");
-    let mut counts: Vec<u32> = got
-        .values()
-        .map(|m| m.len() as u32)
-        .filter(|n| *n > 0)
-        .collect();
-    counts.sort();
-    let mut want: Vec<u32> = big
-        .folders
-        .iter()
-        .map(|(_, n)| *n)
-        .filter(|n| *n > 0)
-        .collect();
-    want.sort();
-    assert_eq!(counts, want, "messages per mailbox: {got:?}");
+    assert_eq!(
+        mailbox_counts(&got),
+        folder_counts(&big),
+        "messages per mailbox: {got:?}"
+    );
     for (mailbox, msgs) in &got {
         let mut ids: Vec<&String> = msgs.iter().map(|(id, _, _)| id).collect();
         ids.sort();

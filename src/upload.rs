@@ -91,7 +91,7 @@ mod native {
     use crate::pst::Pst;
     use crate::pst::messaging::well_known::Special;
     use crate::report::FolderReport;
-    use crate::sink::imap::{ItemMeta, Mapping, Result, Uploader};
+    use crate::sink::imap::{ImapError, ItemMeta, Mapping, Result, Uploader};
     use serde::Serialize;
 
     /// Where each planned folder goes on the server (nothing is changed).
@@ -214,6 +214,19 @@ mod native {
         Ok((rep, cancelled))
     }
 
+    /// Whether the server's limit stopped the upload (throttled past every wait): then the
+    /// report says why, and the upload ends as if cancelled — a rerun resumes. Other errors
+    /// stay errors.
+    fn stopped_by_limit(up: &mut Uploader, r: Result<()>) -> Result<bool> {
+        match r {
+            Err(ImapError::Throttled(why)) => {
+                up.report.stopped = Some(why);
+                Ok(true)
+            }
+            r => r.map(|()| false),
+        }
+    }
+
     /// Where the upload is, for progress bars.
     #[derive(Debug, Clone, Default)]
     pub struct UploadProgress {
@@ -246,14 +259,20 @@ mod native {
             let mut rep = FolderReport::new(f.path.clone(), f.items, None);
             let mut items = FolderItems::new(pst, f.nid);
             for (row, outcome) in items.by_ref() {
-                if !offer(pst, up, &row, outcome, &mut rep, &mut state, progress)? {
+                let offered = offer(pst, up, &row, outcome, &mut rep, &mut state, progress);
+                let go_on = offered.as_ref().is_ok_and(|go| *go);
+                if !go_on {
+                    stopped_by_limit(up, offered.map(|_| ()))?;
                     reports.push(rep);
                     return Ok((reports, true));
                 }
             }
             rep.error = items.error();
-            up.end_folder()?;
+            let ended = up.end_folder().map(|_| ());
             reports.push(rep);
+            if stopped_by_limit(up, ended)? {
+                return Ok((reports, true));
+            }
         }
         Ok((reports, false))
     }

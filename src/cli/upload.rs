@@ -451,6 +451,17 @@ fn summary(
     for p in &damage {
         out!("  file damage: {}", escape(p));
     }
+    if let Some(why) = &report.stopped {
+        let planned: u64 = (files.iter().flat_map(|f| &f.planned))
+            .map(|p| p.items as u64)
+            .sum();
+        let done = (report.appended + report.present + report.rejected) as u64;
+        out!(
+            "stopped: the server kept asking to slow down ({}) after every wait — a limit for the day or the hour; about {} messages not sent yet. Run the same command again later: what arrived is skipped.",
+            escape(why),
+            planned.saturating_sub(done)
+        );
+    }
     let folder_errors = conversion.iter().any(|f| f.error.is_some());
     out!(
         "{}: {} messages, {} appended, {} already there, {} refused, {} missing, {} not convertible — {:.1} s — {}",

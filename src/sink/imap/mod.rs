@@ -64,6 +64,9 @@ mod native {
         Busy(String),
         #[error("the server refused {0}")]
         Refused(String),
+        /// Still throttled after every wait (a provider's daily or hourly limit, mostly).
+        #[error("the server kept asking to slow down ({0})")]
+        Throttled(String),
         #[error("IMAP protocol error: {0}")]
         Protocol(String),
         #[error("the server did not answer in time")]

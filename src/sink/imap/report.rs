@@ -57,6 +57,10 @@ pub struct UploadReport {
     pub missing: u32,
     pub verified: bool,
     pub cancelled: bool,
+    /// Why the upload stopped before the end on its own: the server still throttled after
+    /// every wait (a daily limit). A rerun adds what is missing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 impl UploadReport {

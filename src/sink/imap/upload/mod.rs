@@ -29,7 +29,8 @@ pub struct UploadOptions {
     pub batch_bytes: usize,
     /// Put every folder below this one (`/`-separated), mapping nothing specially.
     pub under: Option<String>,
-    /// Waits between retries when the server throttles (`[UNAVAILABLE]`, "try again").
+    /// Waits between retries when the server throttles (`[UNAVAILABLE]`, "try again");
+    /// throttled after the last, the upload stops with [`ImapError::Throttled`].
     pub backoff: Vec<Duration>,
     /// Use non-synchronizing literals when the server offers LITERAL+ (off: one round trip
     /// more per message; for comparison).
@@ -42,7 +43,8 @@ impl Default for UploadOptions {
             batch: 100,
             batch_bytes: 16 << 20,
             under: None,
-            backoff: [1, 2, 4, 8, 16, 32]
+            // About four minutes in all, then the upload stops (see `append_retrying`).
+            backoff: [1, 2, 4, 8, 16, 32, 60, 120]
                 .into_iter()
                 .map(Duration::from_secs)
                 .collect(),
@@ -407,9 +409,11 @@ impl Uploader {
             if st.ok || !is_throttle(&st) {
                 return Ok(st);
             }
+            // Throttled past every wait: a limit for the day or hour, not a refusal of these
+            // messages — the upload stops here, and a rerun later sends the rest.
             match waits.next() {
                 Some(w) => std::thread::sleep(w),
-                None => return Ok(st),
+                None => return Err(ImapError::Throttled(format!("{} {}", st.kind, st.text))),
             }
         }
     }

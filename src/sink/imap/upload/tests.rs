@@ -30,6 +30,8 @@ enum Policy {
     KeepFirstOfBatch,
     /// Every message stored twice.
     StoreTwice,
+    /// Every APPEND throttled (a provider's daily limit reached).
+    ThrottleAlways,
 }
 
 impl Policy {
@@ -38,6 +40,7 @@ impl Policy {
             Policy::ThrottleFirst if n == 1 => (0, 1, false),
             Policy::KeepFirstOfBatch if got > 1 => (1, 1, false),
             Policy::StoreTwice => (got, 2, true),
+            Policy::ThrottleAlways => (0, 1, false),
             _ => (got, 1, true),
         }
     }
@@ -106,7 +109,8 @@ fn fake_server(caps: &'static str, policy: Policy) -> (u16, std::thread::JoinHan
                     }
                 }
                 "LOGOUT" => {
-                    write!(w, "* BYE\r\n{tag} OK\r\n").unwrap();
+                    // The client may close as soon as it has sent LOGOUT.
+                    let _ = write!(w, "* BYE\r\n{tag} OK\r\n");
                     return seen;
                 }
                 _ => format!("{tag} OK\r\n"),
@@ -250,6 +254,49 @@ fn throttling_is_retried_and_appendlimit_reported() {
         server.join().unwrap().appends(),
         (2, vec!["m0@x".to_string(), "m2@x".to_string()], 2)
     );
+}
+
+/// Throttled past every wait (a daily limit): the upload stops with the server's words,
+/// the messages are not counted as refused (a rerun sends them), and no fourth try is made.
+#[test]
+fn throttling_past_every_wait_stops_the_upload_refusing_nothing() {
+    let caps = "IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ MULTIAPPEND";
+    let (port, server) = fake_server(caps, Policy::ThrottleAlways);
+    let s = Server::parse(&format!("imap://u@127.0.0.1:{port}"), true).unwrap();
+    let opts = UploadOptions {
+        backoff: vec![Duration::from_millis(1); 3],
+        ..UploadOptions::default()
+    };
+    let mut up = Uploader::connect(&s, "pw", opts).unwrap();
+    up.begin_folder(Mapping {
+        path: vec!["Inbox".into()],
+        special: Some(Special::Inbox),
+        mailbox: "INBOX".into(),
+        wire: "INBOX".into(),
+    })
+    .unwrap();
+    for i in 0..2 {
+        let bytes = format!("Message-ID: <m{i}@x>\r\nSubject: s\r\n\r\nx").into_bytes();
+        up.add(Item {
+            id: i,
+            subject: format!("m{i}"),
+            message_id: format!("m{i}@x"),
+            flags: MailFlags::default(),
+            date: None,
+            size: bytes.len(),
+            bytes,
+        })
+        .unwrap();
+    }
+    match up.flush() {
+        Err(ImapError::Throttled(why)) => assert!(why.contains("UNAVAILABLE"), "{why}"),
+        other => panic!("expected a stop for throttling, got {other:?}"),
+    }
+    assert!(up.current().unwrap().rejected.is_empty());
+    up.finish(true).unwrap();
+    // The first try and one per wait; nothing stored.
+    let seen = server.join().unwrap();
+    assert_eq!(seen.appends(), (4, vec![], 2));
 }
 
 #[test]

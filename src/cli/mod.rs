@@ -12,6 +12,7 @@ macro_rules! out {
     }};
 }
 use std::io::{IsTerminal, Write};
+mod account;
 mod batch;
 mod error;
 mod inspect;

@@ -31,6 +31,8 @@ pub struct Spec {
     pub encryption: Encryption,
     /// ANSI, Unicode or the 4K-page layout.
     pub format: Format,
+    /// Every message in the Inbox (with `per_folder` as large as `max_messages`).
+    pub one_folder: bool,
     /// Contacts and appointments too.
     pub items: bool,
     /// The first message carries an attachment of exactly this size (to test data trees
@@ -61,6 +63,7 @@ impl Default for Spec {
             max_attachment: 50 << 20,
             encryption: Encryption::Permute,
             format: Format::Unicode,
+            one_folder: false,
             items: true,
             first_attachment: None,
             password_crc: None,
@@ -390,6 +393,10 @@ pub fn generate<W: Write + Seek>(
         mail_folders.push(f);
     }
 
+    if spec.one_folder {
+        // Every message into the Inbox: one folder as large as the file (100k rows and more).
+        mail_folders.truncate(1);
+    }
     let mut summary = Summary::default();
     let base_time = 1_420_070_400i64; // 2015-01-01
     let mut msg_index = 0x10000u32;

@@ -1,5 +1,5 @@
 //! `unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high]
-//! [--format unicode|ansi|4k] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--no-items]`
+//! [--format unicode|ansi|4k] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--no-items] [--one-folder]`
 
 use std::process::ExitCode;
 
@@ -65,9 +65,14 @@ fn main() -> ExitCode {
                 i += 1;
                 continue;
             }
+            "--one-folder" => {
+                spec.one_folder = true;
+                i += 1;
+                continue;
+            }
             "-h" | "--help" => {
                 eprintln!(
-                    "usage: unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high] [--format unicode|ansi|4k] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--per-folder N] [--no-items]"
+                    "usage: unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high] [--format unicode|ansi|4k] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--per-folder N] [--no-items] [--one-folder]"
                 );
                 return ExitCode::SUCCESS;
             }

@@ -158,38 +158,50 @@ fn read_append(line: &str, r: &mut impl BufRead, w: &mut impl Write) -> Vec<Stri
 }
 
 /// Uploads messages of `sizes` bytes into INBOX of the server on `port`.
-fn upload(port: u16, sizes: &[usize]) -> FolderUpload {
-    let inbox = Mapping {
+fn inbox() -> Mapping {
+    Mapping {
         path: vec!["Inbox".into()],
         special: Some(Special::Inbox),
         mailbox: "INBOX".into(),
         wire: "INBOX".into(),
-    };
-    upload_to(port, inbox, sizes)
+    }
 }
 
-/// Uploads messages of `sizes` bytes into `map` on the server on `port`.
-fn upload_to(port: u16, map: Mapping, sizes: &[usize]) -> FolderUpload {
+fn upload(port: u16, sizes: &[usize]) -> FolderUpload {
+    upload_to(port, inbox(), sizes)
+}
+
+/// Signed in to the scripted server on `port`, waiting 1 ms between throttled tries.
+fn connect(port: u16) -> Uploader {
     let s = Server::parse(&format!("imap://u@127.0.0.1:{port}"), true).unwrap();
     let opts = UploadOptions {
         backoff: vec![Duration::from_millis(1); 3],
         ..UploadOptions::default()
     };
-    let mut up = Uploader::connect(&s, "pw", opts).unwrap();
+    Uploader::connect(&s, "pw", opts).unwrap()
+}
+
+/// Message `i` (Message-ID `mi@x`) of `size` bytes.
+fn item(i: usize, size: usize) -> Item {
+    let mut bytes = format!("Message-ID: <m{i}@x>\r\nSubject: s\r\n\r\n").into_bytes();
+    bytes.resize(size, b'x');
+    Item {
+        id: i as u32,
+        subject: format!("m{i}"),
+        message_id: format!("m{i}@x"),
+        flags: MailFlags::default(),
+        date: None,
+        size: bytes.len(),
+        bytes,
+    }
+}
+
+/// Uploads messages of `sizes` bytes into `map` on the server on `port`.
+fn upload_to(port: u16, map: Mapping, sizes: &[usize]) -> FolderUpload {
+    let mut up = connect(port);
     up.begin_folder(map).unwrap();
     for (i, &size) in sizes.iter().enumerate() {
-        let mut bytes = format!("Message-ID: <m{i}@x>\r\nSubject: s\r\n\r\n").into_bytes();
-        bytes.resize(size, b'x');
-        up.add(Item {
-            id: i as u32,
-            subject: format!("m{i}"),
-            message_id: format!("m{i}@x"),
-            flags: MailFlags::default(),
-            date: None,
-            size: bytes.len(),
-            bytes,
-        })
-        .unwrap();
+        up.add(item(i, size)).unwrap();
     }
     let rep = up.end_folder().unwrap().unwrap().clone();
     up.finish(false).unwrap();
@@ -262,31 +274,10 @@ fn throttling_is_retried_and_appendlimit_reported() {
 fn throttling_past_every_wait_stops_the_upload_refusing_nothing() {
     let caps = "IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ MULTIAPPEND";
     let (port, server) = fake_server(caps, Policy::ThrottleAlways);
-    let s = Server::parse(&format!("imap://u@127.0.0.1:{port}"), true).unwrap();
-    let opts = UploadOptions {
-        backoff: vec![Duration::from_millis(1); 3],
-        ..UploadOptions::default()
-    };
-    let mut up = Uploader::connect(&s, "pw", opts).unwrap();
-    up.begin_folder(Mapping {
-        path: vec!["Inbox".into()],
-        special: Some(Special::Inbox),
-        mailbox: "INBOX".into(),
-        wire: "INBOX".into(),
-    })
-    .unwrap();
+    let mut up = connect(port);
+    up.begin_folder(inbox()).unwrap();
     for i in 0..2 {
-        let bytes = format!("Message-ID: <m{i}@x>\r\nSubject: s\r\n\r\nx").into_bytes();
-        up.add(Item {
-            id: i,
-            subject: format!("m{i}"),
-            message_id: format!("m{i}@x"),
-            flags: MailFlags::default(),
-            date: None,
-            size: bytes.len(),
-            bytes,
-        })
-        .unwrap();
+        up.add(item(i, 100)).unwrap();
     }
     match up.flush() {
         Err(ImapError::Throttled(why)) => assert!(why.contains("UNAVAILABLE"), "{why}"),

@@ -738,3 +738,98 @@ fn deleted_messages_come_back_exactly_with_recover() {
     assert_eq!(got, want);
     let _ = std::fs::remove_file(&path);
 }
+
+/// Contacts and appointments the generator writes and then deletes come back with `recover`
+/// as vCard and iCalendar under "Recovered items" — exactly those, as vobject and icalendar
+/// read them — one card per file in the EML tree too, and none among the live folders'.
+#[test]
+fn deleted_contacts_and_appointments_come_back_as_vcard_and_icalendar() {
+    let spec = Spec {
+        seed: 32,
+        max_messages: 6,
+        folders: 2,
+        deleted_cards: 2,
+        ..Spec::default()
+    };
+    let (path, s) = generate("deleted-cards", &spec);
+    assert_eq!(s.deleted_cards.len(), 4);
+    let pst = Pst::open_path(&path).unwrap();
+    let mut sink = MemTree::default();
+    let opts = Options {
+        recover: true,
+        ..Options::from_formats(&["eml", "vcf", "ics"]).unwrap()
+    };
+    let rep = convert(&pst, &mut sink, &opts, "g", &mut |_| true).unwrap();
+    let r = rep.recovery.clone().unwrap();
+    assert_eq!(
+        (r.recovered, r.duplicates, r.failed.len()),
+        (4, 0, 0),
+        "{r:?}"
+    );
+    let dir = std::env::temp_dir().join(format!("unpst-deleted-cards-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut files = Vec::new();
+    for (p, bytes) in &sink.files {
+        if p.ends_with(".vcf") || p.ends_with(".ics") {
+            let f = dir.join(p);
+            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
+            std::fs::write(&f, bytes).unwrap();
+            files.push((p.clone(), f));
+        }
+    }
+    let out = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/check_items.py"))
+        .args(files.iter().map(|(_, f)| f))
+        .output()
+        .expect("python3 runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    // What the parsers read in each written file: card names or event summaries.
+    let read = |p: &str| -> Vec<String> {
+        let Some((_, f)) = files.iter().find(|(q, _)| q == p) else {
+            return Vec::new();
+        };
+        let v = &v[f.to_str().unwrap()];
+        let (list, key) = match v.get("cards") {
+            Some(c) => (c, "fn"),
+            None => (&v["events"], "summary"),
+        };
+        let mut names: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x[key].as_str().unwrap_or_default().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let deleted = |folder: &str| -> Vec<String> {
+        let mut n: Vec<String> = s
+            .deleted_cards
+            .iter()
+            .filter(|(f, _)| f.last().map(String::as_str) == Some(folder))
+            .map(|(_, name)| name.clone())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(read("contacts/Recovered items.vcf"), deleted("Contacts"));
+    assert_eq!(read("calendar/Recovered items.ics"), deleted("Calendar"));
+    let singles: Vec<String> = files
+        .iter()
+        .filter(|(p, _)| p.starts_with("eml/Recovered items/"))
+        .flat_map(|(p, _)| read(p))
+        .collect();
+    assert_eq!(singles.len(), 2, "{singles:?}");
+    for (p, _) in files.iter().filter(|(p, _)| !p.contains("Recovered items")) {
+        for (_, name) in &s.deleted_cards {
+            assert!(!read(p).contains(name), "{name} is live in {p}");
+        }
+    }
+    let _ = std::fs::remove_file(&path);
+}

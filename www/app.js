@@ -7,6 +7,7 @@ import { cancel, forgetReport, initConvert } from './convert.js';
 import { initSignatures } from './signatures.js';
 import { $, download, fmtBytes, hooks, setState, status } from './ui.js';
 import { initUpload, setupImap } from './upload.js';
+import { itemRef, offerRecovery, rowId } from './recovered.js';
 
 let info = null;
 let currentFile = null;
@@ -45,6 +46,18 @@ async function openFile(file, since = performance.now()) {
   const ms = Math.round(performance.now() - t0);
   renderSummary(file);
   renderTree();
+  const opened = info;
+  offerRecovery(call, opened, () => info, $('#summary'), (f) => {
+    const node = folderNode(f);
+    // Not a folder of the file: convert.js asks for it by this class, the tests by data-recovered.
+    const box = node.querySelector('.pick');
+    box.className = 'pick-recovered';
+    box.checked = false;
+    const label = node.querySelector('.folder');
+    delete label.dataset.folderPath;
+    label.dataset.recovered = 'true';
+    $('#tree ul').append(node);
+  });
   $('#search').hidden = false;
   $('#search').value = '';
   $('#search-count').textContent = '';
@@ -191,6 +204,9 @@ async function showFolder(f, row) {
 }
 
 function page(state, n) {
+  if (!state.pages.has(n) && state.folder.rows) {
+    state.pages.set(n, Promise.resolve(state.folder.rows.slice(n * PAGE_ROWS, (n + 1) * PAGE_ROWS)));
+  }
   if (!state.pages.has(n)) {
     state.pages.set(n, soon(call(Cmd.messages, { folder: state.folder.nid, start: n * PAGE_ROWS, count: PAGE_ROWS })));
   }
@@ -216,7 +232,7 @@ async function renderRows() {
   }
   // Once scrolling rests, the worker reads ahead what opening these rows will need.
   clearTimeout(warmTimer);
-  warmTimer = setTimeout(() => tell(Cmd.warm, { nids: shown, seq: ++warmSeq }), 60);
+  warmTimer = setTimeout(() => tell(Cmd.warm, { nids: shown.filter((n) => typeof n === 'number'), seq: ++warmSeq }), 60);
 }
 let warmTimer = 0;
 let warmSeq = 0;
@@ -319,7 +335,7 @@ function previewOf(nid, path = []) {
   const key = `${nid}/${path.join('/')}`;
   let p = previews.get(key);
   if (!p) {
-    p = call(Cmd.preview, { nid, path, crashOn: hooks.crashOn });
+    p = call(Cmd.preview, { ...itemRef(nid), path, crashOn: hooks.crashOn });
     p.catch(() => previews.delete(key));
     previews.set(key, p);
     if (previews.size > 16) previews.delete(previews.keys().next().value);
@@ -384,13 +400,13 @@ async function showMessage(nid, button, since = performance.now(), path = []) {
     // An embedded message opens in place; images and text show below; anything can be saved.
     b.onclick = async () => {
       if (a.message) { showMessage(nid, null, performance.now(), [...path, a.index]); return; }
-      const bytes = await call(Cmd.attachment, { nid, path, index: a.index });
+      const bytes = await call(Cmd.attachment, { ...itemRef(nid), path, index: a.index });
       showAttachment(a, bytes);
     };
     list.append(b);
   }
   $('#p-eml').onclick = async () => {
-    const bytes = await call(Cmd.eml, { nid, path });
+    const bytes = await call(Cmd.eml, { ...itemRef(nid), path });
     download(new Blob([bytes], { type: 'message/rfc822' }), `${(p.subject || 'message').replace(/[\\/:*?"<>|]/g, '_').slice(0, 80)}.eml`);
   };
 }
@@ -463,7 +479,7 @@ $('#messages').addEventListener('keydown', async (e) => {
   // without waiting for the worker.
   const k = j + (e.key === 'ArrowDown' ? 1 : -1);
   const next = [...document.querySelectorAll('.message')].find((r) => parseInt(r.style.top, 10) === k * ROW);
-  if (next && next.dataset.nid) previewOf(Number(next.dataset.nid)).catch(() => {});
+  if (next && next.dataset.nid) previewOf(rowId(next.dataset.nid)).catch(() => {});
 });
 $('#search').oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeout(search, 200); };
 // For the benchmarks: the module's linear memory in bytes; for the tests: reads of the file.

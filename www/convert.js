@@ -36,6 +36,7 @@ async function convert() {
   try {
     const { zip, report } = await convertResilient({
       mbox: fmt !== 'eml', eml: fmt !== 'mbox', cards: $('#cards').checked, folders, dir,
+      recover: !!document.querySelector('.pick-recovered:checked'),
       cancel: converting.stop, cancelAfter: hooks.cancelAfter, crashOn: hooks.crashOn,
     }, (p) => {
       last = p;

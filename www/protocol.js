@@ -28,10 +28,13 @@
  * @typedef {{ folder: number, start: number, count: number }} MessagesArgs  (json: rows)
  * @typedef {{ query: string }} SearchArgs
  * @typedef {{ count: number, bodyCount: number, bodies: object, hits: object[] }} SearchAnswer
- * @typedef {{ nid: number, path?: number[], crashOn?: number }} PreviewArgs  (json: a preview)
- * @typedef {{ nid: number, path?: number[] }} EmlArgs  answer: Uint8Array (the .eml)
- * @typedef {{ nid: number, path?: number[], index: number }} AttachmentArgs  answer: Uint8Array
- * @typedef {{ mbox: boolean, eml: boolean, cards: boolean, folders?: number[],
+ * @typedef {{ nid: number, recovered?: number, path?: number[], crashOn?: number }} PreviewArgs
+ *   (json: a preview) of the message `nid`, or of recovered item `recovered` when ≥ 0
+ * @typedef {{ nid: number, recovered?: number, path?: number[] }} EmlArgs  answer: Uint8Array (the .eml)
+ * @typedef {{ nid: number, recovered?: number, path?: number[], index: number }} AttachmentArgs  answer: Uint8Array
+ * @typedef {{ candidates: number, recovered: number, duplicates: number, failed: object[],
+ *   rows: object[] }} RecoverAnswer  report::RecoveryReport and the recovered items' rows (nid: index)
+ * @typedef {{ mbox: boolean, eml: boolean, cards: boolean, folders?: number[], recover?: boolean,
  *   dir?: FileSystemDirectoryHandle, cancel?: SharedArrayBuffer, cancelAfter?: number,
  *   crashOn?: number }} ConvertArgs
  * @typedef {{ report: object, zip?: Blob|File|Uint8Array }} ConvertAnswer
@@ -45,6 +48,10 @@
  *   appended?: number, report?: object }} UploadProgress
  */
 
+/** Files up to this size the worker reads whole at open (each browser file read costs
+ * milliseconds); larger ones slice by slice, never whole. */
+export const WHOLE_FILE = 8 << 20;
+
 /** Every command, by the name the page calls it with. */
 export const Cmd = Object.freeze({
   /** OpenArgs → FileInfo */
@@ -55,6 +62,8 @@ export const Cmd = Object.freeze({
   messages: 'messages',
   /** SearchArgs → SearchAnswer */
   search: 'search',
+  /** {} → RecoverAnswer: looks for deleted and older items (reads the whole file) */
+  recover: 'recover',
   /** PreviewArgs → json preview */
   preview: 'preview',
   /** EmlArgs → Uint8Array */

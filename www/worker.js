@@ -1,7 +1,7 @@
 // Runs the wasm module in a dedicated worker: FileReaderSync reads the dropped file slice by
 // slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
 import init, { Session, signatures_from_files, provider_for, current_item, read_ahead_steps, chunk_size, relay_protocol_prefix } from './pkg/unpst.js';
-import { Cmd } from './protocol.js';
+import { Cmd, WHOLE_FILE } from './protocol.js';
 
 // A Rust panic traps the module ("unreachable"); its hook logs the message first: keep it
 // so the page can say what failed.
@@ -73,8 +73,6 @@ function readAhead(file) {
   };
 }
 
-// Files up to this size are held in memory whole; larger ones never are.
-const WHOLE_FILE = 8 << 20;
 let session = null;
 // The body index's progress ({indexed, total, complete, limited}); null until a search.
 let bodies = null;
@@ -325,22 +323,25 @@ self.onmessage = async (e) => {
         reply(id, true, { count: hits.length, bodyCount: inBody.length, bodies, hits: all.slice(0, 1000).map(({ hay, ...m }) => m) });
         break;
       }
+      case Cmd.recover:
+        reply(id, true, JSON.parse(session.recover()));
+        break;
       case Cmd.preview:
         if (args.crashOn) session.simulateCrashOn(args.crashOn);
-        replyJson(id, session.preview(args.nid, new Uint32Array(args.path || [])));
+        replyJson(id, session.preview(args.nid, new Uint32Array(args.path || []), args.recovered ?? -1));
         break;
       case Cmd.eml: {
-        const bytes = session.eml(args.nid, new Uint32Array(args.path || []));
+        const bytes = session.eml(args.nid, new Uint32Array(args.path || []), args.recovered ?? -1);
         reply(id, true, bytes, [bytes.buffer]);
         break;
       }
       case Cmd.attachment: {
-        const bytes = session.attachment(args.nid, new Uint32Array(args.path || []), args.index);
+        const bytes = session.attachment(args.nid, new Uint32Array(args.path || []), args.index, args.recovered ?? -1);
         reply(id, true, bytes, [bytes.buffer]);
         break;
       }
       case Cmd.convert: {
-        const what = { mbox: args.mbox, eml: args.eml, cards: args.cards, folders: args.folders || [] };
+        const what = { mbox: args.mbox, eml: args.eml, cards: args.cards, folders: args.folders || [], recover: !!args.recover };
         if (args.crashOn) session.simulateCrashOn(args.crashOn);
         // At most ~20 updates a second: one per item made the page redraw its progress bar
         // thousands of times a second (≈ 7 % of the CPU on a 1 GB file).

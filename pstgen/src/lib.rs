@@ -41,6 +41,9 @@ pub struct Spec {
     /// This many messages (after the wrapped ones) are written, then deleted: in no folder,
     /// in neither live B-tree, their bytes left in place (what a recovery finds).
     pub deleted: usize,
+    /// This many contacts and as many appointments are written, then deleted, like
+    /// [`Spec::deleted`] messages.
+    pub deleted_cards: usize,
     /// The first messages written are these S/MIME messages, as Outlook stores them.
     pub wrapped: Vec<Wrapped>,
     /// Outlook's password checksum (PidTagPstPassword) in the store: a password-protected
@@ -69,6 +72,7 @@ impl Default for Spec {
             password_crc: None,
             wrapped: Vec::new(),
             deleted: 0,
+            deleted_cards: 0,
             names: Vec::new(),
         }
     }
@@ -108,6 +112,9 @@ pub struct Summary {
     pub bytes: u64,
     /// Subjects of the deleted messages ([`Spec::deleted`]), with their folders' paths.
     pub deleted: Vec<(Vec<String>, String)>,
+    /// Display names of the deleted contacts and subjects of the deleted appointments
+    /// ([`Spec::deleted_cards`]), with their folders' paths.
+    pub deleted_cards: Vec<(Vec<String>, String)>,
     /// SHA-1 (hex) of what [`Spec::first_attachment`] wrote: what every output must give back.
     pub first_attachment_sha1: Option<String>,
 }
@@ -453,7 +460,15 @@ pub fn generate<W: Write + Seek>(
         for i in 0..(20u32.min(spec.per_folder as u32)) {
             msg_index += 1;
             let nid = (msg_index << 5) | 0x04;
+            let mark = ndb.checkpoint();
             let (row, subject) = write_contact(&mut ndb, &mut rng, nid, folders[c].nid, i)?;
+            if (i as usize) < spec.deleted_cards {
+                ndb.delete_since(mark);
+                summary
+                    .deleted_cards
+                    .push((folders[c].path.clone(), subject));
+                continue;
+            }
             folders[c].rows.push(row);
             folders[c].subjects.push(subject);
             summary.contacts += 1;
@@ -463,8 +478,16 @@ pub fn generate<W: Write + Seek>(
         for i in 0..(20u32.min(spec.per_folder as u32)) {
             msg_index += 1;
             let nid = (msg_index << 5) | 0x04;
+            let mark = ndb.checkpoint();
             let (row, subject) =
                 write_appointment(&mut ndb, &mut rng, nid, folders[c].nid, i, base_time)?;
+            if (i as usize) < spec.deleted_cards {
+                ndb.delete_since(mark);
+                summary
+                    .deleted_cards
+                    .push((folders[c].path.clone(), subject));
+                continue;
+            }
             folders[c].rows.push(row);
             folders[c].subjects.push(subject);
             summary.appointments += 1;

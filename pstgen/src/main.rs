@@ -1,5 +1,7 @@
 //! `unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high]
-//! [--format unicode|ansi|4k] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--no-items] [--one-folder]`
+//! [--format unicode|ansi|4k] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--no-items] [--one-folder]
+//! [--deleted N] [--deleted-cards N]`; with deleted items, each one's folder and subject
+//! follow the summary line, one per line (`deleted: FOLDER/PATH\tSUBJECT`).
 
 use std::process::ExitCode;
 
@@ -53,6 +55,8 @@ fn main() -> ExitCode {
             "--folders" => spec.folders = v.parse().unwrap_or(spec.folders),
             "--depth" => spec.depth = v.parse().unwrap_or(spec.depth),
             "--per-folder" => spec.per_folder = v.parse().unwrap_or(spec.per_folder),
+            "--deleted" => spec.deleted = v.parse().unwrap_or(0),
+            "--deleted-cards" => spec.deleted_cards = v.parse().unwrap_or(0),
             "--encryption" => {
                 spec.encryption = match v.as_str() {
                     "none" => pstgen::Encryption::None,
@@ -72,7 +76,7 @@ fn main() -> ExitCode {
             }
             "-h" | "--help" => {
                 eprintln!(
-                    "usage: unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high] [--format unicode|ansi|4k] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--per-folder N] [--no-items] [--one-folder]"
+                    "usage: unpst-gen OUT.pst [--size 100M] [--seed N] [--messages N] [--encryption none|compressible|high] [--format unicode|ansi|4k] [--max-attachment 50M] [--first-attachment 2G] [--wrap CLASS,SUBJECT,MIME,FILE]… [--folders N] [--depth N] [--per-folder N] [--no-items] [--one-folder] [--deleted N] [--deleted-cards N]"
                 );
                 return ExitCode::SUCCESS;
             }
@@ -121,6 +125,9 @@ fn main() -> ExitCode {
                 s.folders.len(),
                 t.elapsed().as_secs_f64()
             );
+            for (folder, subject) in s.deleted.iter().chain(&s.deleted_cards) {
+                println!("deleted: {}\t{subject}", folder.join("/"));
+            }
             ExitCode::SUCCESS
         }
         Err(e) => {

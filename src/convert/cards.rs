@@ -1,15 +1,16 @@
 //! The card pass: a folder's contacts and distribution lists as one vCard file, its
 //! appointments, tasks and journal entries as one iCalendar file ([`crate::items`]).
 
+use super::deleted;
 use super::layout::Layout;
 use super::recovery::enter_item;
 use super::walk::truncate;
 use super::{Options, Progress};
 use crate::error::Result;
-use crate::items::{Kind, ical, vcard};
-use crate::pst::messaging::Nid;
-use crate::pst::messaging::Rows;
-use crate::pst::{FolderInfo, Pst};
+use crate::items::{Kind, ical};
+use crate::pst::messaging::recover::Candidate;
+use crate::pst::messaging::{MessageSummary, Nid, Rows};
+use crate::pst::{FolderInfo, Message, Pst};
 use crate::report::{FolderReport, Skipped};
 use crate::sink::TreeSink;
 
@@ -36,6 +37,7 @@ pub(super) fn items_pass(
     }
     let mut pass = CardPass {
         pst,
+        source: Source::Folder(f.nid),
         out_path,
         sink,
         names,
@@ -44,22 +46,104 @@ pub(super) fn items_pass(
         state,
         progress,
     };
-    for cards in [true, false] {
-        if (cards && !opts.vcf) || (!cards && !opts.ics) {
-            continue;
-        }
-        // Progress counts each row once: in the last sub-pass that runs.
-        let count = cards != opts.ics;
-        if !pass.one_file(f.nid, cards, count)? {
-            return Ok(false);
+    pass.run(opts)
+}
+
+/// Where a card pass takes its items from.
+pub(super) enum Source<'a> {
+    /// A folder's contents table.
+    Folder(Nid),
+    /// The recovered items (read inside [`crate::pst::ndb::Ndb::reading_freed`]).
+    Recovered(&'a [Candidate]),
+}
+
+impl<'a> Source<'a> {
+    fn rows(&self, pst: &'a Pst) -> SourceRows<'a> {
+        match self {
+            Source::Folder(nid) => SourceRows::Folder(Box::new(Rows::new(pst, *nid))),
+            Source::Recovered(kept) => SourceRows::Recovered(
+                kept.iter()
+                    .map(|c| deleted::summary(pst, c))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            ),
         }
     }
-    Ok((pass.progress)(pass.state))
+
+    /// The `i`th item of [`Source::rows`], which is `nid`.
+    fn message(&self, pst: &Pst, i: usize, nid: Nid) -> Result<Message> {
+        match self {
+            Source::Folder(_) => pst.message(nid),
+            Source::Recovered(kept) => match kept.get(i) {
+                Some(c) => pst.candidate_message(c),
+                None => Err(crate::error::corrupt(
+                    "recovered item",
+                    format!("no item {i}"),
+                )),
+            },
+        }
+    }
+}
+
+enum SourceRows<'a> {
+    Folder(Box<Rows<'a>>),
+    Recovered(std::vec::IntoIter<MessageSummary>),
+}
+
+impl SourceRows<'_> {
+    fn error(&mut self) -> Option<String> {
+        match self {
+            SourceRows::Folder(rows) => rows.error.take(),
+            SourceRows::Recovered(_) => None,
+        }
+    }
+}
+
+impl Iterator for SourceRows<'_> {
+    type Item = MessageSummary;
+
+    fn next(&mut self) -> Option<MessageSummary> {
+        match self {
+            SourceRows::Folder(rows) => rows.next(),
+            SourceRows::Recovered(rows) => rows.next(),
+        }
+    }
+}
+
+/// The recovered contacts to `contacts/Recovered items.vcf`, the rest of the card kinds to
+/// `calendar/Recovered items.ics` (and the cards one per file under `eml/Recovered items/`).
+/// Call inside [`crate::pst::ndb::Ndb::reading_freed`]. Returns `false` when cancelled.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn recovered_pass(
+    pst: &Pst,
+    kept: &[Candidate],
+    out_path: &[String],
+    sink: &mut dyn TreeSink,
+    opts: &Options,
+    names: &mut Layout,
+    eml_names: Option<&mut Layout>,
+    rep: &mut FolderReport,
+    state: &mut Progress,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<bool> {
+    let mut pass = CardPass {
+        pst,
+        source: Source::Recovered(kept),
+        out_path,
+        sink,
+        names,
+        eml_names,
+        rep,
+        state,
+        progress,
+    };
+    pass.run(opts)
 }
 
 /// One folder's card pass in progress.
 struct CardPass<'a, 'p> {
     pst: &'a Pst,
+    source: Source<'a>,
     out_path: &'a [String],
     sink: &'a mut dyn TreeSink,
     names: &'a mut Layout,
@@ -70,23 +154,38 @@ struct CardPass<'a, 'p> {
 }
 
 impl CardPass<'_, '_> {
+    /// The vCard file, then the iCalendar file, as `opts` asks. False when cancelled.
+    fn run(&mut self, opts: &Options) -> Result<bool> {
+        for cards in [true, false] {
+            if (cards && !opts.vcf) || (!cards && !opts.ics) {
+                continue;
+            }
+            // Progress counts each row once: in the last sub-pass that runs.
+            let count = cards != opts.ics;
+            if !self.one_file(cards, count)? {
+                return Ok(false);
+            }
+        }
+        Ok((self.progress)(self.state))
+    }
+
     /// The vCard file (`cards`) or the iCalendar file of the folder. False when cancelled.
-    fn one_file(&mut self, nid: Nid, cards: bool, count: bool) -> Result<bool> {
+    fn one_file(&mut self, cards: bool, count: bool) -> Result<bool> {
         let pst = self.pst;
         let mut open = false;
         let mut cal = ical::CalendarState::default();
         // Cards also go one per file into the EML tree, after the folder's .vcf.
-        let mut singles: Vec<(Nid, String, Kind)> = Vec::new();
-        let mut rows = Rows::new(pst, nid);
+        let mut singles: Vec<(usize, Nid, String, Kind)> = Vec::new();
+        let mut rows = self.source.rows(pst);
         let mut cancelled = false;
-        for row in rows.by_ref() {
+        for (i, row) in rows.by_ref().enumerate() {
             if count {
                 self.state.done += 1;
             }
             let Some(kind) = Kind::of(&row.class).filter(|k| k.is_vcard() == cards) else {
                 continue;
             };
-            let text = match self.render(&row, kind, &mut cal) {
+            let text = match self.render(i, &row, kind, &mut cal) {
                 Ok(t) => t,
                 Err(reason) => {
                     self.rep.skipped.push(Skipped {
@@ -103,7 +202,7 @@ impl CardPass<'_, '_> {
             }
             self.sink.write(text.as_bytes())?;
             if cards && self.eml_names.is_some() {
-                singles.push((row.nid, row.subject.clone(), kind));
+                singles.push((i, row.nid, row.subject.clone(), kind));
             }
             self.rep.cards += 1;
             self.state.bytes += text.len() as u64;
@@ -114,7 +213,7 @@ impl CardPass<'_, '_> {
         }
         // Rows that could not be listed: reported once for the folder (the mail passes find
         // the same when they run).
-        if let Some(e) = rows.error.take() {
+        if let Some(e) = rows.error() {
             self.rep.error.get_or_insert(e);
         }
         if open {
@@ -132,7 +231,8 @@ impl CardPass<'_, '_> {
     /// One item as vCard or iCalendar text, or why it was skipped.
     fn render(
         &self,
-        row: &crate::pst::messaging::MessageSummary,
+        i: usize,
+        row: &MessageSummary,
         kind: Kind,
         cal: &mut ical::CalendarState,
     ) -> std::result::Result<String, String> {
@@ -140,15 +240,10 @@ impl CardPass<'_, '_> {
             return Err(reason);
         }
         let msg = self
-            .pst
-            .message(row.nid)
+            .source
+            .message(self.pst, i, row.nid)
             .map_err(|e| format!("item unreadable: {e}"))?;
-        Ok(match kind {
-            Kind::Contact | Kind::DistList => card(self.pst, &msg, kind),
-            Kind::Appointment => ical::event(self.pst, &msg, cal),
-            Kind::Task => ical::task(self.pst, &msg),
-            Kind::Journal => ical::journal(self.pst, &msg),
-        })
+        Ok(kind.render(self.pst, &msg, cal))
     }
 
     /// Opens `contacts/<folder>.vcf` or `calendar/<folder>.ics`.
@@ -176,7 +271,7 @@ impl CardPass<'_, '_> {
     }
 
     /// The folder's cards one per file in the EML tree (`eml/<folder>/00001 Name.vcf`).
-    fn write_singles(&mut self, singles: Vec<(Nid, String, Kind)>) -> Result<()> {
+    fn write_singles(&mut self, singles: Vec<(usize, Nid, String, Kind)>) -> Result<()> {
         let Some(eml) = self
             .eml_names
             .as_deref_mut()
@@ -185,26 +280,18 @@ impl CardPass<'_, '_> {
             return Ok(());
         };
         let dir = eml.folder(self.out_path, false);
-        for (i, (nid, name, kind)) in singles.into_iter().enumerate() {
-            let Ok(msg) = self.pst.message(nid) else {
+        for (n, (i, nid, name, kind)) in singles.into_iter().enumerate() {
+            let Ok(msg) = self.source.message(self.pst, i, nid) else {
                 continue;
             };
-            let stem = format!("{:05} {}", i + 1, truncate(&name, 80));
+            let stem = format!("{:05} {}", n + 1, truncate(&name, 80));
             let mut path = vec!["eml".to_string()];
             path.extend(eml.file(&dir, &stem, ".vcf"));
             self.sink.begin(&path)?;
-            self.sink.write(card(self.pst, &msg, kind).as_bytes())?;
+            let text = kind.render(self.pst, &msg, &mut Default::default());
+            self.sink.write(text.as_bytes())?;
             self.sink.end()?;
         }
         Ok(())
-    }
-}
-
-/// A contact or distribution list as vCard.
-fn card(pst: &Pst, msg: &crate::pst::Message, kind: Kind) -> String {
-    if kind == Kind::DistList {
-        vcard::dist_list(pst, msg)
-    } else {
-        vcard::contact(pst, msg)
     }
 }

@@ -4,11 +4,13 @@
 //! live folders. A copy of a live item (or of another recovered one) is not repeated.
 
 use super::walk::{Items, Outcome};
+use crate::error::{Result, corrupt};
+use crate::items::Kind;
 use crate::mime;
-use crate::pst::Pst;
 use crate::pst::messaging::Nid;
 use crate::pst::messaging::recover::{Candidate, Recovery};
 use crate::pst::messaging::{MessageSummary, props, well_known};
+use crate::pst::{Message, Pst};
 use crate::report::{RecoveryReport, Skipped};
 use std::collections::{HashMap, HashSet};
 
@@ -31,6 +33,60 @@ impl Found {
     pub fn items<'a>(&'a self, pst: &'a Pst) -> RecoveredItems<'a> {
         RecoveredItems::new(pst, &self.rec, &self.kept)
     }
+}
+
+impl Found {
+    /// Each kept item's row and the folder it was in (when the file says so).
+    pub fn rows(&self, pst: &Pst) -> Vec<(MessageSummary, String)> {
+        pst.ndb.reading_freed(&self.rec.freed, || {
+            self.kept
+                .iter()
+                .map(|c| (summary(pst, c), c.folder.clone().unwrap_or_default()))
+                .collect()
+        })
+    }
+
+    fn kept(&self, i: usize) -> Result<&Candidate> {
+        self.kept
+            .get(i)
+            .ok_or_else(|| corrupt("recovered item", format!("no item {i}")))
+    }
+
+    /// Kept item `i` as RFC 5322 bytes, marked as it is exported (at most `limit` bytes).
+    pub fn message_bytes(&self, pst: &Pst, i: usize, limit: u64) -> Result<Vec<u8>> {
+        let c = self.kept(i)?;
+        pst.ndb.reading_freed(&self.rec.freed, || {
+            let msg = pst.candidate_message(c)?;
+            let mut m = mime::convert(pst, &msg)?;
+            m.bytes.prepend(mark(c).as_bytes());
+            m.bytes.to_vec(pst, limit)
+        })
+    }
+
+    /// Kept item `i` as vCard or iCalendar text, with its kind; `None` for mail and the rest.
+    pub fn card(&self, pst: &Pst, i: usize) -> Result<Option<(Kind, String)>> {
+        let c = self.kept(i)?;
+        pst.ndb.reading_freed(&self.rec.freed, || {
+            let msg = pst.candidate_message(c)?;
+            Ok(Kind::of(&msg.class(pst))
+                .map(|kind| (kind, kind.render(pst, &msg, &mut Default::default()))))
+        })
+    }
+}
+
+/// The header line that marks a recovered item, with the folder it was in.
+fn mark(c: &Candidate) -> String {
+    let folder: String = c
+        .folder
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .filter(|ch| !ch.is_control() && *ch != '"' && *ch != '\\')
+        .collect();
+    format!(
+        "X-Unpst-Recovered: {}; folder=\"{folder}\"\r\n",
+        c.origin.as_str()
+    )
 }
 
 /// Scans the file for deleted and older items and screens them (reads the file once).
@@ -120,44 +176,50 @@ fn live_digest(pst: &Pst, nid: Nid) -> Option<u64> {
         .map(|b| digest(&b, &m.message_id))
 }
 
+/// A candidate's row, as a contents table would list it (what it can read of it).
+pub(super) fn summary(pst: &Pst, c: &Candidate) -> MessageSummary {
+    row(pst, c, pst.candidate_message(c).ok().as_ref())
+}
+
+fn row(pst: &Pst, c: &Candidate, msg: Option<&Message>) -> MessageSummary {
+    let text = |id| {
+        msg.and_then(|m| m.obj.string(&pst.ndb, id, pst.codepage))
+            .unwrap_or_default()
+    };
+    MessageSummary {
+        nid: c.entry.nid,
+        subject: msg.map(|m| m.subject(pst)).unwrap_or_default(),
+        sender: text(props::SENDER_NAME),
+        to: text(props::DISPLAY_TO),
+        delivery_time: msg.and_then(|m| m.obj.time(props::MESSAGE_DELIVERY_TIME)),
+        flags: msg
+            .and_then(|m| m.obj.i32(props::MESSAGE_FLAGS))
+            .unwrap_or(0) as u32,
+        size: 0,
+        class: msg.map(|m| m.class(pst)).unwrap_or_default(),
+        has_attachments: false,
+    }
+}
+
 /// One candidate converted: mail as mail (with its marker), anything else kept as text.
 fn convert(pst: &Pst, c: &Candidate, rec: &Recovery) -> (MessageSummary, Outcome) {
-    let mut row = MessageSummary {
-        nid: c.entry.nid,
-        subject: String::new(),
-        sender: String::new(),
-        to: String::new(),
-        delivery_time: None,
-        flags: 0,
-        size: 0,
-        class: String::new(),
-        has_attachments: false,
-    };
     let msg = match pst.candidate_message(c) {
         Ok(m) => m,
-        Err(e) => return (row, Outcome::Skipped(format!("unreadable: {e}"))),
+        Err(e) => {
+            return (
+                row(pst, c, None),
+                Outcome::Skipped(format!("unreadable: {e}")),
+            );
+        }
     };
-    row.class = msg.class(pst);
-    row.subject = msg.subject(pst);
-    row.delivery_time = msg.obj.time(props::MESSAGE_DELIVERY_TIME);
+    let row = row(pst, c, Some(&msg));
     if !well_known::is_mail_class(&row.class) {
         let text = crate::items::text::describe(pst, &msg);
         return (row.clone(), Outcome::Kept(row.class, text));
     }
     let outcome = match mime::convert(pst, &msg) {
         Ok(mut m) => {
-            let folder: String = c
-                .folder
-                .as_deref()
-                .unwrap_or("")
-                .chars()
-                .filter(|ch| !ch.is_control() && *ch != '"' && *ch != '\\')
-                .collect();
-            let mark = format!(
-                "X-Unpst-Recovered: {}; folder=\"{folder}\"\r\n",
-                c.origin.as_str()
-            );
-            m.bytes.prepend(mark.as_bytes());
+            m.bytes.prepend(mark(c).as_bytes());
             let damaged = rec.freed.take_damaged();
             if damaged > 0 {
                 m.warnings.push(format!(
@@ -193,7 +255,13 @@ impl Iterator for RecoveredItems<'_> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let c = self.list.next()?;
-        Some(convert(self.pst, c, self.rec))
+        Some(match convert(self.pst, c, self.rec) {
+            // Contacts and calendar items go to the card formats, as a folder's do.
+            (row, Outcome::Kept(class, _)) if crate::items::Kind::of(&class).is_some() => {
+                (row, Outcome::Deferred(class))
+            }
+            other => other,
+        })
     }
 }
 

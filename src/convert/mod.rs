@@ -217,16 +217,31 @@ fn recovered_pass<'u>(
     }
     let kept = &found.kept;
     let tee = opts.mbox && opts.eml && eml_sink.is_some();
-    let passes = opts.mbox as u64 + (opts.eml && !tee) as u64;
+    let passes = opts.mbox as u64 + (opts.eml && !tee) as u64 + (opts.vcf || opts.ics) as u64;
     state.total += kept.len() as u64 * passes;
     state.folder = deleted::FOLDER.into();
     let path = vec![deleted::FOLDER.to_string()];
     let mut rep = FolderReport::new(path.clone(), kept.len() as u32, None);
     let items = || Box::new(found.items(pst)) as Box<dyn walk::Items>;
     let go_on = pst.ndb.reading_freed(&found.rec.freed, || {
-        mail::mail_passes(
+        let mut go_on = mail::mail_passes(
             pst, &items, &path, sink, eml_sink, opts, names, &mut rep, state, progress,
-        )
+        )?;
+        if go_on && (opts.vcf || opts.ics) {
+            go_on = cards::recovered_pass(
+                pst,
+                kept,
+                &path,
+                sink,
+                opts,
+                &mut names.cards,
+                opts.eml.then_some(&mut names.eml),
+                &mut rep,
+                state,
+                progress,
+            )?;
+        }
+        Ok::<bool, crate::Error>(go_on)
     })?;
     totals.folders += 1;
     totals_add(totals, &rep);

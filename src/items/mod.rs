@@ -45,6 +45,18 @@ impl Kind {
     pub fn is_vcard(self) -> bool {
         matches!(self, Kind::Contact | Kind::DistList)
     }
+
+    /// `msg`, an item of this kind, as vCard or as iCalendar components (`cal` carries the
+    /// time zones a calendar file has defined so far).
+    pub fn render(self, pst: &Pst, msg: &Message, cal: &mut ical::CalendarState) -> String {
+        match self {
+            Kind::Contact => vcard::contact(pst, msg),
+            Kind::DistList => vcard::dist_list(pst, msg),
+            Kind::Appointment => ical::event(pst, msg, cal),
+            Kind::Task => ical::task(pst, msg),
+            Kind::Journal => ical::journal(pst, msg),
+        }
+    }
 }
 
 /// Property sets of the named properties read here (GUIDs as stored: first three fields

@@ -17,6 +17,7 @@ pub const PAGE_FILES: &[&str] = &[
     "convert.js",
     "signatures.js",
     "upload.js",
+    "recovered.js",
     "style.css",
     "sw.js",
     "pkg/unpst.js",

@@ -3,16 +3,14 @@
 //! worker, where `FileReaderSync` can read the dropped file slice by slice.
 
 pub mod blob;
+mod export;
 mod sinks;
 
-use crate::convert::{self, Options, Progress};
+use crate::convert;
 use crate::pst::Pst;
 use crate::pst::messaging::Nid;
-use crate::sink::ZipTree;
-use crate::sink::patch::PatchBuffer;
 use blob::BlobSource;
 use serde::Serialize;
-use sinks::{JsTree, OpfsFile};
 use wasm_bindgen::prelude::*;
 
 /// Each browser file read costs milliseconds (≈ 2–3 ms for 256 KiB, 5–8 ms for 1 MiB in headless
@@ -104,7 +102,9 @@ pub struct Session {
     name: String,
     /// The last message converted: a preview, its inline images and its attachments are
     /// asked for one after another, and each would otherwise convert the message again.
-    last: std::cell::RefCell<Option<(Nid, std::rc::Rc<Vec<u8>>)>>,
+    last: std::cell::RefCell<Option<(Item, std::rc::Rc<Vec<u8>>)>>,
+    /// What [`Session::recover`] found: the recovered items shown and previewed.
+    found: std::cell::RefCell<Option<std::rc::Rc<convert::deleted::Found>>>,
     /// The full-text body index, built on demand a few messages at a time.
     bodies: std::cell::RefCell<Option<crate::search::BodyIndex>>,
 }
@@ -144,6 +144,7 @@ impl Session {
             pst,
             name,
             last: Default::default(),
+            found: Default::default(),
             bodies: Default::default(),
         })
     }
@@ -165,28 +166,37 @@ impl Session {
     }
 
     /// The message as exported (RFC 5322 bytes), converted once per selection.
-    fn mime(&self, raw: u32) -> Result<std::rc::Rc<Vec<u8>>, JsError> {
-        let nid = nid(raw)?;
+    fn mime(&self, item: Item) -> Result<std::rc::Rc<Vec<u8>>, JsError> {
         if let Some((n, bytes)) = self.last.borrow().as_ref()
-            && *n == nid
+            && *n == item
         {
             return Ok(bytes.clone());
         }
-        // A message that crashed the module before is not converted again.
-        if let Some(reason) = convert::enter_item(nid) {
-            return Err(js(reason));
-        }
-        let m = self.pst.message(nid).map_err(js)?;
-        let m = crate::mime::convert(&self.pst, &m).map_err(js)?;
-        let bytes = std::rc::Rc::new(m.bytes.to_vec(&self.pst, PREVIEW_LIMIT).map_err(js)?);
-        *self.last.borrow_mut() = Some((nid, bytes.clone()));
+        let bytes = match item {
+            Item::Live(raw) => {
+                let nid = nid(raw)?;
+                // A message that crashed the module before is not converted again.
+                if let Some(reason) = convert::enter_item(nid) {
+                    return Err(js(reason));
+                }
+                let m = self.pst.message(nid).map_err(js)?;
+                let m = crate::mime::convert(&self.pst, &m).map_err(js)?;
+                m.bytes.to_vec(&self.pst, PREVIEW_LIMIT).map_err(js)?
+            }
+            Item::Recovered(i) => self
+                .found()?
+                .message_bytes(&self.pst, i as usize, PREVIEW_LIMIT)
+                .map_err(js)?,
+        };
+        let bytes = std::rc::Rc::new(bytes);
+        *self.last.borrow_mut() = Some((item, bytes.clone()));
         Ok(bytes)
     }
 
     /// A message's RFC 5322 bytes, or those of the embedded message `path` leads to
     /// (attachment indexes, one per level).
-    fn message_bytes(&self, nid: u32, path: &[u32]) -> Result<std::rc::Rc<Vec<u8>>, JsError> {
-        let mut bytes = self.mime(nid)?;
+    fn message_bytes(&self, item: Item, path: &[u32]) -> Result<std::rc::Rc<Vec<u8>>, JsError> {
+        let mut bytes = self.mime(item)?;
         for &i in path {
             bytes = std::rc::Rc::new(crate::preview::attachment(&bytes, i as usize).map_err(js)?);
         }
@@ -196,33 +206,45 @@ impl Session {
     /// Headers, bodies (inline images resolved) and attachment list of a message (or of an
     /// embedded one, see `path`), as it will be exported, plus its card for contacts and
     /// calendar items: one call per message shown. As JSON text: the worker hands it on as it
-    /// is (also through shared memory, see www/worker.js).
-    pub fn preview(&self, nid: u32, path: Vec<u32>) -> Result<String, JsError> {
+    /// is (also through shared memory, see www/worker.js). `recovered` ≥ 0: the recovered
+    /// item of that index (see [`Session::recover`]) instead of the message `nid`.
+    pub fn preview(&self, nid: u32, path: Vec<u32>, recovered: i32) -> Result<String, JsError> {
         #[derive(Serialize)]
         struct Out {
             #[serde(flatten)]
             preview: crate::preview::Preview,
             card: Option<Card>,
         }
+        let item = Item::of(nid, recovered);
         let card = match path.is_empty() {
-            true => self.card_of(nid).ok().flatten(),
+            true => self.card_of(item).ok().flatten(),
             false => None,
         };
         serde_json::to_string(&Out {
-            preview: crate::preview::preview(&self.message_bytes(nid, &path)?).map_err(js)?,
+            preview: crate::preview::preview(&self.message_bytes(item, &path)?).map_err(js)?,
             card,
         })
         .map_err(js)
     }
 
     /// The message (or the embedded message at `path`) as an .eml file.
-    pub fn eml(&self, nid: u32, path: Vec<u32>) -> Result<Vec<u8>, JsError> {
-        Ok(self.message_bytes(nid, &path)?.as_ref().clone())
+    pub fn eml(&self, nid: u32, path: Vec<u32>, recovered: i32) -> Result<Vec<u8>, JsError> {
+        Ok(self
+            .message_bytes(Item::of(nid, recovered), &path)?
+            .as_ref()
+            .clone())
     }
 
     /// One attachment's bytes (numbered as in the preview) of the message at `path`.
-    pub fn attachment(&self, nid: u32, path: Vec<u32>, index: u32) -> Result<Vec<u8>, JsError> {
-        crate::preview::attachment(&self.message_bytes(nid, &path)?, index as usize).map_err(js)
+    pub fn attachment(
+        &self,
+        nid: u32,
+        path: Vec<u32>,
+        index: u32,
+        recovered: i32,
+    ) -> Result<Vec<u8>, JsError> {
+        let bytes = self.message_bytes(Item::of(nid, recovered), &path)?;
+        crate::preview::attachment(&bytes, index as usize).map_err(js)
     }
 
     /// Reads ahead what opening the messages `nids` (the rows on screen) will read: call with
@@ -297,191 +319,76 @@ impl Session {
 
     /// A contact, list, appointment, task or journal entry as the vCard / iCalendar text it
     /// exports to, with its kind; `None` for mail.
-    fn card_of(&self, raw: u32) -> Result<Option<Card>, JsError> {
-        use crate::items::{Kind, ical, vcard};
-        let m = self.pst.message(nid(raw)?).map_err(js)?;
-        let Some(kind) = Kind::of(&m.class(&self.pst)) else {
-            return Ok(None);
+    fn card_of(&self, item: Item) -> Result<Option<Card>, JsError> {
+        let card = match item {
+            Item::Live(raw) => {
+                let m = self.pst.message(nid(raw)?).map_err(js)?;
+                crate::items::Kind::of(&m.class(&self.pst))
+                    .map(|kind| (kind, kind.render(&self.pst, &m, &mut Default::default())))
+            }
+            Item::Recovered(i) => self.found()?.card(&self.pst, i as usize).map_err(js)?,
         };
-        let text = match kind {
-            Kind::Contact => vcard::contact(&self.pst, &m),
-            Kind::DistList => vcard::dist_list(&self.pst, &m),
-            Kind::Appointment => ical::event(&self.pst, &m, &mut Default::default()),
-            Kind::Task => ical::task(&self.pst, &m),
-            Kind::Journal => ical::journal(&self.pst, &m),
-        };
-        Ok(Some(Card {
+        Ok(card.map(|(kind, text)| Card {
             kind: format!("{kind:?}"),
             text,
         }))
     }
 
-    /// The mail folders an IMAP upload takes, in order, with their special kinds.
-    pub fn upload_plan(&self) -> Result<JsValue, JsError> {
-        to_js(&crate::upload::plan(&self.pst, None).map_err(js)?)
-    }
-
-    /// Converts up to `count` items of a folder from row `start` for the relay: each is
-    /// `{kind: "mail", id, subject, frame}` (the frame ready to send), or
-    /// `{kind: "skipped" | "deferred", id, subject, reason}`.
-    pub fn upload_batch(&self, folder: u32, start: u32, count: u32) -> js_sys::Array {
-        let out = js_sys::Array::new();
-        // A folder id that is no node id reads as a folder that is not there: reported below.
-        let folder = Nid::try_from(folder).unwrap_or(Nid::NONE);
-        let mut items =
-            convert::FolderItems::new(&self.pst, folder).rows(start as usize, count as usize);
-        for (row, outcome) in items.by_ref() {
-            let o = js_sys::Object::new();
-            let set = |k: &str, v: JsValue| {
-                let _ = js_sys::Reflect::set(&o, &k.into(), &v);
-            };
-            set("id", row.nid.get().into());
-            set("subject", row.subject.as_str().into());
-            match outcome {
-                // The relay takes a message as one frame.
-                convert::Outcome::Mail(m) => match m.bytes.to_vec(&self.pst, PREVIEW_LIMIT) {
-                    Ok(whole) => {
-                        set("kind", "mail".into());
-                        let meta = crate::sink::imap::ItemMeta::of(row.nid.get(), &m);
-                        let frame = crate::sink::imap::encode_frame(&meta, &whole);
-                        set("frame", js_sys::Uint8Array::from(frame.as_slice()).into());
-                    }
-                    Err(e) => {
-                        set("kind", "skipped".into());
-                        set("reason", e.to_string().into());
-                    }
-                },
-                convert::Outcome::Deferred(class) | convert::Outcome::Kept(class, _) => {
-                    set("kind", "deferred".into());
-                    set("reason", class.as_str().into());
-                }
-                convert::Outcome::Skipped(reason) => {
-                    set("kind", "skipped".into());
-                    set("reason", reason.as_str().into());
-                }
-            }
-            out.push(&o);
+    /// Looks for deleted and older items (reads the whole file once); keeps what it found for
+    /// previews of them. Returns `{candidates, recovered, duplicates, failed, rows}`, each row
+    /// a message row whose `nid` is its index among the recovered items, with the folder it
+    /// was in when the file says so.
+    pub fn recover(&self) -> Result<String, JsError> {
+        let found = convert::deleted::find(&self.pst).map_err(js)?;
+        #[derive(Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            report: &'a crate::report::RecoveryReport,
+            rows: Vec<serde_json::Value>,
         }
-        if let Some(e) = items.error() {
-            // Rows that could not even be listed: the page reports them, nothing is silent.
-            let o = js_sys::Object::new();
-            let _ = js_sys::Reflect::set(&o, &"kind".into(), &"skipped".into());
-            let _ = js_sys::Reflect::set(&o, &"subject".into(), &"".into());
-            let _ = js_sys::Reflect::set(&o, &"reason".into(), &e.into());
-            out.push(&o);
-        }
-        out
-    }
-
-    /// Like [`Session::convert_zip`], but the zip streams into an Origin Private File System
-    /// file through its synchronous access handle (workers only): memory stays flat however
-    /// large the export. Returns report.json's text; the caller closes the handle.
-    pub fn convert_to_opfs(
-        &self,
-        handle: web_sys::FileSystemSyncAccessHandle,
-        what: JsValue,
-        progress: &js_sys::Function,
-    ) -> Result<String, JsError> {
-        handle
-            .truncate_with_f64(0.0)
-            .map_err(|e| js(format!("{e:?}")))?;
-        // No flush() of the handle (an fsync): the file is downloaded at once, and close()
-        // by the caller completes it.
-        let mut sink = ZipTree::new(PatchBuffer::new(OpfsFile(handle), 8 << 20));
-        let report = self.run(&mut sink, None, what, progress)?;
-        sink.finish().map_err(js)?.into_inner().map_err(js)?;
-        Ok(report.to_json())
-    }
-
-    /// Writes the trees file by file through `out` — `{begin(tree, path), write(tree,
-    /// bytes), end(tree)}`, synchronous JS functions; `tree` is 0, or 1 for the EML files
-    /// when mbox and EML are written in one pass, so two files may be open at once — the same
-    /// files `unpst convert -o DIR` writes. The worker backs it with a directory the user
-    /// picked. Returns report.json's text (also written as the last file).
-    pub fn convert_to_directory(
-        &self,
-        out: &JsValue,
-        what: JsValue,
-        progress: &js_sys::Function,
-    ) -> Result<String, JsError> {
-        let mut sink = JsTree::new(out, 0)?;
-        let mut eml_sink = JsTree::new(out, 1)?;
-        let report = self.run(&mut sink, Some(&mut eml_sink), what, progress)?;
-        Ok(report.to_json())
-    }
-
-    fn run(
-        &self,
-        sink: &mut dyn crate::sink::TreeSink,
-        eml_sink: Option<&mut dyn crate::sink::TreeSink>,
-        what: JsValue,
-        progress: &js_sys::Function,
-    ) -> Result<crate::report::Report, JsError> {
-        let what: What = serde_wasm_bindgen::from_value(what)
-            .map_err(|e| js(format!("conversion options: {e}")))?;
-        let opts = Options {
-            mbox: what.mbox,
-            eml: what.eml,
-            vcf: what.cards,
-            ics: what.cards,
-            signatures: what.cards,
-            folders: (!what.folders.is_empty()).then_some(what.folders),
-            recover: false,
-        };
-        let mut report_progress = |p: &Progress| {
-            let v = js_sys::Object::new();
-            let set = |k: &str, val: JsValue| js_sys::Reflect::set(&v, &k.into(), &val).is_ok();
-            set("done", (p.done as f64).into());
-            set("total", (p.total as f64).into());
-            set("bytes", (p.bytes as f64).into());
-            set("folder", p.folder.as_str().into());
-            progress
-                .call1(&JsValue::NULL, &v)
-                .map(|r| r.as_bool() != Some(false))
-                .unwrap_or(false)
-        };
-        let report = convert::convert_into(
-            &self.pst,
-            sink,
-            eml_sink,
-            &opts,
-            &self.name,
-            &mut report_progress,
-        )
+        let rows = found
+            .rows(&self.pst)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (row, folder))| {
+                let mut v = serde_json::to_value(&row).unwrap_or_default();
+                v["nid"] = i.into();
+                v["folder"] = folder.into();
+                v
+            })
+            .collect();
+        let text = serde_json::to_string(&Out {
+            report: &found.report,
+            rows,
+        })
         .map_err(js)?;
-        convert::write_report(sink, &report).map_err(js)?;
-        Ok(report)
+        *self.found.borrow_mut() = Some(std::rc::Rc::new(found));
+        Ok(text)
     }
 
-    /// Converts to a zip of mbox and/or EML trees plus report.json; `what` says which (see
-    /// [`What`]). `progress({done, total, bytes, folder})` is called per
-    /// item; returning `false` cancels. Returns `{zip: Uint8Array, report: string}`.
-    pub fn convert_zip(
-        &self,
-        what: JsValue,
-        progress: &js_sys::Function,
-    ) -> Result<JsValue, JsError> {
-        let mut sink = ZipTree::new(std::io::Cursor::new(Vec::new()));
-        let report = self.run(&mut sink, None, what, progress)?;
-        let zip = sink.finish().map_err(js)?.into_inner();
-        let out = js_sys::Object::new();
-        let zip = js_sys::Uint8Array::from(zip.as_slice());
-        js_sys::Reflect::set(&out, &"zip".into(), &zip).map_err(|_| js("result object"))?;
-        js_sys::Reflect::set(&out, &"report".into(), &report.to_json().into())
-            .map_err(|_| js("result object"))?;
-        Ok(out.into())
+    fn found(&self) -> Result<std::rc::Rc<convert::deleted::Found>, JsError> {
+        self.found
+            .borrow()
+            .clone()
+            .ok_or_else(|| js("no recovered items: look for them first"))
     }
 }
 
-/// What a conversion writes: `{mbox, eml, cards, folders}` from the page — cards meaning
-/// contacts, calendars and signatures; no folders meaning all.
-#[derive(serde::Deserialize)]
-struct What {
-    mbox: bool,
-    eml: bool,
-    cards: bool,
-    #[serde(default)]
-    folders: Vec<u32>,
+/// A message the page shows: one of the folders', or a recovered one by its index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Item {
+    Live(u32),
+    Recovered(u32),
+}
+
+impl Item {
+    /// From the page's arguments: `recovered` < 0 for a folder's message `nid`.
+    fn of(nid: u32, recovered: i32) -> Item {
+        match u32::try_from(recovered) {
+            Ok(i) => Item::Recovered(i),
+            Err(_) => Item::Live(nid),
+        }
+    }
 }
 
 #[derive(Serialize)]

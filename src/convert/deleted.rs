@@ -33,9 +33,7 @@ impl Found {
     pub fn items<'a>(&'a self, pst: &'a Pst) -> RecoveredItems<'a> {
         RecoveredItems::new(pst, &self.rec, &self.kept)
     }
-}
 
-impl Found {
     /// Each kept item's row and the folder it was in (when the file says so).
     pub fn rows(&self, pst: &Pst) -> Vec<(MessageSummary, String)> {
         pst.ndb.reading_freed(&self.rec.freed, || {
@@ -186,18 +184,20 @@ fn row(pst: &Pst, c: &Candidate, msg: Option<&Message>) -> MessageSummary {
         msg.and_then(|m| m.obj.string(&pst.ndb, id, pst.codepage))
             .unwrap_or_default()
     };
+    let flags = msg
+        .and_then(|m| m.obj.i32(props::MESSAGE_FLAGS))
+        .unwrap_or(0);
     MessageSummary {
         nid: c.entry.nid,
         subject: msg.map(|m| m.subject(pst)).unwrap_or_default(),
         sender: text(props::SENDER_NAME),
         to: text(props::DISPLAY_TO),
         delivery_time: msg.and_then(|m| m.obj.time(props::MESSAGE_DELIVERY_TIME)),
-        flags: msg
-            .and_then(|m| m.obj.i32(props::MESSAGE_FLAGS))
-            .unwrap_or(0) as u32,
+        flags: flags as u32,
         size: 0,
         class: msg.map(|m| m.class(pst)).unwrap_or_default(),
-        has_attachments: false,
+        // mfHasAttach (MS-OXCMSG §2.2.1.6).
+        has_attachments: flags & 0x10 != 0,
     }
 }
 

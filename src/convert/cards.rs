@@ -35,18 +35,10 @@ pub(super) fn items_pass(
         state.done += f.items as u64;
         return Ok(true);
     }
-    let mut pass = CardPass {
-        pst,
-        source: Source::Folder(f.nid),
-        out_path,
-        sink,
-        names,
-        eml_names,
-        rep,
-        state,
-        progress,
-    };
-    pass.run(opts)
+    let source = Source::Folder(f.nid);
+    pass(
+        pst, source, out_path, sink, opts, names, eml_names, rep, state, progress,
+    )
 }
 
 /// Where a card pass takes its items from.
@@ -110,13 +102,14 @@ impl Iterator for SourceRows<'_> {
     }
 }
 
-/// The recovered contacts to `contacts/Recovered items.vcf`, the rest of the card kinds to
-/// `calendar/Recovered items.ics` (and the cards one per file under `eml/Recovered items/`).
-/// Call inside [`crate::pst::ndb::Ndb::reading_freed`]. Returns `false` when cancelled.
+/// The card pass over `source`: for the recovered items (inside
+/// [`crate::pst::ndb::Ndb::reading_freed`]), `contacts/Recovered items.vcf`,
+/// `calendar/Recovered items.ics` and the cards one per file under `eml/Recovered items/`.
+/// Returns `false` when cancelled.
 #[allow(clippy::too_many_arguments)]
-pub(super) fn recovered_pass(
+pub(super) fn pass(
     pst: &Pst,
-    kept: &[Candidate],
+    source: Source,
     out_path: &[String],
     sink: &mut dyn TreeSink,
     opts: &Options,
@@ -128,7 +121,7 @@ pub(super) fn recovered_pass(
 ) -> Result<bool> {
     let mut pass = CardPass {
         pst,
-        source: Source::Recovered(kept),
+        source,
         out_path,
         sink,
         names,

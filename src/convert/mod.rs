@@ -228,9 +228,9 @@ fn recovered_pass<'u>(
             pst, &items, &path, sink, eml_sink, opts, names, &mut rep, state, progress,
         )?;
         if go_on && (opts.vcf || opts.ics) {
-            go_on = cards::recovered_pass(
+            go_on = cards::pass(
                 pst,
-                kept,
+                cards::Source::Recovered(kept),
                 &path,
                 sink,
                 opts,

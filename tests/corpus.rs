@@ -763,6 +763,8 @@ struct TheirItem {
     /// so an old row of a listed message comes out as a message or contact. Its log names
     /// the node: one whose type (§2.2.2.1) is not a message's.
     row_only: bool,
+    /// Sizes of the files it wrote as the item's attachments (embedded messages aside).
+    attachments: Vec<u64>,
 }
 
 /// pffexport's recovered items (`-m all`) of `file`.
@@ -835,6 +837,12 @@ fn pffexport_recovered(file: &std::path::Path, tmp: &std::path::Path) -> Vec<The
             },
             subject,
             row_only,
+            attachments: std::fs::read_dir(e.path().join("Attachments"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|a| a.metadata().ok().filter(|m| m.is_file()).map(|m| m.len()))
+                .collect(),
         });
     }
     out
@@ -844,7 +852,7 @@ fn pffexport_recovered(file: &std::path::Path, tmp: &std::path::Path) -> Vec<The
 /// back is one pffexport recovers too (same kind and subject), or another version of one of
 /// those or of an item the file still holds (same subject) — nothing made up; each of
 /// pffexport's that is a contents-table row names a message listed or recovered; and every
-/// one of its real items comes back.
+/// one of its real items comes back, with at least the attachments (by size) it gives.
 #[test]
 fn recovered_items_are_pffexports_or_older_versions_of_live_ones() {
     let Some(dir) = common::corpus() else { return };
@@ -933,9 +941,32 @@ fn recovered_items_are_pffexports_or_older_versions_of_live_ones() {
             ours.push(subject.clone());
             // pffexport names no subject for some kinds: the kind alone matches then. Its
             // real items first, then the table rows it reads as items.
+            // Attachment sizes, decoded: pffexport's must all be among ours.
+            let mut sizes: Vec<u64> = if p.ends_with(".eml") {
+                let m = mail_parser::MessageParser::default().parse(bytes.as_slice());
+                m.iter()
+                    .flat_map(|m| m.attachments())
+                    .filter(|a| a.message().is_none())
+                    .map(|a| a.contents().len() as u64)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            sizes.sort();
+            let within = |t: &TheirItem| {
+                let mut left = sizes.clone();
+                t.attachments.iter().all(|n| match left.iter().position(|x| x == n) {
+                    Some(i) => {
+                        left.remove(i);
+                        true
+                    }
+                    None => false,
+                })
+            };
             let hit = |row: bool| {
                 theirs.iter().position(|t| {
                     t.row_only == row
+                        && within(t)
                         && t.kind == kind
                         && (t.subject == subject || t.subject.is_empty())
                 })

@@ -955,13 +955,15 @@ fn recovered_items_are_pffexports_or_older_versions_of_live_ones() {
             sizes.sort();
             let within = |t: &TheirItem| {
                 let mut left = sizes.clone();
-                t.attachments.iter().all(|n| match left.iter().position(|x| x == n) {
-                    Some(i) => {
-                        left.remove(i);
-                        true
-                    }
-                    None => false,
-                })
+                t.attachments
+                    .iter()
+                    .all(|n| match left.iter().position(|x| x == n) {
+                        Some(i) => {
+                            left.remove(i);
+                            true
+                        }
+                        None => false,
+                    })
             };
             let hit = |row: bool| {
                 theirs.iter().position(|t| {

@@ -269,11 +269,8 @@ fn upload_through_the_relay_is_verified_and_resumable() {
     assert_eq!(contents["Sent"].len(), 6);
 }
 
-/// The page in headless Chromium uploads a corpus file through the relay into Dovecot; the
-/// server then holds exactly the PST's mail, and the page shows the verification.
-#[test]
-fn page_uploads_through_the_relay() {
-    let Some(dir) = common::corpus() else { return };
+/// Whether the page can run in Chromium here (built, with playwright-core); says why not.
+fn page_ready() -> bool {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let ready = root.join("www/pkg/unpst_bg.wasm").is_file()
         && root.join("tests/e2e/node_modules/playwright-core").is_dir()
@@ -286,13 +283,22 @@ fn page_uploads_through_the_relay() {
         common::skipped(
             "page not built (cargo xtask test builds it); page upload test did not run",
         );
-        return;
     }
-    let Some(server) = Dovecot::start('/', "") else {
-        return;
-    };
-    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
-    let file = dir.join("hiraoka-nonUnicodeCP932-ansi.pst");
+    ready
+}
+
+/// tests/e2e/upload.mjs against the relay `r` and the server at `port`, signed in as `user`
+/// with `password`, or with OAuth2 `oauth` (sink::imap::oauth::Settings as JSON): what the
+/// page showed (its last line).
+fn page_upload(
+    r: &Relay,
+    file: &std::path::Path,
+    port: u16,
+    user: &str,
+    password: &str,
+    oauth: Option<serde_json::Value>,
+) -> serde_json::Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new("node")
         .arg("upload.mjs")
         .current_dir(root.join("tests/e2e"))
@@ -300,11 +306,15 @@ fn page_uploads_through_the_relay() {
             "UNPST_URL",
             format!("http://127.0.0.1:{}/#relay={}", r.port, r.token),
         )
-        .env("UNPST_FILE", &file)
+        .env("UNPST_FILE", file)
         .env("UNPST_HOST", "127.0.0.1")
-        .env("UNPST_PORT", server.tls_port.to_string())
-        .env("UNPST_USER", "carol")
-        .env("UNPST_PASSWORD", PASSWORD)
+        .env("UNPST_PORT", port.to_string())
+        .env("UNPST_USER", user)
+        .env("UNPST_PASSWORD", password)
+        .env(
+            "UNPST_OAUTH",
+            oauth.map(|o| o.to_string()).unwrap_or_default(),
+        )
         .env(
             "UNPST_SCREENSHOT",
             std::env::var("UNPST_SCREENSHOT").unwrap_or_default(),
@@ -317,7 +327,33 @@ fn page_uploads_through_the_relay() {
         "{text}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let shown: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    serde_json::from_str(text.lines().last().unwrap()).unwrap()
+}
+
+/// The PST's first folder's message as the converter writes it: (Message-ID, date).
+fn first_message(file: &std::path::Path) -> (String, Option<i64>) {
+    let pst = Pst::open_path(file).unwrap();
+    let f = &unpst::upload::plan(&pst, None).unwrap()[0];
+    let (_, Outcome::Mail(m)) = FolderItems::new(&pst, f.nid).next().unwrap() else {
+        panic!("the message converts")
+    };
+    (m.message_id.clone(), m.date)
+}
+
+/// The page in headless Chromium uploads a corpus file through the relay into Dovecot; the
+/// server then holds exactly the PST's mail, and the page shows the verification.
+#[test]
+fn page_uploads_through_the_relay() {
+    let Some(dir) = common::corpus() else { return };
+    if !page_ready() {
+        return;
+    }
+    let Some(server) = Dovecot::start('/', "") else {
+        return;
+    };
+    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
+    let file = dir.join("hiraoka-nonUnicodeCP932-ansi.pst");
+    let shown = page_upload(&r, &file, server.tls_port, "carol", PASSWORD, None);
     assert_eq!(
         shown["mapping"][0],
         serde_json::json!([
@@ -339,14 +375,59 @@ fn page_uploads_through_the_relay() {
         "{shown}"
     );
     // The server, read independently, holds the PST's message with its flags and date.
-    let pst = Pst::open_path(&file).unwrap();
-    let f = &unpst::upload::plan(&pst, None).unwrap()[0];
-    let (_, Outcome::Mail(m)) = FolderItems::new(&pst, f.nid).next().unwrap() else {
-        panic!("the message converts")
-    };
+    let (id, date) = first_message(&file);
     let got = server.contents("carol");
     let msgs = &got["Outlook データ ファイルのトップ"];
     assert_eq!(msgs.len(), 1);
-    assert_eq!(msgs[0].0, m.message_id);
-    assert_eq!(Some(msgs[0].2), m.date);
+    assert_eq!(msgs[0].0, id);
+    assert_eq!(Some(msgs[0].2), date);
+}
+
+/// The page signs in with OAuth2 through the relay: the relay runs the authorization code
+/// flow with PKCE (its loopback listener takes the redirect), the page sends the user to the
+/// authorization server in a window of its own, the first token is refused by the real
+/// Dovecot and refreshed once — and the upload after the dry run uses the relay's token
+/// without a second sign-in. The mail arrives, and neither the code nor a token reaches the
+/// page (upload.mjs reads every frame the relay sent it).
+#[test]
+fn page_signs_in_with_oauth2_through_the_relay() {
+    use common::oauth::{authorization_server, introspection, oauth2_dovecot};
+    let Some(dir) = common::corpus() else { return };
+    if !page_ready() {
+        return;
+    }
+    let (port, _) = introspection(&["good-token"]);
+    let Some(server) = oauth2_dovecot(port) else {
+        return;
+    };
+    let (auth, log) = authorization_server();
+    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
+    let file = dir.join("hiraoka-nonUnicodeCP932-ansi.pst");
+    let oauth = serde_json::json!({
+        "client_id": "unpst-test",
+        "authorize_url": format!("http://127.0.0.1:{auth}/authorize"),
+        "token_url": format!("http://127.0.0.1:{auth}/token"),
+        "scope": "imap-scope",
+        // The authorization server's code and tokens: upload.mjs checks that none reaches
+        // the page.
+        "never_shown": ["the-code", "expired-token", "good-token"],
+    });
+    let shown = page_upload(&r, &file, server.tls_port, "alice", "", Some(oauth));
+    assert!(
+        shown["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("The message is on"),
+        "{shown}"
+    );
+    // One sign-in for the dry run and the upload; the refused token refreshed once.
+    assert_eq!(*log.lock().unwrap(), ["authorize", "code", "refresh"]);
+    let (id, _) = first_message(&file);
+    let got = server.contents("alice");
+    assert_eq!(got["Outlook データ ファイルのトップ"].len(), 1, "{got:?}");
+    assert_eq!(got["Outlook データ ファイルのトップ"][0].0, id);
+    assert!(
+        !shown.to_string().contains("good-token") && !shown.to_string().contains("r1"),
+        "{shown}"
+    );
 }

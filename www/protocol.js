@@ -40,10 +40,12 @@
  * @typedef {{ report: object, zip?: Blob|File|Uint8Array }} ConvertAnswer
  * @typedef {{ done: number, total: number, bytes: number, folder: string }} ConvertProgress
  * @typedef {{ files: object[] }} SignatureFilesArgs  the files of a picked signatures folder
- * @typedef {{ relay: string, token: string, imap: string, password: string,
- *   under?: string, folders: number[], dryRun: boolean }} UploadArgs
+ * @typedef {{ provider: 'microsoft'|'google'|'custom', client_id: string, client_secret?: string,
+ *   authorize_url?: string, token_url?: string, scope?: string }} OAuthSettings  sink::imap::oauth::Settings
+ * @typedef {{ relay: string, token: string, imap: string, password: string, oauth?: OAuthSettings,
+ *   under?: string, folders: number[], dryRun: boolean }} UploadArgs  (a password, or oauth)
  * @typedef {{ server: string, mapping?: object[], report?: object, skipped?: object[] }} UploadAnswer
- * @typedef {{ phase: 'mapping'|'upload'|'folder', server?: string, mapping?: object[],
+ * @typedef {{ phase: 'sign-in'|'mapping'|'upload'|'folder', url?: string, server?: string, mapping?: object[],
  *   folder?: string, done?: number, total?: number, bytes?: number, present?: number,
  *   appended?: number, report?: object }} UploadProgress
  */

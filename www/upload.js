@@ -15,7 +15,39 @@ let lastUpload = null;
 let uploading = false;
 
 function imapSettings() {
-  return { host: $('#i-host').value.trim(), port: $('#i-port').value, sec: $('#i-sec').value, user: $('#i-user').value.trim(), under: $('#i-under').value.trim() };
+  return {
+    host: $('#i-host').value.trim(), port: $('#i-port').value, sec: $('#i-sec').value, user: $('#i-user').value.trim(), under: $('#i-under').value.trim(),
+    auth: $('#i-auth').value, clientId: $('#i-client-id').value.trim(), authorizeUrl: $('#i-authorize-url').value.trim(),
+    tokenUrl: $('#i-token-url').value.trim(), scope: $('#i-scope').value.trim(),
+  };
+}
+
+// OAuth2 instead of a password: what the relay needs to sign the user in (never a token).
+function oauthSettings(s) {
+  if (s.auth === 'password') return null;
+  const custom = s.auth === 'custom';
+  return {
+    provider: s.auth, client_id: s.clientId, client_secret: $('#i-client-secret').value || null,
+    authorize_url: custom ? s.authorizeUrl : null, token_url: custom ? s.tokenUrl : null, scope: s.scope || null,
+  };
+}
+
+function showAuth() {
+  const auth = $('#i-auth').value;
+  $('#i-oauth').hidden = auth === 'password';
+  $('#i-custom').hidden = auth !== 'custom';
+  $('#i-pass-label').hidden = auth !== 'password';
+  $('#i-pass').required = auth === 'password';
+}
+
+// The sign-in window: opened blank while the click still counts as the user's (a window
+// opened later, when the relay says where to go, would be blocked), sent there then.
+let signInWindow = null;
+function signIn(url) {
+  if (signInWindow && !signInWindow.closed) { signInWindow.location.href = url; return; }
+  const a = document.createElement('a');
+  a.href = url; a.target = '_blank'; a.rel = 'noopener'; a.textContent = 'Sign in to your mail account';
+  $('#i-status').replaceChildren('The browser blocked the sign-in window: ', a, '.');
 }
 
 function imapUrl(s) {
@@ -36,6 +68,9 @@ export function setupImap() {
     if (saved) {
       $('#i-host').value = saved.host || ''; $('#i-port').value = saved.port || '993'; $('#i-sec').value = saved.sec || 'imaps';
       $('#i-user').value = saved.user || ''; $('#i-under').value = saved.under || '';
+      $('#i-auth').value = saved.auth || 'password'; $('#i-client-id').value = saved.clientId || '';
+      $('#i-authorize-url').value = saved.authorizeUrl || ''; $('#i-token-url').value = saved.tokenUrl || ''; $('#i-scope').value = saved.scope || '';
+      showAuth();
     }
     const pending = JSON.parse(localStorage.getItem('unpst-upload-pending') || 'null');
     const rn = $('#resume-note');
@@ -67,12 +102,15 @@ function showMapping(rows) {
 
 async function imapRun(dryRun) {
   const s = imapSettings();
-  if (!s.host || !s.user || !$('#i-pass').value) { uploadStatus('Server, user and password are needed.', true); return; }
+  const oauth = oauthSettings(s);
+  if (!s.host || !s.user || (!oauth && !$('#i-pass').value)) { uploadStatus('Server, user and password are needed.', true); return; }
+  if (oauth && !s.clientId) { uploadStatus('OAuth2 needs the client ID of the app registered with your provider (docs/oauth.md).', true); return; }
   try { localStorage.setItem('unpst-imap', JSON.stringify(s)); } catch { /* private mode */ }
+  signInWindow = oauth ? window.open('about:blank', 'unpst-sign-in', 'popup,width=520,height=700') : null;
   const boxes = [...document.querySelectorAll('.pick')];
   const picked = boxes.filter((b) => b.checked).map((b) => Number(b.value));
   const folders = picked.length === boxes.length ? [] : picked;
-  const args = { relay: `ws://${location.host}/relay`, token: relayToken, imap: imapUrl(s), password: $('#i-pass').value, under: s.under, folders, dryRun };
+  const args = { relay: `ws://${location.host}/relay`, token: relayToken, imap: imapUrl(s), password: oauth ? '' : $('#i-pass').value, oauth, under: s.under, folders, dryRun };
   const bar = $('#i-progress');
   $('#i-report').hidden = true;
   $('#i-map').disabled = $('#i-go').disabled = true;
@@ -86,7 +124,9 @@ async function imapRun(dryRun) {
   }
   try {
     const r = await call(Cmd.upload, args, (p) => {
-      if (p.phase === 'mapping') { showMapping(p.mapping); uploadStatus(dryRun ? '' : `Connected to ${p.server}. Uploading…`); }
+      if (p.phase === 'sign-in') { uploadStatus('Sign in to your mail account in the window that opened…'); signIn(p.url); }
+      if (p.phase === 'mapping') {
+        if (signInWindow && !signInWindow.closed) signInWindow.close(); showMapping(p.mapping); uploadStatus(dryRun ? '' : `Connected to ${p.server}. Uploading…`); }
       if (p.phase === 'upload') {
         bar.hidden = false; bar.max = p.total || 1; bar.value = p.done;
         uploadStatus(progressLine(p, t0, `${p.appended} added`, `${p.present} already there`));
@@ -104,6 +144,8 @@ async function imapRun(dryRun) {
     uploadStatus(err.message, true);
     document.body.dataset.upload = 'error';
   } finally {
+    if (signInWindow && !signInWindow.closed) signInWindow.close();
+    signInWindow = null;
     uploading = false;
     bar.hidden = true;
     $('#i-pause').hidden = $('#i-cancel').hidden = true;
@@ -149,9 +191,10 @@ async function proposeServer(address) {
   const user = $('#i-user');
   if (!user.value || user.dataset.proposed) { user.value = s.user; user.dataset.proposed = '1'; }
   const p = s.provider;
-  note.classList.toggle('error', !!(p && p.auth === 'oauth2'));
+  // A provider that takes no password: its OAuth2 sign-in is chosen (an app's client ID needed).
+  if (p && p.auth === 'oauth2' && p.oauth2) { $('#i-auth').value = p.oauth2; showAuth(); }
   note.textContent = p
-    ? `${p.name}: ${p.host}. ${p.note}${p.auth === 'oauth2' ? ' The page cannot sign in with OAuth2 yet: use `unpst upload --to ADDRESS --oauth2 ' + p.oauth2 + '`.' : ''}`
+    ? `${p.name}: ${p.host}. ${p.note}${p.auth === 'oauth2' ? ' Sign in with OAuth2 below, with the client ID of the app registered for you (docs/oauth.md).' : ''}`
     : `No provider this page knows: ${s.host} is the usual hosting default — check your provider's settings.`;
 }
 
@@ -163,6 +206,7 @@ export function initUpload(caller, info, cancel) {
   $('#i-map').onclick = () => imapRun(true);
   $('#i-sec').onchange = () => { $('#i-port').value = $('#i-sec').value === 'imaps' ? '993' : '143'; };
   $('#i-address').onchange = () => proposeServer($('#i-address').value);
+  $('#i-auth').onchange = showAuth;
   // A server typed by hand is the user's: an address given later does not replace it.
   for (const f of ['#i-host', '#i-user']) $(f).oninput = () => { delete $(f).dataset.proposed; };
   $('#i-pause').onclick = async () => {

@@ -186,13 +186,18 @@ function replyJson(id, text) {
 let paused = null;
 let resume = null;
 
-function relaySocket(url, token) {
+function relaySocket(url, token, onSignIn) {
   const ws = new WebSocket(url, [`${relay_protocol_prefix()}${token}`]);
   ws.binaryType = 'arraybuffer';
   let waiting = null;
   let closed = false;
   const lost = () => new Error('The relay closed the connection — is `unpst relay` still running? Upload again to resume.');
-  ws.onmessage = (e) => { const w = waiting; waiting = null; if (w) w.resolve(JSON.parse(e.data)); };
+  ws.onmessage = (e) => {
+    const r = JSON.parse(e.data);
+    // Not an answer: where the user signs in (OAuth2), while the relay waits for it.
+    if (r.op === 'sign-in') { onSignIn(r.url); return; }
+    const w = waiting; waiting = null; if (w) w.resolve(r);
+  };
   ws.onclose = () => { closed = true; const w = waiting; waiting = null; if (w) w.reject(lost()); };
   const opened = new Promise((resolve, reject) => {
     ws.onopen = resolve;
@@ -211,9 +216,9 @@ function relaySocket(url, token) {
 async function upload(id, args) {
   const picked = new Set(args.folders || []);
   const plan = session.upload_plan().filter((f) => picked.size === 0 || picked.has(f.nid));
-  const relay = relaySocket(args.relay, args.token);
+  const relay = relaySocket(args.relay, args.token, (url) => postMessage({ id, progress: { phase: 'sign-in', url } }));
   try {
-    const c = await relay.cmd({ op: 'connect', imap: args.imap, password: args.password, under: args.under || null });
+    const c = await relay.cmd({ op: 'connect', imap: args.imap, password: args.password, oauth: args.oauth || null, under: args.under || null });
     const m = await relay.cmd({ op: 'map', folders: plan });
     postMessage({ id, progress: { phase: 'mapping', server: c.server, mapping: m.folders } });
     if (args.dryRun) {

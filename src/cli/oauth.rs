@@ -4,42 +4,17 @@
 use super::error::CliError;
 use super::upload::Args;
 use std::time::Duration;
-use unpst::sink::imap::oauth::{Client, Provider};
-use unpst::sink::imap::{ImapError, Secret, Server, UploadOptions, Uploader};
+use unpst::sink::imap::oauth::{self, Client, Settings, SignInError};
+use unpst::sink::imap::{Server, UploadOptions, Uploader};
 
 /// How long the sign-in in the browser may take.
 const WAIT: Duration = Duration::from_secs(300);
 
 fn client(args: &Args) -> Result<Client, CliError> {
-    let usage = |s: &str| CliError::Usage(s.into());
-    let mut provider = match args.oauth2.as_deref().unwrap_or_default() {
-        "microsoft" => Provider::microsoft(),
-        "google" => Provider::google(),
-        "custom" => Provider {
-            authorize: args
-                .oauth2_authorize_url
-                .clone()
-                .ok_or_else(|| usage("--oauth2 custom needs --oauth2-authorize-url"))?,
-            token: args
-                .oauth2_token_url
-                .clone()
-                .ok_or_else(|| usage("--oauth2 custom needs --oauth2-token-url"))?,
-            scope: args
-                .oauth2_scope
-                .clone()
-                .ok_or_else(|| usage("--oauth2 custom needs --oauth2-scope"))?,
-        },
-        other => {
-            return Err(CliError::Usage(format!(
-                "--oauth2 takes microsoft, google or custom, not {other:?}"
-            )));
-        }
-    };
-    if let Some(s) = &args.oauth2_scope {
-        provider.scope = s.clone();
-    }
     let client_id = args.oauth2_client_id.clone().ok_or_else(|| {
-        usage("--oauth2 needs --oauth2-client-id: the app you registered (docs/oauth.md)")
+        CliError::Usage(
+            "--oauth2 needs --oauth2-client-id: the app you registered (docs/oauth.md)".into(),
+        )
     })?;
     let client_secret =
         match &args.oauth2_client_secret_env {
@@ -48,12 +23,18 @@ fn client(args: &Args) -> Result<Client, CliError> {
             })?),
             None => None,
         };
-    Ok(Client {
-        provider,
+    let settings = Settings {
+        provider: args.oauth2.clone().unwrap_or_default(),
         client_id,
         client_secret,
-        ca_file: args.ca_file.clone(),
-    })
+        authorize_url: args.oauth2_authorize_url.clone(),
+        token_url: args.oauth2_token_url.clone(),
+        scope: args.oauth2_scope.clone(),
+    };
+    // (--oauth2 custom takes --oauth2-authorize-url, --oauth2-token-url and --oauth2-scope.)
+    settings
+        .client(args.ca_file.clone())
+        .map_err(|e| CliError::Usage(e.to_string()))
 }
 
 /// Shows the sign-in address, and opens it: with `$BROWSER` when set (a `%s` in it is the
@@ -93,21 +74,8 @@ pub(super) fn connect(
     opts: UploadOptions,
 ) -> Result<Uploader, CliError> {
     let client = client(args)?;
-    let tokens = client
-        .sign_in(&server.user, &mut |u| open(u), WAIT)
-        .map_err(|e| CliError::Other(e.to_string()))?;
-    match Uploader::connect_with(server, &Secret::Token(tokens.access), opts.clone()) {
-        Err(ImapError::Token(_)) if tokens.refresh.is_some() => {
-            let refresh = tokens.refresh.as_deref().unwrap_or_default();
-            let fresh = client
-                .refresh(refresh)
-                .map_err(|e| CliError::Other(e.to_string()))?;
-            Ok(Uploader::connect_with(
-                server,
-                &Secret::Token(fresh.access),
-                opts,
-            )?)
-        }
-        r => Ok(r?),
-    }
+    oauth::connect(&client, server, opts, &mut None, &mut |u| open(u), WAIT).map_err(|e| match e {
+        SignInError::Imap(e) => e.into(),
+        SignInError::OAuth(e) => CliError::Other(e.to_string()),
+    })
 }

@@ -102,6 +102,7 @@ pub(crate) struct Shared {
     files: Option<Files>,
     conns: Mutex<Conns>,
     pub(crate) connects: Mutex<RateLimit>,
+    tokens: session::TokenStore,
 }
 
 #[derive(Default)]
@@ -177,6 +178,7 @@ impl Relay {
                 tokens: CONNECT_BURST,
                 last: Instant::now(),
             }),
+            tokens: Default::default(),
         });
         Ok(Self {
             listener,
@@ -456,7 +458,13 @@ fn upgrade(
     {
         return;
     }
-    session::run(stream, rest, &shared.config, &shared.connects);
+    session::run(
+        stream,
+        rest,
+        &shared.config,
+        &shared.connects,
+        &shared.tokens,
+    );
     drop(session_slot);
 }
 

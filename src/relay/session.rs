@@ -20,9 +20,15 @@ use tungstenite::{Message, WebSocket};
 pub enum Command {
     Connect {
         imap: String,
+        #[serde(default)]
         password: String,
         #[serde(default)]
         under: Option<String>,
+        /// Sign in with OAuth2 instead of the password: the relay runs the browser sign-in
+        /// (telling the page where to send the user: `{"op": "sign-in", "url"}`) and keeps
+        /// the tokens in memory for the next connection.
+        #[serde(default)]
+        oauth: Option<imap::oauth::Settings>,
     },
     Map {
         folders: Vec<PlannedFolder>,
@@ -39,9 +45,17 @@ pub fn parse_command(text: &str) -> Result<Command, serde_json::Error> {
     serde_json::from_str(text)
 }
 
+/// OAuth2 tokens of this relay's sign-ins, by app, provider and account: in memory only,
+/// gone when the relay stops.
+pub type TokenStore = Mutex<std::collections::HashMap<String, imap::oauth::Tokens>>;
+
+/// How long the page's user may take to sign in.
+const SIGN_IN_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 struct State<'a> {
     config: &'a Config,
     connects: &'a Mutex<RateLimit>,
+    tokens: &'a TokenStore,
     up: Option<Uploader>,
     maps: Vec<Mapping>,
 }
@@ -52,7 +66,13 @@ const MAX_MESSAGE: usize = 256 << 20;
 
 /// Runs a session on an upgraded connection (`rest`: bytes read past the upgrade's head).
 /// The socket's timeouts end a session the page has left idle.
-pub fn run(stream: TcpStream, rest: Vec<u8>, config: &Config, connects: &Mutex<RateLimit>) {
+pub fn run(
+    stream: TcpStream,
+    rest: Vec<u8>,
+    config: &Config,
+    connects: &Mutex<RateLimit>,
+    tokens: &TokenStore,
+) {
     let ws_config = WebSocketConfig::default()
         .max_message_size(Some(MAX_MESSAGE))
         .max_frame_size(Some(MAX_MESSAGE));
@@ -60,6 +80,7 @@ pub fn run(stream: TcpStream, rest: Vec<u8>, config: &Config, connects: &Mutex<R
     let mut state = State {
         config,
         connects,
+        tokens,
         up: None,
         maps: Vec::new(),
     };
@@ -72,7 +93,10 @@ pub fn run(stream: TcpStream, rest: Vec<u8>, config: &Config, connects: &Mutex<R
         };
         let reply = match msg {
             Message::Text(t) => match parse_command(t.as_str()) {
-                Ok(cmd) => state.command(cmd),
+                Ok(cmd) => state.command(cmd, &mut |url: &str| {
+                    let note = json!({"op": "sign-in", "url": url});
+                    let _ = ws.send(Message::text(note.to_string()));
+                }),
                 Err(e) => json!({"op": "error", "message": format!("bad command: {e}")}),
             },
             Message::Binary(b) => state.message(&b),
@@ -99,18 +123,20 @@ impl State<'_> {
             .ok_or_else(|| error("not connected to an IMAP server yet"))
     }
 
-    fn command(&mut self, cmd: Command) -> Value {
-        match self.try_command(cmd) {
+    /// Runs a command; `sign_in` tells the page where the user signs in (OAuth2 only).
+    fn command(&mut self, cmd: Command, sign_in: &mut dyn FnMut(&str)) -> Value {
+        match self.try_command(cmd, sign_in) {
             Ok(v) | Err(v) => v,
         }
     }
 
-    fn try_command(&mut self, cmd: Command) -> Result<Value, Value> {
+    fn try_command(&mut self, cmd: Command, sign_in: &mut dyn FnMut(&str)) -> Result<Value, Value> {
         match cmd {
             Command::Connect {
                 imap,
                 password,
                 under,
+                oauth,
             } => {
                 // The relay is no port scanner: a few attempts, then one every few seconds.
                 if let Err(wait) = lock(self.connects).take() {
@@ -126,7 +152,10 @@ impl State<'_> {
                     under: under.filter(|u| !u.trim().is_empty()),
                     ..UploadOptions::default()
                 };
-                let up = Uploader::connect(&server, &password, opts).map_err(error)?;
+                let up = match oauth {
+                    Some(settings) => self.sign_in(&server, &settings, opts, sign_in)?,
+                    None => Uploader::connect(&server, &password, opts).map_err(error)?,
+                };
                 let reply = json!({
                     "op": "connected",
                     "server": server.display(),
@@ -163,6 +192,34 @@ impl State<'_> {
                 Ok(json!({"op": "done", "report": report}))
             }
         }
+    }
+
+    /// Connects signed in with OAuth2: this relay's tokens for the app and account while they
+    /// work, else a sign-in in the browser.
+    fn sign_in(
+        &self,
+        server: &Server,
+        settings: &imap::oauth::Settings,
+        opts: UploadOptions,
+        open: &mut dyn FnMut(&str),
+    ) -> Result<Uploader, Value> {
+        let client = settings
+            .client(self.config.ca_file.clone())
+            .map_err(error)?;
+        let key = format!(
+            "{}\n{}\n{}",
+            client.client_id,
+            client.provider.authorize,
+            server.display()
+        );
+        let mut tokens = lock(self.tokens).get(&key).cloned();
+        let up = imap::oauth::connect(&client, server, opts, &mut tokens, open, SIGN_IN_WAIT);
+        let mut store = lock(self.tokens);
+        match tokens {
+            Some(t) => store.insert(key, t),
+            None => store.remove(&key),
+        };
+        up.map_err(error)
     }
 
     fn message(&mut self, frame: &[u8]) -> Value {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod dovecot;
+pub mod oauth;
 pub mod outlook;
 pub mod servers;
 

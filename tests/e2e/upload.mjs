@@ -1,7 +1,7 @@
 // The page → `unpst relay` → a real IMAP server, in headless Chromium. Run by tests/relay.rs,
 // which starts Dovecot and the relay and then checks the server itself:
 //   UNPST_URL=http://127.0.0.1:PORT/#relay=TOKEN UNPST_FILE=… UNPST_HOST=127.0.0.1
-//   UNPST_PORT=… UNPST_USER=… UNPST_PASSWORD=… node upload.mjs
+//   UNPST_PORT=… UNPST_USER=… UNPST_PASSWORD=… [UNPST_OAUTH={client_id, authorize_url, …}] node upload.mjs
 // Prints the verification report the page shows, as JSON, on its last line.
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
@@ -18,7 +18,12 @@ const errors = [];
 page.on('pageerror', (e) => errors.push(e.message));
 const hosts = new Set();
 context.on('request', (r) => hosts.add(new URL(r.url()).host));
-page.on('websocket', (ws) => hosts.add(new URL(ws.url()).host));
+// What the relay sent the page (to check that no token is among it).
+const frames = [];
+page.on('websocket', (ws) => {
+  hosts.add(new URL(ws.url()).host);
+  ws.on('framereceived', (f) => frames.push(String(f.payload)));
+});
 await page.goto(env.UNPST_URL);
 await page.setInputFiles('#file', env.UNPST_FILE);
 await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60000 });
@@ -33,8 +38,10 @@ assert.match(await page.textContent('#i-provider'), /^Gmail: imap\.gmail\.com\. 
 await page.fill('#i-address', 'someone@hotmail.com');
 await page.dispatchEvent('#i-address', 'change');
 await page.waitForFunction(() => document.querySelector('#i-host').value === 'outlook.office365.com');
-assert.match(await page.textContent('#i-provider'), /refuses passwords.*--oauth2 microsoft/);
-assert.ok(await page.$eval('#i-provider', (e) => e.classList.contains('error')));
+// Microsoft takes no password: its OAuth2 sign-in is chosen.
+assert.match(await page.textContent('#i-provider'), /refuses passwords.*Sign in with OAuth2 below/);
+assert.equal(await page.inputValue('#i-auth'), 'microsoft');
+assert.ok(await page.isHidden('#i-pass'));
 await page.fill('#i-address', 'info@bakery.example');
 await page.dispatchEvent('#i-address', 'change');
 await page.waitForFunction(() => document.querySelector('#i-host').value === 'mail.bakery.example');
@@ -49,7 +56,18 @@ await page.fill('#i-user', '');
 await page.fill('#i-host', env.UNPST_HOST);
 await page.fill('#i-port', env.UNPST_PORT);
 await page.fill('#i-user', env.UNPST_USER);
-await page.fill('#i-pass', env.UNPST_PASSWORD);
+// A password, or OAuth2 with the app and provider the test gives (UNPST_OAUTH, as JSON).
+const oauth = env.UNPST_OAUTH ? JSON.parse(env.UNPST_OAUTH) : null;
+if (oauth) {
+  await page.selectOption('#i-auth', 'custom');
+  await page.fill('#i-client-id', oauth.client_id);
+  await page.fill('#i-authorize-url', oauth.authorize_url);
+  await page.fill('#i-token-url', oauth.token_url);
+  await page.fill('#i-scope', oauth.scope);
+} else {
+  await page.selectOption('#i-auth', 'password');
+  await page.fill('#i-pass', env.UNPST_PASSWORD);
+}
 
 // The dry run shows the mapping and changes nothing.
 await page.click('#i-map');
@@ -70,8 +88,21 @@ const pending = await page.evaluate(() => localStorage.getItem('unpst-upload-pen
 const saved = await page.evaluate(() => localStorage.getItem('unpst-imap'));
 await browser.close();
 assert.deepEqual(errors, []);
-// Only the page's own origin (which is the relay) was contacted.
-assert.deepEqual([...hosts], [new URL(env.UNPST_URL).host]);
+// Only the page's own origin (which is the relay) was contacted — and, to sign in, the
+// authorization server and the relay's one-shot listener, in the sign-in window.
+if (oauth) {
+  const authHost = new URL(oauth.authorize_url).host;
+  assert.ok(hosts.has(authHost), [...hosts].join(' '));
+  assert.ok([...hosts].every((h) => h.startsWith('127.0.0.1:')), [...hosts].join(' '));
+  assert.ok(!saved.includes(oauth.client_secret || '\u0000'), 'no client secret is stored');
+  // The relay keeps the tokens: none reaches the page (nor the code it was exchanged for).
+  for (const secret of oauth.never_shown || []) {
+    assert.ok(!frames.some((f) => f.includes(secret)), `${secret} reached the page`);
+  }
+  assert.ok(frames.some((f) => f.includes('"op":"sign-in"')), 'the relay said where to sign in');
+} else {
+  assert.deepEqual([...hosts], [new URL(env.UNPST_URL).host]);
+}
 assert.equal(pending, null, 'a finished upload is not offered for resuming');
-assert.ok(!saved.includes(env.UNPST_PASSWORD), 'the password is never stored');
+if (!oauth) assert.ok(!saved.includes(env.UNPST_PASSWORD), 'the password is never stored');
 console.log(JSON.stringify({ mapping, summary, details }));

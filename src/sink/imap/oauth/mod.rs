@@ -5,6 +5,7 @@
 
 mod http;
 
+use super::{ImapError, Secret, Server, UploadOptions, Uploader};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use std::io::{BufRead, BufReader, Write};
@@ -54,6 +55,126 @@ impl Provider {
     }
 }
 
+/// A sign-in as a front end names it: the provider (`microsoft`, `google`, or `custom` with
+/// its endpoints and scope; a scope given replaces the provider's) and the app registered
+/// with it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct Settings {
+    pub provider: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub authorize_url: Option<String>,
+    #[serde(default)]
+    pub token_url: Option<String>,
+    #[serde(default)]
+    pub scope: Option<String>,
+}
+
+impl Settings {
+    /// The client these settings name (`ca_file`: extra trust anchors for the token endpoint).
+    pub fn client(&self, ca_file: Option<std::path::PathBuf>) -> Result<Client, OAuthError> {
+        let missing =
+            |what: &str| OAuthError::Config(format!("a custom OAuth2 provider needs its {what}"));
+        let mut provider = match self.provider.as_str() {
+            "microsoft" => Provider::microsoft(),
+            "google" => Provider::google(),
+            "custom" => Provider {
+                authorize: self
+                    .authorize_url
+                    .clone()
+                    .ok_or_else(|| missing("authorize URL"))?,
+                token: self.token_url.clone().ok_or_else(|| missing("token URL"))?,
+                scope: self.scope.clone().ok_or_else(|| missing("scope"))?,
+            },
+            other => {
+                return Err(OAuthError::Config(format!(
+                    "the OAuth2 provider is microsoft, google or custom, not {other:?}"
+                )));
+            }
+        };
+        if let Some(s) = self.scope.clone().filter(|s| !s.trim().is_empty()) {
+            provider.scope = s;
+        }
+        if self.client_id.trim().is_empty() {
+            return Err(OAuthError::Config(
+                "OAuth2 needs the client id of the app you registered (docs/oauth.md)".into(),
+            ));
+        }
+        Ok(Client {
+            provider,
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone().filter(|s| !s.is_empty()),
+            ca_file,
+        })
+    }
+}
+
+/// Why a connection signed in with OAuth2 failed: the sign-in, or the server.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+    #[error(transparent)]
+    Imap(#[from] ImapError),
+}
+
+/// Connects signed in with OAuth2: with the tokens of an earlier sign-in while they work (the
+/// access token refreshed once when the server refuses it), else through a new sign-in in the
+/// browser (`open` gets its address; at most `wait`), whose access token is refreshed once
+/// if refused. `tokens` then holds what worked, for the next connection.
+pub fn connect(
+    client: &Client,
+    server: &Server,
+    opts: UploadOptions,
+    tokens: &mut Option<Tokens>,
+    open: &mut dyn FnMut(&str),
+    wait: Duration,
+) -> Result<Uploader, SignInError> {
+    let with =
+        |t: &Tokens| Uploader::connect_with(server, &Secret::Token(t.access.clone()), opts.clone());
+    // Refreshed once, when the server refused the access token and there is a refresh token.
+    let refreshed = |t: &Tokens| -> Result<Option<(Uploader, Tokens)>, SignInError> {
+        let Some(r) = t.refresh.as_deref() else {
+            return Ok(None);
+        };
+        let fresh = client.refresh(r)?;
+        Ok(Some((with(&fresh)?, fresh)))
+    };
+    if let Some(t) = tokens.take() {
+        match with(&t) {
+            Ok(up) => {
+                *tokens = Some(t);
+                return Ok(up);
+            }
+            Err(ImapError::Token(_)) => {
+                // An expired refresh token is no error: the user signs in again.
+                if let Ok(Some((up, fresh))) = refreshed(&t) {
+                    *tokens = Some(fresh);
+                    return Ok(up);
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let t = client.sign_in(&server.user, open, wait)?;
+    match with(&t) {
+        Ok(up) => {
+            *tokens = Some(t);
+            Ok(up)
+        }
+        Err(ImapError::Token(e)) => match refreshed(&t)? {
+            Some((up, fresh)) => {
+                *tokens = Some(fresh);
+                Ok(up)
+            }
+            None => Err(ImapError::Token(e).into()),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The app as registered with the provider (by the user or their organisation: unpst ships
 /// no client id of its own).
 #[derive(Debug, Clone)]
@@ -67,6 +188,7 @@ pub struct Client {
 }
 
 /// An access token, and the refresh token that gets the next one.
+#[derive(Clone)]
 pub struct Tokens {
     pub access: String,
     pub refresh: Option<String>,

@@ -15,16 +15,19 @@ use wasm_bindgen::prelude::*;
 
 /// Each browser file read costs milliseconds (≈ 2–3 ms for 256 KiB, 5–8 ms for 1 MiB in headless
 /// Chromium here), and a folder's messages lie scattered over the file (mail arrives over the
-/// years into all folders at once), so the cache holds many mid-sized chunks (128 MiB in all,
-/// a fixed cap) and reader workers fetch the announced ones ahead (www/reader.js; its slots
-/// are this size). Measured on a generated 1 GB file, page to zip: 1 MiB × 48 took 104 s;
-/// 256 KiB × 512 49 s, with read-ahead 26.5 s; 128 KiB × 1024 with read-ahead 24–25 s;
-/// 64 KiB × 2048 30 s.
+/// years into all folders at once), so the cache holds many mid-sized chunks ([`CHUNKS`]) and
+/// reader workers fetch the announced ones ahead (www/reader.js; its slots are this size).
+/// Measured on a generated 1 GB file, page to zip: 1 MiB × 48 took 104 s; 256 KiB × 512 49 s,
+/// with read-ahead 26.5 s; 128 KiB × 1024 with read-ahead 24–25 s; 64 KiB × 2048 30 s.
 const CHUNK: usize = 128 << 10;
 /// The most a message may take when held whole (its preview; a frame for the relay, which
 /// takes a message in one piece): what every message took before attachments streamed.
 const PREVIEW_LIMIT: u64 = 1 << 30;
-const CHUNKS: usize = 1024;
+/// 96 MiB of chunks, a fixed cap: the module's whole memory stays under 128 MiB whatever the
+/// file (`cargo xtask bench-scale`: 119 MiB after a 5.4 GB file, 114 MiB after one 2 GiB
+/// attachment). 1024 chunks (128 MiB) made 154 MiB for 3 % less time on the 1 GB file
+/// (31.4–31.8 s against 31.9–33.2 s, same machine and hour).
+const CHUNKS: usize = 768;
 /// Body text the search index may hold (wasm32 has 4 GiB in all; conversions need room).
 const BODY_INDEX_BUDGET: usize = 96 << 20;
 

@@ -572,3 +572,96 @@ fn items_no_format_takes_are_kept_as_text_under_their_class() {
         "only {kept} items kept as text in the whole corpus"
     );
 }
+
+/// `convert --thunderbird "Local Folders"`: the mail goes under a new top folder named after
+/// the PST — an empty mbox file and its `.sbd` directory holding exactly the mbox tree that
+/// `convert -o` writes — beside what the profile holds, untouched: a folder of the PST's name
+/// already there makes it "NAME (2)". Nothing else lands in Local Folders (Thunderbird would
+/// take any file there for a folder), and Python's mailbox reads each folder with readpst's
+/// message count (the oracle).
+#[test]
+fn thunderbird_local_folders_get_the_mail_under_a_new_top_folder() {
+    let Some(dir) = common::corpus() else { return };
+    let name = "aspose-Outlook.pst";
+    let tmp = std::env::temp_dir().join(format!("unpst-tb-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let local = tmp.join("Local Folders");
+    std::fs::create_dir_all(local.join("aspose-Outlook.sbd")).unwrap();
+    for (f, text) in [
+        ("aspose-Outlook", "From old\n"),
+        ("aspose-Outlook.sbd/Inbox", "From kept\n"),
+        ("Trash", ""),
+    ] {
+        std::fs::write(local.join(f), text).unwrap();
+    }
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_unpst"))
+            .arg("convert")
+            .arg(dir.join(name))
+            .args(args)
+            .arg("-q")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let said = run(&["--thunderbird", local.to_str().unwrap()]);
+    assert!(
+        said.contains("Restart Thunderbird: “aspose-Outlook (2)” is then under Local Folders."),
+        "{said}"
+    );
+    let plain = tmp.join("plain");
+    run(&["-o", plain.to_str().unwrap(), "--format", "mbox"]);
+    let tree = |root: &std::path::Path| -> Vec<(String, Vec<u8>)> {
+        common::files_below(root)
+            .into_iter()
+            .map(|p| {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                (rel, std::fs::read(&p).unwrap())
+            })
+            .collect()
+    };
+    let got = tree(&local);
+    let mut want: Vec<(String, Vec<u8>)> = vec![
+        ("Trash".into(), b"".to_vec()),
+        ("aspose-Outlook".into(), b"From old\n".to_vec()),
+        ("aspose-Outlook (2)".into(), Vec::new()),
+        ("aspose-Outlook.sbd/Inbox".into(), b"From kept\n".to_vec()),
+    ];
+    for (rel, bytes) in tree(&plain.join("mbox")) {
+        want.push((format!("aspose-Outlook (2).sbd/{rel}"), bytes));
+    }
+    want.sort();
+    let mut got_sorted = got.clone();
+    got_sorted.sort();
+    assert_eq!(
+        got_sorted.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        want.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    assert!(
+        got_sorted == want,
+        "the mbox files differ from convert -o's"
+    );
+    // Python's mailbox, against readpst's count per folder (the oracle).
+    let oracle = common::oracle(&dir, name, ".json");
+    let inbox = local.join("aspose-Outlook (2).sbd/Inbox");
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import mailbox, sys; print(len(mailbox.mbox(sys.argv[1], create=False)))",
+        ])
+        .arg(&inbox)
+        .output()
+        .unwrap();
+    let n: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    let folders = &oracle["tools"]["readpst"]["r"]["folders"];
+    let want_n = folders
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.ends_with("/Inbox"))
+        .map(|(_, v)| v["mbox_messages"].as_u64().unwrap())
+        .unwrap();
+    assert_eq!(n, want_n);
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -19,8 +19,10 @@ async function convert() {
   const fmt = $('#format').value;
   // The folder is asked for first, while the click still counts as the user's gesture.
   let dir = null;
-  if ($('#dest').value === 'folder') {
-    try { dir = await window.showDirectoryPicker({ id: 'unpst-out', mode: 'readwrite' }); } catch { return; }
+  const dest = $('#dest').value;
+  const thunderbird = dest === 'thunderbird';
+  if (dest === 'folder' || thunderbird) {
+    try { dir = await window.showDirectoryPicker({ id: thunderbird ? 'unpst-thunderbird' : 'unpst-out', mode: 'readwrite' }); } catch { return; }
   }
   const bar = $('#progress');
   bar.hidden = false;
@@ -34,8 +36,10 @@ async function convert() {
   converting = { stop: window.crossOriginIsolated ? new SharedArrayBuffer(4) : null };
   let last = null;
   try {
-    const { zip, report } = await convertResilient({
-      mbox: fmt !== 'eml', eml: fmt !== 'mbox', cards: $('#cards').checked, folders, dir,
+    const { zip, report, top } = await convertResilient({
+      // Into Thunderbird: the mail as mbox, nothing else.
+      mbox: thunderbird || fmt !== 'eml', eml: !thunderbird && fmt !== 'mbox', cards: !thunderbird && $('#cards').checked,
+      folders, dir, thunderbird, name: currentInfo().file,
       recover: !!document.querySelector('.pick-recovered:checked'),
       cancel: converting.stop, cancelAfter: hooks.cancelAfter, crashOn: hooks.crashOn,
     }, (p) => {
@@ -59,7 +63,9 @@ async function convert() {
       return;
     }
     if (zip) download(new Blob([zip], { type: 'application/zip' }), `${currentInfo().file.replace(/\.(pst|ost)$/i, '')}.zip`);
-    status(`Done in ${((performance.now() - t0) / 1000).toFixed(1)} s${dir ? `: written into the folder “${dir.name}”` : ''}.`);
+    status(top
+      ? `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s: restart Thunderbird, and “${top}” is under Local Folders.`
+      : `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s${dir ? `: written into the folder “${dir.name}”` : ''}.`);
     setState('done');
   } catch (err) {
     status(err.message, true);
@@ -126,6 +132,7 @@ export function cancel() {
 function setupDestination() {
   const ok = 'showDirectoryPicker' in window && window.crossOriginIsolated;
   $('#dest').querySelector('[value=folder]').disabled = !ok;
+  $('#dest').querySelector('[value=thunderbird]').disabled = !ok;
   $('#dest-note').hidden = ok;
   $('#dest-note').textContent = !('showDirectoryPicker' in window)
     ? 'This browser cannot write into a folder: the zip holds the same files.'
@@ -147,6 +154,7 @@ export function initConvert(caller, info, reopened, replace) {
   terminate = replace;
   setupDestination();
   $('#go').onclick = convert;
+  $('#dest').onchange = () => { $('#tb-note').hidden = $('#dest').value !== 'thunderbird'; };
   $('#cancel').onclick = cancel;
   $('#r-save').onclick = () => lastReport && download(new Blob([lastReport], { type: 'application/json' }), 'report.json');
 }

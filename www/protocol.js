@@ -35,9 +35,11 @@
  * @typedef {{ candidates: number, recovered: number, duplicates: number, failed: object[],
  *   rows: object[] }} RecoverAnswer  report::RecoveryReport and the recovered items' rows (nid: index)
  * @typedef {{ mbox: boolean, eml: boolean, cards: boolean, folders?: number[], recover?: boolean,
- *   dir?: FileSystemDirectoryHandle, cancel?: SharedArrayBuffer, cancelAfter?: number,
+ *   dir?: FileSystemDirectoryHandle, thunderbird?: boolean, name?: string, cancel?: SharedArrayBuffer, cancelAfter?: number,
  *   crashOn?: number }} ConvertArgs
- * @typedef {{ report: object, zip?: Blob|File|Uint8Array }} ConvertAnswer
+ * @typedef {{ report: object, zip?: Blob|File|Uint8Array, top?: string }} ConvertAnswer
+ *   (`thunderbird`: `dir` is Thunderbird's Local Folders, `name` the PST's file name; the mail
+ *   goes under the new top folder `top`, mbox only)
  * @typedef {{ done: number, total: number, bytes: number, folder: string }} ConvertProgress
  * @typedef {{ files: object[] }} SignatureFilesArgs  the files of a picked signatures folder
  * @typedef {{ provider: 'microsoft'|'google'|'custom', client_id: string, client_secret?: string,

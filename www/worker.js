@@ -1,6 +1,6 @@
 // Runs the wasm module in a dedicated worker: FileReaderSync reads the dropped file slice by
 // slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
-import init, { Session, signatures_from_files, provider_for, current_item, read_ahead_steps, chunk_size, relay_protocol_prefix } from './pkg/unpst.js';
+import init, { Session, signatures_from_files, provider_for, thunderbird_top, current_item, read_ahead_steps, chunk_size, relay_protocol_prefix } from './pkg/unpst.js';
 import { Cmd, WHOLE_FILE } from './protocol.js';
 
 // A Rust panic traps the module ("unreachable"); its hook logs the message first: keep it
@@ -363,7 +363,20 @@ self.onmessage = async (e) => {
           return go;
         };
         const opfs = args.dir ? null : await opfsFile();
-        if (args.dir) {
+        if (args.dir && args.thunderbird) {
+          // Thunderbird's Local Folders: the mail under a new top folder, nothing else there.
+          const taken = [];
+          for await (const name of args.dir.keys()) taken.push(name);
+          const top = thunderbird_top(args.name, taken);
+          const out = directoryOutput(args.dir);
+          try {
+            const report = session.convert_to_thunderbird(out, top, what, progress);
+            await out.finish();
+            reply(id, true, { report, top });
+          } finally {
+            out.close();
+          }
+        } else if (args.dir) {
           // Straight into the folder the user picked: the same files as `unpst convert -o DIR`.
           const out = directoryOutput(args.dir);
           try {

@@ -11,9 +11,10 @@ macro_rules! out {
         }
     }};
 }
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 mod account;
 mod batch;
+mod convert;
 mod error;
 mod inspect;
 mod oauth;
@@ -24,11 +25,10 @@ mod upload;
 use error::CliError;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 use summary::print_summary;
-use unpst::convert::{self, Options, Progress};
+use unpst::convert::{Options, Progress};
 use unpst::pst::Pst;
-use unpst::sink::{DirTree, ZipTree};
+use unpst::sink::DirTree;
 
 /// Get your mail out of Outlook PST and OST files — privately, on your own machine.
 ///
@@ -46,6 +46,7 @@ use unpst::sink::{DirTree, ZipTree};
     unpst convert Outlook.pst -o mail                  # mail/mbox/Inbox, mail/mbox/Inbox.sbd/…\n  \
     unpst convert Outlook.pst -o mail --format mbox,eml\n  \
     unpst convert Outlook.pst --zip mail.zip\n  \
+    unpst convert Outlook.pst --thunderbird ~/.thunderbird/PROFILE/Mail/\"Local Folders\"\n  \
     unpst convert *.pst -o mail                        # mail/Alice.pst/…, mail/Bob.pst/…\n  \
     unpst upload Outlook.pst --imap imaps://me%40example.org@imap.example.org\n\n\
 Exit status: 0 all converted; 1 converted, but some items, folders or parts of the file were\n\
@@ -87,15 +88,26 @@ enum Command {
         #[arg(required = true, num_args = 1..)]
         files: Vec<PathBuf>,
         /// Output directory (created if missing).
-        #[arg(short, long, required_unless_present = "zip", conflicts_with = "zip")]
+        #[arg(
+            short,
+            long,
+            required_unless_present_any = ["zip", "thunderbird"],
+            conflicts_with_all = ["zip", "thunderbird"]
+        )]
         output: Option<PathBuf>,
         /// Formats to write, comma-separated: mbox, eml (mail), vcf (contacts and lists),
         /// ics (appointments, tasks, journal), signatures (found in the sent mail).
         #[arg(long, default_value = "mbox,vcf,ics,signatures", value_delimiter = ',')]
         format: Vec<String>,
         /// Write everything into this zip file instead of a directory.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "thunderbird")]
         zip: Option<PathBuf>,
+        /// Put the mail straight into Thunderbird: give its profile's "Local Folders"
+        /// directory (…/Mail/Local Folders). The folders go under a new top folder named
+        /// after the PST (nothing there is changed), which Thunderbird shows after a restart.
+        /// Mail only: contacts, calendars and signatures need -o or --zip.
+        #[arg(long, value_name = "LOCAL_FOLDERS")]
+        thunderbird: Option<PathBuf>,
         /// Also recover deleted and older items that no folder lists any more (read from the
         /// file's freed space, each checked as a whole message) into a separate top-level
         /// folder "Recovered items", each marked with an X-Unpst-Recovered header. Reads the
@@ -172,6 +184,7 @@ pub fn main() -> ExitCode {
             output,
             format,
             zip,
+            thunderbird,
             recover,
             quiet,
         } => match Options::from_formats(&format).map_err(CliError::Usage) {
@@ -179,7 +192,14 @@ pub fn main() -> ExitCode {
             Ok(opts) => {
                 let opts = Options { recover, ..opts };
                 match files.as_slice() {
-                    [file] => run_convert(file, output, &opts, zip, quiet),
+                    [file] if thunderbird.is_some() => {
+                        let local = thunderbird.unwrap_or_default();
+                        convert::into_thunderbird(file, &local, recover, quiet)
+                    }
+                    _ if thunderbird.is_some() => Err(CliError::Usage(
+                        "--thunderbird takes one file at a time".into(),
+                    )),
+                    [file] => convert::run_convert(file, output, &opts, zip, quiet),
                     _ if zip.is_some() => Err(CliError::Usage(
                         "--zip takes one file; for several, give an output directory with -o DIR"
                             .into(),
@@ -334,76 +354,6 @@ pub(crate) fn open(file: &Path) -> Result<Pst, CliError> {
     // Regular files and block devices ignore O_NONBLOCK.
     let src = unpst::source::ReadSeekSource::new(f).map_err(|e| CliError::at(file, e))?;
     Pst::open(Box::new(src)).map_err(|e| CliError::at(file, e))
-}
-
-fn run_convert(
-    file: &Path,
-    output: Option<PathBuf>,
-    opts: &Options,
-    zip: Option<PathBuf>,
-    quiet: bool,
-) -> Result<ExitCode, CliError> {
-    let (report, name, start, dest) = convert_file(file, output, zip, opts, quiet)?;
-    print_summary(&report, &name, start, &dest);
-    // As the README promises: 1 whenever the report lists something lost or worked around.
-    Ok(if report.incomplete() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
-/// Converts one file into a directory or a zip: its report, its name, when it began, and
-/// where it went.
-fn convert_file(
-    file: &Path,
-    output: Option<PathBuf>,
-    zip: Option<PathBuf>,
-    opts: &Options,
-    quiet: bool,
-) -> Result<(unpst::report::Report, String, Instant, PathBuf), CliError> {
-    let pst = open(file)?;
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let show = !quiet && std::io::stderr().is_terminal();
-    let start = Instant::now();
-    let mut last = Instant::now();
-    let mut bar = |p: &Progress| {
-        if show && (last.elapsed().as_millis() >= 100 || p.done == p.total) {
-            last = Instant::now();
-            eprint!("\r{}", progress_line(p, start.elapsed().as_secs_f64()));
-            let _ = std::io::stderr().flush();
-        }
-        true
-    };
-    let (report, dest) = if let Some(zip_path) = zip {
-        // Not followed if it is a link, not opened if it is not a regular file.
-        let f =
-            unpst::sink::safe_fs::create_file(&zip_path).map_err(|e| CliError::at(&zip_path, e))?;
-        let mut sink = ZipTree::new(std::io::BufWriter::new(f));
-        let report = convert::convert(&pst, &mut sink, opts, &name, &mut bar)?;
-        convert::write_report(&mut sink, &report)?;
-        sink.finish()?;
-        (report, zip_path)
-    } else {
-        let out = output.ok_or_else(|| {
-            CliError::Usage("give an output directory with -o DIR, or --zip FILE".into())
-        })?;
-        let mut sink = DirTree::new(&out)?;
-        // A second writer for the EML tree: mbox and EML then come from one pass.
-        let mut eml = DirTree::new(&out)?;
-        let report = convert::convert_into(&pst, &mut sink, Some(&mut eml), opts, &name, &mut bar)?;
-        convert::write_report(&mut sink, &report)?;
-        sink.finish()?;
-        eml.finish()?;
-        (report, out)
-    };
-    if show {
-        eprintln!();
-    }
-    Ok((report, name, start, dest))
 }
 
 pub(crate) fn progress_line(p: &Progress, secs: f64) -> String {

@@ -6,6 +6,7 @@ pub mod mbox;
 pub mod names;
 pub mod patch;
 pub mod safe_fs;
+pub mod thunderbird;
 mod tree;
 
 pub use tree::{DirTree, MemTree, TreeSink, ZipTree};

@@ -7,7 +7,15 @@ use crate::convert::{self, Options, Progress};
 use crate::pst::messaging::Nid;
 use crate::sink::ZipTree;
 use crate::sink::patch::PatchBuffer;
+use crate::sink::thunderbird::{LocalFolders, top_name};
 use wasm_bindgen::prelude::*;
+
+/// The top folder's name in Local Folders for the PST `file`: one `taken` (the names there
+/// now) has neither as a file nor as a `.sbd` directory.
+#[wasm_bindgen]
+pub fn thunderbird_top(file: &str, taken: Vec<String>) -> String {
+    top_name(file, &|n| taken.iter().any(|t| t == n))
+}
 
 #[wasm_bindgen]
 impl Session {
@@ -102,6 +110,22 @@ impl Session {
         let mut sink = JsTree::new(out, 0)?;
         let mut eml_sink = JsTree::new(out, 1)?;
         let report = self.run(&mut sink, Some(&mut eml_sink), what, progress)?;
+        Ok(report.to_json())
+    }
+
+    /// Like [`Session::convert_to_directory`], into Thunderbird's Local Folders (the picked
+    /// directory): the mail only, under the new top folder `top` ([`thunderbird_top`]).
+    /// Returns report.json's text (not written there: Thunderbird would take it for a folder).
+    pub fn convert_to_thunderbird(
+        &self,
+        out: &JsValue,
+        top: &str,
+        what: JsValue,
+        progress: &js_sys::Function,
+    ) -> Result<String, JsError> {
+        let mut dir = JsTree::new(out, 0)?;
+        let mut sink = LocalFolders::new(&mut dir, top).map_err(js)?;
+        let report = self.run(&mut sink, None, what, progress)?;
         Ok(report.to_json())
     }
 

@@ -470,6 +470,68 @@ await check('the export into a picked folder equals unpst convert -o DIR file by
   }
 });
 
+await check('into Thunderbird: the picked Local Folders get the mail under a new top folder, as unpst convert --thunderbird does', async () => {
+  const file = 'aspose-SampleOstFile.ost';
+  await open(file);
+  // A profile's Local Folders with a folder of the file's name already there.
+  await page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    await root.removeEntry('Local Folders', { recursive: true }).catch(() => {});
+    const local = await root.getDirectoryHandle('Local Folders', { create: true });
+    const w = await (await local.getFileHandle('aspose-SampleOstFile', { create: true })).createWritable();
+    await w.write('From kept\n');
+    await w.close();
+    await local.getDirectoryHandle('Trash.sbd', { create: true });
+    window.showDirectoryPicker = async () => local;
+  });
+  await page.selectOption('#dest', 'thunderbird');
+  assert.ok(await page.isVisible('#tb-note'));
+  await page.click('#go');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
+  assert.match(await page.textContent('#status'), /restart Thunderbird, and “aspose-SampleOstFile \(2\)” is under Local Folders/);
+  const web = await page.evaluate(async () => {
+    const out = {};
+    const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+    const walk = async (d, prefix) => {
+      for await (const [name, h] of d.entries()) {
+        if (h.kind === 'directory') await walk(h, `${prefix}${name}/`);
+        else out[`${prefix}${name}`] = hex(await crypto.subtle.digest('SHA-256', await (await h.getFile()).arrayBuffer()));
+      }
+    };
+    await walk(await (await navigator.storage.getDirectory()).getDirectoryHandle('Local Folders'), '');
+    return out;
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-tb-'));
+  try {
+    const local = join(dir, 'Local Folders');
+    mkdirSync(join(local, 'Trash.sbd'), { recursive: true });
+    writeFileSync(join(local, 'aspose-SampleOstFile'), 'From kept\n');
+    execFileSync(bin, ['convert', join(corpus, file), '--thunderbird', local, '-q']);
+    const cli = {};
+    const walk = (d, prefix) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
+        else cli[`${prefix}${e.name}`] = createHash('sha256').update(readFileSync(join(d, e.name))).digest('hex');
+      }
+    };
+    walk(local, '');
+    assert.ok(Object.keys(cli).includes('aspose-SampleOstFile (2).sbd/Inbox'), Object.keys(cli).join(' | '));
+    assert.deepEqual(Object.keys(web).sort(), Object.keys(cli).sort());
+    for (const k of Object.keys(cli)) assert.equal(web[k], cli[k], k);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await page.selectOption('#dest', 'zip');
+    // The picker answers with a fresh folder again (as the check before this one set it).
+    await page.evaluate(() => {
+      window.showDirectoryPicker = async () => {
+        const root = await navigator.storage.getDirectory();
+        await root.removeEntry('picked', { recursive: true }).catch(() => {});
+        return root.getDirectoryHandle('picked', { create: true });
+      };
+    });
+  }
+});
+
 await check('Cancel stops a folder export after the current item; every file written is whole', async () => {
   const file = 'aspose-SampleOstFile.ost';
   await open(file);

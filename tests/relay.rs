@@ -288,8 +288,8 @@ fn page_ready() -> bool {
 }
 
 /// tests/e2e/upload.mjs against the relay `r` and the server at `port`, signed in as `user`
-/// with `password`, or with OAuth2 `oauth` (sink::imap::oauth::Settings as JSON): what the
-/// page showed (its last line).
+/// with `password`, or with OAuth2 `oauth` (sink::imap::oauth::Settings as JSON), saving the
+/// messages refused as too large to `too_large_out`: what the page showed (its last line).
 fn page_upload(
     r: &Relay,
     file: &std::path::Path,
@@ -297,6 +297,7 @@ fn page_upload(
     user: &str,
     password: &str,
     oauth: Option<serde_json::Value>,
+    too_large_out: Option<&std::path::Path>,
 ) -> serde_json::Value {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new("node")
@@ -314,6 +315,10 @@ fn page_upload(
         .env(
             "UNPST_OAUTH",
             oauth.map(|o| o.to_string()).unwrap_or_default(),
+        )
+        .env(
+            "UNPST_TOO_LARGE_OUT",
+            too_large_out.unwrap_or(std::path::Path::new("")),
         )
         .env(
             "UNPST_SCREENSHOT",
@@ -353,7 +358,7 @@ fn page_uploads_through_the_relay() {
     };
     let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
     let file = dir.join("hiraoka-nonUnicodeCP932-ansi.pst");
-    let shown = page_upload(&r, &file, server.tls_port, "carol", PASSWORD, None);
+    let shown = page_upload(&r, &file, server.tls_port, "carol", PASSWORD, None, None);
     assert_eq!(
         shown["mapping"][0],
         serde_json::json!([
@@ -412,7 +417,7 @@ fn page_signs_in_with_oauth2_through_the_relay() {
         // the page.
         "never_shown": ["the-code", "expired-token", "good-token"],
     });
-    let shown = page_upload(&r, &file, server.tls_port, "alice", "", Some(oauth));
+    let shown = page_upload(&r, &file, server.tls_port, "alice", "", Some(oauth), None);
     assert!(
         shown["summary"]
             .as_str()
@@ -428,6 +433,74 @@ fn page_signs_in_with_oauth2_through_the_relay() {
     assert_eq!(got["Outlook データ ファイルのトップ"][0].0, id);
     assert!(
         !shown.to_string().contains("good-token") && !shown.to_string().contains("r1"),
+        "{shown}"
+    );
+}
+
+/// What the server refuses as too large is not lost in the page either: the relay hands each
+/// back as an mbox entry, the page keeps them (in its private file system) and offers them as
+/// one mbox to save — exactly the messages over Dovecot's 20 KiB limit (sized by our own
+/// conversion), each whole as Python's mailbox reads it.
+#[test]
+fn the_page_keeps_what_the_server_refuses_as_too_large() {
+    let Some(dir) = common::corpus() else { return };
+    if !page_ready() {
+        return;
+    }
+    let limit = "mail_plugins = $mail_plugins quota\nplugin {\n  quota = count:User quota\n  quota_vsizes = yes\n  quota_max_mail_size = 20k\n}\n";
+    let Some(server) = Dovecot::start('/', limit) else {
+        return;
+    };
+    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
+    let file = dir.join("aspose-Outlook.pst");
+    let saved =
+        std::env::temp_dir().join(format!("unpst-page-too-large-{}.mbox", std::process::id()));
+    let shown = page_upload(
+        &r,
+        &file,
+        server.tls_port,
+        "alice",
+        PASSWORD,
+        None,
+        Some(&saved),
+    );
+    let pst = Pst::open_path(&file).unwrap();
+    let mut big = Vec::new();
+    for f in unpst::upload::plan(&pst, None).unwrap() {
+        for (_, o) in FolderItems::new(&pst, f.nid) {
+            if let Outcome::Mail(m) = o
+                && m.bytes.len() > 20 * 1024
+            {
+                big.push(m.message_id.clone());
+            }
+        }
+    }
+    assert!(!big.is_empty());
+    assert_eq!(
+        shown["tooLarge"]["name"], "aspose-Outlook.too-large.mbox",
+        "{shown}"
+    );
+    let py = Command::new("python3")
+        .args([
+            "-c",
+            "import mailbox, sys\nfor m in mailbox.mbox(sys.argv[1]): print(m['Message-ID'].strip().strip('<>'))",
+        ])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&saved);
+    let mut kept: Vec<String> = String::from_utf8_lossy(&py.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    kept.sort();
+    big.sort();
+    assert_eq!(kept, big, "{}", String::from_utf8_lossy(&py.stderr));
+    assert!(
+        shown["tooLarge"]["button"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Save the {} messages too large", big.len())),
         "{shown}"
     );
 }

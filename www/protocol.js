@@ -46,7 +46,9 @@
  *   authorize_url?: string, token_url?: string, scope?: string }} OAuthSettings  sink::imap::oauth::Settings
  * @typedef {{ relay: string, token: string, imap: string, password: string, oauth?: OAuthSettings,
  *   under?: string, folders: number[], dryRun: boolean }} UploadArgs  (a password, or oauth)
- * @typedef {{ server: string, mapping?: object[], report?: object, skipped?: object[] }} UploadAnswer
+ * @typedef {{ server: string, mapping?: object[], report?: object, skipped?: object[],
+ *   tooLarge?: { file: File, count: number } }} UploadAnswer  (tooLarge: the messages the
+ *   server refused as too large, as an mbox, for the user to keep)
  * @typedef {{ phase: 'sign-in'|'mapping'|'upload'|'folder', url?: string, server?: string, mapping?: object[],
  *   folder?: string, done?: number, total?: number, bytes?: number, present?: number,
  *   appended?: number, report?: object }} UploadProgress

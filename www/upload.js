@@ -173,6 +173,14 @@ function showUploadReport(r) {
     for (const x of f.rejected) li(`refused: “${x.subject}” (${fmtBytes(x.size)}) — ${x.reason}`, 'error');
   }
   if (skipped) for (const x of r.skipped) li(`not convertible in ${x.folder}: “${x.subject}” — ${x.reason}`, 'error');
+  // Refused for size: kept as an mbox to save (and import into a mail program).
+  const big = $('#i-too-large');
+  big.hidden = !r.tooLarge;
+  if (r.tooLarge) {
+    const name = `${(currentInfo().file || 'unpst').replace(/\.(pst|ost)$/i, '')}.too-large.mbox`;
+    big.textContent = `Save the ${r.tooLarge.count} messages too large for the server (${name})`;
+    big.onclick = () => download(r.tooLarge.file, name);
+  }
   uploadStatus('');
 }
 

@@ -186,13 +186,15 @@ function replyJson(id, text) {
 let paused = null;
 let resume = null;
 
-function relaySocket(url, token, onSignIn) {
+function relaySocket(url, token, onSignIn, onTooLarge) {
   const ws = new WebSocket(url, [`${relay_protocol_prefix()}${token}`]);
   ws.binaryType = 'arraybuffer';
   let waiting = null;
   let closed = false;
   const lost = () => new Error('The relay closed the connection — is `unpst relay` still running? Upload again to resume.');
   ws.onmessage = (e) => {
+    // A binary frame: a message the server refused as too large, as an mbox entry.
+    if (typeof e.data !== 'string') { onTooLarge(new Uint8Array(e.data)); return; }
     const r = JSON.parse(e.data);
     // Not an answer: where the user signs in (OAuth2), while the relay waits for it.
     if (r.op === 'sign-in') { onSignIn(r.url); return; }
@@ -216,7 +218,24 @@ function relaySocket(url, token, onSignIn) {
 async function upload(id, args) {
   const picked = new Set(args.folders || []);
   const plan = session.upload_plan().filter((f) => picked.size === 0 || picked.has(f.nid));
-  const relay = relaySocket(args.relay, args.token, (url) => postMessage({ id, progress: { phase: 'sign-in', url } }));
+  // What the server refused as too large goes to an mbox in the Origin Private File System,
+  // offered to the user at the end: nothing is lost, nothing held in memory.
+  let tooLarge = null;
+  let tooLargeCount = 0;
+  const keep = async (bytes) => {
+    if (!tooLarge) {
+      const root = await navigator.storage.getDirectory();
+      const f = await root.getFileHandle('unpst-too-large.mbox', { create: true });
+      tooLarge = { file: f, handle: await f.createSyncAccessHandle() };
+      tooLarge.handle.truncate(0);
+    }
+    tooLarge.handle.write(bytes, { at: tooLarge.handle.getSize() });
+    tooLargeCount++;
+  };
+  let kept = Promise.resolve();
+  const relay = relaySocket(args.relay, args.token,
+    (url) => postMessage({ id, progress: { phase: 'sign-in', url } }),
+    (bytes) => { kept = kept.then(() => keep(bytes)); });
   try {
     const c = await relay.cmd({ op: 'connect', imap: args.imap, password: args.password, oauth: args.oauth || null, under: args.under || null });
     const m = await relay.cmd({ op: 'map', folders: plan });
@@ -249,9 +268,13 @@ async function upload(id, args) {
       postMessage({ id, progress: { phase: 'folder', report: d.report } });
     }
     const fin = await relay.cmd({ op: 'finish' });
-    reply(id, true, { server: c.server, report: fin.report, skipped });
+    await kept;
+    if (tooLarge) tooLarge.handle.close();
+    const saved = tooLarge ? { file: await tooLarge.file.getFile(), count: tooLargeCount } : null;
+    reply(id, true, { server: c.server, report: fin.report, skipped, tooLarge: saved });
   } finally {
     relay.close();
+    if (tooLarge) try { tooLarge.handle.close(); } catch { /* closed */ }
   }
 }
 

@@ -5,8 +5,7 @@ use std::cell::Cell;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use unpst::sink::imap::{ImapError, Literal, Uploader};
-use unpst::sink::mbox::Entry;
+use unpst::sink::imap::{ImapError, Uploader, write_refused};
 
 /// Where the refused messages went, and how many.
 pub(super) struct Kept {
@@ -50,13 +49,9 @@ pub(super) fn keep(up: &mut Uploader, pst: &Path, path: Option<PathBuf>) -> Kept
         let Some(f) = file.as_mut() else {
             return Ok(());
         };
-        let mut out = |b: &[u8]| f.write_all(b).map_err(unpst::Error::Io);
-        let mut entry = Entry::begin("MAILER-DAEMON", item.date, &mut out)?;
-        match lit {
-            Literal::Bytes(b) => entry.write(b)?,
-            Literal::Streamed(m, pst) => m.write_to(pst, &mut |b| entry.write(b))?,
-        }
-        entry.finish()?;
+        write_refused(item, lit, &mut |b: &[u8]| {
+            f.write_all(b).map_err(unpst::Error::Io)
+        })?;
         f.flush().map_err(ImapError::Io)?;
         counted.set(counted.get() + 1);
         Ok(())

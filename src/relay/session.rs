@@ -2,7 +2,9 @@
 //! (`connect`, `map`, `folder`, `end-folder`, `finish`); a binary frame is one message:
 //! [`imap::encode_frame`]: the metadata (id, subject, message_id, flags, date), then the
 //! message exactly as the converter wrote it. Every command and
-//! message is answered, so the page sends at the pace the server takes them.
+//! message is answered, so the page sends at the pace the server takes them. Before an
+//! answer the relay may send `{"op": "sign-in", "url"}` (OAuth2) and, as binary frames, the
+//! messages the server refused as too large, each an mbox entry for the page to keep.
 
 use super::{Config, RateLimit, lock};
 use crate::sink::imap::{self, Item, Mapping, Server, UploadOptions, Uploader};
@@ -56,6 +58,9 @@ struct State<'a> {
     config: &'a Config,
     connects: &'a Mutex<RateLimit>,
     tokens: &'a TokenStore,
+    /// Messages the server refused as too large, as mbox entries, not yet sent to the page
+    /// (which keeps them for the user: nothing lost).
+    refused: std::rc::Rc<std::cell::RefCell<Vec<Vec<u8>>>>,
     up: Option<Uploader>,
     maps: Vec<Mapping>,
 }
@@ -81,6 +86,7 @@ pub fn run(
         config,
         connects,
         tokens,
+        refused: Default::default(),
         up: None,
         maps: Vec::new(),
     };
@@ -104,6 +110,14 @@ pub fn run(
             _ => continue,
         };
         let done = reply["op"] == "done";
+        // Refused for size while answering: each as a binary frame of its own, before the
+        // answer.
+        let refused = std::mem::take(&mut *state.refused.borrow_mut());
+        for entry in refused {
+            if ws.send(Message::binary(entry)).is_err() {
+                return;
+            }
+        }
         if ws.send(Message::text(reply.to_string())).is_err() || done {
             let _ = ws.close(None);
             let _ = ws.flush();
@@ -156,6 +170,17 @@ impl State<'_> {
                     Some(settings) => self.sign_in(&server, &settings, opts, sign_in)?,
                     None => Uploader::connect(&server, &password, opts).map_err(error)?,
                 };
+                let mut up = up;
+                let kept = self.refused.clone();
+                up.keep_oversize(Box::new(move |item, lit| {
+                    let mut entry = Vec::new();
+                    imap::write_refused(item, lit, &mut |b: &[u8]| {
+                        entry.extend_from_slice(b);
+                        Ok(())
+                    })?;
+                    kept.borrow_mut().push(entry);
+                    Ok(())
+                }));
                 let reply = json!({
                     "op": "connected",
                     "server": server.display(),

@@ -1,7 +1,8 @@
 // The page → `unpst relay` → a real IMAP server, in headless Chromium. Run by tests/relay.rs,
 // which starts Dovecot and the relay and then checks the server itself:
 //   UNPST_URL=http://127.0.0.1:PORT/#relay=TOKEN UNPST_FILE=… UNPST_HOST=127.0.0.1
-//   UNPST_PORT=… UNPST_USER=… UNPST_PASSWORD=… [UNPST_OAUTH={client_id, authorize_url, …}] node upload.mjs
+//   UNPST_PORT=… UNPST_USER=… UNPST_PASSWORD=… [UNPST_OAUTH={client_id, authorize_url, …}]
+//   [UNPST_TOO_LARGE_OUT=FILE] node upload.mjs
 // Prints the verification report the page shows, as JSON, on its last line.
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
@@ -82,6 +83,13 @@ if (env.UNPST_SCREENSHOT) {
   await page.setViewportSize({ width: 1300, height: 1000 });
   await page.screenshot({ path: env.UNPST_SCREENSHOT, fullPage: true });
 }
+// What the server refused as too large, kept by the page: saved where the test says.
+let tooLarge = null;
+if (env.UNPST_TOO_LARGE_OUT && await page.isVisible('#i-too-large')) {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click('#i-too-large')]);
+  await d.saveAs(env.UNPST_TOO_LARGE_OUT);
+  tooLarge = { name: d.suggestedFilename(), button: await page.textContent('#i-too-large') };
+}
 const summary = await page.textContent('#i-summary');
 const details = await page.$$eval('#i-details li', (els) => els.map((e) => e.textContent));
 const pending = await page.evaluate(() => localStorage.getItem('unpst-upload-pending'));
@@ -105,4 +113,4 @@ if (oauth) {
 }
 assert.equal(pending, null, 'a finished upload is not offered for resuming');
 if (!oauth) assert.ok(!saved.includes(env.UNPST_PASSWORD), 'the password is never stored');
-console.log(JSON.stringify({ mapping, summary, details }));
+console.log(JSON.stringify({ mapping, summary, details, tooLarge }));

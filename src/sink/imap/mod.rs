@@ -41,6 +41,7 @@ mod native {
     pub use super::client::{Secret, Security, Server};
     pub use super::upload::{
         FolderUpload, Item, Oversize, UploadOptions, UploadReport, Uploader, too_large,
+        write_refused,
     };
 
     /// Everything that can go wrong talking to the server.

@@ -18,7 +18,7 @@ use std::time::Duration;
 mod mailbox;
 mod replies;
 use replies::is_throttle;
-pub use replies::{Oversize, too_large};
+pub use replies::{Oversize, too_large, write_refused};
 
 /// Tuning and behaviour of an upload.
 #[derive(Debug, Clone)]

@@ -8,6 +8,21 @@ use super::Item;
 /// What keeps the messages a server refuses as too large (a local mbox, say): nothing lost.
 pub type Oversize = Box<dyn FnMut(&Item, Literal) -> Result<()>>;
 
+/// A refused message as one mbox entry (mboxrd, dated as the message), written to `out`:
+/// how the too-large messages are kept, by the CLI in a file and by the relay for the page.
+pub fn write_refused(
+    item: &Item,
+    lit: Literal,
+    out: &mut dyn FnMut(&[u8]) -> crate::Result<()>,
+) -> crate::Result<()> {
+    let mut entry = crate::sink::mbox::Entry::begin("MAILER-DAEMON", item.date, out)?;
+    match lit {
+        Literal::Bytes(b) => entry.write(b)?,
+        Literal::Streamed(m, pst) => m.write_to(pst, &mut |b| entry.write(b))?,
+    }
+    entry.finish()
+}
+
 /// Whether a refusal says the message is too large (RFC 7889 `TOOBIG`, or a reply that
 /// speaks of its size).
 pub fn too_large(st: &Status) -> bool {

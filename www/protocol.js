@@ -84,6 +84,9 @@ export const Cmd = Object.freeze({
   signatureFiles: 'signature-files',
   /** { address } → where its mail most likely is (sink::imap::providers::Suggestion), or null */
   provider: 'provider',
+  /** { relay, token, address } → { found: {host, port, starttls, user, source}|null, asked: string[] }:
+   * the relay asks the address's domain for the settings it publishes (autoconfig, DNS SRV) */
+  lookup: 'lookup',
   /** UploadArgs → UploadAnswer, with UploadProgress */
   upload: 'upload',
   /** {} → null: the upload waits before its next message */

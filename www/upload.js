@@ -190,6 +190,7 @@ async function proposeServer(address) {
   const note = $('#i-provider');
   const s = address.trim() ? await call(Cmd.provider, { address }) : null;
   note.hidden = !s;
+  $('#i-lookup-box').hidden = true;
   if (!s) return;
   const host = $('#i-host');
   if (!host.value || host.dataset.proposed) {
@@ -204,6 +205,35 @@ async function proposeServer(address) {
   note.textContent = p
     ? `${p.name}: ${p.host}. ${p.note}${p.auth === 'oauth2' ? ' Sign in with OAuth2 below, with the client ID of the app registered for you (docs/oauth.md).' : ''}`
     : `No provider this page knows: ${s.host} is the usual hosting default — check your provider's settings.`;
+  // For a guess, the domain's own settings — asked only if the user clicks, and said first.
+  const box = $('#i-lookup-box');
+  box.hidden = !(s.guess && s.lookup.length && relayToken);
+  if (!box.hidden) {
+    const domain = address.trim().split('@').pop();
+    $('#i-lookup').textContent = `Ask ${domain} for its settings`;
+    $('#i-lookup-note').textContent = `The relay then asks ${s.lookup.join(', ')} — nothing else, no one else.`;
+    $('#i-lookup').onclick = () => lookUp(address);
+  }
+}
+
+/** Fills the server from what `address`'s domain publishes (through the relay). */
+async function lookUp(address) {
+  const note = $('#i-lookup-note');
+  $('#i-lookup').disabled = true;
+  note.textContent = 'Asking…';
+  try {
+    const r = await call(Cmd.lookup, { relay: `ws://${location.host}/relay`, token: relayToken, address });
+    const f = r.found;
+    if (!f) { note.textContent = `Nothing published (asked ${r.asked.join(', ')}): check your provider's settings.`; return; }
+    $('#i-host').value = f.host; $('#i-port').value = String(f.port); $('#i-sec').value = f.starttls ? 'imap' : 'imaps';
+    $('#i-user').value = f.user;
+    for (const k of ['#i-host', '#i-user']) delete $(k).dataset.proposed;
+    note.textContent = `Found at ${f.source}: ${f.host}:${f.port} (${f.starttls ? 'STARTTLS' : 'TLS'}).`;
+  } catch (err) {
+    note.textContent = err.message;
+  } finally {
+    $('#i-lookup').disabled = false;
+  }
 }
 
 /** The page's `call` (protocol.js), what is open (FileInfo) and its Cancel. */

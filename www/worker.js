@@ -443,6 +443,16 @@ self.onmessage = async (e) => {
       case Cmd.provider:
         reply(id, true, provider_for(args.address));
         break;
+      case Cmd.lookup: {
+        // The domain's own published settings, asked by the relay (the page cannot).
+        const relay = relaySocket(args.relay, args.token, () => {}, () => {});
+        try {
+          reply(id, true, await relay.cmd({ op: 'lookup', address: args.address }));
+        } finally {
+          relay.close();
+        }
+        break;
+      }
       case Cmd.upload:
         await upload(id, args);
         break;

@@ -1,5 +1,6 @@
 //! One page's upload over the relay's WebSocket. Text frames are JSON commands
-//! (`connect`, `map`, `folder`, `end-folder`, `finish`); a binary frame is one message:
+//! (`connect`, `map`, `folder`, `end-folder`, `finish`; `lookup` alone, for a server's
+//! settings); a binary frame is one message:
 //! [`imap::encode_frame`]: the metadata (id, subject, message_id, flags, date), then the
 //! message exactly as the converter wrote it. Every command and
 //! message is answered, so the page sends at the pace the server takes them. Before an
@@ -34,6 +35,11 @@ pub enum Command {
     },
     Map {
         folders: Vec<PlannedFolder>,
+    },
+    /// Ask the address's domain for the IMAP settings it publishes (autoconfig, SRV): only
+    /// when the user asks, only the domain itself.
+    Lookup {
+        address: String,
     },
     Folder {
         index: usize,
@@ -189,6 +195,7 @@ impl State<'_> {
                 self.up = Some(up);
                 Ok(reply)
             }
+            Command::Lookup { address } => self.lookup(&address),
             Command::Map { folders } => {
                 let (maps, preview) =
                     crate::upload::preview(self.uploader()?, &folders).map_err(error)?;
@@ -217,6 +224,23 @@ impl State<'_> {
                 Ok(json!({"op": "done", "report": report}))
             }
         }
+    }
+
+    /// The settings `address`'s domain publishes, asked of the domain itself.
+    fn lookup(&self, address: &str) -> Result<Value, Value> {
+        // Counted with the connections: the relay makes no stream of requests.
+        if let Err(wait) = lock(self.connects).take() {
+            return Err(error(format!(
+                "too many attempts; try again in {} s",
+                wait.as_secs() + 1
+            )));
+        }
+        let found = imap::autoconfig::ask(address, self.config.ca_file.as_deref());
+        Ok(json!({
+            "op": "found",
+            "found": found,
+            "asked": imap::providers::places(address),
+        }))
     }
 
     /// Connects signed in with OAuth2: this relay's tokens for the app and account while they

@@ -47,6 +47,16 @@ await page.fill('#i-address', 'info@bakery.example');
 await page.dispatchEvent('#i-address', 'change');
 await page.waitForFunction(() => document.querySelector('#i-host').value === 'mail.bakery.example');
 assert.match(await page.textContent('#i-provider'), /usual hosting default/);
+// Its own published settings are asked only on request, and the page says first exactly what
+// the relay will ask (the domain's autoconfig files and SRV records, no one else).
+assert.equal(await page.textContent('#i-lookup'), 'Ask bakery.example for its settings');
+assert.equal(await page.textContent('#i-lookup-note'), 'The relay then asks https://autoconfig.bakery.example/mail/config-v1.1.xml, '
+  + 'https://bakery.example/.well-known/autoconfig/mail/config-v1.1.xml, _imaps._tcp.bakery.example, _imap._tcp.bakery.example — nothing else, no one else.');
+await page.click('#i-lookup');
+// (.example is reserved: nothing is published there, wherever the test runs.)
+await page.waitForFunction(() => !['Asking…', ''].includes(document.querySelector('#i-lookup-note').textContent.split(' (')[0]) && !document.querySelector('#i-lookup').disabled, null, { timeout: 60000 });
+assert.match(await page.textContent('#i-lookup-note'), /^Nothing published \(asked https:\/\/autoconfig\.bakery\.example\/mail\/config-v1\.1\.xml, /);
+assert.equal(await page.inputValue('#i-host'), 'mail.bakery.example');
 // A server typed by hand is not replaced by a later address.
 await page.fill('#i-host', env.UNPST_HOST);
 await page.fill('#i-address', 'someone@gmail.com');

@@ -7,6 +7,8 @@
 //! servers ([`providers`]): sockets are native-only.
 
 #[cfg(not(target_arch = "wasm32"))]
+pub mod autoconfig;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod client;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod flags;

@@ -1,7 +1,8 @@
 //! Where the common mail providers' IMAP servers are, from the user's address: the host,
 //! port and TLS of each (as their own setup pages and Thunderbird's ISPDB give them) and how
 //! they take a sign-in. For another domain, the usual hosting default (cPanel, Plesk:
-//! `mail.<domain>`) is a guess, said as one. No lookup is made: the table is all.
+//! `mail.<domain>`) is a guess, said as one. No lookup is made here: the table is all (the
+//! domain's own published settings are asked only on request, by `autoconfig`).
 
 use serde::Serialize;
 
@@ -128,6 +129,9 @@ pub struct Suggestion {
     pub user: String,
     /// No provider knows the domain: `host` is the usual hosting default, to be checked.
     pub guess: bool,
+    /// For a guess: what the relay would ask, if the user wants, for the domain's own
+    /// settings ([`places`]).
+    pub lookup: Vec<String>,
 }
 
 /// The domain of an address, lower case, or `None` if it is not one.
@@ -139,6 +143,26 @@ fn domain(address: &str) -> Option<String> {
         && (domain.split('.'))
             .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
     ok.then_some(domain)
+}
+
+/// The places the relay asks, when the user asks, for the settings `address`'s domain
+/// publishes (in this order; see `sink::imap::autoconfig`): its two autoconfig files, then
+/// its SRV records for IMAP with TLS and with STARTTLS. None for an address at an IP address.
+pub fn places(address: &str) -> Vec<String> {
+    let Some(d) = domain(address).filter(|d| {
+        // No top-level domain is numeric: this is an IP address, not a mail domain.
+        !d.rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+    }) else {
+        return Vec::new();
+    };
+    vec![
+        format!("https://autoconfig.{d}/mail/config-v1.1.xml"),
+        format!("https://{d}/.well-known/autoconfig/mail/config-v1.1.xml"),
+        format!("_imaps._tcp.{d}"),
+        format!("_imap._tcp.{d}"),
+    ]
 }
 
 /// The provider whose domain `address` is in, if it is one of the table's.
@@ -159,11 +183,13 @@ pub fn suggest(address: &str) -> Option<Suggestion> {
             port: p.port,
             user,
             guess: false,
+            lookup: Vec::new(),
         },
         None => Suggestion {
             provider: None,
             host: format!("mail.{d}"),
             port: 993,
+            lookup: places(&user),
             user,
             guess: true,
         },
@@ -192,6 +218,21 @@ mod tests {
         assert!(provider("x@gmail.com.evil.example").is_none());
         let g = suggest("info@bakery-schmidt.de").unwrap();
         assert_eq!((g.host.as_str(), g.guess), ("mail.bakery-schmidt.de", true));
+        // What the relay would ask, on request: the domain's own places only.
+        assert_eq!(
+            g.lookup,
+            [
+                "https://autoconfig.bakery-schmidt.de/mail/config-v1.1.xml",
+                "https://bakery-schmidt.de/.well-known/autoconfig/mail/config-v1.1.xml",
+                "_imaps._tcp.bakery-schmidt.de",
+                "_imap._tcp.bakery-schmidt.de",
+            ]
+        );
+        assert!(suggest("x@gmail.com").unwrap().lookup.is_empty());
+        assert!(
+            places("x@127.0.0.1").is_empty(),
+            "an IP address is no mail domain"
+        );
         for bad in [
             "",
             "no-at-sign",

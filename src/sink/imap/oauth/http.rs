@@ -1,12 +1,12 @@
-//! Just enough HTTP/1.1 (RFC 9112) for OAuth2 token requests: one form POST over TLS (plain
-//! HTTP only to this machine, for tests), its JSON answer read whole within bounds —
-//! `Content-Length` or chunked.
+//! Just enough HTTP/1.1 (RFC 9112) for OAuth2 token requests and autoconfig files: one form
+//! POST or GET over TLS (plain HTTP only to this machine, for tests), its answer read whole
+//! within bounds — `Content-Length` or chunked.
 
 use super::super::server::{Security, Server};
 use super::super::stream::tls;
 use super::OAuthError;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
 /// The most an answer may take: a token response is a few KiB.
@@ -104,11 +104,6 @@ pub fn post_form(
     ca_file: Option<&std::path::Path>,
 ) -> Result<(u16, serde_json::Value), OAuthError> {
     let ep = endpoint(url)?;
-    let timeout = Duration::from_secs(30);
-    let tcp = TcpStream::connect((ep.host.as_str(), ep.port))
-        .map_err(|e| OAuthError::Http(format!("connecting to {}: {e}", ep.host)))?;
-    tcp.set_read_timeout(Some(timeout))?;
-    tcp.set_write_timeout(Some(timeout))?;
     let request = format!(
         "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
          Accept: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -116,6 +111,45 @@ pub fn post_form(
         ep.host,
         body.len()
     );
+    let (status, body) = read_answer(send(&ep, &request, ca_file)?)?;
+    let json = serde_json::from_slice(&body)
+        .map_err(|_| OAuthError::Http(format!("status {status}, and no JSON in the answer")))?;
+    Ok((status, json))
+}
+
+/// GETs `url` (`https://`, or `http://` to this machine only): the status and the body.
+pub fn get(url: &str, ca_file: Option<&std::path::Path>) -> Result<(u16, Vec<u8>), OAuthError> {
+    let ep = endpoint(url)?;
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        ep.path, ep.host
+    );
+    read_answer(send(&ep, &request, ca_file)?)
+}
+
+/// Connects to `ep` (TLS unless it is this machine's plain HTTP) and sends `request`.
+fn send(
+    ep: &Endpoint,
+    request: &str,
+    ca_file: Option<&std::path::Path>,
+) -> Result<Box<dyn ReadWrite>, OAuthError> {
+    let timeout = Duration::from_secs(30);
+    // Each address the name has, a few seconds each: a host that drops packets is given up.
+    let failed = |e: std::io::Error| OAuthError::Http(format!("connecting to {}: {e}", ep.host));
+    let addrs = (ep.host.as_str(), ep.port)
+        .to_socket_addrs()
+        .map_err(failed)?;
+    let mut last = std::io::Error::other("no address");
+    let tcp = addrs
+        .into_iter()
+        .find_map(|a| {
+            TcpStream::connect_timeout(&a, Duration::from_secs(10))
+                .map_err(|e| last = e)
+                .ok()
+        })
+        .ok_or_else(|| failed(last))?;
+    tcp.set_read_timeout(Some(timeout))?;
+    tcp.set_write_timeout(Some(timeout))?;
     let mut stream: Box<dyn ReadWrite> = if ep.tls {
         let server = Server {
             host: ep.host.clone(),
@@ -133,7 +167,7 @@ pub fn post_form(
     };
     stream.write_all(request.as_bytes())?;
     stream.flush()?;
-    read_answer(stream)
+    Ok(stream)
 }
 
 trait ReadWrite: Read + Write {}
@@ -141,7 +175,7 @@ impl<T: Read + Write> ReadWrite for T {}
 
 /// Status line, headers, then the body by its length, in chunks, or to the end — all of it
 /// within [`MAX_BODY`] and 16 KiB of headers, whatever the endpoint sends.
-fn read_answer(r: impl Read) -> Result<(u16, serde_json::Value), OAuthError> {
+fn read_answer(r: impl Read) -> Result<(u16, Vec<u8>), OAuthError> {
     let mut r = BufReader::new(r.take(MAX_BODY as u64 + 16 * 1024));
     let mut line = String::new();
     r.read_line(&mut line)?;
@@ -183,9 +217,7 @@ fn read_answer(r: impl Read) -> Result<(u16, serde_json::Value), OAuthError> {
     } else {
         r.take(MAX_BODY as u64).read_to_end(&mut body)?;
     }
-    let json = serde_json::from_slice(&body)
-        .map_err(|_| OAuthError::Http(format!("status {status}, and no JSON in the answer")))?;
-    Ok((status, json))
+    Ok((status, body))
 }
 
 #[cfg(test)]
@@ -218,9 +250,9 @@ mod tests {
     #[test]
     fn chunked_and_sized_answers_are_read_whole() {
         let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n";
-        assert_eq!(read_answer(&chunked[..]).unwrap().1["a"], 1);
+        assert_eq!(read_answer(&chunked[..]).unwrap().1, b"{\"a\":1}");
         let sized = b"HTTP/1.1 400 Bad\r\nContent-Length: 16\r\n\r\n{\"error\":\"nope\"}";
-        let (status, json) = read_answer(&sized[..]).unwrap();
-        assert_eq!((status, json["error"].as_str()), (400, Some("nope")));
+        let (status, body) = read_answer(&sized[..]).unwrap();
+        assert_eq!((status, &body[..]), (400, &b"{\"error\":\"nope\"}"[..]));
     }
 }

@@ -5,6 +5,8 @@
 
 mod http;
 
+pub(super) use http::{encode, get};
+
 use super::{ImapError, Secret, Server, UploadOptions, Uploader};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -985,6 +985,16 @@ fn recovered_items_are_pffexports_or_older_versions_of_live_ones() {
             }
         }
         let _ = std::fs::remove_dir_all(&tmp);
+        // Per file (for the closing notes): pffexport's items, ours, both, and its rows.
+        let file_rows = theirs.iter().filter(|t| t.row_only).count();
+        if !all_theirs.is_empty() || !ours.is_empty() {
+            eprintln!(
+                "{name}: pffexport {} ({file_rows} of them rows of old tables), ours {}, both {}",
+                all_theirs.len(),
+                ours.len(),
+                all_theirs.len() - theirs.len()
+            );
+        }
         for t in &theirs {
             if t.row_only {
                 // A row: its message (when pffexport names its subject) is listed, or one

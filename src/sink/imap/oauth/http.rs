@@ -176,6 +176,7 @@ impl<T: Read + Write> ReadWrite for T {}
 /// Status line, headers, then the body by its length, in chunks, or to the end — all of it
 /// within [`MAX_BODY`] and 16 KiB of headers, whatever the endpoint sends.
 fn read_answer(r: impl Read) -> Result<(u16, Vec<u8>), OAuthError> {
+    let too_big = || OAuthError::Http("the answer is over 256 KiB, or its head over 16 KiB".into());
     let mut r = BufReader::new(r.take(MAX_BODY as u64 + 16 * 1024));
     let mut line = String::new();
     r.read_line(&mut line)?;
@@ -184,10 +185,16 @@ fn read_answer(r: impl Read) -> Result<(u16, Vec<u8>), OAuthError> {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| OAuthError::Http("not an HTTP answer".into()))?;
-    let (mut length, mut chunked) = (None, false);
+    let (mut length, mut chunked, mut head) = (None, false, line.len());
     loop {
         line.clear();
-        if r.read_line(&mut line)? == 0 || line.trim().is_empty() {
+        let n = r.read_line(&mut line)?;
+        head += n;
+        // A line cut off by the limit, or too many of them: no answer of ours.
+        if head > 16 * 1024 || (n > 0 && !line.ends_with('\n')) {
+            return Err(too_big());
+        }
+        if n == 0 || line.trim().is_empty() {
             break;
         }
         let l = line.to_ascii_lowercase();
@@ -204,18 +211,27 @@ fn read_answer(r: impl Read) -> Result<(u16, Vec<u8>), OAuthError> {
             r.read_line(&mut line)?;
             let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or(""), 16)
                 .map_err(|_| OAuthError::Http("bad chunk size".into()))?;
-            if size == 0 || body.len() + size > MAX_BODY {
+            if size == 0 {
                 break;
+            }
+            if body.len() + size > MAX_BODY {
+                return Err(too_big());
             }
             let mut chunk = vec![0u8; size + 2];
             r.read_exact(&mut chunk)?;
             body.extend_from_slice(&chunk[..size]);
         }
     } else if let Some(n) = length {
-        body.resize(n.min(MAX_BODY), 0);
+        if n > MAX_BODY {
+            return Err(too_big());
+        }
+        body.resize(n, 0);
         r.read_exact(&mut body)?;
     } else {
-        r.take(MAX_BODY as u64).read_to_end(&mut body)?;
+        r.take(MAX_BODY as u64 + 1).read_to_end(&mut body)?;
+        if body.len() > MAX_BODY {
+            return Err(too_big());
+        }
     }
     Ok((status, body))
 }
@@ -245,6 +261,9 @@ mod tests {
         assert!(read_answer(chunk.chain(std::io::repeat(b'{'))).is_err());
         let huge = b"HTTP/1.1 200 OK\r\nContent-Length: 999999999999\r\n\r\n{}";
         assert!(read_answer(&huge[..]).is_err());
+        // No length, and a body without end (an autoconfig "file" that never stops).
+        let open = b"HTTP/1.1 200 OK\r\n\r\n";
+        assert!(read_answer(open.chain(std::io::repeat(b'<'))).is_err());
     }
 
     #[test]

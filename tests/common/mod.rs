@@ -135,3 +135,22 @@ pub fn hostile_files(dir: &std::path::Path) -> Vec<Hostile> {
         })
         .collect()
 }
+
+/// The Message-IDs of the mail `unpst upload` would send from `file` whose converted size is
+/// over `limit` bytes, sorted: what a server with that size limit refuses.
+pub fn messages_over(file: &std::path::Path, limit: u64) -> Vec<String> {
+    use unpst::convert::{FolderItems, Outcome};
+    let pst = unpst::pst::Pst::open_path(file).unwrap();
+    let mut big = Vec::new();
+    for f in unpst::upload::plan(&pst, None).unwrap() {
+        for (_, o) in FolderItems::new(&pst, f.nid) {
+            if let Outcome::Mail(m) = o
+                && m.bytes.len() > limit
+            {
+                big.push(m.message_id.clone());
+            }
+        }
+    }
+    big.sort();
+    big
+}

@@ -833,3 +833,49 @@ fn deleted_contacts_and_appointments_come_back_as_vcard_and_icalendar() {
     }
     let _ = std::fs::remove_file(&path);
 }
+
+/// The freed space is scanned once per open file: the page shows the recovered items and
+/// later converts them, and the conversion then reads about what one without them reads —
+/// not the whole file again (a cache of 4 × 64 KiB, far smaller than the file, keeps a
+/// second scan from hiding in memory).
+#[test]
+fn the_recovery_scan_reads_the_file_once() {
+    let spec = Spec {
+        seed: 34,
+        max_messages: 60,
+        folders: 2,
+        deleted: 3,
+        ..Spec::default()
+    };
+    let (path, _) = generate("scan-once", &spec);
+    let size = std::fs::metadata(&path).unwrap().len();
+    let open = || {
+        let src = unpst::source::ReadSeekSource::new(std::fs::File::open(&path).unwrap()).unwrap();
+        Pst::open_with_cache(Box::new(src), 64 << 10, 4).unwrap()
+    };
+    let converted = |pst: &Pst, recover: bool| {
+        let mut sink = MemTree::default();
+        let opts = Options {
+            recover,
+            ..Options::from_formats(&["mbox"]).unwrap()
+        };
+        let at = pst.ndb.source_reads();
+        let rep = convert(pst, &mut sink, &opts, "g", &mut |_| true).unwrap();
+        (pst.ndb.source_reads() - at, rep)
+    };
+    let (plain, _) = converted(&open(), false);
+    let pst = open();
+    let before = pst.ndb.source_reads();
+    let found = unpst::convert::deleted::find(&pst).unwrap();
+    assert_eq!(found.report.recovered, 3);
+    let scan = pst.ndb.source_reads() - before;
+    // The scan read the file: at least one read per 64 KiB of it.
+    assert!(scan >= size / (64 << 10), "{scan} reads for {size} bytes");
+    let (with, rep) = converted(&pst, true);
+    assert_eq!(rep.recovery.unwrap().recovered, 3);
+    assert!(
+        with < plain + scan / 2,
+        "with the recovered items {with} reads, without {plain}; the scan took {scan}"
+    );
+    let _ = std::fs::remove_file(&path);
+}

@@ -22,7 +22,7 @@ const COMPARE: u64 = 256 << 20;
 
 /// What `--recover` found in a file: the scan, the items kept, and the counts.
 pub struct Found {
-    pub rec: Recovery,
+    pub rec: std::rc::Rc<Recovery>,
     pub kept: Vec<Candidate>,
     pub report: RecoveryReport,
 }

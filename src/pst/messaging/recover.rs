@@ -49,8 +49,17 @@ pub struct Recovery {
 }
 
 impl Pst {
-    /// Scans the file for items no folder lists (reads every page once).
-    pub fn recovery(&self) -> Result<Recovery> {
+    /// The items no folder lists: the file is scanned the first time (every page read once),
+    /// and what it found kept for the next (the page shows them, then converts them).
+    pub fn recovery(&self) -> Result<Rc<Recovery>> {
+        if let Some(r) = self.recovery.get() {
+            return Ok(r.clone());
+        }
+        let r = Rc::new(self.scan_recovery()?);
+        Ok(self.recovery.get_or_init(|| r).clone())
+    }
+
+    fn scan_recovery(&self) -> Result<Recovery> {
         let tree = self.folder_tree()?;
         let folders = tree.flatten();
         let mut listed: HashSet<Nid> = HashSet::new();

@@ -32,6 +32,8 @@ pub struct Pst {
     pub password_protected: bool,
     /// Learnt the first time an address is missing ([`Pst::address_book`]).
     address_book: std::cell::OnceCell<super::AddressBook>,
+    /// The freed space's scan, made once ([`Pst::recovery`]): it reads the whole file.
+    pub(super) recovery: std::cell::OnceCell<std::rc::Rc<super::recover::Recovery>>,
 }
 
 impl Pst {
@@ -118,6 +120,7 @@ impl Pst {
             ipm_subtree,
             problems,
             address_book: Default::default(),
+            recovery: Default::default(),
         })
     }
 

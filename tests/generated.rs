@@ -766,35 +766,17 @@ fn deleted_contacts_and_appointments_come_back_as_vcard_and_icalendar() {
         (4, 0, 0),
         "{r:?}"
     );
-    let dir = std::env::temp_dir().join(format!("unpst-deleted-cards-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let mut files = Vec::new();
-    for (p, bytes) in &sink.files {
-        if p.ends_with(".vcf") || p.ends_with(".ics") {
-            let f = dir.join(p);
-            std::fs::create_dir_all(f.parent().unwrap()).unwrap();
-            std::fs::write(&f, bytes).unwrap();
-            files.push((p.clone(), f));
-        }
-    }
-    let out = std::process::Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/check_items.py"))
-        .args(files.iter().map(|(_, f)| f))
-        .output()
-        .expect("python3 runs");
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let parsed = common::check_items(
+        sink.files
+            .iter()
+            .filter(|(p, _)| p.ends_with(".vcf") || p.ends_with(".ics")),
+        "deleted-cards",
     );
-    let v: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     // What the parsers read in each written file: card names or event summaries.
     let read = |p: &str| -> Vec<String> {
-        let Some((_, f)) = files.iter().find(|(q, _)| q == p) else {
+        let Some(v) = parsed.get(p) else {
             return Vec::new();
         };
-        let v = &v[f.to_str().unwrap()];
         let (list, key) = match v.get("cards") {
             Some(c) => (c, "fn"),
             None => (&v["events"], "summary"),
@@ -820,13 +802,13 @@ fn deleted_contacts_and_appointments_come_back_as_vcard_and_icalendar() {
     };
     assert_eq!(read("contacts/Recovered items.vcf"), deleted("Contacts"));
     assert_eq!(read("calendar/Recovered items.ics"), deleted("Calendar"));
-    let singles: Vec<String> = files
-        .iter()
-        .filter(|(p, _)| p.starts_with("eml/Recovered items/"))
-        .flat_map(|(p, _)| read(p))
+    let singles: Vec<String> = parsed
+        .keys()
+        .filter(|p| p.starts_with("eml/Recovered items/"))
+        .flat_map(|p| read(p))
         .collect();
     assert_eq!(singles.len(), 2, "{singles:?}");
-    for (p, _) in files.iter().filter(|(p, _)| !p.contains("Recovered items")) {
+    for p in parsed.keys().filter(|p| !p.contains("Recovered items")) {
         for (_, name) in &s.deleted_cards {
             assert!(!read(p).contains(name), "{name} is live in {p}");
         }

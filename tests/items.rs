@@ -24,34 +24,7 @@ fn parsed(file: &Path) -> BTreeMap<String, serde_json::Value> {
     };
     let rep = convert(&pst, &mut sink, &opts, "x", &mut |_| true).unwrap();
     assert_eq!(rep.totals.skipped, 0);
-    let dir = std::env::temp_dir().join(format!(
-        "unpst-items-{}-{}",
-        std::process::id(),
-        file.file_name().unwrap().to_string_lossy()
-    ));
-    let mut paths = Vec::new();
-    for (path, bytes) in &sink.files {
-        let p = dir.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, bytes).unwrap();
-        paths.push((path.clone(), p));
-    }
-    let out = std::process::Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/check_items.py"))
-        .args(paths.iter().map(|(_, p)| p))
-        .output()
-        .expect("python3 runs");
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        out.status.success(),
-        "vobject / icalendar refused the output: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: BTreeMap<String, serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    paths
-        .into_iter()
-        .map(|(name, p)| (name, v[p.to_str().unwrap()].clone()))
-        .collect()
+    common::check_items(&sink.files, &file.file_name().unwrap().to_string_lossy())
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {

@@ -154,3 +154,38 @@ pub fn messages_over(file: &std::path::Path, limit: u64) -> Vec<String> {
     big.sort();
     big
 }
+
+/// What independent parsers (Python's vobject and icalendar, tests/check_items.py) read in
+/// each vCard / iCalendar file of `files` (tree path, bytes), by tree path; fails the test if
+/// either refuses one. `tag` keeps concurrent tests' scratch folders apart.
+pub fn check_items<'a>(
+    files: impl IntoIterator<Item = (&'a String, &'a Vec<u8>)>,
+    tag: &str,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let dir = std::env::temp_dir().join(format!("unpst-items-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut paths = Vec::new();
+    for (path, bytes) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, bytes).unwrap();
+        paths.push((path.clone(), p));
+    }
+    let out = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/check_items.py"))
+        .args(paths.iter().map(|(_, p)| p))
+        .output()
+        .expect("python3 runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success(),
+        "vobject / icalendar refused the output: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    paths
+        .into_iter()
+        .map(|(name, p)| (name, v[p.to_str().unwrap()].clone()))
+        .collect()
+}

@@ -76,6 +76,35 @@ async function crashOnWebinar() {
   return row;
 }
 
+// Every file below a folder of the Origin Private File System (`name`) or of the disk
+// (`dir`): relative path → SHA-256, to compare the page's output with the CLI's.
+function opfsHashes(name) {
+  return page.evaluate(async (top) => {
+    const out = {};
+    const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
+    const walk = async (d, prefix) => {
+      for await (const [n, h] of d.entries()) {
+        if (h.kind === 'directory') await walk(h, `${prefix}${n}/`);
+        else out[`${prefix}${n}`] = hex(await crypto.subtle.digest('SHA-256', await (await h.getFile()).arrayBuffer()));
+      }
+    };
+    await walk(await (await navigator.storage.getDirectory()).getDirectoryHandle(top), '');
+    return out;
+  }, name);
+}
+
+function diskHashes(dir) {
+  const out = {};
+  const walk = (d, prefix) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
+      else out[`${prefix}${e.name}`] = createHash('sha256').update(readFileSync(join(d, e.name))).digest('hex');
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
 const subjectIs = (s) => page.waitForFunction((t) => document.querySelector('#p-subject').textContent === t, s, { timeout: 10000 });
 
 function inspect(file) {
@@ -438,29 +467,11 @@ await check('the export into a picked folder equals unpst convert -o DIR file by
   await page.click('#go');
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
   assert.match(await page.textContent('#status'), /written into the folder “picked”/);
-  const web = await page.evaluate(async () => {
-    const out = {};
-    const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
-    const walk = async (d, prefix) => {
-      for await (const [name, h] of d.entries()) {
-        if (h.kind === 'directory') await walk(h, `${prefix}${name}/`);
-        else out[`${prefix}${name}`] = hex(await crypto.subtle.digest('SHA-256', await (await h.getFile()).arrayBuffer()));
-      }
-    };
-    await walk(await (await navigator.storage.getDirectory()).getDirectoryHandle('picked'), '');
-    return out;
-  });
+  const web = await opfsHashes('picked');
   const dir = mkdtempSync(join(tmpdir(), 'unpst-dir-'));
   try {
     execFileSync(bin, ['convert', join(corpus, file), '-o', dir, '--format', 'mbox,eml,vcf,ics,signatures', '-q']);
-    const cli = {};
-    const walk = (d, prefix) => {
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
-        else cli[`${prefix}${e.name}`] = createHash('sha256').update(readFileSync(join(d, e.name))).digest('hex');
-      }
-    };
-    walk(dir, '');
+    const cli = diskHashes(dir);
     assert.ok(Object.keys(cli).length > 100, `${Object.keys(cli).length} files`);
     assert.deepEqual(Object.keys(web).sort(), Object.keys(cli).sort());
     for (const k of Object.keys(cli)) assert.equal(web[k], cli[k], k);
@@ -489,32 +500,14 @@ await check('into Thunderbird: the picked Local Folders get the mail under a new
   await page.click('#go');
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
   assert.match(await page.textContent('#status'), /restart Thunderbird, and “aspose-SampleOstFile \(2\)” is under Local Folders/);
-  const web = await page.evaluate(async () => {
-    const out = {};
-    const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');
-    const walk = async (d, prefix) => {
-      for await (const [name, h] of d.entries()) {
-        if (h.kind === 'directory') await walk(h, `${prefix}${name}/`);
-        else out[`${prefix}${name}`] = hex(await crypto.subtle.digest('SHA-256', await (await h.getFile()).arrayBuffer()));
-      }
-    };
-    await walk(await (await navigator.storage.getDirectory()).getDirectoryHandle('Local Folders'), '');
-    return out;
-  });
+  const web = await opfsHashes('Local Folders');
   const dir = mkdtempSync(join(tmpdir(), 'unpst-tb-'));
   try {
     const local = join(dir, 'Local Folders');
     mkdirSync(join(local, 'Trash.sbd'), { recursive: true });
     writeFileSync(join(local, 'aspose-SampleOstFile'), 'From kept\n');
     execFileSync(bin, ['convert', join(corpus, file), '--thunderbird', local, '-q']);
-    const cli = {};
-    const walk = (d, prefix) => {
-      for (const e of readdirSync(d, { withFileTypes: true })) {
-        if (e.isDirectory()) walk(join(d, e.name), `${prefix}${e.name}/`);
-        else cli[`${prefix}${e.name}`] = createHash('sha256').update(readFileSync(join(d, e.name))).digest('hex');
-      }
-    };
-    walk(local, '');
+    const cli = diskHashes(local);
     assert.ok(Object.keys(cli).includes('aspose-SampleOstFile (2).sbd/Inbox'), Object.keys(cli).join(' | '));
     assert.deepEqual(Object.keys(web).sort(), Object.keys(cli).sort());
     for (const k of Object.keys(cli)) assert.equal(web[k], cli[k], k);

@@ -12,9 +12,7 @@ use unpst::pst::Pst;
 use unpst::sink::MemTree;
 
 fn generate(name: &str, spec: &Spec) -> (PathBuf, Summary) {
-    let path = std::env::temp_dir().join(format!("unpst-gen-{}-{name}.pst", std::process::id()));
-    let f = std::fs::File::create(&path).unwrap();
-    let s = pstgen::generate(std::io::BufWriter::new(f), spec, |_, _| {}).unwrap();
+    let (path, s) = common::generated(&format!("gen-{name}"), spec);
     assert_eq!(std::fs::metadata(&path).unwrap().len(), s.bytes);
     (path, s)
 }

@@ -762,6 +762,38 @@ fn a_second_upload_into_the_same_account_is_refused_while_one_runs() {
     assert_same(&server.contents("bob"), &expected(&file, '/'));
 }
 
+/// An upload that is ending (the page's, cancelled a moment ago: its session still closing)
+/// is waited for, up to `LET_GO`: the next upload then gets the lock instead of a refusal.
+/// One that holds it longer still refuses the next.
+#[test]
+fn a_lock_let_go_within_moments_is_waited_for() {
+    use unpst::sink::imap::lock::{AccountLock, LET_GO};
+    let account = Server::parse(
+        &format!("imaps://wait{}@127.0.0.1:1", std::process::id()),
+        false,
+    )
+    .unwrap();
+    let held = AccountLock::acquire(&account).unwrap();
+    let t = std::time::Instant::now();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(LET_GO / 4);
+        drop(held);
+    });
+    let got = AccountLock::acquire(&account);
+    assert!(
+        got.is_ok(),
+        "refused although let go after {:?}",
+        LET_GO / 4
+    );
+    assert!(t.elapsed() >= LET_GO / 4);
+    release.join().unwrap();
+    let t = std::time::Instant::now();
+    let again = AccountLock::acquire(&account);
+    assert!(again.is_err(), "a second lock while the first is held");
+    assert!(t.elapsed() >= LET_GO, "refused before {LET_GO:?}");
+    drop(got);
+}
+
 /// Cyrus IMAP 3.6 and Courier-IMAP 5.0 (unpacked from Debian's packages, run beside the
 /// Dovecot): four corpus files, each into its own account, arrive exactly as the oracle
 /// has them, and a second run adds nothing. Courier offers none of MULTIAPPEND, LITERAL+
@@ -792,14 +824,6 @@ fn uploads_to_cyrus_and_courier_are_exact_and_reruns_add_nothing() {
             assert_eq!(server.contents(user), got, "{kind:?} {name}: rerun");
         }
     }
-}
-
-/// A generated PST in the temp folder, and what was written.
-fn generated(name: &str, spec: &pstgen::Spec) -> (std::path::PathBuf, pstgen::Summary) {
-    let path = std::env::temp_dir().join(format!("unpst-{name}-{}.pst", std::process::id()));
-    let f = std::fs::File::create(&path).unwrap();
-    let s = pstgen::generate(std::io::BufWriter::new(f), spec, |_, _| {}).unwrap();
-    (path, s)
 }
 
 /// The message counts of a generated file's folders, as a sorted multiset (empty ones out).
@@ -843,7 +867,7 @@ fn names_cyrus_and_courier_refuse_are_uploaded_under_others() {
         items: false,
         ..pstgen::Spec::default()
     };
-    let (file, summary) = generated("names", &spec);
+    let (file, summary) = common::generated("names", &spec);
     // Mail folders' counts (the generated file has no others here).
     let want = folder_counts(&summary);
     for kind in [Kind::Cyrus, Kind::Courier] {
@@ -904,7 +928,7 @@ fn several_files_upload_in_one_run_and_shared_messages_go_once() {
             items: false,
             ..pstgen::Spec::default()
         };
-        generated(name, &spec)
+        common::generated(name, &spec)
     };
     let (archive, small) = generate("archive", 20);
     let (current, big) = generate("current", 45);

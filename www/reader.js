@@ -33,7 +33,17 @@ function run() {
     if (i < 0) continue;
     Atomics.store(meta, i * 3, 1);
     Atomics.store(meta, i * 3 + 1, seq);
-    const bytes = new Uint8Array(reader.readAsArrayBuffer(file.slice(start, Math.min(start + len, file.size))));
+    let bytes;
+    try {
+      bytes = new Uint8Array(reader.readAsArrayBuffer(file.slice(start, Math.min(start + len, file.size))));
+    } catch {
+      // The file changed or went away since it was opened: the slot is let go, and the
+      // conversion, reading it itself, gets the browser's error (it waited for this slot).
+      Atomics.store(meta, i * 3 + 1, -1);
+      Atomics.store(meta, i * 3, 0);
+      Atomics.notify(meta, i * 3);
+      continue;
+    }
     new Uint8Array(data, i * size, bytes.length).set(bytes);
     Atomics.store(meta, i * 3 + 2, bytes.length);
     Atomics.store(meta, i * 3, 2);

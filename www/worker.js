@@ -53,13 +53,19 @@ function readAhead(file) {
       if (q === undefined) return undefined;
       pending.delete(offset);
       const from = (q % READERS) * per;
+      // A read that never ends (a reader gone) is not waited for past this: read it here.
+      const until = Date.now() + 10000;
       for (;;) {
         let slot = -1;
         for (let i = from; i < from + per; i++) if (Atomics.load(meta, i * 3 + 1) === q) { slot = i; break; }
         // Not started yet: reading it here is as quick as waiting.
         if (slot < 0) return undefined;
         const state = Atomics.load(meta, slot * 3);
-        if (state === 1) { Atomics.wait(meta, slot * 3, 1, 1000); continue; }
+        if (state === 1) {
+          if (Date.now() > until) return undefined;
+          Atomics.wait(meta, slot * 3, 1, 1000);
+          continue;
+        }
         if (state !== 2 || Atomics.load(meta, slot * 3 + 1) !== q) return undefined;
         const n = Atomics.load(meta, slot * 3 + 2);
         const out = new Uint8Array(data, slot * SLOT_BYTES, n).slice();

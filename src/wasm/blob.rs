@@ -25,8 +25,24 @@ struct Fetcher {
     take: js_sys::Function,
 }
 
+/// The browser's refusal as the user needs it: most often the file changed, moved or went
+/// away after it was opened (Chromium's `NotReadableError`).
 fn js_err(e: JsValue) -> io::Error {
-    io::Error::other(format!("browser file read failed: {e:?}"))
+    let field = |k: &str| {
+        js_sys::Reflect::get(&e, &k.into())
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default()
+    };
+    let (name, message) = (field("name"), field("message"));
+    let why = if name.is_empty() && message.is_empty() {
+        format!("{e:?}")
+    } else {
+        format!("{name}: {message}")
+    };
+    io::Error::other(format!(
+        "the browser could not read the file — was it changed, moved or deleted since it was opened? Open it again. ({why})"
+    ))
 }
 
 impl BlobSource {

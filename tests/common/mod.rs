@@ -189,3 +189,12 @@ pub fn check_items<'a>(
         .map(|(name, p)| (name, v[p.to_str().unwrap()].clone()))
         .collect()
 }
+
+/// A generated PST (`pstgen`) in the temp folder, named after the test (`name`) and this
+/// process — tests of one binary run side by side — and what was written into it.
+pub fn generated(name: &str, spec: &pstgen::Spec) -> (PathBuf, pstgen::Summary) {
+    let path = std::env::temp_dir().join(format!("unpst-{name}-{}.pst", std::process::id()));
+    let f = std::fs::File::create(&path).unwrap();
+    let s = pstgen::generate(std::io::BufWriter::new(f), spec, |_, _| {}).unwrap();
+    (path, s)
+}

@@ -39,8 +39,12 @@ fn lock_dir() -> Result<PathBuf> {
     Ok(base)
 }
 
+/// How long a second upload waits for the account's lock before it is refused.
+pub const LET_GO: std::time::Duration = std::time::Duration::from_secs(3);
+
 impl AccountLock {
-    /// Takes the account's lock, or says another upload into it is running.
+    /// Takes the account's lock, or says another upload into it is running (still
+    /// holding it after [`LET_GO`]).
     pub fn acquire(server: &Server) -> Result<Self> {
         #[cfg(unix)]
         {
@@ -55,9 +59,15 @@ impl AccountLock {
                 .mode(0o600)
                 .custom_flags(libc::O_NOFOLLOW)
                 .open(lock_dir()?.join(name))?;
+            // A run that is ending (the page's, cancelled a moment ago, its session still
+            // closing) gets a few seconds to let go; one that is running does not.
+            let until = std::time::Instant::now() + LET_GO;
             // SAFETY: flock on a descriptor this function owns.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-                return Err(ImapError::Busy(server.display()));
+            while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+                if std::time::Instant::now() >= until {
+                    return Err(ImapError::Busy(server.display()));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
             }
             Ok(Self { _file: file })
         }

@@ -299,9 +299,48 @@ fn page_upload(
     oauth: Option<serde_json::Value>,
     too_large_out: Option<&std::path::Path>,
 ) -> serde_json::Value {
+    let out = too_large_out.unwrap_or(std::path::Path::new(""));
+    let shot = std::env::var("UNPST_SCREENSHOT").unwrap_or_default();
+    let account = Account {
+        port,
+        user,
+        password,
+        oauth,
+    };
+    page_script(
+        "upload.mjs",
+        r,
+        file,
+        &account,
+        &[
+            ("UNPST_TOO_LARGE_OUT", out.as_os_str()),
+            ("UNPST_SCREENSHOT", shot.as_ref()),
+        ],
+    )
+}
+
+/// Where a browser script uploads: Dovecot's TLS `port`, signed in as `user` with
+/// `password`, or with OAuth2 `oauth` (sink::imap::oauth::Settings as JSON).
+struct Account<'a> {
+    port: u16,
+    user: &'a str,
+    password: &'a str,
+    oauth: Option<serde_json::Value>,
+}
+
+/// Runs the browser script `script` (tests/e2e) on the page the relay `r` serves, with
+/// `file` and `account` (and `extra` environment): what the page showed (its last line).
+fn page_script(
+    script: &str,
+    r: &Relay,
+    file: &std::path::Path,
+    account: &Account,
+    extra: &[(&str, &std::ffi::OsStr)],
+) -> serde_json::Value {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let oauth = account.oauth.as_ref().map(|o| o.to_string());
     let out = Command::new("node")
-        .arg("upload.mjs")
+        .arg(script)
         .current_dir(root.join("tests/e2e"))
         .env(
             "UNPST_URL",
@@ -309,21 +348,11 @@ fn page_upload(
         )
         .env("UNPST_FILE", file)
         .env("UNPST_HOST", "127.0.0.1")
-        .env("UNPST_PORT", port.to_string())
-        .env("UNPST_USER", user)
-        .env("UNPST_PASSWORD", password)
-        .env(
-            "UNPST_OAUTH",
-            oauth.map(|o| o.to_string()).unwrap_or_default(),
-        )
-        .env(
-            "UNPST_TOO_LARGE_OUT",
-            too_large_out.unwrap_or(std::path::Path::new("")),
-        )
-        .env(
-            "UNPST_SCREENSHOT",
-            std::env::var("UNPST_SCREENSHOT").unwrap_or_default(),
-        )
+        .env("UNPST_PORT", account.port.to_string())
+        .env("UNPST_USER", account.user)
+        .env("UNPST_PASSWORD", account.password)
+        .env("UNPST_OAUTH", oauth.unwrap_or_default())
+        .envs(extra.iter().copied())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -492,4 +521,106 @@ fn the_page_keeps_what_the_server_refuses_as_too_large() {
             .starts_with(&format!("Save the {} messages too large", big.len())),
         "{shown}"
     );
+}
+
+/// A generated mailbox big enough to Pause, Cancel and reload in the middle of its upload
+/// (mail only: what the server must hold is exactly its messages).
+fn mailbox_to_move(name: &str) -> (std::path::PathBuf, pstgen::Summary) {
+    let spec = pstgen::Spec {
+        seed: 16,
+        target_bytes: 1 << 30,
+        max_messages: 1500,
+        folders: 4,
+        depth: 2,
+        max_attachment: 8 << 10,
+        items: false,
+        ..pstgen::Spec::default()
+    };
+    common::generated(name, &spec)
+}
+
+/// tests/e2e/migrate.mjs (the six steps at phone width, with Pause, Resume, Cancel and a
+/// reload mid-upload) into `server` as `account`; then the server, read independently,
+/// holds each generated message exactly once, and the page's check said so.
+fn guided_move(
+    name: &str,
+    server_contents: impl Fn() -> common::dovecot::Contents,
+    r: &Relay,
+    account: &Account,
+) {
+    let (file, summary) = mailbox_to_move(name);
+    let shots = std::env::var_os("UNPST_SHOTS").unwrap_or_default();
+    let shown = page_script("migrate.mjs", r, &file, account, &[("UNPST_SHOTS", &shots)]);
+    let _ = std::fs::remove_file(&file);
+    let n = |k: &str| shown[k].as_u64().unwrap();
+    assert_eq!(n("total"), summary.messages, "{shown}");
+    // The rerun after the reload added only what had not arrived.
+    assert!(n("present") > 0 && n("appended") > 0, "{shown}");
+    assert_eq!(n("present") + n("appended"), summary.messages, "{shown}");
+    let got = server_contents();
+    let mut ids: Vec<&str> = got.values().flatten().map(|m| m.0.as_str()).collect();
+    assert_eq!(ids.len() as u64, summary.messages, "{got:?}");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        ids.len() as u64,
+        summary.messages,
+        "a message is on the server twice"
+    );
+    // The saved report says what the check said.
+    let report = shown["report"].as_str().unwrap();
+    assert!(
+        report.contains(shown["summary"].as_str().unwrap()),
+        "{report}"
+    );
+}
+
+/// The guided move in the page, signed in with a password: every step says what it will do,
+/// Pause stops sending, Cancel keeps what arrived, a reload mid-upload returns to the move
+/// with the same file, and the rerun adds only what is missing — no message twice.
+#[test]
+fn page_guides_a_whole_move_step_by_step() {
+    if !page_ready() {
+        return;
+    }
+    let Some(server) = Dovecot::start('/', "") else {
+        return;
+    };
+    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
+    let account = Account {
+        port: server.tls_port,
+        user: "dave",
+        password: PASSWORD,
+        oauth: None,
+    };
+    guided_move("move-password", || server.contents("dave"), &r, &account);
+}
+
+/// The same guided move signed in with OAuth2 through the relay: after the reload the
+/// relay's token still serves (no second sign-in at the authorization server).
+#[test]
+fn page_guides_a_whole_move_signed_in_with_oauth2() {
+    use common::oauth::{authorization_server, introspection, oauth2_dovecot};
+    if !page_ready() {
+        return;
+    }
+    let (port, _) = introspection(&["good-token"]);
+    let Some(server) = oauth2_dovecot(port) else {
+        return;
+    };
+    let (auth, log) = authorization_server();
+    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
+    let account = Account {
+        port: server.tls_port,
+        user: "alice",
+        password: "",
+        oauth: Some(serde_json::json!({
+            "client_id": "unpst-test",
+            "authorize_url": format!("http://127.0.0.1:{auth}/authorize"),
+            "token_url": format!("http://127.0.0.1:{auth}/token"),
+            "scope": "imap-scope",
+        })),
+    };
+    guided_move("move-oauth2", || server.contents("alice"), &r, &account);
+    assert_eq!(*log.lock().unwrap(), ["authorize", "code", "refresh"]);
 }

@@ -5,8 +5,10 @@ import { call, crashed, initClient, isInFrame, reopening, replaceWorker, soon, t
 import { Cmd } from './protocol.js';
 import { cancel, forgetReport, initConvert } from './convert.js';
 import { initSignatures } from './signatures.js';
+import { initSteps, opened } from './steps.js';
+import { finish, initReport } from './report.js';
 import { $, download, fmtBytes, hooks, setState, status } from './ui.js';
-import { initUpload, setupImap } from './upload.js';
+import { connect, initUpload, setupImap } from './upload.js';
 import { itemRef, offerRecovery, rowId } from './recovered.js';
 
 let info = null;
@@ -26,7 +28,9 @@ function painted(what, since) {
 }
 
 async function openFile(file, since = performance.now()) {
-  if (file !== currentFile) crashed.length = 0;
+  // The same File again is the worker's reopening after a crash or Cancel: the move goes on.
+  const fresh = file !== currentFile;
+  if (fresh) crashed.length = 0;
   currentFile = file;
   setState('loading');
   status(`Opening ${file.name}…`);
@@ -46,8 +50,9 @@ async function openFile(file, since = performance.now()) {
   const ms = Math.round(performance.now() - t0);
   renderSummary(file);
   renderTree();
-  const opened = info;
-  offerRecovery(call, opened, () => info, $('#summary'), (f) => {
+  if (fresh) opened(info);
+  const current = info;
+  offerRecovery(call, current, () => info, $('#summary'), (f) => {
     const node = folderNode(f);
     // Not a folder of the file: convert.js asks for it by this class, the tests by data-recovered.
     const box = node.querySelector('.pick');
@@ -90,9 +95,6 @@ function renderSummary(file) {
     const dd = document.createElement('dd'); dd.className = 'error'; dd.textContent = p;
     $('#summary').append(dd);
   }
-  $('#convert').hidden = false;
-  $('#sig-show').hidden = false;
-  $('#signatures').hidden = true;
   setupImap();
 }
 
@@ -371,7 +373,6 @@ async function showMessage(nid, button, since = performance.now(), path = []) {
   }
   const pane = $('#preview');
   pane.hidden = false;
-  $('#signatures').hidden = true;
   $('#p-back').hidden = path.length === 0;
   $('#p-back').onclick = () => showMessage(nid, null, performance.now(), path.slice(0, -1));
   $('#p-subject').textContent = p.subject || '(no subject)';
@@ -452,6 +453,8 @@ initClient(() => currentFile);
 initConvert(call, () => info, reopening, terminate);
 initSignatures(call);
 initUpload(call, () => info, cancel);
+initReport(() => info);
+initSteps({ connect, 6: () => finish(info) });
 $('#file').onchange = (e) => {
   const f = e.target.files[0];
   // Cleared so that choosing the same file again opens it again.

@@ -2,6 +2,7 @@
 // picked folder, with progress and Cancel, then the report.
 import { Cmd } from './protocol.js';
 import { $, download, hooks, progressLine, setState, status } from './ui.js';
+import { movedNow } from './steps.js';
 
 let call = null;
 let currentInfo = () => null;
@@ -60,6 +61,7 @@ async function convert() {
         ? `The folder “${dir.name}” has everything converted until then, each file ending with a whole message.`
         : 'Nothing was saved.'}`);
       setState('cancelled');
+      movedNow('files', false);
       return;
     }
     if (zip) download(new Blob([zip], { type: 'application/zip' }), `${currentInfo().file.replace(/\.(pst|ost)$/i, '')}.zip`);
@@ -67,6 +69,7 @@ async function convert() {
       ? `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s: restart Thunderbird, and “${top}” is under Local Folders.`
       : `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s${dir ? `: written into the folder “${dir.name}”` : ''}.`);
     setState('done');
+    movedNow('files');
   } catch (err) {
     status(err.message, true);
     setState('error');
@@ -154,7 +157,6 @@ export function initConvert(caller, info, reopened, replace) {
   terminate = replace;
   setupDestination();
   $('#go').onclick = convert;
-  $('#dest').onchange = () => { $('#tb-note').hidden = $('#dest').value !== 'thunderbird'; };
   $('#cancel').onclick = cancel;
   $('#r-save').onclick = () => lastReport && download(new Blob([lastReport], { type: 'application/json' }), 'report.json');
 }

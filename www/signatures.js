@@ -31,10 +31,8 @@ function sigCard(s) {
   return div;
 }
 
-async function showSignatures() {
-  $('#preview').hidden = true;
-  const pane = $('#signatures');
-  pane.hidden = false;
+/** Looks through the open file's sent mail for its signatures and accounts (step 6). */
+export async function showSignatures() {
   const list = $('#sig-list');
   list.textContent = 'Looking through the sent mail…';
   let r;
@@ -64,6 +62,5 @@ async function signatureFolder(files) {
 
 export function initSignatures(caller) {
   call = caller;
-  $('#sig-show').onclick = showSignatures;
   $('#sig-folder').onchange = (e) => { const files = [...e.target.files]; e.target.value = ''; if (files.length) signatureFolder(files); };
 }

@@ -2,6 +2,7 @@
 // its progress, pause and cancel, and the verified report.
 import { Cmd } from './protocol.js';
 import { $, download, fmtBytes, progressLine } from './ui.js';
+import { mappedNow, movedNow } from './steps.js';
 
 let call = null;
 let currentInfo = () => null;
@@ -13,6 +14,8 @@ const relayToken = new URLSearchParams(location.hash.slice(1)).get('relay') || s
 if (relayToken) sessionStorage.setItem('unpst-relay', relayToken);
 let lastUpload = null;
 let uploading = false;
+let paused = false;
+let cancelled = false;
 
 function imapSettings() {
   return {
@@ -55,14 +58,13 @@ function imapUrl(s) {
 }
 
 export function setupImap() {
-  $('#imap').hidden = false;
   const note = $('#relay-note');
   if (relayToken) {
     note.textContent = `Uploads go through unpst relay on this machine (${location.host}); it speaks IMAP to your server.`;
   } else {
     note.textContent = 'To upload, run `unpst relay` (or `cargo xtask serve`) and open the address it prints — the page then talks to it on this machine only.';
   }
-  for (const b of ['#i-map', '#i-go']) $(b).disabled = !relayToken;
+  $('#i-go').disabled = !relayToken;
   try {
     const saved = JSON.parse(localStorage.getItem('unpst-imap') || 'null');
     if (saved) {
@@ -101,6 +103,7 @@ function showMapping(rows) {
 }
 
 async function imapRun(dryRun) {
+  if (!relayToken) { uploadStatus($('#relay-note').textContent, true); return; }
   const s = imapSettings();
   const oauth = oauthSettings(s);
   if (!s.host || !s.user || (!oauth && !$('#i-pass').value)) { uploadStatus('Server, user and password are needed.', true); return; }
@@ -113,7 +116,7 @@ async function imapRun(dryRun) {
   const args = { relay: `ws://${location.host}/relay`, token: relayToken, imap: imapUrl(s), password: oauth ? '' : $('#i-pass').value, oauth, under: s.under, folders, dryRun };
   const bar = $('#i-progress');
   $('#i-report').hidden = true;
-  $('#i-map').disabled = $('#i-go').disabled = true;
+  $('#next').disabled = $('#i-go').disabled = true;
   $('#i-pause').hidden = $('#i-cancel').hidden = dryRun;
   uploading = !dryRun;
   document.body.dataset.upload = dryRun ? 'mapping' : 'uploading';
@@ -129,28 +132,35 @@ async function imapRun(dryRun) {
         if (signInWindow && !signInWindow.closed) signInWindow.close(); showMapping(p.mapping); uploadStatus(dryRun ? '' : `Connected to ${p.server}. Uploading…`); }
       if (p.phase === 'upload') {
         bar.hidden = false; bar.max = p.total || 1; bar.value = p.done;
-        uploadStatus(progressLine(p, t0, `${p.appended} added`, `${p.present} already there`));
+        // (The message under way when Pause was pressed still arrives: the line says paused.)
+        uploadStatus(progressLine(p, t0, `${p.appended} added`, `${p.present} already there`) + (paused ? ' — paused' : ''));
       }
     });
     if (dryRun) {
       uploadStatus(`Mapping for ${r.server}: nothing was changed.`);
       document.body.dataset.upload = 'mapped';
+      mappedNow();
     } else {
       showUploadReport(r);
       try { localStorage.removeItem('unpst-upload-pending'); } catch { /* ignore */ }
       document.body.dataset.upload = 'done';
+      movedNow('imap');
     }
   } catch (err) {
-    uploadStatus(err.message, true);
-    document.body.dataset.upload = 'error';
+    // Cancel replaces the worker: its "Cancelled." is said as what it means for the upload.
+    uploadStatus(cancelled ? 'Upload cancelled; what arrived stays. Upload again to add the rest.' : err.message, !cancelled);
+    document.body.dataset.upload = cancelled ? 'cancelled' : 'error';
   } finally {
+    cancelled = false;
     if (signInWindow && !signInWindow.closed) signInWindow.close();
     signInWindow = null;
     uploading = false;
     bar.hidden = true;
     $('#i-pause').hidden = $('#i-cancel').hidden = true;
     $('#i-pause').textContent = 'Pause';
-    $('#i-map').disabled = $('#i-go').disabled = !relayToken;
+    paused = false;
+    $('#next').disabled = false;
+    $('#i-go').disabled = !relayToken;
   }
 }
 
@@ -236,23 +246,28 @@ async function lookUp(address) {
   }
 }
 
+/** Step 2's Next: connects (signing in if need be) and shows the mapping; changes nothing. */
+export function connect() { return imapRun(true); }
+
 /** The page's `call` (protocol.js), what is open (FileInfo) and its Cancel. */
 export function initUpload(caller, info, cancel) {
   call = caller;
   currentInfo = info;
-  $('#imap-form').onsubmit = (e) => { e.preventDefault(); imapRun(false); };
-  $('#i-map').onclick = () => imapRun(true);
+  $('#imap-form').onsubmit = (e) => { e.preventDefault(); connect(); };
+  $('#i-go').onclick = () => imapRun(false);
   $('#i-sec').onchange = () => { $('#i-port').value = $('#i-sec').value === 'imaps' ? '993' : '143'; };
   $('#i-address').onchange = () => proposeServer($('#i-address').value);
   $('#i-auth').onchange = showAuth;
   // A server typed by hand is the user's: an address given later does not replace it.
   for (const f of ['#i-host', '#i-user']) $(f).oninput = () => { delete $(f).dataset.proposed; };
   $('#i-pause').onclick = async () => {
-    const pausing = $('#i-pause').textContent === 'Pause';
+    const pausing = !paused;
+    paused = pausing;
     await call(pausing ? Cmd.pause : Cmd.resume, {});
     $('#i-pause').textContent = pausing ? 'Resume' : 'Pause';
-    if (pausing) uploadStatus(`${$('#i-status').textContent} — paused`);
+    const line = $('#i-status').textContent;
+    if (pausing && !line.endsWith(' — paused')) uploadStatus(`${line} — paused`);
   };
-  $('#i-cancel').onclick = () => { cancel(); uploadStatus('Upload cancelled; what arrived stays. Upload again to add the rest.'); };
+  $('#i-cancel').onclick = () => { cancelled = true; cancel(); };
   $('#i-save').onclick = () => lastUpload && download(new Blob([JSON.stringify(lastUpload, null, 2)], { type: 'application/json' }), 'upload-report.json');
 }

@@ -18,6 +18,8 @@ pub const PAGE_FILES: &[&str] = &[
     "signatures.js",
     "upload.js",
     "recovered.js",
+    "steps.js",
+    "report.js",
     "style.css",
     "sw.js",
     "pkg/unpst.js",

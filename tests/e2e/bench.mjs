@@ -1,11 +1,11 @@
 // Benchmark (not a test): the page in headless Chromium against the native CLI on the largest
 // corpus files — time from choosing a file to the tree shown, time to open a message, and the
 // wasm / native conversion time ratio. Run with `cargo xtask bench-web`.
-import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { launch } from './lib.mjs';
 
 const url = process.env.UNPST_URL;
 const corpus = resolve(process.env.UNPST_CORPUS || '../../../shared/corpus');
@@ -13,11 +13,7 @@ const bin = resolve(process.env.UNPST_BIN || '../../target/release/unpst');
 const files = readdirSync(corpus).filter((f) => /\.(pst|ost)$/.test(f))
   .sort((a, b) => statSync(join(corpus, b)).size - statSync(join(corpus, a)).size).slice(0, 5);
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const context = await browser.newContext({ acceptDownloads: true });
 const page = await context.newPage();
 await page.goto(url);
@@ -85,6 +81,7 @@ for (const file of files) {
     keyPage = await inPage('message', 2);
   }
   const wasm = await best(3, async () => {
+    await page.click('#steps [data-step="4"]');
     const t = Date.now();
     const [d] = await Promise.all([page.waitForEvent('download'), page.click('#go')]);
     await d.path();

@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ARGS, CHROMIUM } from './lib.mjs';
 
 const env = process.env;
 // A profile on disk: an ephemeral context keeps the Origin Private File System in memory,
@@ -15,10 +16,9 @@ const env = process.env;
 // the page has written it (to OPFS).
 const profile = mkdtempSync(join(tmpdir(), 'unpst-profile-'));
 const context = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
+  executablePath: CHROMIUM,
   acceptDownloads: false,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: ARGS,
 });
 const page = await context.newPage();
 await page.goto(env.UNPST_URL);
@@ -46,6 +46,7 @@ async function open(file) {
 }
 
 async function convertInPage() {
+  await page.click('#steps [data-step="4"]');
   const t = Date.now();
   await page.click('#go');
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 3600000 });

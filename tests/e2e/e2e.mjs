@@ -1,13 +1,13 @@
 // End-to-end test of the page in headless Debian Chromium (playwright-core, no downloaded
 // browser). Run by `cargo xtask test` against the page it serves:
 //   UNPST_URL=http://127.0.0.1:PORT/ UNPST_CORPUS=… UNPST_BIN=target/release/unpst node e2e.mjs
-import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
+import { launch } from './lib.mjs';
 
 const url = process.env.UNPST_URL;
 const corpus = resolve(process.env.UNPST_CORPUS || '../../../shared/corpus');
@@ -31,11 +31,7 @@ async function check(name, fn) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const context = await browser.newContext({ acceptDownloads: true });
 // Every request the page made (even one its Content-Security-Policy would stop).
 const requests = [];
@@ -46,11 +42,25 @@ const pageErrors = [];
 page.on('pageerror', (e) => { pageErrors.push(e.message); console.log(`  page error: ${e.message}`); });
 await page.goto(url);
 
+// The guided move's step `n`, by its button in the step bar.
+async function step(n) {
+  await page.click(`#steps [data-step="${n}"]`);
+}
+
+// A choice of step 2 (where to: the format, the destination).
+async function choose(select, value) {
+  await step(2);
+  await page.selectOption(select, value);
+}
+
 async function open(file) {
   await page.evaluate(() => { document.body.dataset.state = 'choosing'; });
+  await step(1);
   await page.setInputFiles('#file', resolve(corpus, file));
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
   const state = await page.evaluate(() => document.body.dataset.state);
+  // The same file as an unfinished move's returns to its step 2: these checks start at 1.
+  if (state === 'ready') await step(1);
   // A small file's deleted items are looked for at once: the checks start when that is over.
   if (state === 'ready') {
     await page.waitForFunction(() => ['done', 'failed', 'offered'].includes(document.querySelector('#recovery')?.dataset.state), null, { timeout: 60000 });
@@ -60,6 +70,7 @@ async function open(file) {
 
 // Clicks Convert and waits for the zip download it offers.
 async function exportZip() {
+  await step(4);
   const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#go')]);
   assert.ok(download.suggestedFilename().endsWith('.zip'), download.suggestedFilename());
   return download;
@@ -299,7 +310,7 @@ await check('remote images load nothing and the page says they were blocked', as
 
 await check('the zip export equals the native CLI output byte for byte', async () => {
   await open('hiraoka-msgInMsgInMsg.pst');
-  await page.selectOption('#format', 'both');
+  await choose('#format', 'both');
   const download = await exportZip();
   await page.waitForFunction(() => document.body.dataset.state === 'done');
   const dir = mkdtempSync(join(tmpdir(), 'unpst-e2e-'));
@@ -389,7 +400,7 @@ await check('a file over 8 MiB (read slice by slice, read ahead): rows on screen
       await subjectIs(subjects[i] || '(no subject)');
     }
     assert.equal(await page.evaluate(() => window.unpst.reads()), reads);
-    await page.selectOption('#format', 'both');
+    await choose('#format', 'both');
     const download = await exportZip();
     await page.waitForFunction(() => document.body.dataset.state === 'done');
     const web = join(dir, 'web.zip');
@@ -401,6 +412,7 @@ await check('a file over 8 MiB (read slice by slice, read ahead): rows on screen
     assert.equal(sha(web), sha(cli));
     // Too large to look for deleted items unasked: offered, then done on request.
     assert.match(await page.textContent('#recovery'), /^Not looked for yet: that reads the whole file/);
+    await step(1);
     await page.click('#recover-go');
     await page.waitForFunction(() => document.querySelector('#recovery').dataset.state === 'done', null, { timeout: 60000 });
     assert.match(await page.textContent('#recovery'), /^none to recover \(of 0 found/);
@@ -435,7 +447,7 @@ await check('deleted items: found after opening, listed as "Recovered items", pr
     await page.click(`.message[data-nid="${rows.find((r) => r[1] === contact)?.[0] ?? 'none'}"]`);
     await page.waitForFunction((n) => document.querySelector('#p-card').textContent.includes(n), contact, { timeout: 10000 });
     await page.check('[data-recovered] .pick-recovered');
-    await page.selectOption('#format', 'both');
+    await choose('#format', 'both');
     const download = await exportZip();
     await page.waitForFunction(() => document.body.dataset.state === 'done');
     const web = join(dir, 'web.zip');
@@ -462,8 +474,9 @@ await check('the export into a picked folder equals unpst convert -o DIR file by
       return root.getDirectoryHandle('picked', { create: true });
     };
   });
-  await page.selectOption('#format', 'both');
-  await page.selectOption('#dest', 'folder');
+  await choose('#format', 'both');
+  await choose('#dest', 'folder');
+  await step(4);
   await page.click('#go');
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
   assert.match(await page.textContent('#status'), /written into the folder “picked”/);
@@ -477,7 +490,7 @@ await check('the export into a picked folder equals unpst convert -o DIR file by
     for (const k of Object.keys(cli)) assert.equal(web[k], cli[k], k);
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await page.selectOption('#dest', 'zip');
+    await choose('#dest', 'zip');
   }
 });
 
@@ -495,8 +508,9 @@ await check('into Thunderbird: the picked Local Folders get the mail under a new
     await local.getDirectoryHandle('Trash.sbd', { create: true });
     window.showDirectoryPicker = async () => local;
   });
-  await page.selectOption('#dest', 'thunderbird');
+  await choose('#dest', 'thunderbird');
   assert.ok(await page.isVisible('#tb-note'));
+  await step(4);
   await page.click('#go');
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
   assert.match(await page.textContent('#status'), /restart Thunderbird, and “aspose-SampleOstFile \(2\)” is under Local Folders/);
@@ -513,7 +527,7 @@ await check('into Thunderbird: the picked Local Folders get the mail under a new
     for (const k of Object.keys(cli)) assert.equal(web[k], cli[k], k);
   } finally {
     rmSync(dir, { recursive: true, force: true });
-    await page.selectOption('#dest', 'zip');
+    await choose('#dest', 'zip');
     // The picker answers with a fresh folder again (as the check before this one set it).
     await page.evaluate(() => {
       window.showDirectoryPicker = async () => {
@@ -530,10 +544,11 @@ await check('Cancel stops a folder export after the current item; every file wri
   await open(file);
   // (showDirectoryPicker still answers with a fresh OPFS folder, see the check before.)
   await page.evaluate(() => { window.unpst.cancelAfter = 30; });
-  await page.selectOption('#format', 'mbox');
-  await page.selectOption('#dest', 'folder');
+  await choose('#format', 'mbox');
+  await choose('#dest', 'folder');
   const dir = mkdtempSync(join(tmpdir(), 'unpst-cancel-'));
   try {
+    await step(4);
     await page.click('#go');
     await page.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.body.dataset.state), null, { timeout: 60000 });
     assert.equal(await page.evaluate(() => document.body.dataset.state), 'cancelled', await page.textContent('#status'));
@@ -573,14 +588,14 @@ await check('Cancel stops a folder export after the current item; every file wri
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await page.evaluate(() => { window.unpst.cancelAfter = 0; });
-    await page.selectOption('#dest', 'zip');
-    await page.selectOption('#format', 'both');
+    await choose('#dest', 'zip');
+    await choose('#format', 'both');
   }
 });
 
 await check('when the module crashes on an item, the page starts again without it and converts the rest', async () => {
   await crashOnWebinar();
-  await page.selectOption('#format', 'mbox');
+  await choose('#format', 'mbox');
   try {
     await exportZip();
     await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
@@ -589,6 +604,7 @@ await check('when the module crashes on an item, the page starts again without i
     const details = await page.textContent('#r-details');
     assert.match(details, /WEBINAR.*skipped — the converter crashed on this item: unpst panicked.*simulated crash on item/s);
     // The page still works: a message opens.
+    await step(1);
     await page.click('.message >> nth=0');
     await subjectIs('Re: Feature Generators');
   } finally {
@@ -615,7 +631,7 @@ await check('when the module crashes on a message being previewed, the page open
   await page.waitForFunction(() => /the converter crashed on this item: unpst panicked.*simulated crash/s.test(document.querySelector('#status').textContent));
   assert.equal(await page.textContent('#p-subject'), '[jira] [Resolved] (TIKA-1249) Vcard files detection');
   // A conversion now skips it and says why.
-  await page.selectOption('#format', 'mbox');
+  await choose('#format', 'mbox');
   await exportZip();
   await page.waitForFunction(() => document.body.dataset.state === 'done', null, { timeout: 60000 });
   assert.match(await page.textContent('#r-summary'), /^6 converted · .* · 1 skipped/);
@@ -626,6 +642,26 @@ await check('a file that is not a PST gets a clear error, and the next file stil
   await page.waitForFunction(() => document.body.dataset.state === 'error');
   const msg = await page.textContent('#status');
   assert.match(msg, /not a PST/);
+  assert.equal(await open('tika-testPST.pst'), 'ready');
+});
+
+await check('a file changed on disk after it was opened: the conversion ends, saying why, and never hangs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-changed-'));
+  try {
+    // Larger than what the worker holds whole, so that it reads (and reads ahead) as it goes.
+    const file = join(dir, 'changed.pst');
+    execFileSync(gen, [file, '--size', '12M', '--seed', '3']);
+    assert.equal(await open(file), 'ready');
+    // The browser then refuses every read of it (Chromium: NotReadableError).
+    appendFileSync(file, Buffer.alloc(16));
+    await step(4);
+    await page.click('#go');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 30000 });
+    const said = `${await page.textContent('#status')} ${await page.textContent('#r-details')}`;
+    assert.match(said, /the browser could not read the file — was it changed, moved or deleted since it was opened\? Open it again\./);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   assert.equal(await open('tika-testPST.pst'), 'ready');
 });
 
@@ -663,7 +699,7 @@ await check('with the network gone after load, the page still opens and converts
 
 await check('signatures from the sent mail and from a picked Outlook signatures folder', async () => {
   assert.equal(await open('go-pst-support.pst'), 'ready');
-  await page.click('#sig-show');
+  await step(6);
   await page.waitForFunction(() => document.body.dataset.signatures !== undefined, null, { timeout: 30000 });
   const heads = await page.$$eval('.sig h3', (els) => els.map((e) => e.textContent));
   assert.deepEqual(heads, ['support@hackingteam.com — Signature 1 (used in 4 sent messages)', 'support@hackingteam.it — Signature 1 (used in 2 sent messages)']);

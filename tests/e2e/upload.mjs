@@ -4,15 +4,11 @@
 //   UNPST_PORT=… UNPST_USER=… UNPST_PASSWORD=… [UNPST_OAUTH={client_id, authorize_url, …}]
 //   [UNPST_TOO_LARGE_OUT=FILE] node upload.mjs
 // Prints the verification report the page shows, as JSON, on its last line.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
+import { launch, signInWith } from './lib.mjs';
 
 const env = process.env;
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const context = await browser.newContext();
 const page = await context.newPage();
 const errors = [];
@@ -28,7 +24,8 @@ page.on('websocket', (ws) => {
 await page.goto(env.UNPST_URL);
 await page.setInputFiles('#file', env.UNPST_FILE);
 await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60000 });
-await page.click('#imap summary');
+await page.click('#next');
+await page.selectOption('#dest', 'imap');
 // An address proposes its provider's server (no lookup: the module's table); one that takes
 // no password says so; another domain gets the hosting default, said to be a guess.
 await page.fill('#i-address', 'someone@gmail.com');
@@ -64,28 +61,15 @@ await page.dispatchEvent('#i-address', 'change');
 await page.waitForFunction(() => document.querySelector('#i-provider').textContent.startsWith('Gmail'));
 assert.equal(await page.inputValue('#i-host'), env.UNPST_HOST);
 await page.fill('#i-user', '');
-await page.fill('#i-host', env.UNPST_HOST);
-await page.fill('#i-port', env.UNPST_PORT);
-await page.fill('#i-user', env.UNPST_USER);
-// A password, or OAuth2 with the app and provider the test gives (UNPST_OAUTH, as JSON).
-const oauth = env.UNPST_OAUTH ? JSON.parse(env.UNPST_OAUTH) : null;
-if (oauth) {
-  await page.selectOption('#i-auth', 'custom');
-  await page.fill('#i-client-id', oauth.client_id);
-  await page.fill('#i-authorize-url', oauth.authorize_url);
-  await page.fill('#i-token-url', oauth.token_url);
-  await page.fill('#i-scope', oauth.scope);
-} else {
-  await page.selectOption('#i-auth', 'password');
-  await page.fill('#i-pass', env.UNPST_PASSWORD);
-}
+const oauth = await signInWith(page, env);
 
 // The dry run shows the mapping and changes nothing.
-await page.click('#i-map');
+await page.click('#next');
 await page.waitForFunction(() => ['mapped', 'error'].includes(document.body.dataset.upload), null, { timeout: 60000 });
 assert.equal(await page.evaluate(() => document.body.dataset.upload), 'mapped', await page.textContent('#i-status'));
 const mapping = await page.$$eval('#i-mapping tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
 
+await page.click('#next');
 await page.click('#i-go');
 await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.upload), null, { timeout: 120000 });
 assert.equal(await page.evaluate(() => document.body.dataset.upload), 'done', await page.textContent('#i-status'));

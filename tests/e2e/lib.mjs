@@ -1,0 +1,31 @@
+// What the browser scripts share: Debian's Chromium, headless and quiet (nothing fetched
+// but what a page asks for), and filling in the IMAP account of the guided move's step 2.
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/** Step 2's account: UNPST_HOST, UNPST_PORT, UNPST_USER and UNPST_PASSWORD — or, when
+ * UNPST_OAUTH holds them (JSON), OAuth2 with that app and provider. Returns those or null. */
+export async function signInWith(page, env) {
+  await page.fill('#i-host', env.UNPST_HOST);
+  await page.fill('#i-port', env.UNPST_PORT);
+  await page.fill('#i-user', env.UNPST_USER);
+  const oauth = env.UNPST_OAUTH ? JSON.parse(env.UNPST_OAUTH) : null;
+  if (oauth) {
+    await page.selectOption('#i-auth', 'custom');
+    await page.fill('#i-client-id', oauth.client_id);
+    await page.fill('#i-authorize-url', oauth.authorize_url);
+    await page.fill('#i-token-url', oauth.token_url);
+    await page.fill('#i-scope', oauth.scope);
+  } else {
+    await page.selectOption('#i-auth', 'password');
+    await page.fill('#i-pass', env.UNPST_PASSWORD);
+  }
+  return oauth;
+}

@@ -523,6 +523,9 @@ fn the_page_keeps_what_the_server_refuses_as_too_large() {
     );
 }
 
+/// A folder name a hostile PST may carry, for the page and its report to show as text.
+const MARKUP: &str = "<img src=x onerror=alert(1)>";
+
 /// A generated mailbox big enough to Pause, Cancel and reload in the middle of its upload
 /// (mail only: what the server must hold is exactly its messages).
 fn mailbox_to_move(name: &str) -> (std::path::PathBuf, pstgen::Summary) {
@@ -534,6 +537,8 @@ fn mailbox_to_move(name: &str) -> (std::path::PathBuf, pstgen::Summary) {
         depth: 2,
         max_attachment: 8 << 10,
         items: false,
+        // A folder name that is markup: shown and reported as text, never as an element.
+        names: vec![MARKUP.into()],
         ..pstgen::Spec::default()
     };
     common::generated(name, &spec)
@@ -567,10 +572,15 @@ fn guided_move(
         summary.messages,
         "a message is on the server twice"
     );
-    // The saved report says what the check said.
+    // The saved report says what the check said, and names the folder in markup as text.
     let report = shown["report"].as_str().unwrap();
     assert!(
         report.contains(shown["summary"].as_str().unwrap()),
+        "{report}"
+    );
+    assert!(!report.contains("<img"), "{report}");
+    assert!(
+        report.contains("&lt;img src=x onerror=alert(1)&gt;"),
         "{report}"
     );
 }

@@ -287,31 +287,22 @@ fn page_ready() -> bool {
     ready
 }
 
-/// tests/e2e/upload.mjs against the relay `r` and the server at `port`, signed in as `user`
-/// with `password`, or with OAuth2 `oauth` (sink::imap::oauth::Settings as JSON), saving the
-/// messages refused as too large to `too_large_out`: what the page showed (its last line).
+/// tests/e2e/upload.mjs against the relay `r` with `files` (one move) into `account`,
+/// saving the messages refused as too large to `too_large_out`: what the page showed (its
+/// last line).
 fn page_upload(
     r: &Relay,
-    file: &std::path::Path,
-    port: u16,
-    user: &str,
-    password: &str,
-    oauth: Option<serde_json::Value>,
+    files: &[&std::path::Path],
+    account: &Account,
     too_large_out: Option<&std::path::Path>,
 ) -> serde_json::Value {
     let out = too_large_out.unwrap_or(std::path::Path::new(""));
     let shot = std::env::var("UNPST_SCREENSHOT").unwrap_or_default();
-    let account = Account {
-        port,
-        user,
-        password,
-        oauth,
-    };
     page_script(
         "upload.mjs",
         r,
-        file,
-        &account,
+        files,
+        account,
         &[
             ("UNPST_TOO_LARGE_OUT", out.as_os_str()),
             ("UNPST_SCREENSHOT", shot.as_ref()),
@@ -328,12 +319,25 @@ struct Account<'a> {
     oauth: Option<serde_json::Value>,
 }
 
+impl<'a> Account<'a> {
+    /// `user` with the test servers' password.
+    fn password(port: u16, user: &'a str) -> Self {
+        Account {
+            port,
+            user,
+            password: PASSWORD,
+            oauth: None,
+        }
+    }
+}
+
 /// Runs the browser script `script` (tests/e2e) on the page the relay `r` serves, with
-/// `file` and `account` (and `extra` environment): what the page showed (its last line).
+/// `files` (UNPST_FILE, one per line) and `account` (and `extra` environment): what the page
+/// showed (its last line).
 fn page_script(
     script: &str,
     r: &Relay,
-    file: &std::path::Path,
+    files: &[&std::path::Path],
     account: &Account,
     extra: &[(&str, &std::ffi::OsStr)],
 ) -> serde_json::Value {
@@ -346,7 +350,14 @@ fn page_script(
             "UNPST_URL",
             format!("http://127.0.0.1:{}/#relay={}", r.port, r.token),
         )
-        .env("UNPST_FILE", file)
+        .env(
+            "UNPST_FILE",
+            files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
         .env("UNPST_HOST", "127.0.0.1")
         .env("UNPST_PORT", account.port.to_string())
         .env("UNPST_USER", account.user)
@@ -387,7 +398,12 @@ fn page_uploads_through_the_relay() {
     };
     let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
     let file = dir.join("hiraoka-nonUnicodeCP932-ansi.pst");
-    let shown = page_upload(&r, &file, server.tls_port, "carol", PASSWORD, None, None);
+    let shown = page_upload(
+        &r,
+        &[&file],
+        &Account::password(server.tls_port, "carol"),
+        None,
+    );
     assert_eq!(
         shown["mapping"][0],
         serde_json::json!([
@@ -446,7 +462,13 @@ fn page_signs_in_with_oauth2_through_the_relay() {
         // the page.
         "never_shown": ["the-code", "expired-token", "good-token"],
     });
-    let shown = page_upload(&r, &file, server.tls_port, "alice", "", Some(oauth), None);
+    let account = Account {
+        port: server.tls_port,
+        user: "alice",
+        password: "",
+        oauth: Some(oauth),
+    };
+    let shown = page_upload(&r, &[&file], &account, None);
     assert!(
         shown["summary"]
             .as_str()
@@ -484,15 +506,8 @@ fn the_page_keeps_what_the_server_refuses_as_too_large() {
     let file = dir.join("aspose-Outlook.pst");
     let saved =
         std::env::temp_dir().join(format!("unpst-page-too-large-{}.mbox", std::process::id()));
-    let shown = page_upload(
-        &r,
-        &file,
-        server.tls_port,
-        "alice",
-        PASSWORD,
-        None,
-        Some(&saved),
-    );
+    let account = Account::password(server.tls_port, "alice");
+    let shown = page_upload(&r, &[&file], &account, Some(&saved));
     let big = common::messages_over(&file, 20 * 1024);
     assert!(!big.is_empty());
     assert_eq!(
@@ -555,7 +570,13 @@ fn guided_move(
 ) {
     let (file, summary) = mailbox_to_move(name);
     let shots = std::env::var_os("UNPST_SHOTS").unwrap_or_default();
-    let shown = page_script("migrate.mjs", r, &file, account, &[("UNPST_SHOTS", &shots)]);
+    let shown = page_script(
+        "migrate.mjs",
+        r,
+        &[&file],
+        account,
+        &[("UNPST_SHOTS", &shots)],
+    );
     let _ = std::fs::remove_file(&file);
     let n = |k: &str| shown[k].as_u64().unwrap();
     assert_eq!(n("total"), summary.messages, "{shown}");
@@ -597,12 +618,7 @@ fn page_guides_a_whole_move_step_by_step() {
         return;
     };
     let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
-    let account = Account {
-        port: server.tls_port,
-        user: "dave",
-        password: PASSWORD,
-        oauth: None,
-    };
+    let account = Account::password(server.tls_port, "dave");
     guided_move("move-password", || server.contents("dave"), &r, &account);
 }
 
@@ -633,4 +649,79 @@ fn page_guides_a_whole_move_signed_in_with_oauth2() {
     };
     guided_move("move-oauth2", || server.contents("alice"), &r, &account);
     assert_eq!(*log.lock().unwrap(), ["authorize", "code", "refresh"]);
+}
+
+/// Several PSTs in one move from the page (an Outlook.pst and its archive, as in the CLI's
+/// test): folders of the same path meet in one mailbox, a message both files hold is sent
+/// once, the mapping and the check name each file — and the server holds exactly the
+/// larger file (with one seed, the smaller file's messages are the first of the larger's).
+#[test]
+fn page_moves_several_files_into_one_account_sending_shared_messages_once() {
+    if !page_ready() {
+        return;
+    }
+    let Some(server) = Dovecot::start('/', "") else {
+        return;
+    };
+    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
+    let generate = |name: &str, messages: u64| {
+        let spec = pstgen::Spec {
+            seed: 11,
+            target_bytes: 1 << 30,
+            max_messages: messages,
+            folders: 6,
+            depth: 2,
+            max_attachment: 16 << 10,
+            items: false,
+            ..pstgen::Spec::default()
+        };
+        common::generated(name, &spec)
+    };
+    let (archive, small) = generate("page-archive", 20);
+    let (current, big) = generate("page-current", 45);
+    let account = Account::password(server.tls_port, "bob");
+    let shown = page_upload(&r, &[&archive, &current], &account, None);
+    let name = |p: &std::path::Path| p.file_name().unwrap().to_string_lossy().into_owned();
+    let total = |s: &pstgen::Summary| s.messages + s.notes;
+    let summary = shown["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(&format!(
+            "All {} messages are on ",
+            total(&small) + total(&big)
+        )) && summary.ends_with(&format!(
+            ": {} added now, {} already there.",
+            total(&big),
+            total(&small)
+        )),
+        "{shown}"
+    );
+    // The mapping and the check say which file each folder is from.
+    let rows = shown["mapping"].as_array().unwrap();
+    for f in [&archive, &current] {
+        let from = format!("{}: ", name(f));
+        assert!(
+            rows.iter()
+                .any(|r| r[0].as_str().unwrap().starts_with(&from)),
+            "{shown}"
+        );
+        assert!(
+            shown["details"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!(format!("{}:", name(f)))),
+            "{shown}"
+        );
+    }
+    let got = server.contents("bob");
+    let mut ids: Vec<&str> = got.values().flatten().map(|m| m.0.as_str()).collect();
+    assert_eq!(ids.len() as u64, total(&big), "{got:?}");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        ids.len() as u64,
+        total(&big),
+        "a message is on the server twice"
+    );
+    let _ = std::fs::remove_file(&archive);
+    let _ = std::fs::remove_file(&current);
 }

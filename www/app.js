@@ -7,12 +7,17 @@ import { cancel, forgetReport, initConvert } from './convert.js';
 import { initSignatures } from './signatures.js';
 import { initSteps, opened } from './steps.js';
 import { finish, initReport } from './report.js';
+import { choose, initFiles } from './files.js';
+import { cardRows } from './card.js';
 import { $, download, fmtBytes, hooks, setState, status } from './ui.js';
 import { connect, initUpload, setupImap } from './upload.js';
 import { itemRef, offerRecovery, rowId } from './recovered.js';
 
 let info = null;
+// The file the worker has open, and the one the tree shows (the same but while a move of
+// several files takes the others in turn: files.js).
 let currentFile = null;
+let shownFile = null;
 
 // How long the user waited: from the event (file chosen, message clicked) to the frame after
 // the result was drawn. Shown in the status line; kept in the hooks' timings for the benchmark.
@@ -27,11 +32,13 @@ function painted(what, since) {
   else requestAnimationFrame(() => setTimeout(done));
 }
 
+/** Opens `file` and shows it: its tree, summary and messages; its FileInfo, or null. */
 async function openFile(file, since = performance.now()) {
   // The same File again is the worker's reopening after a crash or Cancel: the move goes on.
-  const fresh = file !== currentFile;
-  if (fresh) crashed.length = 0;
+  const fresh = file !== shownFile;
+  if (file !== currentFile) crashed.length = 0;
   currentFile = file;
+  shownFile = file;
   setState('loading');
   status(`Opening ${file.name}…`);
   $('#messages').innerHTML = '';
@@ -45,7 +52,7 @@ async function openFile(file, since = performance.now()) {
   } catch (err) {
     setState('error');
     status(`${file.name}: ${err.message}`, true);
-    return;
+    return null;
   }
   const ms = Math.round(performance.now() - t0);
   renderSummary(file);
@@ -71,6 +78,15 @@ async function openFile(file, since = performance.now()) {
   painted('tree', since);
   // The body frame's document is made now, not on the first message (35–45 ms then).
   bodyFrame();
+  return info;
+}
+
+/** Opens `file` in the worker only (another file of the move), the tree unchanged. */
+async function useFile(file) {
+  if (file !== currentFile) crashed.length = 0;
+  currentFile = file;
+  info = await call(Cmd.open, { file, setAside: crashed });
+  return info;
 }
 
 function renderSummary(file) {
@@ -261,48 +277,6 @@ function messageRow(m, i) {
 // Each preview numbers itself: a slower, earlier one never overwrites a later one.
 let previewSeq = 0;
 
-// vCard / iCalendar properties as a readable card: unfolded lines, friendly labels.
-const CARD_LABELS = {
-  FN: 'Name', EMAIL: 'E-mail', TEL: 'Phone', ADR: 'Address', ORG: 'Company', TITLE: 'Title', ROLE: 'Profession',
-  BDAY: 'Birthday', ANNIVERSARY: 'Anniversary', URL: 'Web', NOTE: 'Notes', CATEGORIES: 'Categories', MEMBER: 'Member',
-  NICKNAME: 'Nickname', IMPP: 'Chat', SUMMARY: 'Subject', LOCATION: 'Location', DTSTART: 'Starts', DTEND: 'Ends',
-  RRULE: 'Repeats', EXDATE: 'Except', 'RECURRENCE-ID': 'Changed occurrence', ORGANIZER: 'Organizer', ATTENDEE: 'Attendee',
-  DESCRIPTION: 'Description', DUE: 'Due', STATUS: 'Status', 'PERCENT-COMPLETE': 'Done %', PRIORITY: 'Priority',
-};
-
-function cardRows(text) {
-  const lines = text.replace(/\r\n /g, '').split(/\r\n/);
-  const rows = [];
-  let depth = 0;
-  for (const l of lines) {
-    if (l.startsWith('BEGIN:')) { depth++; if (l !== 'BEGIN:VCARD' && l !== 'BEGIN:VEVENT' && l !== 'BEGIN:VTODO' && l !== 'BEGIN:VJOURNAL') depth += 10; continue; }
-    // The first component is the item; those after it are its changed occurrences.
-    if (['END:VCARD', 'END:VEVENT', 'END:VTODO', 'END:VJOURNAL'].includes(l)) {
-      const more = lines.filter((x) => x.startsWith('RECURRENCE-ID')).length;
-      if (more) rows.push(['Changed occurrences', String(more)]);
-      break;
-    }
-    if (l.startsWith('END:')) { depth -= 11; continue; }
-    if (depth !== 1) continue;
-    const colon = l.indexOf(':');
-    if (colon < 0) continue;
-    const [name, ...params] = l.slice(0, colon).split(';');
-    const label = CARD_LABELS[name];
-    if (!label) continue;
-    let value = l.slice(colon + 1).replace(/\\n/g, '\n').replace(/\\([,;\\])/g, '$1');
-    if (name === 'ADR') value = value.split(';').filter(Boolean).join(', ');
-    if (/^(DTSTART|DTEND|DUE|EXDATE|RECURRENCE-ID|BDAY|ANNIVERSARY)$/.test(name)) {
-      const m = value.match(/^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2}))?/);
-      const tz = params.find((x) => x.startsWith('TZID='));
-      if (m) value = `${m[1]}-${m[2]}-${m[3]}${m[4] ? ` ${m[4]}:${m[5]}` : ''}${value.endsWith('Z') ? ' UTC' : tz ? ` (${tz.slice(5)})` : ''}`;
-    }
-    const cn = params.find((x) => x.startsWith('CN='));
-    if (cn) value = `${cn.slice(3).replace(/"/g, '')} <${value.replace(/^mailto:/i, '')}>`;
-    rows.push([label, value.replace(/^mailto:/i, '')]);
-  }
-  return rows;
-}
-
 // The message body frame: sandboxed without scripts, loaded once with a policy that lets
 // nothing but the message's own data: images load; each message then replaces its content
 // (no navigation: a new sandboxed document per message costs tens of milliseconds).
@@ -446,25 +420,26 @@ function showAttachment(a, bytes) {
 // Cancelled beyond a conversion's own stop: a new worker, the file opened again there.
 function terminate() {
   replaceWorker('Cancelled.');
-  if (currentFile) openFile(currentFile).then(() => status('Conversion cancelled.'));
+  if (shownFile) openFile(shownFile).then(() => status('Conversion cancelled.'));
 }
 
 initClient(() => currentFile);
-initConvert(call, () => info, reopening, terminate);
+initConvert(call, reopening, terminate);
 initSignatures(call);
 initUpload(call, () => info, cancel);
 initReport(() => info);
 initSteps({ connect, 6: () => finish(info) });
+initFiles({ show: openFile, use: useFile });
 $('#file').onchange = (e) => {
-  const f = e.target.files[0];
+  const list = [...e.target.files];
   // Cleared so that choosing the same file again opens it again.
   e.target.value = '';
-  if (f) openFile(f, e.timeStamp);
+  if (list.length) choose(list, e.timeStamp);
 };
 const drop = $('#drop');
 drop.ondragover = (e) => { e.preventDefault(); drop.classList.add('over'); };
 drop.ondragleave = () => drop.classList.remove('over');
-drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove('over'); const f = e.dataTransfer.files[0]; if (f) openFile(f, e.timeStamp); };
+drop.ondrop = (e) => { e.preventDefault(); drop.classList.remove('over'); const list = [...e.dataTransfer.files]; if (list.length) choose(list, e.timeStamp); };
 // Arrow keys move through the message list (virtual rows are rendered as needed).
 $('#messages').addEventListener('keydown', async (e) => {
   if (!listState || !['ArrowDown', 'ArrowUp'].includes(e.key)) return;

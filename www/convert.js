@@ -3,20 +3,18 @@
 import { Cmd } from './protocol.js';
 import { $, download, hooks, progressLine, setState, status } from './ui.js';
 import { movedNow } from './steps.js';
+import { eachFile, several } from './files.js';
 
 let call = null;
-let currentInfo = () => null;
 // The file's opening in a worker that replaced a crashed one (see restart in app.js).
 let reopening = () => null;
 let terminate = () => {};
 // The last report, for "Save report".
 let lastReport = null;
 
+const stem = (name) => name.replace(/\.(pst|ost)$/i, '');
+
 async function convert() {
-  const boxes = [...document.querySelectorAll('.pick')];
-  const picked = boxes.filter((b) => b.checked).map((b) => Number(b.value));
-  // Everything checked means the whole file (its report then lists every folder, as the CLI's).
-  const folders = picked.length === boxes.length ? [] : picked;
   const fmt = $('#format').value;
   // The folder is asked for first, while the click still counts as the user's gesture.
   let dir = null;
@@ -36,37 +34,50 @@ async function convert() {
   // without it Cancel replaces the worker.
   converting = { stop: window.crossOriginIsolated ? new SharedArrayBuffer(4) : null };
   let last = null;
+  const recover = !!document.querySelector('.pick-recovered:checked');
+  let stopped = false;
+  let part = 0;
   try {
-    const { zip, report, top } = await convertResilient({
-      // Into Thunderbird: the mail as mbox, nothing else.
-      mbox: thunderbird || fmt !== 'eml', eml: !thunderbird && fmt !== 'mbox', cards: !thunderbird && $('#cards').checked,
-      folders, dir, thunderbird, name: currentInfo().file,
-      recover: !!document.querySelector('.pick-recovered:checked'),
-      cancel: converting.stop, cancelAfter: hooks.cancelAfter, crashOn: hooks.crashOn,
-    }, (p) => {
-      last = p;
-      bar.max = p.total || 1;
-      bar.value = p.done;
-      const line = progressLine(p, t0);
-      status(line);
-      $('#progress-text').textContent = line;
-    });
-    const r = JSON.parse(report);
-    lastReport = report;
-    showReport(r);
-    if (r.cancelled) {
+    // Each file of the move in turn: its own zip, its own folder below the one picked, its
+    // own top folder in Thunderbird. A cancelled one ends the move.
+    const done = await eachFile(async (info, folders, shown) => {
+      if (stopped) return null;
+      const into = dir && several() && !thunderbird ? await dir.getDirectoryHandle(stem(info.file), { create: true }) : dir;
+      const from = several() ? `${info.file}: ` : '';
+      const { zip, report, top } = await convertResilient({
+        // Into Thunderbird: the mail as mbox, nothing else.
+        mbox: thunderbird || fmt !== 'eml', eml: !thunderbird && fmt !== 'mbox', cards: !thunderbird && $('#cards').checked,
+        folders, dir: into, thunderbird, name: info.file, recover: recover && shown, part: part++,
+        cancel: converting.stop, cancelAfter: hooks.cancelAfter, crashOn: hooks.crashOn,
+      }, (p) => {
+        last = p;
+        bar.max = p.total || 1;
+        bar.value = p.done;
+        const line = from + progressLine(p, t0);
+        status(line);
+        $('#progress-text').textContent = line;
+      });
+      const r = JSON.parse(report);
+      if (r.cancelled) stopped = true;
+      else if (zip) download(new Blob([zip], { type: 'application/zip' }), `${stem(info.file)}.zip`);
+      return { file: info.file, r, text: report, top };
+    }).then((out) => out.filter(Boolean));
+    done.cancelled = done.some((d) => d.r.cancelled);
+    showReport(done);
+    const t = total(done);
+    if (done.cancelled) {
       // What was written stays whole: each file was closed after its last complete item.
       const where = last && last.folder ? ` in ${last.folder}` : '';
-      status(`Cancelled${where} after ${r.totals.converted} messages and ${r.totals.cards} contacts and calendar items. ${dir
+      status(`Cancelled${where} after ${t.converted} messages and ${t.cards} contacts and calendar items. ${dir
         ? `The folder “${dir.name}” has everything converted until then, each file ending with a whole message.`
         : 'Nothing was saved.'}`);
       setState('cancelled');
       movedNow('files', false);
       return;
     }
-    if (zip) download(new Blob([zip], { type: 'application/zip' }), `${currentInfo().file.replace(/\.(pst|ost)$/i, '')}.zip`);
-    status(top
-      ? `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s: restart Thunderbird, and “${top}” is under Local Folders.`
+    const tops = done.map((d) => d.top).filter(Boolean);
+    status(tops.length
+      ? `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s: restart Thunderbird, and ${tops.map((x) => `“${x}”`).join(', ')} ${tops.length > 1 ? 'are' : 'is'} under Local Folders.`
       : `Done in ${((performance.now() - t0) / 1000).toFixed(1)} s${dir ? `: written into the folder “${dir.name}”` : ''}.`);
     setState('done');
     movedNow('files');
@@ -97,18 +108,31 @@ async function convertResilient(args, onProgress) {
   }
 }
 
-function showReport(r) {
-  const t = r.totals;
+// The reports' totals, summed over the move's files.
+function total(done) {
+  const t = {};
+  for (const { r } of done) for (const [k, v] of Object.entries(r.totals)) t[k] = (t[k] || 0) + v;
+  return t;
+}
+
+/** The report of each file's conversion ({file, r, text}), as one. */
+function showReport(done) {
+  lastReport = done.length === 1 ? done[0].text : `[${done.map((d) => `{"file":${JSON.stringify(d.file)},"report":${d.text}}`).join(',')}]`;
+  const t = total(done);
   const box = $('#report');
   box.hidden = false;
-  $('#r-summary').textContent = `${r.cancelled ? 'Cancelled · ' : ''}${t.converted} converted · ${t.cards} contacts and calendar items · ${t.deferred} not converted (other item kinds) · ${t.skipped} skipped · ${t.warnings} with warnings · ${t.attachments} attachments`;
+  $('#r-summary').textContent = `${done.cancelled ? 'Cancelled · ' : ''}${t.converted} converted · ${t.cards} contacts and calendar items · ${t.deferred} not converted (other item kinds) · ${t.skipped} skipped · ${t.warnings} with warnings · ${t.attachments} attachments`;
   const list = $('#r-details');
   list.innerHTML = '';
-  for (const p of r.problems) { const li = document.createElement('li'); li.className = 'error'; li.textContent = p; list.append(li); }
-  for (const f of r.folders) {
-    for (const s of f.skipped) { const li = document.createElement('li'); li.className = 'error'; li.textContent = `${f.path.join('/')}: “${s.subject}” skipped — ${s.reason}`; list.append(li); }
-    if (f.error) { const li = document.createElement('li'); li.className = 'error'; li.textContent = `${f.path.join('/')}: ${f.error}`; list.append(li); }
-    for (const w of f.warnings) { const li = document.createElement('li'); li.textContent = `${f.path.join('/')}: “${w.subject}” — ${w.warning}`; list.append(li); }
+  const li = (text, cls) => { const e = document.createElement('li'); if (cls) e.className = cls; e.textContent = text; list.append(e); };
+  for (const { file, r } of done) {
+    const at = done.length > 1 ? `${file}: ` : '';
+    for (const p of r.problems) li(at + p, 'error');
+    for (const f of r.folders) {
+      for (const s of f.skipped) li(`${at}${f.path.join('/')}: “${s.subject}” skipped — ${s.reason}`, 'error');
+      if (f.error) li(`${at}${f.path.join('/')}: ${f.error}`, 'error');
+      for (const w of f.warnings) li(`${at}${f.path.join('/')}: “${w.subject}” — ${w.warning}`);
+    }
   }
 }
 
@@ -148,11 +172,10 @@ export function forgetReport() {
   lastReport = null;
 }
 
-/** The page's `call`, what is open (FileInfo), its reopening after a crash, and what
- * replaces the worker when a conversion does not stop by itself. */
-export function initConvert(caller, info, reopened, replace) {
+/** The page's `call`, its reopening after a crash, and what replaces the worker when a
+ * conversion does not stop by itself. */
+export function initConvert(caller, reopened, replace) {
   call = caller;
-  currentInfo = info;
   reopening = reopened;
   terminate = replace;
   setupDestination();

@@ -36,7 +36,8 @@
  *   rows: object[] }} RecoverAnswer  report::RecoveryReport and the recovered items' rows (nid: index)
  * @typedef {{ mbox: boolean, eml: boolean, cards: boolean, folders?: number[], recover?: boolean,
  *   dir?: FileSystemDirectoryHandle, thunderbird?: boolean, name?: string, cancel?: SharedArrayBuffer, cancelAfter?: number,
- *   crashOn?: number }} ConvertArgs
+ *   crashOn?: number, part?: number }} ConvertArgs  (part: the file's place in a move of
+ *   several, each zipped into a file of its own)
  * @typedef {{ report: object, zip?: Blob|File|Uint8Array, top?: string }} ConvertAnswer
  *   (`thunderbird`: `dir` is Thunderbird's Local Folders, `name` the PST's file name; the mail
  *   goes under the new top folder `top`, mbox only)
@@ -45,7 +46,9 @@
  * @typedef {{ provider: 'microsoft'|'google'|'custom', client_id: string, client_secret?: string,
  *   authorize_url?: string, token_url?: string, scope?: string }} OAuthSettings  sink::imap::oauth::Settings
  * @typedef {{ relay: string, token: string, imap: string, password: string, oauth?: OAuthSettings,
- *   under?: string, folders: number[], dryRun: boolean }} UploadArgs  (a password, or oauth)
+ *   under?: string, folders: number[], dryRun: boolean, appendTooLarge?: boolean }} UploadArgs
+ *   (a password, or oauth; appendTooLarge: the too-large mbox of an earlier file of the move
+ *   is added to, not started again)
  * @typedef {{ server: string, mapping?: object[], report?: object, skipped?: object[],
  *   tooLarge?: { file: File, count: number } }} UploadAnswer  (tooLarge: the messages the
  *   server refused as too large, as an mbox, for the user to keep)

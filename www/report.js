@@ -3,7 +3,7 @@
 // wording of any figure), to save as one HTML file or print.
 import { $, download, fmtBytes } from './ui.js';
 import { showSignatures } from './signatures.js';
-import { picked } from './steps.js';
+import { names, picked, several } from './files.js';
 
 function row(table, k, v) {
   const tr = document.createElement('tr');
@@ -36,7 +36,8 @@ function buildReport(info) {
   const folders = picked();
   const imap = $('#dest').value === 'imap';
   row(t, 'Made', new Date().toLocaleString());
-  row(t, 'File', `${info.file} (${fmtBytes(info.size)}, ${info.ost ? 'OST' : 'PST'} ${info.format}${info.display_name ? `, “${info.display_name}”` : ''})`);
+  if (several()) row(t, 'Files', names().join(', '));
+  else row(t, 'File', `${info.file} (${fmtBytes(info.size)}, ${info.ost ? 'OST' : 'PST'} ${info.format}${info.display_name ? `, “${info.display_name}”` : ''})`);
   row(t, 'Moved', `${folders.length} folders, ${folders.reduce((n, f) => n + f.items, 0)} items`);
   row(t, 'To', $('#dest').selectedOptions[0].textContent.replace(/^into /, '') + (imap ? `: ${$('#i-user').value} at ${$('#i-host').value}` : ''));
   const summary = $(imap ? '#i-summary' : '#r-summary');
@@ -58,7 +59,7 @@ function buildReport(info) {
   const f = document.createElement('h3');
   f.textContent = 'Folders moved';
   const ul = document.createElement('ul');
-  for (const x of folders.filter((x) => x.items)) { const li = document.createElement('li'); li.textContent = `${x.path}: ${x.items} item${x.items === 1 ? '' : 's'}`; ul.append(li); }
+  for (const x of folders.filter((x) => x.items)) { const li = document.createElement('li'); li.textContent = `${several() ? `${x.file}: ` : ''}${x.path}: ${x.items} item${x.items === 1 ? '' : 's'}`; ul.append(li); }
   body.append(f, ul);
 }
 

@@ -5,6 +5,7 @@
 // reload: opening the same file again returns to it (an unfinished upload adds only what
 // is missing).
 import { $, fmtBytes, status } from './ui.js';
+import { count, picked, several } from './files.js';
 
 const NAMES = ['', 'Open', 'Where to', 'Mapping', 'Move', 'Check', 'Finish'];
 const SAVED = 'unpst-migration';
@@ -19,18 +20,10 @@ let connect = () => {}; // step 2's Next with IMAP: the dry run (upload.js)
 const dest = () => $('#dest').value;
 const kind = () => (dest() === 'imap' ? 'imap' : 'files');
 
-/** The checked folders of the tree: [{path, items}]. */
-export function picked() {
-  return [...document.querySelectorAll('.pick:checked')].map((b) => {
-    const row = b.closest('.folder');
-    return { path: row.dataset.folderPath, items: Number(row.dataset.items) };
-  });
-}
-
 function where() {
   const name = file ? file.file.replace(/\.(pst|ost)$/i, '') : 'the file';
   switch (dest()) {
-    case 'zip': return `a download, ${name}.zip`;
+    case 'zip': return several() ? 'a .zip download per file' : `a download, ${name}.zip`;
     case 'folder': return 'a folder you pick on this computer';
     case 'thunderbird': return `Thunderbird's Local Folders, under a new folder “${name}”`;
     default: return `${$('#i-host').value || 'your IMAP server'} (as ${$('#i-user').value || '…'})`;
@@ -40,18 +33,19 @@ function where() {
 function what() {
   const f = picked();
   const items = f.reduce((n, x) => n + x.items, 0);
+  const folders = `${f.length} folders${several() ? ` of ${count()} files` : ''}`;
   const format = { mbox: 'mbox', eml: 'EML', both: 'mbox and EML' }[$('#format').value];
   const imap = kind() === 'imap';
   return [
     '',
-    'Open your PST or OST file. It is read here, in this page — nothing is uploaded. Browse it, and untick the folders you do not want to move.',
+    'Open your PST or OST file — or several, an Outlook.pst and its archives, to move together. It is read here, in this page — nothing is uploaded. Browse it, and untick the folders you do not want to move.',
     `Choose where the mail goes. Nothing is written or sent in this step.${imap ? ' Next connects to your server and shows where each folder would go; it changes nothing there.' : ''}`,
     imap
       ? `Each checked folder and the server folder it goes into, with what is there already. Nothing was changed on ${where()}.`
-      : `The checked folders, ${f.length}, with ${items} items, go into ${where()}. Untick folders in step 1 to leave them out.`,
+      : `The checked folders, ${folders}, with ${items} items, go into ${where()}. Untick folders in step 1 to leave them out.`,
     imap
-      ? `Upload ${items} items of ${f.length} folders into ${where()}. Messages already there are skipped; Pause and Cancel keep what arrived, and uploading again adds only the rest. Every folder is checked on the server afterwards.`
-      : `Convert ${items} items of ${f.length} folders to ${dest() === 'thunderbird' ? 'mbox' : format}${dest() === 'thunderbird' || !$('#cards').checked ? '' : ' (with contacts, calendar and signatures)'} into ${where()}. Cancel keeps what was written until then.`,
+      ? `Upload ${items} items of ${folders} into ${where()}. Messages already there are skipped; Pause and Cancel keep what arrived, and uploading again adds only the rest. Every folder is checked on the server afterwards.`
+      : `Convert ${items} items of ${folders} to ${dest() === 'thunderbird' ? 'mbox' : format}${dest() === 'thunderbird' || !$('#cards').checked ? '' : ' (with contacts, calendar and signatures)'} into ${where()}. Cancel keeps what was written until then.`,
     imap
       ? 'Every folder checked against the server: what arrived, what was there already, and each message refused or not convertible, with its reason.'
       : 'What was written: every message skipped or converted with a warning, with its reason.',
@@ -65,7 +59,7 @@ function archiveMapping() {
   body.replaceChildren();
   for (const f of picked()) {
     const tr = document.createElement('tr');
-    for (const v of [f.path, String(f.items)]) { const td = document.createElement('td'); td.textContent = v; tr.append(td); }
+    for (const v of [several() ? `${f.file}: ${f.path}` : f.path, String(f.items)]) { const td = document.createElement('td'); td.textContent = v; tr.append(td); }
     body.append(tr);
   }
 }

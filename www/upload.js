@@ -3,6 +3,7 @@
 import { Cmd } from './protocol.js';
 import { $, download, fmtBytes, progressLine } from './ui.js';
 import { mappedNow, movedNow } from './steps.js';
+import { eachFile, several } from './files.js';
 
 let call = null;
 let currentInfo = () => null;
@@ -94,7 +95,8 @@ function showMapping(rows) {
   body.innerHTML = '';
   for (const f of rows) {
     const tr = document.createElement('tr');
-    for (const v of [f.path.join('/'), f.mailbox, String(f.items), f.exists ? String(f.count) : 'new']) {
+    const path = `${f.file ? `${f.file}: ` : ''}${f.path.join('/')}`;
+    for (const v of [path, f.mailbox, String(f.items), f.exists ? String(f.count) : 'new']) {
       const td = document.createElement('td'); td.textContent = v; tr.append(td);
     }
     body.append(tr);
@@ -110,10 +112,7 @@ async function imapRun(dryRun) {
   if (oauth && !s.clientId) { uploadStatus('OAuth2 needs the client ID of the app registered with your provider (docs/oauth.md).', true); return; }
   try { localStorage.setItem('unpst-imap', JSON.stringify(s)); } catch { /* private mode */ }
   signInWindow = oauth ? window.open('about:blank', 'unpst-sign-in', 'popup,width=520,height=700') : null;
-  const boxes = [...document.querySelectorAll('.pick')];
-  const picked = boxes.filter((b) => b.checked).map((b) => Number(b.value));
-  const folders = picked.length === boxes.length ? [] : picked;
-  const args = { relay: `ws://${location.host}/relay`, token: relayToken, imap: imapUrl(s), password: oauth ? '' : $('#i-pass').value, oauth, under: s.under, folders, dryRun };
+  const args = { relay: `ws://${location.host}/relay`, token: relayToken, imap: imapUrl(s), password: oauth ? '' : $('#i-pass').value, oauth, under: s.under, dryRun };
   const bar = $('#i-progress');
   $('#i-report').hidden = true;
   $('#next').disabled = $('#i-go').disabled = true;
@@ -126,22 +125,33 @@ async function imapRun(dryRun) {
     try { localStorage.setItem('unpst-upload-pending', JSON.stringify({ file: currentInfo().file, server: imapUrl(s), when: Date.now() })); } catch { /* ignore */ }
   }
   try {
-    const r = await call(Cmd.upload, args, (p) => {
-      if (p.phase === 'sign-in') { uploadStatus('Sign in to your mail account in the window that opened…'); signIn(p.url); }
-      if (p.phase === 'mapping') {
-        if (signInWindow && !signInWindow.closed) signInWindow.close(); showMapping(p.mapping); uploadStatus(dryRun ? '' : `Connected to ${p.server}. Uploading…`); }
-      if (p.phase === 'upload') {
-        bar.hidden = false; bar.max = p.total || 1; bar.value = p.done;
-        // (The message under way when Pause was pressed still arrives: the line says paused.)
-        uploadStatus(progressLine(p, t0, `${p.appended} added`, `${p.present} already there`) + (paused ? ' — paused' : ''));
-      }
+    // Each file of the move in turn, into the same folders; a message an earlier file sent
+    // is found on the server and not sent again. What is too large goes into one mbox.
+    let first = true;
+    const done = await eachFile(async (info, folders) => {
+      const from = several() ? `${info.file}: ` : '';
+      const r = await call(Cmd.upload, { ...args, folders, appendTooLarge: !first }, (p) => {
+        if (p.phase === 'sign-in') { uploadStatus('Sign in to your mail account in the window that opened…'); signIn(p.url); }
+        if (p.phase === 'mapping') {
+          if (signInWindow && !signInWindow.closed) signInWindow.close();
+          uploadStatus(dryRun ? '' : `Connected to ${p.server}. Uploading ${from}…`);
+        }
+        if (p.phase === 'upload') {
+          bar.hidden = false; bar.max = p.total || 1; bar.value = p.done;
+          // (The message under way when Pause was pressed still arrives: the line says paused.)
+          uploadStatus(from + progressLine(p, t0, `${p.appended} added`, `${p.present} already there`) + (paused ? ' — paused' : ''));
+        }
+      });
+      first = false;
+      return { file: info.file, r };
     });
     if (dryRun) {
-      uploadStatus(`Mapping for ${r.server}: nothing was changed.`);
+      showMapping(done.flatMap(({ file, r }) => r.mapping.map((m) => (several() ? { ...m, file } : m))));
+      uploadStatus(`Mapping for ${done[0].r.server}: nothing was changed.`);
       document.body.dataset.upload = 'mapped';
       mappedNow();
     } else {
-      showUploadReport(r);
+      showUploadReport(done);
       try { localStorage.removeItem('unpst-upload-pending'); } catch { /* ignore */ }
       document.body.dataset.upload = 'done';
       movedNow('imap');
@@ -164,32 +174,42 @@ async function imapRun(dryRun) {
   }
 }
 
-function showUploadReport(r) {
-  lastUpload = r;
-  const rep = r.report;
+/** The verification of each file's upload ({file, r: UploadAnswer}), as one. */
+function showUploadReport(done) {
+  lastUpload = done.length === 1 ? done[0].r : done.map(({ file, r }) => ({ file, ...r }));
+  const reps = done.map((d) => d.r.report);
+  const total = (k) => reps.reduce((n, x) => n + x[k], 0);
+  const verified = reps.every((x) => x.verified);
+  const server = done[0].r.server;
   $('#i-report').hidden = false;
-  const skipped = r.skipped.length;
   const sum = $('#i-summary');
-  sum.textContent = rep.verified
-    ? `${rep.messages === 1 ? "The message is" : `All ${rep.messages} messages are`} on ${r.server}: ${rep.appended} added now, ${rep.present} already there.`
-    : `${rep.missing} of ${rep.messages} messages are NOT on the server (${rep.rejected} refused by it) — see below.`;
-  sum.className = rep.verified ? 'ok' : 'error';
+  const messages = total('messages');
+  sum.textContent = verified
+    ? `${messages === 1 ? 'The message is' : `All ${messages} messages are`} on ${server}: ${total('appended')} added now, ${total('present')} already there.`
+    : `${total('missing')} of ${messages} messages are NOT on the server (${total('rejected')} refused by it) — see below.`;
+  sum.className = verified ? 'ok' : 'error';
   const list = $('#i-details');
   list.innerHTML = '';
   const li = (text, cls) => { const e = document.createElement('li'); e.textContent = text; if (cls) e.className = cls; list.append(e); };
-  for (const f of rep.folders) {
-    li(`${f.path.join('/')} → ${f.mailbox}: ${f.messages} messages, server has ${f.server_count} — ${f.verified ? 'verified' : [f.missing_count && `${f.missing_count} missing`, f.duplicates && `${f.duplicates} stored twice`, f.extra_count && `${f.extra_count} not from the PST`].filter(Boolean).join(', ')}`, f.verified ? 'ok' : 'error');
-    if (f.note) li(f.note);
-    for (const x of f.rejected) li(`refused: “${x.subject}” (${fmtBytes(x.size)}) — ${x.reason}`, 'error');
+  for (const { file, r } of done) {
+    if (done.length > 1) li(`${file}:`, 'file');
+    for (const f of r.report.folders) {
+      li(`${f.path.join('/')} → ${f.mailbox}: ${f.messages} messages, server has ${f.server_count} — ${f.verified ? 'verified' : [f.missing_count && `${f.missing_count} missing`, f.duplicates && `${f.duplicates} stored twice`, f.extra_count && `${f.extra_count} not from the PST`].filter(Boolean).join(', ')}`, f.verified ? 'ok' : 'error');
+      if (f.note) li(f.note);
+      for (const x of f.rejected) li(`refused: “${x.subject}” (${fmtBytes(x.size)}) — ${x.reason}`, 'error');
+    }
+    for (const x of r.skipped) li(`not convertible in ${x.folder}: “${x.subject}” — ${x.reason}`, 'error');
   }
-  if (skipped) for (const x of r.skipped) li(`not convertible in ${x.folder}: “${x.subject}” — ${x.reason}`, 'error');
-  // Refused for size: kept as an mbox to save (and import into a mail program).
+  // Refused for size: kept as one mbox (the last answer's file holds every file's) to save
+  // and import into a mail program.
+  const kept = done.map((d) => d.r.tooLarge).filter(Boolean);
   const big = $('#i-too-large');
-  big.hidden = !r.tooLarge;
-  if (r.tooLarge) {
-    const name = `${(currentInfo().file || 'unpst').replace(/\.(pst|ost)$/i, '')}.too-large.mbox`;
-    big.textContent = `Save the ${r.tooLarge.count} messages too large for the server (${name})`;
-    big.onclick = () => download(r.tooLarge.file, name);
+  big.hidden = !kept.length;
+  if (kept.length) {
+    const count = kept.reduce((n, k) => n + k.count, 0);
+    const name = `${(done[0].file || 'unpst').replace(/\.(pst|ost)$/i, '')}.too-large.mbox`;
+    big.textContent = `Save the ${count} messages too large for the server (${name})`;
+    big.onclick = () => download(kept[kept.length - 1].file, name);
   }
   uploadStatus('');
 }

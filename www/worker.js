@@ -99,10 +99,15 @@ async function module() {
   await ready;
 }
 
-async function opfsFile() {
+// The zip of the move's file number `part` (several files: each its own, so that a file
+// still being saved is not written over by the next); a new move clears the old parts.
+async function opfsFile(part = 0) {
   try {
     const root = await navigator.storage.getDirectory();
-    return await root.getFileHandle('unpst-export.zip', { create: true });
+    if (!part) {
+      for await (const name of root.keys()) if (/^unpst-export-\d+\.zip$/.test(name)) await root.removeEntry(name).catch(() => {});
+    }
+    return await root.getFileHandle(part ? `unpst-export-${part}.zip` : 'unpst-export.zip', { create: true });
   } catch {
     return null;
   }
@@ -233,7 +238,8 @@ async function upload(id, args) {
       const root = await navigator.storage.getDirectory();
       const f = await root.getFileHandle('unpst-too-large.mbox', { create: true });
       tooLarge = { file: f, handle: await f.createSyncAccessHandle() };
-      tooLarge.handle.truncate(0);
+      // The move's first file starts it; the others' are added to it.
+      if (!args.appendTooLarge) tooLarge.handle.truncate(0);
     }
     tooLarge.handle.write(bytes, { at: tooLarge.handle.getSize() });
     tooLargeCount++;
@@ -391,7 +397,7 @@ self.onmessage = async (e) => {
           if (!go || now - shown >= 50 || p.done >= p.total) { shown = now; postMessage({ id, progress: p }); }
           return go;
         };
-        const opfs = args.dir ? null : await opfsFile();
+        const opfs = args.dir ? null : await opfsFile(args.part || 0);
         if (args.dir && args.thunderbird) {
           // Thunderbird's Local Folders: the mail under a new top folder, nothing else there.
           const taken = [];

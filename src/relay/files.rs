@@ -20,6 +20,8 @@ pub const PAGE_FILES: &[&str] = &[
     "recovered.js",
     "steps.js",
     "report.js",
+    "files.js",
+    "card.js",
     "style.css",
     "sw.js",
     "pkg/unpst.js",

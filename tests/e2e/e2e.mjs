@@ -333,6 +333,71 @@ await check('the zip export equals the native CLI output byte for byte', async (
   }
 });
 
+await check('several files in one move: a zip each, each equal to the CLI\'s; each file keeps its own ticks', async () => {
+  const names = ['hiraoka-msgInMsgInMsg.pst', 'pstsdk-sample1.pst'];
+  await page.evaluate(() => { document.body.dataset.state = 'choosing'; });
+  await step(1);
+  await page.setInputFiles('#file', names.map((n) => resolve(corpus, n)));
+  await page.waitForFunction(() => document.body.dataset.state === 'ready' && document.querySelectorAll('#files button').length === 2, null, { timeout: 60000 });
+  const listed = await page.$$eval('#files button', (bs) => bs.map((b) => [b.textContent.split(' · ')[0], b.hasAttribute('aria-current')]));
+  assert.deepEqual(listed, [[names[0], true], [names[1], false]]);
+  // The second file shown, a folder of it unticked; the first shown again keeps all of its.
+  await page.click('#files button >> nth=1');
+  await page.waitForFunction(() => document.querySelector('#files button[aria-current]')?.textContent.startsWith('pstsdk'));
+  const top = await page.getAttribute('.pick >> nth=1', 'value');
+  await page.uncheck(`.pick[value="${top}"]`);
+  await page.click('#files button >> nth=0');
+  await page.waitForFunction(() => document.querySelector('#files button[aria-current]')?.textContent.startsWith('hiraoka'));
+  assert.equal(await page.$$eval('.pick', (bs) => bs.every((b) => b.checked)), true);
+  await page.click('#files button >> nth=1');
+  await page.waitForFunction(() => document.querySelector('#files button[aria-current]')?.textContent.startsWith('pstsdk'));
+  assert.equal(await page.isChecked(`.pick[value="${top}"]`), false, 'the unticked folder stays unticked');
+  await page.check(`.pick[value="${top}"]`);
+  await choose('#format', 'both');
+  await choose('#dest', 'zip');
+  await step(4);
+  const downloads = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.click('#go');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
+  assert.equal(await page.evaluate(() => document.body.dataset.state), 'done', await page.textContent('#status'));
+  await page.waitForTimeout(500);
+  page.removeAllListeners('download');
+  assert.deepEqual(downloads.map((d) => d.suggestedFilename()), names.map((n) => n.replace(/\.pst$/, '.zip')));
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-several-'));
+  try {
+    const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
+    for (const [i, n] of names.entries()) {
+      const web = join(dir, `web-${i}.zip`);
+      await downloads[i].saveAs(web);
+      const cli = join(dir, `cli-${i}.zip`);
+      execFileSync(bin, ['convert', join(corpus, n), '--zip', cli, '--format', 'mbox,eml,vcf,ics,signatures', '-q']);
+      assert.equal(sha(web), sha(cli), n);
+    }
+    // Into a picked folder: each file in a folder of its name there, as `convert -o` writes it.
+    await page.evaluate(() => {
+      window.showDirectoryPicker = async () => {
+        const root = await navigator.storage.getDirectory();
+        await root.removeEntry('picked', { recursive: true }).catch(() => {});
+        return root.getDirectoryHandle('picked', { create: true });
+      };
+    });
+    await choose('#dest', 'folder');
+    await step(4);
+    await page.evaluate(() => { document.body.dataset.state = 'choosing'; });
+    await page.click('#go');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
+    assert.match(await page.textContent('#status'), /written into the folder “picked”/);
+    for (const n of names) {
+      execFileSync(bin, ['convert', join(corpus, n), '-o', join(dir, 'out', n.replace(/\.pst$/, '')), '--format', 'mbox,eml,vcf,ics,signatures', '-q']);
+    }
+    assert.deepEqual(await opfsHashes('picked'), diskHashes(join(dir, 'out')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await choose('#dest', 'zip');
+  }
+});
+
 await check('S/MIME: the preview says signed by whom, or encrypted', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'unpst-smime-'));
   try {

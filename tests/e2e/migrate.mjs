@@ -53,7 +53,7 @@ assert.deepEqual(await enabled(), [1]);
 await page.setInputFiles('#file', env.UNPST_FILE);
 await until(() => document.body.dataset.state === 'ready', null, 60000);
 assert.equal(await step(), 1);
-assert.match(await what(), /^Step 1 of 6 — Open your PST or OST file\. It is read here, in this page — nothing is uploaded\./);
+assert.match(await what(), /^Step 1 of 6 — Open your PST or OST file — or several, an Outlook\.pst and its archives, to move together\. It is read here, in this page — nothing is uploaded\./);
 // (The default destination, a zip, needs no confirming: its mapping and move can be seen.)
 assert.deepEqual(await enabled(), [1, 2, 3, 4, 6]);
 await shot('move-1-open');

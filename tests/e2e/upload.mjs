@@ -1,6 +1,6 @@
 // The page → `unpst relay` → a real IMAP server, in headless Chromium. Run by tests/relay.rs,
 // which starts Dovecot and the relay and then checks the server itself:
-//   UNPST_URL=http://127.0.0.1:PORT/#relay=TOKEN UNPST_FILE=… UNPST_HOST=127.0.0.1
+//   UNPST_URL=http://127.0.0.1:PORT/#relay=TOKEN UNPST_FILE=…[\n…] UNPST_HOST=127.0.0.1
 //   UNPST_PORT=… UNPST_USER=… UNPST_PASSWORD=… [UNPST_OAUTH={client_id, authorize_url, …}]
 //   [UNPST_TOO_LARGE_OUT=FILE] node upload.mjs
 // Prints the verification report the page shows, as JSON, on its last line.
@@ -22,8 +22,10 @@ page.on('websocket', (ws) => {
   ws.on('framereceived', (f) => frames.push(String(f.payload)));
 });
 await page.goto(env.UNPST_URL);
-await page.setInputFiles('#file', env.UNPST_FILE);
-await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: 60000 });
+// One file, or several (one per line) moved together.
+const files = env.UNPST_FILE.split('\n');
+await page.setInputFiles('#file', files);
+await page.waitForFunction((n) => document.body.dataset.state === 'ready' && (n < 2 || document.querySelectorAll('#files button').length === n), files.length, { timeout: 60000 });
 await page.click('#next');
 await page.selectOption('#dest', 'imap');
 // An address proposes its provider's server (no lookup: the module's table); one that takes

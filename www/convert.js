@@ -2,7 +2,7 @@
 // picked folder, with progress and Cancel, then the report.
 import { Cmd } from './protocol.js';
 import { $, download, hooks, progressLine, setState, status } from './ui.js';
-import { movedNow } from './steps.js';
+import { busy, movedNow } from './steps.js';
 import { eachFile, several } from './files.js';
 
 let call = null;
@@ -30,9 +30,13 @@ async function convert() {
   $('#report').hidden = true;
   const t0 = performance.now();
   setState('converting');
+  busy(true);
   // Where Cancel asks the conversion to stop (shared memory: the worker is busy converting);
   // without it Cancel replaces the worker.
-  converting = { stop: window.crossOriginIsolated ? new SharedArrayBuffer(4) : null };
+  // [cancel, pause]: set here, read by the worker after each item.
+  converting = { stop: window.crossOriginIsolated ? new SharedArrayBuffer(8) : null };
+  $('#pause').hidden = !converting.stop;
+  $('#pause').textContent = 'Pause';
   let last = null;
   const recover = !!document.querySelector('.pick-recovered:checked');
   let stopped = false;
@@ -48,12 +52,13 @@ async function convert() {
         // Into Thunderbird: the mail as mbox, nothing else.
         mbox: thunderbird || fmt !== 'eml', eml: !thunderbird && fmt !== 'mbox', cards: !thunderbird && $('#cards').checked,
         folders, dir: into, thunderbird, name: info.file, recover: recover && shown, part: part++,
-        cancel: converting.stop, cancelAfter: hooks.cancelAfter, crashOn: hooks.crashOn,
+        cancel: converting.stop, cancelAfter: hooks.cancelAfter, pauseAfter: hooks.pauseAfter, crashOn: hooks.crashOn,
       }, (p) => {
         last = p;
+        if (p.paused) $('#pause').textContent = 'Resume';
         bar.max = p.total || 1;
         bar.value = p.done;
-        const line = from + progressLine(p, t0);
+        const line = from + progressLine(p, t0) + (pausedNow() ? ' — paused' : '');
         status(line);
         $('#progress-text').textContent = line;
       });
@@ -85,7 +90,9 @@ async function convert() {
     status(err.message, true);
     setState('error');
   } finally {
+    busy(false);
     converting = null;
+    $('#pause').hidden = true;
     bar.hidden = true;
     $('#progress-text').textContent = '';
     $('#cancel').hidden = true;
@@ -139,6 +146,22 @@ function showReport(done) {
 // The conversion under way: {stop} (see convert()).
 let converting = null;
 
+function pausedNow() {
+  return !!(converting && converting.stop && Atomics.load(new Int32Array(converting.stop), 1));
+}
+
+// Pause: the conversion waits after its current item until Resume (or Cancel).
+function pause() {
+  const c = converting;
+  if (!c || !c.stop) return;
+  const flags = new Int32Array(c.stop);
+  const pausing = !Atomics.load(flags, 1);
+  Atomics.store(flags, 1, pausing ? 1 : 0);
+  Atomics.notify(flags, 1);
+  $('#pause').textContent = pausing ? 'Resume' : 'Pause';
+  if (pausing) status(`${$('#status').textContent} — paused`);
+}
+
 // Cancel: a conversion is asked to stop after its current item (it then reports what it did);
 // if it does not within a few seconds (one huge item), or for other work, the worker is
 // replaced and the file opened again in the new one.
@@ -146,7 +169,11 @@ export function cancel() {
   const c = converting;
   if (c && c.stop) {
     status('Cancelling after the current item…');
-    Atomics.store(new Int32Array(c.stop), 0, 1);
+    const flags = new Int32Array(c.stop);
+    Atomics.store(flags, 0, 1);
+    // A paused conversion wakes to stop.
+    Atomics.store(flags, 1, 0);
+    Atomics.notify(flags, 1);
     setTimeout(() => { if (converting === c) terminate(); }, 3000);
     return;
   }
@@ -181,5 +208,6 @@ export function initConvert(caller, reopened, replace) {
   setupDestination();
   $('#go').onclick = convert;
   $('#cancel').onclick = cancel;
+  $('#pause').onclick = pause;
   $('#r-save').onclick = () => lastReport && download(new Blob([lastReport], { type: 'application/json' }), 'report.json');
 }

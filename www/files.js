@@ -81,23 +81,28 @@ async function show(e) {
 }
 
 /** The user chose `list` (Files): each is opened for its tree (one that is no PST is said
- * and left out), then the first is shown. */
+ * and left out), then the first that opens is shown. When none opens, the move stays as it
+ * was (the status line says why). */
 export async function choose(list, since) {
-  files = [];
-  shown = null;
-  const others = [];
-  for (const file of list.slice(1)) {
-    try {
-      others.push({ file, info: await hooks.use(file), unticked: new Set() });
-    } catch (err) {
-      others.push({ file, error: err.message });
+  const read = [];
+  const bad = [];
+  if (list.length > 1) {
+    for (const file of list) {
+      try {
+        read.push({ file, info: await hooks.use(file), unticked: new Set() });
+      } catch (err) {
+        bad.push(`${file.name}: ${err.message}`);
+      }
     }
+  } else {
+    read.push({ file: list[0], info: null, unticked: new Set() });
   }
-  const info = await hooks.show(list[0], since);
+  const first = read[0] || { file: list[0] };
+  const info = await hooks.show(first.file, since);
   if (!info) return;
-  shown = { file: list[0], info, unticked: new Set() };
-  files = [shown, ...others.filter((e) => e.info)];
-  const bad = others.filter((e) => e.error).map((e) => `${e.file.name}: ${e.error}`);
+  first.info = info;
+  shown = first;
+  files = read;
   $('#files-note').hidden = !bad.length;
   $('#files-note').textContent = bad.length ? `Left out — ${bad.join('; ')}` : '';
   drawList();

@@ -35,7 +35,8 @@
  * @typedef {{ candidates: number, recovered: number, duplicates: number, failed: object[],
  *   rows: object[] }} RecoverAnswer  report::RecoveryReport and the recovered items' rows (nid: index)
  * @typedef {{ mbox: boolean, eml: boolean, cards: boolean, folders?: number[], recover?: boolean,
- *   dir?: FileSystemDirectoryHandle, thunderbird?: boolean, name?: string, cancel?: SharedArrayBuffer, cancelAfter?: number,
+ *   dir?: FileSystemDirectoryHandle, thunderbird?: boolean, name?: string,
+ *   cancel?: SharedArrayBuffer (Int32 [cancel, pause] flags), cancelAfter?: number, pauseAfter?: number,
  *   crashOn?: number, part?: number }} ConvertArgs  (part: the file's place in a move of
  *   several, each zipped into a file of its own)
  * @typedef {{ report: object, zip?: Blob|File|Uint8Array, top?: string }} ConvertAnswer

@@ -16,6 +16,7 @@ let mapped = false; // the IMAP dry run answered for the settings on screen
 let moved = null; // 'files' | 'imap': which kind of move has a report
 let enter = {}; // step → what to do on entering it
 let connect = () => {}; // step 2's Next with IMAP: the dry run (upload.js)
+let running = false; // a move (or the server's mapping) under way: no going elsewhere
 
 const dest = () => $('#dest').value;
 const kind = () => (dest() === 'imap' ? 'imap' : 'files');
@@ -45,7 +46,7 @@ function what() {
       : `The checked folders, ${folders}, with ${items} items, go into ${where()}. Untick folders in step 1 to leave them out.`,
     imap
       ? `Upload ${items} items of ${folders} into ${where()}. Messages already there are skipped; Pause and Cancel keep what arrived, and uploading again adds only the rest. Every folder is checked on the server afterwards.`
-      : `Convert ${items} items of ${folders} to ${dest() === 'thunderbird' ? 'mbox' : format}${dest() === 'thunderbird' || !$('#cards').checked ? '' : ' (with contacts, calendar and signatures)'} into ${where()}. Cancel keeps what was written until then.`,
+      : `Convert ${items} items of ${folders} to ${dest() === 'thunderbird' ? 'mbox' : format}${dest() === 'thunderbird' || !$('#cards').checked ? '' : ' (with contacts, calendar and signatures)'} into ${where()}. Pause waits after the current message; Cancel keeps what was written until then.`,
     imap
       ? 'Every folder checked against the server: what arrived, what was there already, and each message refused or not convertible, with its reason.'
       : 'What was written: every message skipped or converted with a warning, with its reason.',
@@ -78,14 +79,15 @@ export function refresh() {
   document.body.dataset.dest = dest();
   for (const b of document.querySelectorAll('#steps button')) {
     const n = Number(b.dataset.step);
-    b.disabled = !reachable(n);
+    b.disabled = running ? n !== step : !reachable(n);
     b.classList.toggle('done', n < step);
     if (n === step) b.setAttribute('aria-current', 'step'); else b.removeAttribute('aria-current');
   }
   $('#step-what').textContent = `Step ${step} of 6 — ${what()}`;
   $('#back').hidden = step === 1;
   $('#next').hidden = step === 6;
-  $('#next').disabled = step === 4 ? moved !== kind() : step === 2 ? false : !reachable(step + 1);
+  $('#back').disabled = running;
+  $('#next').disabled = running || (step === 4 ? moved !== kind() : step === 2 ? false : !reachable(step + 1));
   $('#next').textContent = step === 2 && kind() === 'imap' ? 'Connect and show the mapping →' : `Next: ${NAMES[step + 1] || ''} →`;
   if (file) save();
 }
@@ -120,10 +122,17 @@ export function opened(info) {
     const opt = $('#dest').querySelector(`option[value="${before.dest}"]`);
     if (opt && !opt.disabled) $('#dest').value = before.dest;
     $('#dest').dispatchEvent(new Event('change'));
-    status(`Welcome back: this is where your move of ${info.file} was. ${before.step > 2 ? 'Check the settings and go on — what already arrived is not added again.' : ''}`);
+    status(`Welcome back: this is where your move of ${info.file} was.${before.step > 2 ? ' Check the settings and go on — what already arrived is not added again.' : ''}`);
     go(2);
     return;
   }
+  refresh();
+}
+
+/** A move, or the server's mapping, starts (`on`) or ends: while it runs the user stays on
+ * its step (the worker may have another file of the move open). */
+export function busy(on) {
+  running = on;
   refresh();
 }
 

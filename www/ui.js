@@ -5,9 +5,10 @@ export const $ = (s) => document.querySelector(s);
 
 // The page's one test hook (`window.unpst`), for the browser tests and benchmarks only:
 // `crashOn` (an item whose conversion panics), `cancelAfter` (Cancel after that many items),
+// `pauseAfter` (Pause after that many items),
 // `timings` (ms the user waited: {tree, message}), `frameAnswers` (answers taken in a frame),
 // `memory()` (the module's memory), `reads()` (reads of the file).
-export const hooks = { crashOn: 0, cancelAfter: 0, timings: { tree: [], message: [] }, frameAnswers: 0, memory: null, reads: null };
+export const hooks = { crashOn: 0, cancelAfter: 0, pauseAfter: 0, timings: { tree: [], message: [] }, frameAnswers: 0, memory: null, reads: null };
 window.unpst = hooks;
 
 export function setState(s) { document.body.dataset.state = s; }

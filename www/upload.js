@@ -2,7 +2,7 @@
 // its progress, pause and cancel, and the verified report.
 import { Cmd } from './protocol.js';
 import { $, download, fmtBytes, progressLine } from './ui.js';
-import { mappedNow, movedNow } from './steps.js';
+import { busy, mappedNow, movedNow } from './steps.js';
 import { eachFile, several } from './files.js';
 
 let call = null;
@@ -119,6 +119,7 @@ async function imapRun(dryRun) {
   $('#i-pause').hidden = $('#i-cancel').hidden = dryRun;
   uploading = !dryRun;
   document.body.dataset.upload = dryRun ? 'mapping' : 'uploading';
+  busy(true);
   uploadStatus(`Connecting to ${s.host}…`);
   const t0 = performance.now();
   if (!dryRun) {
@@ -161,6 +162,7 @@ async function imapRun(dryRun) {
     uploadStatus(cancelled ? 'Upload cancelled; what arrived stays. Upload again to add the rest.' : err.message, !cancelled);
     document.body.dataset.upload = cancelled ? 'cancelled' : 'error';
   } finally {
+    busy(false);
     cancelled = false;
     if (signInWindow && !signInWindow.closed) signInWindow.close();
     signInWindow = null;

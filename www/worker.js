@@ -389,9 +389,18 @@ self.onmessage = async (e) => {
         // Cancel is a flag in shared memory the page sets, read after each item: the
         // conversion stops there and closes the files it was writing, as `unpst convert` does
         // (`cancelAfter`: the same from the tests, at a known item).
+        // Pause is the flag after it: the conversion waits here, between two items, until the
+        // page clears it or cancels (`pauseAfter`: set from the tests, at a known item).
         const stop = args.cancel ? new Int32Array(args.cancel) : null;
+        let pausedOnce = false;
         const progress = (p) => {
           if (stop && args.cancelAfter && p.done >= args.cancelAfter) Atomics.store(stop, 0, 1);
+          if (stop && args.pauseAfter && !pausedOnce && p.done >= args.pauseAfter) {
+            pausedOnce = true;
+            Atomics.store(stop, 1, 1);
+            postMessage({ id, progress: { ...p, paused: true } });
+          }
+          while (stop && Atomics.load(stop, 1) && !Atomics.load(stop, 0)) Atomics.wait(stop, 1, 1, 1000);
           const go = !(stop && Atomics.load(stop, 0));
           const now = performance.now();
           if (!go || now - shown >= 50 || p.done >= p.total) { shown = now; postMessage({ id, progress: p }); }

@@ -658,6 +658,45 @@ await check('Cancel stops a folder export after the current item; every file wri
   }
 });
 
+await check('Pause holds a conversion after the current item; Resume finishes it, the zip equal to the CLI\'s', async () => {
+  const file = 'aspose-SampleOstFile.ost';
+  await open(file);
+  await choose('#format', 'mbox');
+  await choose('#dest', 'zip');
+  await step(4);
+  await page.evaluate(() => { window.unpst.pauseAfter = 20; });
+  const downloads = [];
+  page.on('download', (d) => downloads.push(d));
+  try {
+    await page.click('#go');
+    await page.waitForFunction(() => document.querySelector('#pause').textContent === 'Resume', null, { timeout: 30000 });
+    const at = await page.evaluate(() => document.querySelector('#progress').value);
+    await page.waitForTimeout(1500);
+    assert.equal(await page.evaluate(() => document.querySelector('#progress').value), at, 'it went on while paused');
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'converting');
+    assert.match(await page.textContent('#status'), /^20 \/ \d+ items .* — paused$/);
+    assert.ok(await page.isDisabled('#steps [data-step="1"]'), 'no other step while it runs');
+    await page.click('#pause');
+    await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'done', await page.textContent('#status'));
+    await page.waitForTimeout(300);
+    assert.equal(downloads.length, 1);
+    const dir = mkdtempSync(join(tmpdir(), 'unpst-pause-'));
+    try {
+      await downloads[0].saveAs(join(dir, 'web.zip'));
+      execFileSync(bin, ['convert', join(corpus, file), '--zip', join(dir, 'cli.zip'), '--format', 'mbox,vcf,ics,signatures', '-q']);
+      const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
+      assert.equal(sha(join(dir, 'web.zip')), sha(join(dir, 'cli.zip')));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } finally {
+    page.removeAllListeners('download');
+    await page.evaluate(() => { window.unpst.pauseAfter = 0; });
+    await choose('#format', 'both');
+  }
+});
+
 await check('when the module crashes on an item, the page starts again without it and converts the rest', async () => {
   await crashOnWebinar();
   await choose('#format', 'mbox');

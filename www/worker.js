@@ -392,11 +392,10 @@ self.onmessage = async (e) => {
         // Pause is the flag after it: the conversion waits here, between two items, until the
         // page clears it or cancels (`pauseAfter`: set from the tests, at a known item).
         const stop = args.cancel ? new Int32Array(args.cancel) : null;
-        let pausedOnce = false;
         const progress = (p) => {
           if (stop && args.cancelAfter && p.done >= args.cancelAfter) Atomics.store(stop, 0, 1);
-          if (stop && args.pauseAfter && !pausedOnce && p.done >= args.pauseAfter) {
-            pausedOnce = true;
+          if (stop && args.pauseAfter && p.done >= args.pauseAfter) {
+            args.pauseAfter = 0;
             Atomics.store(stop, 1, 1);
             postMessage({ id, progress: { ...p, paused: true } });
           }

@@ -195,6 +195,8 @@ function showUploadReport(done) {
   const li = (text, cls) => { const e = document.createElement('li'); e.textContent = text; if (cls) e.className = cls; list.append(e); };
   for (const { file, r } of done) {
     if (done.length > 1) li(`${file}:`, 'file');
+    // The provider's limit for the day or hour: the rest waits for a later run.
+    if (r.report.stopped) li(`stopped: the server kept asking to slow down (${r.report.stopped}) after every wait — a limit for the day or the hour. Upload again later: what arrived is skipped.`, 'error');
     for (const f of r.report.folders) {
       li(`${f.path.join('/')} → ${f.mailbox}: ${f.messages} messages, server has ${f.server_count} — ${f.verified ? 'verified' : [f.missing_count && `${f.missing_count} missing`, f.duplicates && `${f.duplicates} stored twice`, f.extra_count && `${f.extra_count} not from the PST`].filter(Boolean).join(', ')}`, f.verified ? 'ok' : 'error');
       if (f.note) li(f.note);

@@ -917,21 +917,7 @@ fn several_files_upload_in_one_run_and_shared_messages_go_once() {
     let Some(server) = Dovecot::start('/', "") else {
         return;
     };
-    let generate = |name: &str, messages: u64| {
-        let spec = pstgen::Spec {
-            seed: 11,
-            target_bytes: 1 << 30,
-            max_messages: messages,
-            folders: 6,
-            depth: 2,
-            max_attachment: 16 << 10,
-            items: false,
-            ..pstgen::Spec::default()
-        };
-        common::generated(name, &spec)
-    };
-    let (archive, small) = generate("archive", 20);
-    let (current, big) = generate("current", 45);
+    let [(archive, small), (current, big)] = common::archive_and_current("cli");
     assert!(small.messages < big.messages);
     let out = server.upload("alice", &archive, &[current.to_str().unwrap()]);
     let text = stdout(&out);

@@ -583,16 +583,7 @@ fn guided_move(
     // The rerun after the reload added only what had not arrived.
     assert!(n("present") > 0 && n("appended") > 0, "{shown}");
     assert_eq!(n("present") + n("appended"), summary.messages, "{shown}");
-    let got = server_contents();
-    let mut ids: Vec<&str> = got.values().flatten().map(|m| m.0.as_str()).collect();
-    assert_eq!(ids.len() as u64, summary.messages, "{got:?}");
-    ids.sort_unstable();
-    ids.dedup();
-    assert_eq!(
-        ids.len() as u64,
-        summary.messages,
-        "a message is on the server twice"
-    );
+    common::dovecot::assert_each_once(&server_contents(), summary.messages);
     // The saved report says what the check said, and names the folder in markup as text.
     let report = shown["report"].as_str().unwrap();
     assert!(
@@ -664,21 +655,7 @@ fn page_moves_several_files_into_one_account_sending_shared_messages_once() {
         return;
     };
     let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
-    let generate = |name: &str, messages: u64| {
-        let spec = pstgen::Spec {
-            seed: 11,
-            target_bytes: 1 << 30,
-            max_messages: messages,
-            folders: 6,
-            depth: 2,
-            max_attachment: 16 << 10,
-            items: false,
-            ..pstgen::Spec::default()
-        };
-        common::generated(name, &spec)
-    };
-    let (archive, small) = generate("page-archive", 20);
-    let (current, big) = generate("page-current", 45);
+    let [(archive, small), (current, big)] = common::archive_and_current("page");
     let account = Account::password(server.tls_port, "bob");
     let shown = page_upload(&r, &[&archive, &current], &account, None);
     let name = |p: &std::path::Path| p.file_name().unwrap().to_string_lossy().into_owned();
@@ -712,16 +689,7 @@ fn page_moves_several_files_into_one_account_sending_shared_messages_once() {
             "{shown}"
         );
     }
-    let got = server.contents("bob");
-    let mut ids: Vec<&str> = got.values().flatten().map(|m| m.0.as_str()).collect();
-    assert_eq!(ids.len() as u64, total(&big), "{got:?}");
-    ids.sort_unstable();
-    ids.dedup();
-    assert_eq!(
-        ids.len() as u64,
-        total(&big),
-        "a message is on the server twice"
-    );
+    common::dovecot::assert_each_once(&server.contents("bob"), total(&big));
     let _ = std::fs::remove_file(&archive);
     let _ = std::fs::remove_file(&current);
 }

@@ -13,6 +13,19 @@ pub const PASSWORD: &str = "wonder land";
 /// Mailbox → (Message-ID, flags, INTERNALDATE).
 pub type Contents = std::collections::BTreeMap<String, Vec<(String, Vec<String>, i64)>>;
 
+/// Asserts that `got` holds `n` messages, no Message-ID twice.
+pub fn assert_each_once(got: &Contents, n: u64) {
+    let mut ids: Vec<&str> = got.values().flatten().map(|m| m.0.as_str()).collect();
+    assert_eq!(ids.len() as u64, n, "{got:?}");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(
+        ids.len() as u64,
+        n,
+        "a message is on the server twice: {got:?}"
+    );
+}
+
 pub struct Dovecot {
     pub dir: PathBuf,
     /// Plain IMAP (STARTTLS available) and implicit TLS ports.

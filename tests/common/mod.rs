@@ -198,3 +198,23 @@ pub fn generated(name: &str, spec: &pstgen::Spec) -> (PathBuf, pstgen::Summary) 
     let s = pstgen::generate(std::io::BufWriter::new(f), spec, |_, _| {}).unwrap();
     (path, s)
 }
+
+/// An Outlook.pst and its archive, generated as `{name}-archive` and `{name}-current`: one
+/// seed, so the archive's 20 messages are the first of the current file's 45 — a message
+/// both hold, and the larger file is what a move of both must leave on a server.
+pub fn archive_and_current(name: &str) -> [(PathBuf, pstgen::Summary); 2] {
+    let generate = |which: &str, messages: u64| {
+        let spec = pstgen::Spec {
+            seed: 11,
+            target_bytes: 1 << 30,
+            max_messages: messages,
+            folders: 6,
+            depth: 2,
+            max_attachment: 16 << 10,
+            items: false,
+            ..pstgen::Spec::default()
+        };
+        generated(&format!("{name}-{which}"), &spec)
+    };
+    [generate("archive", 20), generate("current", 45)]
+}

@@ -31,9 +31,8 @@ async function convert() {
   const t0 = performance.now();
   setState('converting');
   busy(true);
-  // Where Cancel asks the conversion to stop (shared memory: the worker is busy converting);
-  // without it Cancel replaces the worker.
-  // [cancel, pause]: set here, read by the worker after each item.
+  // Where Cancel and Pause ask the conversion to stop or wait ([cancel, pause] flags in shared
+  // memory, read by the busy worker after each item); without it Cancel replaces the worker.
   converting = { stop: window.crossOriginIsolated ? new SharedArrayBuffer(8) : null };
   $('#pause').hidden = !converting.stop;
   $('#pause').textContent = 'Pause';
@@ -73,9 +72,11 @@ async function convert() {
     if (done.cancelled) {
       // What was written stays whole: each file was closed after its last complete item.
       const where = last && last.folder ? ` in ${last.folder}` : '';
+      // (Of several files, those before the cancelled one were saved whole.)
+      const saved = done.filter((d) => !d.r.cancelled).map((d) => `${stem(d.file)}.zip`);
       status(`Cancelled${where} after ${t.converted} messages and ${t.cards} contacts and calendar items. ${dir
         ? `The folder “${dir.name}” has everything converted until then, each file ending with a whole message.`
-        : 'Nothing was saved.'}`);
+        : saved.length ? `${saved.join(', ')} ${saved.length > 1 ? 'were' : 'was'} saved; nothing of the rest.` : 'Nothing was saved.'}`);
       setState('cancelled');
       movedNow('files', false);
       return;

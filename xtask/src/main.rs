@@ -727,6 +727,81 @@ fn timed(cmd: &str, args: &[&std::ffi::OsStr]) -> Option<(f64, u64)> {
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
+/// Bytes of the files below `dir`.
+fn tree_bytes(dir: &std::path::Path) -> u64 {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    rd.flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => tree_bytes(&e.path()),
+            _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+        })
+        .sum()
+}
+
+/// Issue 17's figures for one layout and the I/O floor, on the 1 GB and 5 GB files: unpst
+/// `--format mbox` against `readpst -D -r` (the same layout), and against reading the input
+/// once plus writing as many bytes as unpst wrote (`cat`, then `dd` of that size; the page
+/// cache warm, as for both programs).
+fn one_layout_and_floor(dir: &std::path::Path, unpst: &str) {
+    use std::ffi::OsStr;
+    let out = dir.join("out");
+    let scratch = dir.join("floor.bin");
+    println!(
+        "\n{:<6} {:>9} {:>10} {:>8} {:>9} {:>9} {:>9} {:>9}",
+        "file", "mbox s", "readpst-r", "vs rp", "out MiB", "read s", "write s", "vs floor"
+    );
+    for name in ["1g", "5g"] {
+        let f = dir.join(format!("{name}.pst"));
+        // Read first: every program then finds the file in the page cache.
+        let read = timed("cat", &[f.as_os_str()]).map(|t| t.0);
+        let _ = std::fs::remove_dir_all(&out);
+        let Some((u, _)) = convert_timed(unpst, &f, &out, "mbox") else {
+            continue;
+        };
+        let bytes = tree_bytes(&out);
+        let _ = std::fs::remove_dir_all(&out);
+        let _ = std::fs::create_dir_all(&out);
+        let r = timed(
+            "readpst",
+            &[
+                OsStr::new("-q"),
+                OsStr::new("-D"),
+                OsStr::new("-r"),
+                OsStr::new("-o"),
+                out.as_os_str(),
+                f.as_os_str(),
+            ],
+        );
+        let _ = std::fs::remove_dir_all(&out);
+        let of = format!("of={}", scratch.display());
+        let count = format!("count={}", bytes.div_ceil(1 << 20));
+        let write = timed(
+            "dd",
+            &[
+                OsStr::new("if=/dev/zero"),
+                OsStr::new(&of),
+                OsStr::new("bs=1M"),
+                OsStr::new(&count),
+            ],
+        )
+        .map(|t| t.0);
+        let _ = std::fs::remove_file(&scratch);
+        if let (Some((r, _)), Some(read), Some(write)) = (r, read, write) {
+            println!(
+                "{name:<6} {u:>9.2} {r:>10.2} {:>7.2}x {:>9.0} {read:>9.2} {write:>9.2} {:>8.2}x",
+                r / u,
+                bytes as f64 / 1048576.0,
+                u / (read + write)
+            );
+        }
+    }
+    println!(
+        "(vs rp: readpst -D -r time / unpst --format mbox time, goal >= 3; vs floor: unpst time / (read s + write s), goal <= 2)"
+    );
+}
+
 /// Generated files of 100 MB to 10 GB: unpst against readpst, against a plain read, the
 /// page against the CLI, the tree of a 10 GB file, peak memory on a 5 GiB file.
 fn bench_scale() -> bool {
@@ -814,6 +889,7 @@ fn bench_scale() -> bool {
     println!(
         "(vs rp: readpst -D -r plus readpst -D -e time / unpst mbox+eml time; vs read: unpst time / cat time, warm cache)"
     );
+    one_layout_and_floor(&dir, &unpst);
     let big = dir.join("10g.pst");
     for pass in ["first", "again"] {
         if let Some((t, rss)) = timed(

@@ -47,6 +47,16 @@ pub(super) fn is_throttle(st: &Status) -> bool {
         || text.contains("try again")
 }
 
+/// Whether a refused sign-in says the account is busy, not the credentials wrong: Gmail's
+/// "Too many simultaneous connections", Microsoft's throttling, "try again later".
+pub(super) fn busy_sign_in(text: &str) -> bool {
+    let text = text.to_ascii_lowercase();
+    text.contains("simultaneous connections")
+        || text.contains("too many connections")
+        || text.contains("throttl")
+        || text.contains("try again")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +80,17 @@ mod tests {
         )));
         assert!(!too_large(&st(Some("UNAVAILABLE"), "try again later")));
         assert!(is_throttle(&st(Some("UNAVAILABLE"), "try again later")));
+    }
+
+    #[test]
+    fn a_busy_account_is_told_from_wrong_credentials() {
+        assert!(busy_sign_in("Too many simultaneous connections. (Failure)"));
+        assert!(busy_sign_in(
+            "Request is throttled. Suggested Backoff Time: 5000 milliseconds"
+        ));
+        assert!(!busy_sign_in(
+            "[AUTHENTICATIONFAILED] Invalid credentials (Failure)"
+        ));
+        assert!(!busy_sign_in("AUTHENTICATE failed."));
     }
 }

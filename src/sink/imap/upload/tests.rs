@@ -24,6 +24,8 @@ impl Seen {
 /// how many of them it stores (from the first; each `copies` times) and whether it says OK.
 #[derive(Clone, Copy)]
 enum Policy {
+    /// Every message stored.
+    Store,
     /// The first APPEND is throttled, the rest stored.
     ThrottleFirst,
     /// Courier without MULTIAPPEND: of several messages, the first is stored, then NO.
@@ -49,9 +51,34 @@ impl Policy {
 /// A scripted IMAP server with capabilities `caps` (literals wait for `+` unless
 /// LITERAL+ is among them). Returns its port and, when done, what it saw.
 fn fake_server(caps: &'static str, policy: Policy) -> (u16, std::thread::JoinHandle<Seen>) {
+    busy_then_fake_server(caps, policy, 0)
+}
+
+/// [`fake_server`], after refusing `busy` sign-ins as Gmail does when an account has too
+/// many connections (each on a connection of its own).
+fn busy_then_fake_server(
+    caps: &'static str,
+    policy: Policy,
+    busy: usize,
+) -> (u16, std::thread::JoinHandle<Seen>) {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let h = std::thread::spawn(move || {
+        for _ in 0..busy {
+            let (s, _) = l.accept().unwrap();
+            let mut w = s.try_clone().unwrap();
+            let mut r = BufReader::new(s);
+            write!(w, "* OK [CAPABILITY {caps}] fake\r\n").unwrap();
+            let mut line = String::new();
+            while r.read_line(&mut line).unwrap_or(0) > 0 {
+                let tag = line.split(' ').next().unwrap_or("*").to_string();
+                let _ = write!(
+                    w,
+                    "{tag} NO [UNAVAILABLE] Too many simultaneous connections. (Failure)\r\n"
+                );
+                line.clear();
+            }
+        }
         let (s, _) = l.accept().unwrap();
         let mut w = s.try_clone().unwrap();
         let mut r = BufReader::new(s);
@@ -266,6 +293,29 @@ fn throttling_is_retried_and_appendlimit_reported() {
         server.join().unwrap().appends(),
         (2, vec!["m0@x".to_string(), "m2@x".to_string()], 2)
     );
+}
+
+/// An account with too many connections (Gmail's "Too many simultaneous connections") is
+/// waited for and signed in to again, not taken for a wrong password; past every wait, the
+/// upload stops as throttled.
+#[test]
+fn a_busy_account_is_signed_in_to_again_after_a_wait() {
+    let caps = "IMAP4rev1 AUTH=PLAIN SASL-IR LITERAL+ MULTIAPPEND";
+    let (port, server) = busy_then_fake_server(caps, Policy::Store, 2);
+    let rep = upload(port, &[100, 200]);
+    assert_eq!((rep.messages, rep.appended, rep.server_count), (2, 2, 2));
+    assert_eq!(server.join().unwrap().appends().0, 1);
+    let (port, _server) = busy_then_fake_server(caps, Policy::Store, 9);
+    let s = Server::parse(&format!("imap://u@127.0.0.1:{port}"), true).unwrap();
+    let opts = UploadOptions {
+        backoff: vec![Duration::from_millis(1); 3],
+        ..UploadOptions::default()
+    };
+    match Uploader::connect(&s, "pw", opts) {
+        Err(ImapError::Throttled(why)) => assert!(why.contains("simultaneous"), "{why}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("signed in to a busy account"),
+    }
 }
 
 /// Throttled past every wait (a daily limit): the upload stops with the server's words,

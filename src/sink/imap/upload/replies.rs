@@ -48,13 +48,14 @@ pub(super) fn is_throttle(st: &Status) -> bool {
 }
 
 /// Whether a refused sign-in says the account is busy, not the credentials wrong: Gmail's
-/// "Too many simultaneous connections", Microsoft's throttling, "try again later".
+/// "Too many simultaneous connections", Microsoft's throttling. Nothing vaguer ("please try
+/// again" follows wrong passwords too): signing in again with a wrong one can lock the
+/// account.
 pub(super) fn busy_sign_in(text: &str) -> bool {
     let text = text.to_ascii_lowercase();
     text.contains("simultaneous connections")
         || text.contains("too many connections")
         || text.contains("throttl")
-        || text.contains("try again")
 }
 
 #[cfg(test)]
@@ -92,5 +93,6 @@ mod tests {
             "[AUTHENTICATIONFAILED] Invalid credentials (Failure)"
         ));
         assert!(!busy_sign_in("AUTHENTICATE failed."));
+        assert!(!busy_sign_in("Authentication failed, please try again"));
     }
 }

@@ -126,23 +126,7 @@ impl Uploader {
     /// Connects, signs in (password or OAuth2 token) and reads the server's folder layout.
     pub fn connect_with(server: &Server, secret: &Secret, opts: UploadOptions) -> Result<Self> {
         let lock = super::lock::AccountLock::acquire(server)?;
-        // A sign-in refused because the account has too many connections (Gmail, Microsoft)
-        // is tried again after each wait, as a throttled APPEND is.
-        let mut waits = opts.backoff.clone().into_iter();
-        let mut conn = loop {
-            let mut conn = Conn::connect(server)?;
-            conn.literal_plus = opts.literal_plus;
-            match conn.sign_in(&server.user, secret) {
-                Err(ImapError::Auth(why)) if replies::busy_sign_in(&why) => match waits.next() {
-                    Some(wait) => std::thread::sleep(wait),
-                    None => return Err(ImapError::Throttled(why)),
-                },
-                r => {
-                    r?;
-                    break conn;
-                }
-            }
-        };
+        let mut conn = replies::sign_in(server, secret, &opts)?;
         let layout = read_layout(&mut conn)?;
         let append_limit = conn.cap_value("APPENDLIMIT").and_then(|v| v.parse().ok());
         Ok(Self {

@@ -1,8 +1,9 @@
-//! What a server's refusals of an APPEND mean: too large for it (RFC 7889 `TOOBIG`, and the
-//! words servers use), or throttled (RFC 5530 and the big providers' texts).
+//! What a server's refusals mean: of an APPEND, too large for it (RFC 7889 `TOOBIG`, and the
+//! words servers use) or throttled (RFC 5530 and the big providers' texts); of a sign-in, a
+//! busy account (waited for) or not.
 
-use super::super::Result;
 use super::super::client::{Literal, Status};
+use super::super::{ImapError, Result};
 use super::Item;
 
 /// What keeps the messages a server refuses as too large (a local mbox, say): nothing lost.
@@ -45,6 +46,28 @@ pub(super) fn is_throttle(st: &Status) -> bool {
         || text.contains("backoff")
         || text.contains("throttl")
         || text.contains("try again")
+}
+
+/// Connects and signs in. A sign-in refused because the account has too many connections
+/// (Gmail, Microsoft) is tried again after each of the upload's waits, as a throttled APPEND
+/// is; past the last, the upload stops as throttled.
+pub(super) fn sign_in(
+    server: &super::Server,
+    secret: &super::super::client::Secret,
+    opts: &super::UploadOptions,
+) -> Result<super::Conn> {
+    let mut waits = opts.backoff.clone().into_iter();
+    loop {
+        let mut conn = super::Conn::connect(server)?;
+        conn.literal_plus = opts.literal_plus;
+        match conn.sign_in(&server.user, secret) {
+            Err(ImapError::Auth(why)) if busy_sign_in(&why) => match waits.next() {
+                Some(wait) => std::thread::sleep(wait),
+                None => return Err(ImapError::Throttled(why)),
+            },
+            r => return r.map(|()| conn),
+        }
+    }
 }
 
 /// Whether a refused sign-in says the account is busy, not the credentials wrong: Gmail's

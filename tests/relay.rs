@@ -319,6 +319,32 @@ struct Account<'a> {
     oauth: Option<serde_json::Value>,
 }
 
+/// Dovecot checking OAuth2 tokens (its oauth2 passdb against a local introspection
+/// endpoint), the test authorization server (and what it was asked), a relay trusting that
+/// Dovecot, and alice's account signed in with OAuth2 through them — the code and tokens the
+/// authorization server hands out listed as `never_shown` (upload.mjs checks that none
+/// reaches the page).
+fn oauth2_setup() -> Option<(Dovecot, common::oauth::AuthLog, Relay, Account<'static>)> {
+    use common::oauth::{authorization_server, introspection, oauth2_dovecot};
+    let (port, _) = introspection(&["good-token"]);
+    let server = oauth2_dovecot(port)?;
+    let (auth, log) = authorization_server();
+    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
+    let account = Account {
+        port: server.tls_port,
+        user: "alice",
+        password: "",
+        oauth: Some(serde_json::json!({
+            "client_id": "unpst-test",
+            "authorize_url": format!("http://127.0.0.1:{auth}/authorize"),
+            "token_url": format!("http://127.0.0.1:{auth}/token"),
+            "scope": "imap-scope",
+            "never_shown": ["the-code", "expired-token", "good-token"],
+        })),
+    };
+    Some((server, log, r, account))
+}
+
 impl<'a> Account<'a> {
     /// `user` with the test servers' password.
     fn password(port: u16, user: &'a str) -> Self {
@@ -441,33 +467,14 @@ fn page_uploads_through_the_relay() {
 /// page (upload.mjs reads every frame the relay sent it).
 #[test]
 fn page_signs_in_with_oauth2_through_the_relay() {
-    use common::oauth::{authorization_server, introspection, oauth2_dovecot};
     let Some(dir) = common::corpus() else { return };
     if !page_ready() {
         return;
     }
-    let (port, _) = introspection(&["good-token"]);
-    let Some(server) = oauth2_dovecot(port) else {
+    let Some((server, log, r, account)) = oauth2_setup() else {
         return;
     };
-    let (auth, log) = authorization_server();
-    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
     let file = dir.join("hiraoka-nonUnicodeCP932-ansi.pst");
-    let oauth = serde_json::json!({
-        "client_id": "unpst-test",
-        "authorize_url": format!("http://127.0.0.1:{auth}/authorize"),
-        "token_url": format!("http://127.0.0.1:{auth}/token"),
-        "scope": "imap-scope",
-        // The authorization server's code and tokens: upload.mjs checks that none reaches
-        // the page.
-        "never_shown": ["the-code", "expired-token", "good-token"],
-    });
-    let account = Account {
-        port: server.tls_port,
-        user: "alice",
-        password: "",
-        oauth: Some(oauth),
-    };
     let shown = page_upload(&r, &[&file], &account, None);
     assert!(
         shown["summary"]
@@ -617,26 +624,11 @@ fn page_guides_a_whole_move_step_by_step() {
 /// relay's token still serves (no second sign-in at the authorization server).
 #[test]
 fn page_guides_a_whole_move_signed_in_with_oauth2() {
-    use common::oauth::{authorization_server, introspection, oauth2_dovecot};
     if !page_ready() {
         return;
     }
-    let (port, _) = introspection(&["good-token"]);
-    let Some(server) = oauth2_dovecot(port) else {
+    let Some((server, log, r, account)) = oauth2_setup() else {
         return;
-    };
-    let (auth, log) = authorization_server();
-    let r = start(&["--ca-file", server.cert.to_str().unwrap()]);
-    let account = Account {
-        port: server.tls_port,
-        user: "alice",
-        password: "",
-        oauth: Some(serde_json::json!({
-            "client_id": "unpst-test",
-            "authorize_url": format!("http://127.0.0.1:{auth}/authorize"),
-            "token_url": format!("http://127.0.0.1:{auth}/token"),
-            "scope": "imap-scope",
-        })),
     };
     guided_move("move-oauth2", || server.contents("alice"), &r, &account);
     assert_eq!(*log.lock().unwrap(), ["authorize", "code", "refresh"]);

@@ -727,6 +727,28 @@ fn timed(cmd: &str, args: &[&std::ffi::OsStr]) -> Option<(f64, u64)> {
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
+/// `readpst -q -D LAYOUT -o OUT FILE` timed, into a fresh `out` (readpst needs it to exist).
+fn readpst_timed(
+    file: &std::path::Path,
+    out: &std::path::Path,
+    layout: &str,
+) -> Option<(f64, u64)> {
+    use std::ffi::OsStr;
+    let _ = std::fs::remove_dir_all(out);
+    let _ = std::fs::create_dir_all(out);
+    timed(
+        "readpst",
+        &[
+            OsStr::new("-q"),
+            OsStr::new("-D"),
+            OsStr::new(layout),
+            OsStr::new("-o"),
+            out.as_os_str(),
+            file.as_os_str(),
+        ],
+    )
+}
+
 /// Bytes of the files below `dir`.
 fn tree_bytes(dir: &std::path::Path) -> u64 {
     let Ok(rd) = std::fs::read_dir(dir) else {
@@ -761,19 +783,7 @@ fn one_layout_and_floor(dir: &std::path::Path, unpst: &str) {
             continue;
         };
         let bytes = tree_bytes(&out);
-        let _ = std::fs::remove_dir_all(&out);
-        let _ = std::fs::create_dir_all(&out);
-        let r = timed(
-            "readpst",
-            &[
-                OsStr::new("-q"),
-                OsStr::new("-D"),
-                OsStr::new("-r"),
-                OsStr::new("-o"),
-                out.as_os_str(),
-                f.as_os_str(),
-            ],
-        );
+        let r = readpst_timed(&f, &out, "-r");
         let _ = std::fs::remove_dir_all(&out);
         let of = format!("of={}", scratch.display());
         let count = format!("count={}", bytes.div_ceil(1 << 20));
@@ -857,22 +867,8 @@ fn bench_scale() -> bool {
             .unwrap_or(f64::NAN);
         let _ = std::fs::remove_dir_all(&out);
         let u = convert_timed(&unpst, &f, &out, "mbox,eml");
-        // readpst needs its output directory to exist; a fresh one for each layout.
-        let readpst = |layout: &str| {
-            let _ = std::fs::remove_dir_all(&out);
-            let _ = std::fs::create_dir_all(&out);
-            let args = [
-                OsStr::new("-q"),
-                OsStr::new("-D"),
-                OsStr::new(layout),
-                OsStr::new("-o"),
-            ];
-            let mut all: Vec<&OsStr> = args.to_vec();
-            all.extend([out.as_os_str(), f.as_os_str()]);
-            timed("readpst", &all)
-        };
-        let r = readpst("-r");
-        let e = readpst("-e");
+        let r = readpst_timed(&f, &out, "-r");
+        let e = readpst_timed(&f, &out, "-e");
         let _ = std::fs::remove_dir_all(&out);
         if let (Some(u), Some(r), Some(e)) = (u, r, e) {
             println!(

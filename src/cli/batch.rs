@@ -110,7 +110,7 @@ static PRINT: Mutex<()> = Mutex::new(());
 
 /// One file of the batch, its summary printed when it is done.
 fn convert_one(file: &Path, dest: &Path, opts: &Options) -> Outcome {
-    match super::convert::convert_file(file, Some(dest.to_path_buf()), None, opts, true) {
+    match super::convert::convert_file(file, Some(dest.to_path_buf()), None, opts, true, 1) {
         Ok((report, name, start, dest)) => {
             let _whole = PRINT.lock();
             super::print_summary(&report, &name, start, &dest);

@@ -2,13 +2,15 @@
 
 use super::error::CliError;
 use super::summary::print_summary;
-use super::{open, progress_line, term};
+use super::{open, open_file, progress_line, term};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 use unpst::convert::{self, Options, Progress};
+use unpst::pst::Pst;
 use unpst::sink::{DirTree, ZipTree};
+use unpst::source::FileSource;
 
 pub(super) fn run_convert(
     file: &Path,
@@ -17,7 +19,10 @@ pub(super) fn run_convert(
     zip: Option<PathBuf>,
     quiet: bool,
 ) -> Result<ExitCode, CliError> {
-    let (report, name, start, dest) = convert_file(file, output, zip, opts, quiet)?;
+    // The folders' mail on as many threads as there are cores, two at most: a third adds
+    // memory (a reader and writers each) for little when the disk sets the pace.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    let (report, name, start, dest) = convert_file(file, output, zip, opts, quiet, threads)?;
     print_summary(&report, &name, start, &dest);
     // As the README promises: 1 whenever the report lists something lost or worked around.
     Ok(if report.incomplete() {
@@ -85,8 +90,14 @@ pub(super) fn convert_file(
     zip: Option<PathBuf>,
     opts: &Options,
     quiet: bool,
+    threads: usize,
 ) -> Result<(unpst::report::Report, String, Instant, PathBuf), CliError> {
-    let pst = open(file)?;
+    let handle = open_file(file)?;
+    let again = || -> unpst::Result<Pst> {
+        let src = FileSource::new(handle.try_clone()?)?;
+        Pst::open(Box::new(src))
+    };
+    let pst = again().map_err(|e| CliError::at(file, e))?;
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -118,7 +129,24 @@ pub(super) fn convert_file(
         let mut sink = DirTree::new(&out)?;
         // A second writer for the EML tree: mbox and EML then come from one pass.
         let mut eml = DirTree::new(&out)?;
-        let report = convert::convert_into(&pst, &mut sink, Some(&mut eml), opts, &name, &mut bar)?;
+        let report = if threads > 1 {
+            let workers = convert::parallel::Workers {
+                count: threads,
+                open: &again,
+                root: &out,
+            };
+            convert::convert_parallel(
+                &pst,
+                &mut sink,
+                Some(&mut eml),
+                &workers,
+                opts,
+                &name,
+                &mut bar,
+            )?
+        } else {
+            convert::convert_into(&pst, &mut sink, Some(&mut eml), opts, &name, &mut bar)?
+        };
         convert::write_report(&mut sink, &report)?;
         sink.finish()?;
         eml.finish()?;

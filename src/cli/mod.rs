@@ -334,6 +334,13 @@ fn relay(
 /// Opens the input. Anything but a regular file or a block device is refused at once: a FIFO
 /// or a terminal would block the open or the first read, a directory or /dev/null has no PST.
 pub(crate) fn open(file: &Path) -> Result<Pst, CliError> {
+    let f = open_file(file)?;
+    let src = unpst::source::FileSource::new(f).map_err(|e| CliError::at(file, e))?;
+    Pst::open(Box::new(src)).map_err(|e| CliError::at(file, e))
+}
+
+/// The input's file handle, checked as [`open`] says.
+pub(crate) fn open_file(file: &Path) -> Result<std::fs::File, CliError> {
     let mut o = std::fs::OpenOptions::new();
     o.read(true);
     // Opening a FIFO for reading waits for a writer unless it is non-blocking.
@@ -352,8 +359,7 @@ pub(crate) fn open(file: &Path) -> Result<Pst, CliError> {
         });
     }
     // Regular files and block devices ignore O_NONBLOCK.
-    let src = unpst::source::ReadSeekSource::new(f).map_err(|e| CliError::at(file, e))?;
-    Pst::open(Box::new(src)).map_err(|e| CliError::at(file, e))
+    Ok(f)
 }
 
 pub(crate) fn progress_line(p: &Progress, secs: f64) -> String {

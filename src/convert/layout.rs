@@ -82,6 +82,21 @@ impl Layout {
         out
     }
 
+    /// A layout holding only the names used in `dir`, taken out of this one (see
+    /// [`Layout::put_dir`]): what one folder's files need, movable to another thread.
+    pub(super) fn take_dir(&mut self, dir: &[String]) -> Layout {
+        let mut out = Layout::default();
+        if let Some(set) = self.dirs.remove(dir) {
+            out.dirs.insert(dir.to_vec(), set);
+        }
+        out
+    }
+
+    /// Puts back the names of a layout from [`Layout::take_dir`], with those claimed since.
+    pub(super) fn put_dir(&mut self, taken: Layout) {
+        self.dirs.extend(taken.dirs);
+    }
+
     pub(super) fn file(&mut self, dir: &[String], name: &str, ext: &str) -> Vec<String> {
         let n = self
             .dirs

@@ -23,18 +23,82 @@ struct Pass<'a> {
     tee_dir: Vec<String>,
 }
 
+/// One folder's mail passes with its output names decided up front, so that they can run on
+/// any thread (with a `Pst` and sinks of that thread's own) and name alike wherever they run.
+pub(super) struct MailJob {
+    /// Where the folder is in the selection.
+    pub index: usize,
+    pub nid: crate::pst::ndb::Nid,
+    /// Its path, for progress.
+    pub folder: String,
+    /// Whether it gets output files at all ([`super::writes_files`]).
+    pub writes: bool,
+    mbox_dir: Vec<String>,
+    eml_dir: Vec<String>,
+    /// The names used in this folder's EML directory, taken out of the conversion's layout
+    /// for the time the passes run and put back after ([`MailJob::give_back`]).
+    eml_names: Layout,
+    pub rep: FolderReport,
+}
+
+impl MailJob {
+    /// Claims the folder's mbox and EML directory names (when it `writes` and the format is
+    /// on); [`MailJob::take_names`] after every job is made.
+    pub fn new(
+        index: usize,
+        nid: crate::pst::ndb::Nid,
+        rep: FolderReport,
+        out_path: &[String],
+        writes: bool,
+        opts: &Options,
+        names: &mut Names,
+    ) -> Self {
+        let mbox_dir = if writes && opts.mbox {
+            names.mbox.folder(out_path, true)
+        } else {
+            Vec::new()
+        };
+        let eml_dir = if writes && opts.eml {
+            names.eml.folder(out_path, false)
+        } else {
+            Vec::new()
+        };
+        Self {
+            index,
+            nid,
+            folder: rep.path.join("/"),
+            writes,
+            eml_names: Layout::default(),
+            mbox_dir,
+            eml_dir,
+            rep,
+        }
+    }
+
+    /// Takes this folder's EML directory names out of the conversion's layout: once every
+    /// folder's directory is named (a subfolder's name is claimed in its parent's directory).
+    pub fn take_names(&mut self, names: &mut Names) {
+        if !self.eml_dir.is_empty() {
+            self.eml_names = names.eml.take_dir(&self.eml_dir);
+        }
+    }
+
+    /// Returns the EML names this job used to the conversion's layout (once done).
+    pub fn put_names(&mut self, names: &mut Names) {
+        names.eml.put_dir(std::mem::take(&mut self.eml_names));
+    }
+}
+
 /// The mail passes of one folder: its mbox file, then its EML directory — or both in one
 /// pass when the EML tree has a sink of its own (`eml_sink`). False when cancelled.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn mail_passes<'u, 'p>(
     pst: &'p Pst,
     items: &dyn Fn() -> Box<dyn Items + 'p>,
-    out_path: &[String],
+    job: &mut MailJob,
     sink: &mut dyn TreeSink,
     mut eml_sink: Option<&mut (dyn TreeSink + 'u)>,
     opts: &Options,
-    names: &mut Names,
-    rep: &mut FolderReport,
     state: &mut Progress,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<bool> {
@@ -45,12 +109,12 @@ pub(super) fn mail_passes<'u, 'p>(
             continue;
         }
         let dir = if is_mbox {
-            names.mbox.folder(out_path, true)
+            job.mbox_dir.clone()
         } else {
-            names.eml.folder(out_path, false)
+            job.eml_dir.clone()
         };
         let tee_dir = if tee && is_mbox {
-            names.eml.folder(out_path, false)
+            job.eml_dir.clone()
         } else {
             Vec::new()
         };
@@ -58,7 +122,7 @@ pub(super) fn mail_passes<'u, 'p>(
             mbox: is_mbox,
             dir,
             record,
-            eml_names: &mut names.eml,
+            eml_names: &mut job.eml_names,
             items: opts,
             tee_dir,
         };
@@ -67,6 +131,7 @@ pub(super) fn mail_passes<'u, 'p>(
         } else {
             None
         };
+        let rep = &mut job.rep;
         if !folder_pass(pst, items, sink, tee_sink, &mut pass, rep, state, progress)? {
             return Ok(false);
         }

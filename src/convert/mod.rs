@@ -10,6 +10,8 @@ mod cards;
 pub mod deleted;
 pub mod layout;
 mod mail;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod parallel;
 pub mod recovery;
 pub mod walk;
 
@@ -22,6 +24,7 @@ use crate::pst::Pst;
 use crate::report::{FolderReport, Report, Totals};
 use crate::sink::TreeSink;
 use layout::Layout;
+use mail::MailJob;
 
 /// What to write.
 #[derive(Debug, Clone)]
@@ -117,7 +120,50 @@ pub fn convert(
 pub fn convert_into(
     pst: &Pst,
     sink: &mut dyn TreeSink,
+    eml_sink: Option<&mut dyn TreeSink>,
+    opts: &Options,
+    file_name: &str,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Report> {
+    convert_with(pst, sink, eml_sink, None, opts, file_name, progress)
+}
+
+/// Like [`convert_into`] into a directory, the folders' mail passes run on `workers`' threads
+/// (each with the file opened again and writers of its own); the rest — names, contacts and
+/// calendars, recovery, signatures, the report — on this one, in order. The files written are
+/// those [`convert_into`] writes.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn convert_parallel(
+    pst: &Pst,
+    sink: &mut dyn TreeSink,
+    eml_sink: Option<&mut dyn TreeSink>,
+    workers: &parallel::Workers,
+    opts: &Options,
+    file_name: &str,
+    progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<Report> {
+    convert_with(
+        pst,
+        sink,
+        eml_sink,
+        Some(workers),
+        opts,
+        file_name,
+        progress,
+    )
+}
+
+#[cfg(target_arch = "wasm32")]
+mod parallel {
+    /// No threads in the page's module.
+    pub enum Workers {}
+}
+
+fn convert_with(
+    pst: &Pst,
+    sink: &mut dyn TreeSink,
     mut eml_sink: Option<&mut dyn TreeSink>,
+    workers: Option<&parallel::Workers>,
     opts: &Options,
     file_name: &str,
     progress: &mut dyn FnMut(&Progress) -> bool,
@@ -133,38 +179,42 @@ pub fn convert_into(
         ..Progress::default()
     };
     let mut totals = Totals::default();
-    let mut reports: Vec<FolderReport> = Vec::new();
-    let mut cancelled = false;
     let mut names = Names::default();
-    for f in selected.iter() {
-        let mut rep = FolderReport::new(f.path.clone(), f.items, f.error.clone());
-        totals.folders += 1;
-        totals.items += f.items;
-        if !cancelled && writes_files(f, top) {
-            let out_path = output_path(f, top);
-            state.folder = f.path.join("/");
-            let tee_sink = eml_sink.as_deref_mut();
-            let nid = f.nid;
-            let items = || Box::new(FolderItems::new(pst, nid)) as Box<dyn walk::Items>;
-            cancelled = !mail::mail_passes(
-                pst, &items, &out_path, sink, tee_sink, opts, &mut names, &mut rep, &mut state,
-                progress,
-            )?;
-            if !cancelled && (opts.vcf || opts.ics) {
-                cancelled = !cards::items_pass(
-                    pst,
-                    f,
-                    &out_path,
-                    sink,
-                    opts,
-                    &mut names.cards,
-                    opts.eml.then_some(&mut names.eml),
-                    &mut rep,
-                    &mut state,
-                    progress,
-                )?;
-            }
+    let mut jobs = plan(&selected, top, opts, &mut names);
+    let mut cancelled = false;
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(w) = workers {
+        cancelled = !w.run(&mut jobs, opts, tee, &mut state, progress)?;
+        jobs.iter_mut().for_each(|j| j.put_names(&mut names));
+    }
+    for j in jobs.iter_mut() {
+        if cancelled || !j.writes {
+            continue;
         }
+        if workers.is_none() {
+            state.folder = j.folder.clone();
+            let nid = j.nid;
+            let items = || Box::new(FolderItems::new(pst, nid)) as Box<dyn walk::Items>;
+            let tee_sink = eml_sink.as_deref_mut();
+            cancelled =
+                !mail::mail_passes(pst, &items, j, sink, tee_sink, opts, &mut state, progress)?;
+            j.put_names(&mut names);
+        }
+        if !cancelled && (opts.vcf || opts.ics) {
+            let f = &selected[j.index];
+            state.folder = j.folder.clone();
+            let (cn, en) = (&mut names.cards, opts.eml.then_some(&mut names.eml));
+            let (out_path, rep) = (output_path(f, top), &mut j.rep);
+            cancelled = !cards::items_pass(
+                pst, f, &out_path, sink, opts, cn, en, rep, &mut state, progress,
+            )?;
+        }
+    }
+    let mut reports = Vec::with_capacity(jobs.len());
+    for j in jobs {
+        let rep = j.rep;
+        totals.folders += 1;
+        totals.items += rep.items;
         totals_add(&mut totals, &rep);
         reports.push(rep);
     }
@@ -178,23 +228,48 @@ pub fn convert_into(
     }
     let mut report = report_of(pst, file_name, reports, totals, cancelled);
     report.recovery = recovery;
-    // Signatures and accounts come from the sent mail, whatever folders were chosen.
     if opts.signatures && !cancelled {
-        let (sigs, accounts) = crate::signatures::from_pst(pst).unwrap_or_default();
-        crate::signatures::write(&sigs, sink)?;
-        report.accounts = accounts;
-        report.signatures = sigs
-            .into_iter()
-            .map(|s| crate::report::SignatureInfo {
-                account: s.account,
-                name: s.name,
-                html: s.html.is_some(),
-                uses: s.uses,
-                text: s.text,
-            })
-            .collect();
+        signatures_into(pst, sink, &mut report)?;
     }
     Ok(report)
+}
+
+/// Every folder's job, its directories named first, in tree order, wherever its passes run.
+fn plan(
+    selected: &[crate::pst::FolderInfo],
+    top: Option<usize>,
+    opts: &Options,
+    names: &mut Names,
+) -> Vec<MailJob> {
+    let mut jobs: Vec<MailJob> = selected
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (path, writes) = (output_path(f, top), writes_files(f, top));
+            let rep = FolderReport::new(f.path.clone(), f.items, f.error.clone());
+            MailJob::new(i, f.nid, rep, &path, writes, opts, names)
+        })
+        .collect();
+    jobs.iter_mut().for_each(|j| j.take_names(names));
+    jobs
+}
+
+/// Signatures and accounts from the sent mail, whatever folders were chosen.
+fn signatures_into(pst: &Pst, sink: &mut dyn TreeSink, report: &mut Report) -> Result<()> {
+    let (sigs, accounts) = crate::signatures::from_pst(pst).unwrap_or_default();
+    crate::signatures::write(&sigs, sink)?;
+    report.accounts = accounts;
+    report.signatures = sigs
+        .into_iter()
+        .map(|s| crate::report::SignatureInfo {
+            account: s.account,
+            name: s.name,
+            html: s.html.is_some(),
+            uses: s.uses,
+            text: s.text,
+        })
+        .collect();
+    Ok(())
 }
 
 /// The "Recovered items" folder: deleted and older items, screened, then written by the mail
@@ -221,12 +296,14 @@ fn recovered_pass<'u>(
     state.total += kept.len() as u64 * passes;
     state.folder = deleted::FOLDER.into();
     let path = vec![deleted::FOLDER.to_string()];
-    let mut rep = FolderReport::new(path.clone(), kept.len() as u32, None);
+    let rep = FolderReport::new(path.clone(), kept.len() as u32, None);
+    let mut job = MailJob::new(0, crate::pst::ndb::Nid::NONE, rep, &path, true, opts, names);
+    job.take_names(names);
     let items = || Box::new(found.items(pst)) as Box<dyn walk::Items>;
     let go_on = pst.ndb.reading_freed(&found.rec.freed, || {
-        let mut go_on = mail::mail_passes(
-            pst, &items, &path, sink, eml_sink, opts, names, &mut rep, state, progress,
-        )?;
+        let mut go_on =
+            mail::mail_passes(pst, &items, &mut job, sink, eml_sink, opts, state, progress)?;
+        job.put_names(names);
         if go_on && (opts.vcf || opts.ics) {
             go_on = cards::pass(
                 pst,
@@ -236,13 +313,14 @@ fn recovered_pass<'u>(
                 opts,
                 &mut names.cards,
                 opts.eml.then_some(&mut names.eml),
-                &mut rep,
+                &mut job.rep,
                 state,
                 progress,
             )?;
         }
         Ok::<bool, crate::Error>(go_on)
     })?;
+    let rep = job.rep;
     totals.folders += 1;
     totals_add(totals, &rep);
     reports.push(rep);

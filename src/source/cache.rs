@@ -100,6 +100,9 @@ impl<S: ByteSource> ChunkCache<S> {
         if self.chunks.contains_key(&index) {
             return Ok(());
         }
+        // The least recently used chunk's buffer is reused: zeroing a fresh one cost as much
+        // as reading into it (perf: memset ≈ 6 % of a conversion).
+        let mut buf = Vec::new();
         if self.chunks.len() >= self.capacity {
             // Evict the least recently used chunk; capacity is small, a scan is cheap.
             if let Some(&victim) = self
@@ -108,13 +111,17 @@ impl<S: ByteSource> ChunkCache<S> {
                 .min_by_key(|(_, (_, t))| *t)
                 .map(|(k, _)| k)
             {
-                self.chunks.remove(&victim);
+                buf = self
+                    .chunks
+                    .remove(&victim)
+                    .map(|(b, _)| b)
+                    .unwrap_or_default();
             }
         }
         self.announced.remove(&index);
         let start = index * self.chunk;
         let len = self.chunk.min(self.src.size().saturating_sub(start)) as usize;
-        let mut buf = vec![0; len];
+        buf.resize(len, 0);
         self.src.read_at(start, &mut buf)?;
         self.source_reads += 1;
         self.chunks.insert(index, (buf, 0));

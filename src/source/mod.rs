@@ -50,6 +50,37 @@ impl<R: Read + Seek> ByteSource for ReadSeekSource<R> {
     }
 }
 
+/// A [`ByteSource`] over a file on disk: one positioned read (`pread`) per call, no seek.
+pub struct FileSource {
+    file: std::fs::File,
+    size: u64,
+}
+
+impl FileSource {
+    pub fn new(file: std::fs::File) -> io::Result<Self> {
+        // `metadata().len()` is 0 for a block device; seeking to the end tells its size.
+        let size = (&file).seek(SeekFrom::End(0))?;
+        Ok(Self { file, size })
+    }
+}
+
+impl ByteSource for FileSource {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    #[cfg(unix)]
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(&self.file, buf, offset)
+    }
+
+    #[cfg(not(unix))]
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.file.seek(SeekFrom::Start(offset))?;
+        self.file.read_exact(buf)
+    }
+}
+
 impl ByteSource for Box<dyn ByteSource> {
     fn size(&self) -> u64 {
         (**self).size()

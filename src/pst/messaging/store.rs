@@ -7,7 +7,7 @@ use super::props;
 use crate::error::Result;
 use crate::pst::ndb::header::{Format, Header};
 use crate::pst::ndb::{DEFAULT_CHUNK, DEFAULT_CHUNKS, Ndb, Nid, NidType};
-use crate::source::{ByteSource, ReadSeekSource};
+use crate::source::{ByteSource, FileSource};
 use std::path::Path;
 
 /// An open PST or OST file.
@@ -50,7 +50,7 @@ impl Pst {
     /// Opens a file from disk.
     pub fn open_path(path: impl AsRef<Path>) -> Result<Self> {
         let f = std::fs::File::open(path)?;
-        Self::open(Box::new(ReadSeekSource::new(f)?))
+        Self::open(Box::new(FileSource::new(f)?))
     }
 
     /// Opens any byte source with the default cache.

@@ -20,9 +20,12 @@ use header::Header;
 pub use id::{Bid, Nid, NidType};
 use std::cell::RefCell;
 
-/// Chunk size and count of the default read cache: 256 KiB × 64 = 16 MiB at most.
-pub const DEFAULT_CHUNK: usize = 256 * 1024;
-pub const DEFAULT_CHUNKS: usize = 64;
+/// Chunk size and count of the default read cache: 64 KiB × 256 = 16 MiB at most. A
+/// folder's messages lie scattered over the file, so most of a larger chunk is read for
+/// nothing: 256 KiB chunks copied 4.5 GB out of the page cache for a 1 GB file, and a
+/// conversion took a quarter longer (docs/benchmarks.md).
+pub const DEFAULT_CHUNK: usize = 64 * 1024;
+pub const DEFAULT_CHUNKS: usize = 256;
 
 /// A node's entry in the node B-tree (NBTENTRY, §2.2.2.7.7.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -665,3 +665,77 @@ fn thunderbird_local_folders_get_the_mail_under_a_new_top_folder() {
     assert_eq!(n, want_n);
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+/// `convert -o DIR` on several threads (each folder's mail on one of them, the file opened
+/// again per thread) writes exactly the files and exit status of one thread — the page's way,
+/// checked against readpst and pffexport elsewhere — for every corpus and hostile file, and a
+/// generated file whose sibling folders' names clash (named in tree order, wherever written).
+#[test]
+fn folders_converted_on_several_threads_are_the_files_one_thread_writes() {
+    let Some(dir) = common::corpus() else { return };
+    let tmp = std::env::temp_dir().join(format!("unpst-threads-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut files = common::corpus_files(&dir);
+    for h in common::hostile_files(&dir) {
+        let p = tmp.join(format!("hostile-{}", h.name));
+        std::fs::write(&p, &h.bytes).unwrap();
+        files.push(p);
+    }
+    let clashing = pstgen::Spec {
+        seed: 11,
+        max_messages: 300,
+        folders: 12,
+        depth: 1,
+        deleted: 5,
+        names: ["Same", "same", "SAME", "Same.sbd", "Same", "CON", "con"]
+            .map(String::from)
+            .to_vec(),
+        ..pstgen::Spec::default()
+    };
+    files.push(common::generated("threads-clashing", &clashing).0);
+    let unpst = env!("CARGO_BIN_EXE_unpst");
+    let run = |f: &std::path::Path, out: &std::path::Path, threads: &str| {
+        let o = Command::new(unpst)
+            .arg("convert")
+            .arg(f)
+            .arg("-o")
+            .arg(out)
+            .args(["--format", "mbox,eml,vcf,ics,signatures", "--recover", "-q"])
+            .args(["--threads", threads])
+            .output()
+            .unwrap();
+        o.status.code()
+    };
+    let mut several_folders = 0;
+    for (i, f) in files.iter().enumerate() {
+        let (one, three) = (tmp.join(format!("{i}-1")), tmp.join(format!("{i}-3")));
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(
+            run(f, &one, "1"),
+            run(f, &three, "3"),
+            "{name}: exit status"
+        );
+        if !one.exists() {
+            continue;
+        }
+        let (a, b) = (tree_of(&one), tree_of(&three));
+        assert_eq!(
+            a.keys().collect::<Vec<_>>(),
+            b.keys().collect::<Vec<_>>(),
+            "{name}"
+        );
+        for (k, v) in &a {
+            assert!(b[k] == *v, "{name}: {k} differs");
+        }
+        several_folders += (a.keys().filter(|k| k.starts_with("mbox/")).count() > 2) as usize;
+        let _ = std::fs::remove_dir_all(&one);
+        let _ = std::fs::remove_dir_all(&three);
+    }
+    // Most files have folders enough for the threads to share.
+    assert!(
+        several_folders >= 15,
+        "{several_folders} files with more than two mbox files"
+    );
+    let _ = std::fs::remove_dir_all(&tmp);
+}

@@ -42,7 +42,10 @@ pub fn run(
     files: &[PathBuf],
     output: Option<PathBuf>,
     opts: &Options,
+    threads: Option<u8>,
 ) -> Result<ExitCode, CliError> {
+    // Files already run side by side: one thread each unless told otherwise.
+    let threads = threads.map_or(1, usize::from);
     let out = output.ok_or_else(|| {
         CliError::Usage("with several files, give an output directory with -o DIR".into())
     })?;
@@ -63,7 +66,7 @@ pub fn run(
                 loop {
                     let job = next.lock().ok().and_then(|mut it| it.next());
                     let Some((i, (file, dest))) = job else { break };
-                    let outcome = convert_one(file, dest, opts);
+                    let outcome = convert_one(file, dest, opts, threads);
                     if let Ok(mut r) = results.lock() {
                         r.push((i, outcome));
                     }
@@ -109,8 +112,8 @@ pub fn run(
 static PRINT: Mutex<()> = Mutex::new(());
 
 /// One file of the batch, its summary printed when it is done.
-fn convert_one(file: &Path, dest: &Path, opts: &Options) -> Outcome {
-    match super::convert::convert_file(file, Some(dest.to_path_buf()), None, opts, true, 1) {
+fn convert_one(file: &Path, dest: &Path, opts: &Options, threads: usize) -> Outcome {
+    match super::convert::convert_file(file, Some(dest.to_path_buf()), None, opts, true, threads) {
         Ok((report, name, start, dest)) => {
             let _whole = PRINT.lock();
             super::print_summary(&report, &name, start, &dest);

@@ -17,11 +17,15 @@ pub(super) fn run_convert(
     output: Option<PathBuf>,
     opts: &Options,
     zip: Option<PathBuf>,
+    threads: Option<u8>,
     quiet: bool,
 ) -> Result<ExitCode, CliError> {
-    // The folders' mail on as many threads as there are cores, two at most: a third adds
-    // memory (a reader and writers each) for little when the disk sets the pace.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    // By default the folders' mail on as many threads as there are cores, two at most: each
+    // adds a reader and writers (≈ 25 MiB), and the disk soon sets the pace.
+    let threads = threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+        usize::from,
+    );
     let (report, name, start, dest) = convert_file(file, output, zip, opts, quiet, threads)?;
     print_summary(&report, &name, start, &dest);
     // As the README promises: 1 whenever the report lists something lost or worked around.

@@ -114,6 +114,11 @@ enum Command {
         /// whole file once more.
         #[arg(long)]
         recover: bool,
+        /// Convert this many folders at once into a directory (each on a thread of its own,
+        /// reading the file itself). Default: the number of cores, at most 2; 1 converts
+        /// folder after folder. The files written are the same either way.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=16))]
+        threads: Option<u8>,
         /// No progress bar.
         #[arg(short, long)]
         quiet: bool,
@@ -186,6 +191,7 @@ pub fn main() -> ExitCode {
             zip,
             thunderbird,
             recover,
+            threads,
             quiet,
         } => match Options::from_formats(&format).map_err(CliError::Usage) {
             Err(e) => Err(e),
@@ -199,12 +205,12 @@ pub fn main() -> ExitCode {
                     _ if thunderbird.is_some() => Err(CliError::Usage(
                         "--thunderbird takes one file at a time".into(),
                     )),
-                    [file] => convert::run_convert(file, output, &opts, zip, quiet),
+                    [file] => convert::run_convert(file, output, &opts, zip, threads, quiet),
                     _ if zip.is_some() => Err(CliError::Usage(
                         "--zip takes one file; for several, give an output directory with -o DIR"
                             .into(),
                     )),
-                    _ => batch::run(&files, output, &opts),
+                    _ => batch::run(&files, output, &opts, threads),
                 }
             }
         },

@@ -692,18 +692,29 @@ fn convert_timed(
     out: &std::path::Path,
     format: &str,
 ) -> Option<(f64, u64)> {
-    timed(
-        unpst,
-        &[
-            std::ffi::OsStr::new("convert"),
-            file.as_os_str(),
-            std::ffi::OsStr::new("-o"),
-            out.as_os_str(),
-            std::ffi::OsStr::new("--format"),
-            std::ffi::OsStr::new(format),
-            std::ffi::OsStr::new("-q"),
-        ],
-    )
+    convert_timed_with(unpst, file, out, format, &[])
+}
+
+/// [`convert_timed`] with more arguments (`--threads 1`).
+fn convert_timed_with(
+    unpst: &str,
+    file: &std::path::Path,
+    out: &std::path::Path,
+    format: &str,
+    more: &[&str],
+) -> Option<(f64, u64)> {
+    use std::ffi::OsStr;
+    let mut args = vec![
+        OsStr::new("convert"),
+        file.as_os_str(),
+        OsStr::new("-o"),
+        out.as_os_str(),
+        OsStr::new("--format"),
+        OsStr::new(format),
+        OsStr::new("-q"),
+    ];
+    args.extend(more.iter().map(OsStr::new));
+    timed(unpst, &args)
 }
 
 /// Runs a command, returning (seconds, peak RSS in KiB) from GNU time.
@@ -771,8 +782,17 @@ fn one_layout_and_floor(dir: &std::path::Path, unpst: &str) {
     let out = dir.join("out");
     let scratch = dir.join("floor.bin");
     println!(
-        "\n{:<6} {:>9} {:>10} {:>8} {:>9} {:>9} {:>9} {:>9}",
-        "file", "mbox s", "readpst-r", "vs rp", "out MiB", "read s", "write s", "vs floor"
+        "\n{:<6} {:>9} {:>10} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}",
+        "file",
+        "mbox s",
+        "readpst-r",
+        "vs rp",
+        "out MiB",
+        "read s",
+        "write s",
+        "vs floor",
+        "1 thread",
+        "vs rp"
     );
     for name in ["1g", "5g"] {
         let f = dir.join(format!("{name}.pst"));
@@ -798,17 +818,20 @@ fn one_layout_and_floor(dir: &std::path::Path, unpst: &str) {
         )
         .map(|t| t.0);
         let _ = std::fs::remove_file(&scratch);
-        if let (Some((r, _)), Some(read), Some(write)) = (r, read, write) {
+        let one = convert_timed_with(unpst, &f, &out, "mbox", &["--threads", "1"]);
+        let _ = std::fs::remove_dir_all(&out);
+        if let (Some((r, _)), Some(read), Some(write), Some((one, _))) = (r, read, write, one) {
             println!(
-                "{name:<6} {u:>9.2} {r:>10.2} {:>7.2}x {:>9.0} {read:>9.2} {write:>9.2} {:>8.2}x",
+                "{name:<6} {u:>9.2} {r:>10.2} {:>7.2}x {:>9.0} {read:>9.2} {write:>9.2} {:>8.2}x {one:>9.2} {:>7.2}x",
                 r / u,
                 bytes as f64 / 1048576.0,
-                u / (read + write)
+                u / (read + write),
+                r / one
             );
         }
     }
     println!(
-        "(vs rp: readpst -D -r time / unpst --format mbox time, goal >= 3; vs floor: unpst time / (read s + write s), goal <= 2)"
+        "(vs rp: readpst -D -r time / unpst --format mbox time, goal >= 3; vs floor: unpst time / (read s + write s), goal <= 2; 1 thread: unpst --threads 1, and readpst / it)"
     );
 }
 

@@ -695,27 +695,34 @@ fn folders_converted_on_several_threads_are_the_files_one_thread_writes() {
     };
     files.push(common::generated("threads-clashing", &clashing).0);
     let unpst = env!("CARGO_BIN_EXE_unpst");
-    let run = |f: &std::path::Path, out: &std::path::Path, threads: &str| {
+    // Everything; and the mail alone, where only the threads read messages (what they find
+    // wrong with the file must still reach the report).
+    let formats = [
+        &["--format", "mbox,eml,vcf,ics,signatures", "--recover"][..],
+        &["--format", "mbox"][..],
+    ];
+    let run = |f: &std::path::Path, out: &std::path::Path, threads: &str, format: &[&str]| {
         let o = Command::new(unpst)
             .arg("convert")
             .arg(f)
             .arg("-o")
             .arg(out)
-            .args(["--format", "mbox,eml,vcf,ics,signatures", "--recover", "-q"])
-            .args(["--threads", threads])
+            .args(format)
+            .args(["--threads", threads, "-q"])
             .output()
             .unwrap();
         o.status.code()
     };
     let mut several_folders = 0;
-    for (i, f) in files.iter().enumerate() {
+    for (i, (f, format)) in files
+        .iter()
+        .flat_map(|f| formats.map(|m| (f, m)))
+        .enumerate()
+    {
         let (one, three) = (tmp.join(format!("{i}-1")), tmp.join(format!("{i}-3")));
-        let name = f.file_name().unwrap().to_string_lossy().into_owned();
-        assert_eq!(
-            run(f, &one, "1"),
-            run(f, &three, "3"),
-            "{name}: exit status"
-        );
+        let name = format!("{} {format:?}", f.file_name().unwrap().to_string_lossy());
+        let status = run(f, &one, "1", format);
+        assert_eq!(status, run(f, &three, "3", format), "{name}: exit status");
         if !one.exists() {
             continue;
         }
@@ -738,4 +745,54 @@ fn folders_converted_on_several_threads_are_the_files_one_thread_writes() {
         "{several_folders} files with more than two mbox files"
     );
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// What a thread's own reading finds wrong with the file (here: a problem its opening of the
+/// file is made to note) reaches the report once, as one thread's finding would.
+#[test]
+fn what_the_threads_find_wrong_with_the_file_is_reported() {
+    let spec = pstgen::Spec {
+        seed: 12,
+        max_messages: 40,
+        folders: 4,
+        ..pstgen::Spec::default()
+    };
+    let (path, _) = common::generated("threads-problems", &spec);
+    let out = std::env::temp_dir().join(format!("unpst-threads-problems-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let file = std::fs::File::open(&path).unwrap();
+    let again = || -> unpst::Result<Pst> {
+        let pst = Pst::open(Box::new(unpst::source::FileSource::new(file.try_clone()?)?))?;
+        let seen = "damaged B-tree pages: seen by a thread".to_string();
+        pst.ndb.problems.borrow_mut().push(seen);
+        Ok(pst)
+    };
+    let pst = Pst::open_path(&path).unwrap();
+    let workers = unpst::convert::parallel::Workers {
+        count: 2,
+        open: &again,
+        root: &out,
+    };
+    let (mut sink, mut eml) = (DirTree::new(&out).unwrap(), DirTree::new(&out).unwrap());
+    let opts = Options::from_formats(&["mbox"]).unwrap();
+    let report = unpst::convert::convert_parallel(
+        &pst,
+        &mut sink,
+        Some(&mut eml),
+        &workers,
+        &opts,
+        "x",
+        &mut |_| true,
+    )
+    .unwrap();
+    sink.finish().unwrap();
+    eml.finish().unwrap();
+    let seen: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.contains("seen by a thread"))
+        .collect();
+    assert_eq!(seen.len(), 1, "{:?}", report.problems);
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_file(&path);
 }

@@ -182,9 +182,10 @@ fn convert_with(
     let mut names = Names::default();
     let mut jobs = plan(&selected, top, opts, &mut names);
     let mut cancelled = false;
+    let mut found = Vec::new();
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(w) = workers {
-        cancelled = !w.run(&mut jobs, opts, tee, &mut state, progress)?;
+        cancelled = !w.run(&mut jobs, opts, tee, (&mut state, &mut found), progress)?;
         jobs.iter_mut().for_each(|j| j.put_names(&mut names));
     }
     for j in jobs.iter_mut() {
@@ -227,6 +228,11 @@ fn convert_with(
         (recovery, cancelled) = (Some(found), stopped);
     }
     let mut report = report_of(pst, file_name, reports, totals, cancelled);
+    for p in found {
+        if !report.problems.contains(&p) {
+            report.problems.push(p);
+        }
+    }
     report.recovery = recovery;
     if opts.signatures && !cancelled {
         signatures_into(pst, sink, &mut report)?;

@@ -29,19 +29,22 @@ enum Told {
     /// Items done and bytes written since its last word, in this folder.
     Step(u64, u64, String),
     Finished(Box<MailJob>),
+    /// What its reading found wrong with the file (for the report, as one thread's would).
+    Problems(Vec<String>),
     Failed(Error),
 }
 
 impl Workers<'_> {
     /// Runs the jobs, the largest folders first; the caller's `progress` is called on this
     /// thread, and its `false` stops every thread after its current item. False when
-    /// cancelled; the first error, if any, once every thread has stopped.
+    /// cancelled; the first error, if any, once every thread has stopped. What the threads
+    /// found wrong with the file joins `problems`.
     pub(super) fn run(
         &self,
         jobs: &mut Vec<MailJob>,
         opts: &Options,
         tee: bool,
-        state: &mut Progress,
+        (state, problems): (&mut Progress, &mut Vec<String>),
         progress: &mut dyn FnMut(&Progress) -> bool,
     ) -> Result<bool> {
         let mut order: Vec<MailJob> = std::mem::take(jobs);
@@ -77,6 +80,13 @@ impl Workers<'_> {
                         }
                     }
                     Told::Finished(job) => jobs.push(*job),
+                    Told::Problems(found) => {
+                        for p in found {
+                            if !problems.contains(&p) {
+                                problems.push(p);
+                            }
+                        }
+                    }
                     Told::Failed(e) => {
                         failed.get_or_insert(e);
                     }
@@ -125,6 +135,7 @@ impl Workers<'_> {
             let _ = tx.send(Told::Finished(Box::new(job)));
             r?;
         }
+        let _ = tx.send(Told::Problems(pst.file_problems()));
         sink.finish()?;
         eml.finish()
     }

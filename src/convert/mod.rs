@@ -182,6 +182,7 @@ fn convert_with(
     let mut names = Names::default();
     let mut jobs = plan(&selected, top, opts, &mut names);
     let mut cancelled = false;
+    #[cfg_attr(target_arch = "wasm32", allow(unused_mut))] // the threads fill it (native)
     let mut found = Vec::new();
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(w) = workers {

@@ -14,6 +14,10 @@ const LINE_IN: usize = 57;
 /// Input bytes encoded per piece handed to a sink (a whole number of lines, ≈ 64 KiB out).
 const PIECE_IN: usize = LINE_IN * 840;
 
+/// Blocks of a streamed value announced ahead of the one being read (≈ 2 MiB of 8 KiB blocks:
+/// a quarter of the page's read-ahead slots).
+const STREAM_AHEAD: usize = 256;
+
 /// Bytes a base64 body of `n` input bytes takes: 76-character lines, each ending in CRLF
 /// (the last too), nothing for nothing — as mail-builder writes it.
 pub fn base64_len(n: u64) -> u64 {
@@ -91,7 +95,17 @@ impl Stream {
     ) -> Result<()> {
         let mut pending: Vec<u8> = Vec::with_capacity(PIECE_IN + 64 * 1024);
         let mut text = Vec::with_capacity(base64_len(PIECE_IN as u64) as usize);
-        for &(bid, len) in &self.blocks {
+        for (i, &(bid, len)) in self.blocks.iter().enumerate() {
+            // A large attachment outruns the message read-ahead (≤ 48 chunks a message): its
+            // next blocks are announced as it is written, half a window at a time.
+            if i % (STREAM_AHEAD / 2) == 0 && self.blocks.len() > 1 {
+                let next: Vec<Bid> = self.blocks[i..]
+                    .iter()
+                    .take(STREAM_AHEAD)
+                    .map(|b| b.0)
+                    .collect();
+                pst.ndb.hint_blocks(&next);
+            }
             let mut data = match pst.ndb.read_block(bid) {
                 Ok(d) => d,
                 Err(e) => {

@@ -140,6 +140,19 @@ impl Ndb {
         self.src.borrow_mut().hint(&offsets);
     }
 
+    /// Announces where these blocks lie (an attachment's, about to be read one after another)
+    /// to a source that reads ahead; nothing for any other.
+    pub fn hint_blocks(&self, bids: &[Bid]) {
+        if !self.src.borrow().wants_hints() {
+            return;
+        }
+        let offsets: Vec<u64> = bids
+            .iter()
+            .filter_map(|&b| self.find_block(b).ok().map(|e| e.ib))
+            .collect();
+        self.src.borrow_mut().hint(&offsets);
+    }
+
     /// Reads ahead what opening any of `nids` (messages, in this order) will read — their
     /// blocks, the sub-nodes those list (recipients, attachments), and what those point at —
     /// in steps meant to be a turn apart, so the source fetches each level in the background:

@@ -2,6 +2,7 @@
 // slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
 import init, { Session, signatures_from_files, provider_for, thunderbird_top, current_item, read_ahead_steps, chunk_size, relay_protocol_prefix } from './pkg/unpst.js';
 import { Cmd, WHOLE_FILE } from './protocol.js';
+import { readAhead } from './readahead.js';
 
 // A Rust panic traps the module ("unreachable"); its hook logs the message first: keep it
 // so the page can say what failed.
@@ -13,71 +14,8 @@ console.error = (...args) => {
   consoleError(...args);
 };
 
-// Large files are read ahead by reader.js while the module converts (needs shared memory,
-// i.e. a cross-origin isolated page; without it the module reads everything itself).
-const SLOTS = 64;
-const READERS = 4;
+// Large files are read ahead by reader.js while the module converts (readahead.js).
 let fetcher = null;
-function readAhead(file) {
-  if (!self.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return null;
-  // A slot holds one of the module's chunks; larger requests are not read ahead.
-  const SLOT_BYTES = chunk_size();
-  const data = new SharedArrayBuffer(SLOTS * SLOT_BYTES);
-  const meta = new Int32Array(new SharedArrayBuffer(4 * SLOTS * 3));
-  for (let i = 0; i < SLOTS; i++) meta[i * 3 + 1] = -1;
-  // Several readers, each with its own slots: the browser serves their reads in parallel.
-  const per = SLOTS / READERS;
-  const readers = [...Array(READERS).keys()].map((r) => {
-    const w = new Worker('reader.js');
-    w.postMessage({ file, data, meta, first: r * per, last: (r + 1) * per, size: SLOT_BYTES });
-    return w;
-  });
-  let seq = 0;
-  // Requested and not yet taken: file offset → request number.
-  const pending = new Map();
-  return {
-    want(starts, len) {
-      if (len > SLOT_BYTES) return;
-      const items = readers.map(() => []);
-      for (const start of starts) {
-        if (pending.has(start)) continue;
-        pending.set(start, seq);
-        items[seq % READERS].push([seq++, start, len]);
-      }
-      readers.forEach((r, i) => { if (items[i].length) r.postMessage({ items: items[i] }); });
-      // Requests never taken (their chunk was read another way) are forgotten in time.
-      if (pending.size > 4 * SLOTS) for (const [k, q] of pending) if (q < seq - 2 * SLOTS) pending.delete(k);
-    },
-    take(offset, len) {
-      const q = pending.get(offset);
-      if (q === undefined) return undefined;
-      pending.delete(offset);
-      const from = (q % READERS) * per;
-      // A read that never ends (a reader gone) is not waited for past this: read it here.
-      const until = Date.now() + 10000;
-      for (;;) {
-        let slot = -1;
-        for (let i = from; i < from + per; i++) if (Atomics.load(meta, i * 3 + 1) === q) { slot = i; break; }
-        // Not started yet: reading it here is as quick as waiting.
-        if (slot < 0) return undefined;
-        const state = Atomics.load(meta, slot * 3);
-        if (state === 1) {
-          if (Date.now() > until) return undefined;
-          Atomics.wait(meta, slot * 3, 1, 1000);
-          continue;
-        }
-        if (state !== 2 || Atomics.load(meta, slot * 3 + 1) !== q) return undefined;
-        const n = Atomics.load(meta, slot * 3 + 2);
-        const out = new Uint8Array(data, slot * SLOT_BYTES, n).slice();
-        // Still the same request after the copy: the reader did not reuse the slot meanwhile.
-        if (Atomics.load(meta, slot * 3 + 1) !== q || Atomics.load(meta, slot * 3) !== 2) return undefined;
-        Atomics.store(meta, slot * 3, 0);
-        return n === len ? out : undefined;
-      }
-    },
-    close() { readers.forEach((r) => r.terminate()); },
-  };
-}
 
 let session = null;
 // The body index's progress ({indexed, total, complete, limited}); null until a search.
@@ -301,7 +239,7 @@ self.onmessage = async (e) => {
         // A small file is read whole, in one go (each browser file read costs milliseconds);
         // a large one slice by slice through the module's chunk cache.
         if (fetcher) { fetcher.close(); fetcher = null; }
-        if (args.file.size > WHOLE_FILE) fetcher = readAhead(args.file);
+        if (args.file.size > WHOLE_FILE) fetcher = readAhead(args.file, chunk_size());
         session = args.file.size <= WHOLE_FILE
           ? Session.fromBytes(new Uint8Array(new FileReaderSync().readAsArrayBuffer(args.file)), args.file.name)
           : new Session(args.file, args.file.name, fetcher);

@@ -10,6 +10,7 @@ pub const PAGE_FILES: &[&str] = &[
     "app.js",
     "worker.js",
     "reader.js",
+    "readahead.js",
     "writer.js",
     "protocol.js",
     "client.js",

@@ -966,13 +966,20 @@ fn bench_scale() -> bool {
     let ok = Command::new("node")
         .arg("bench_scale.mjs")
         .current_dir("tests/e2e")
-        .env("UNPST_URL", base)
+        .env("UNPST_URL", &base)
         .env("UNPST_BIN", &unpst)
         .env("TREE_FILE", abs("10g.pst"))
         .env("CONV_FILE", abs("1g.pst"))
         .env("MEM_FILE", abs("5g.pst"))
         .status()
-        .is_ok_and(|s| s.success());
+        .is_ok_and(|s| s.success())
+        && Command::new("node")
+            .arg("bench_reads.mjs")
+            .current_dir("tests/e2e")
+            .env("UNPST_URL", &base)
+            .env("FILE", abs("1g.pst"))
+            .status()
+            .is_ok_and(|s| s.success());
     let _ = relay.kill();
     let _ = relay.wait();
     ok

@@ -53,16 +53,24 @@ async function opfsFile(part = 0) {
 
 // The conversion's output for a picked folder: begin / write / end called synchronously by
 // the module, handed to writer.js in pieces of ≤ 1 MiB, with at most IN_FLIGHT bytes not yet
-// on disk (the conversion waits; memory stays flat).
+// on disk (the conversion waits; memory stays flat). The writer must be running before the
+// conversion starts: a worker started from this one loads only while this one's event loop
+// turns, which the synchronous conversion does not let it do — it waited for a writer that
+// never came once 16 MiB were in flight.
 const PIECE = 1 << 20;
 const IN_FLIGHT = 16 << 20;
-function directoryOutput(dir) {
+async function directoryOutput(dir) {
   const sab = new SharedArrayBuffer(8 + 1024);
   const state = new Int32Array(sab, 0, 2);
   const writer = new Worker('writer.js', { type: 'module' });
   let settle = null;
   writer.onmessage = (e) => { if (settle) settle(e.data); };
-  writer.postMessage({ op: 'start', dir, sab });
+  await new Promise((resolve, reject) => {
+    settle = (m) => (m.op === 'ready' ? resolve() : reject(new Error(m.message)));
+    writer.onerror = () => reject(new Error('The folder writer could not start.'));
+    writer.postMessage({ op: 'start', dir, sab });
+  });
+  settle = null;
   const staged = [new Uint8Array(PIECE), new Uint8Array(PIECE)];
   const fill = [0, 0];
   const failure = () => {
@@ -349,7 +357,7 @@ self.onmessage = async (e) => {
           const taken = [];
           for await (const name of args.dir.keys()) taken.push(name);
           const top = thunderbird_top(args.name, taken);
-          const out = directoryOutput(args.dir);
+          const out = await directoryOutput(args.dir);
           try {
             const report = session.convert_to_thunderbird(out, top, what, progress);
             await out.finish();
@@ -359,7 +367,7 @@ self.onmessage = async (e) => {
           }
         } else if (args.dir) {
           // Straight into the folder the user picked: the same files as `unpst convert -o DIR`.
-          const out = directoryOutput(args.dir);
+          const out = await directoryOutput(args.dir);
           try {
             const report = session.convert_to_directory(out, what, progress);
             await out.finish();

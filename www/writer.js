@@ -29,6 +29,7 @@ async function handle(m) {
       root = m.dir;
       state = new Int32Array(m.sab, 0, 2);
       text = new Uint8Array(m.sab, 8);
+      postMessage({ op: 'ready' });
       break;
     case 'begin': {
       const d = await subdir(m.path.slice(0, -1));

@@ -71,6 +71,27 @@ if (env.CONV_FILE) {
   const native = Date.now() - t;
   rmSync(dir, { recursive: true, force: true });
   console.log(`page convert: ${wasm} ms, native CLI (same zip) ${native} ms, native/page speed ${(native / wasm).toFixed(2)}`);
+  // Into a picked folder (a folder of the private file system stands in for the picker).
+  await page.evaluate(() => {
+    window.showDirectoryPicker = async () => {
+      const root = await navigator.storage.getDirectory();
+      await root.removeEntry('picked', { recursive: true }).catch(() => {});
+      return root.getDirectoryHandle('picked', { create: true });
+    };
+  });
+  await page.click('#steps [data-step="2"]');
+  await page.selectOption('#dest', 'folder');
+  await page.evaluate(() => { document.body.dataset.state = 'choosing'; });
+  const picked = await convertInPage();
+  await page.evaluate(async () => (await navigator.storage.getDirectory()).removeEntry('picked', { recursive: true }));
+  const out = mkdtempSync(join(tmpdir(), 'unpst-bench-'));
+  const t2 = Date.now();
+  execFileSync(env.UNPST_BIN, ['convert', env.CONV_FILE, '-o', join(out, 'o'), '-q']);
+  const dirMs = Date.now() - t2;
+  rmSync(out, { recursive: true, force: true });
+  console.log(`page into a folder: ${picked} ms, native CLI (same files, -o) ${dirMs} ms, native/page speed ${(dirMs / picked).toFixed(2)}`);
+  await page.click('#steps [data-step="2"]');
+  await page.selectOption('#dest', 'zip');
 }
 if (env.MEM_FILE) {
   const tree = await open(env.MEM_FILE);

@@ -3,7 +3,7 @@
 //   UNPST_URL=http://127.0.0.1:PORT/ UNPST_CORPUS=… UNPST_BIN=target/release/unpst node e2e.mjs
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
@@ -556,6 +556,43 @@ await check('the export into a picked folder equals unpst convert -o DIR file by
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await choose('#dest', 'zip');
+  }
+});
+
+await check('a folder export of more than the 16 MiB that may be in flight to the writer completes, equal to unpst convert -o', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-bigdir-'));
+  const format = await page.evaluate(() => document.querySelector('#format').value);
+  try {
+    const file = join(dir, 'big.pst');
+    execFileSync(gen, [file, '--size', '24M', '--seed', '9', '--folders', '6']);
+    execFileSync(bin, ['convert', file, '-o', join(dir, 'out'), '--format', 'mbox,vcf,ics,signatures', '-q']);
+    const cli = diskHashes(join(dir, 'out'));
+    const bytes = Object.keys(cli).reduce((n, k) => n + statSync(join(dir, 'out', k)).size, 0);
+    assert.ok(bytes > 24 << 20, `${bytes} bytes`);
+    assert.equal(await open(file), 'ready');
+    await page.evaluate(() => {
+      window.showDirectoryPicker = async () => {
+        const root = await navigator.storage.getDirectory();
+        await root.removeEntry('picked', { recursive: true }).catch(() => {});
+        return root.getDirectoryHandle('picked', { create: true });
+      };
+    });
+    await choose('#format', 'mbox');
+    await choose('#dest', 'folder');
+    await step(4);
+    await page.click('#go');
+    // The writer must be running before the conversion starts: one started after it never
+    // drained the first 16 MiB, and the export waited for ever.
+    const ended = await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 })
+      .then(() => true, () => false);
+    assert.ok(ended, `the export hung at: ${await page.textContent('#status')}`);
+    assert.match(await page.textContent('#status'), /written into the folder “picked”/);
+    assert.deepEqual(await opfsHashes('picked'), cli);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    // (After a hang the steps stay disabled: the hang is what this check reports.)
+    await choose('#format', format).catch(() => {});
+    await choose('#dest', 'zip').catch(() => {});
   }
 });
 

@@ -215,15 +215,15 @@ fn readpst_pffexport_and_outlook_pst_read_generated_ansi_unicode_and_4k_files() 
         max_attachment: 400 << 10,
         ..Spec::default()
     };
-    // 225 rows a folder: contents tables of several heap blocks (a 4K file's HIDs put the
-    // block index at bit 19), under an XBLOCK.
+    // 600 rows a folder: contents tables of many heap blocks (a 4K file's HIDs put the
+    // block index at bit 19), under an XBLOCK, more than are read whole (ltp::heap).
     let big = Spec {
         seed: 7,
         target_bytes: 1 << 30,
-        max_messages: 900,
+        max_messages: 2400,
         folders: 1,
         depth: 1,
-        per_folder: 400,
+        per_folder: 600,
         max_attachment: 2 << 10,
         items: false,
         ..Spec::default()

@@ -3,15 +3,16 @@
 use super::heap::Heap;
 use crate::error::{Result, corrupt};
 use crate::pst::bytes::{slice, u8_at, u32_at};
+use crate::pst::ndb::Ndb;
 
 /// All leaf records `(key, data)` of the BTH whose header is at `hid`, with the declared
 /// key and data sizes.
 /// A BTH's key size, data size and leaf records.
 pub type Records = (usize, usize, Vec<(Vec<u8>, Vec<u8>)>);
 
-pub fn records(heap: &Heap, hid: u32) -> Result<Records> {
+pub fn records(ndb: &Ndb, heap: &Heap, hid: u32) -> Result<Records> {
     let at = "BTree-on-heap header";
-    let h = heap.get(hid)?;
+    let h = &*heap.get(ndb, hid)?;
     let btype = u8_at(h, 0, at)?;
     if btype != 0xB5 {
         return Err(corrupt(at, format!("type {btype:#x}, expected 0xB5")));
@@ -32,7 +33,7 @@ pub fn records(heap: &Heap, hid: u32) -> Result<Records> {
     }
     let mut stack = vec![(root, levels)];
     while let Some((hid, level)) = stack.pop() {
-        let data = heap.get(hid)?;
+        let data = &*heap.get(ndb, hid)?;
         if level == 0 {
             let size = key + ent;
             for rec in data.chunks_exact(size) {

@@ -4,7 +4,7 @@ use super::bth;
 use super::heap::{CLIENT_PC, Heap};
 use super::prop::{PT_BOOL, PT_ERROR, PT_F32, PT_I16, PT_I32, PropData, PropType};
 use crate::error::{Result, corrupt};
-use crate::pst::ndb::{Nid, NidType};
+use crate::pst::ndb::{Ndb, Nid, NidType};
 use std::collections::BTreeMap;
 
 /// One property: its type and where its value is.
@@ -21,16 +21,18 @@ pub struct PropContext {
 }
 
 /// Resolves an HNID (§2.3.3.2): a heap id (its NID type is HID) or a sub-node's NID.
-pub fn resolve_hnid(heap: &Heap, hnid: u32) -> Result<PropData> {
+pub fn resolve_hnid(ndb: &Ndb, heap: &Heap, hnid: u32) -> Result<PropData> {
     match Nid::try_from(hnid) {
-        Ok(nid) if nid.kind() == NidType::Hid => Ok(PropData::Bytes(heap.get(hnid)?.to_vec())),
+        Ok(nid) if nid.kind() == NidType::Hid => {
+            Ok(PropData::Bytes(heap.get(ndb, hnid)?.into_owned()))
+        }
         Ok(nid) => Ok(PropData::Subnode(nid)),
         Err(e) => Err(corrupt("HNID", e.to_string())),
     }
 }
 
 impl PropContext {
-    pub fn parse(heap: &Heap) -> Result<Self> {
+    pub fn parse(ndb: &Ndb, heap: &Heap) -> Result<Self> {
         if heap.client_sig != CLIENT_PC {
             return Err(corrupt(
                 "property context",
@@ -40,7 +42,7 @@ impl PropContext {
                 ),
             ));
         }
-        let (key, ent, recs) = bth::records(heap, heap.user_root)?;
+        let (key, ent, recs) = bth::records(ndb, heap, heap.user_root)?;
         if key != 2 || ent != 6 {
             return Err(corrupt(
                 "property context",
@@ -57,7 +59,7 @@ impl PropContext {
                 PT_BOOL => PropData::Bytes(vec![raw[0]]),
                 PT_I16 => PropData::Bytes(raw[..2].to_vec()),
                 PT_I32 | PT_F32 | PT_ERROR => PropData::Bytes(raw.to_vec()),
-                _ => match resolve_hnid(heap, v) {
+                _ => match resolve_hnid(ndb, heap, v) {
                     Ok(d) => d,
                     // One unreadable value must not cost the whole object.
                     Err(_) => continue,

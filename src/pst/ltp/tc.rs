@@ -55,7 +55,7 @@ impl TableContext {
                 ),
             ));
         }
-        let info = heap.get(heap.user_root)?.to_vec();
+        let info = heap.get(ndb, heap.user_root)?.into_owned();
         if u8_at(&info, 0, at)? != CLIENT_TC {
             return Err(corrupt(at, "TCINFO type is not 0x7C"));
         }
@@ -88,7 +88,7 @@ impl TableContext {
         let (rows, row_count) = if hnid_rows == 0 || row_size == 0 {
             (Rows::None, 0)
         } else {
-            match resolve_hnid(&heap, hnid_rows)? {
+            match resolve_hnid(ndb, &heap, hnid_rows)? {
                 PropData::Bytes(b) => {
                     let n = b.len() / row_size;
                     (Rows::Heap(b), n)
@@ -185,7 +185,7 @@ impl TableContext {
     pub fn row_ids(&self, ndb: &Ndb) -> Result<Vec<u32>> {
         let mut out = Vec::with_capacity(self.row_count);
         self.for_each_row(ndb, |row| {
-            if let Some((_, PropData::Bytes(b))) = self.cell_by_id(row, ROW_ID)?
+            if let Some((_, PropData::Bytes(b))) = self.cell_by_id(ndb, row, ROW_ID)?
                 && b.len() >= 4
             {
                 out.push(u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
@@ -200,7 +200,7 @@ impl TableContext {
     }
 
     /// A cell's value: `None` when the cell is absent.
-    pub fn cell(&self, row: &Row, col: &Column) -> Result<Option<PropData>> {
+    pub fn cell(&self, ndb: &Ndb, row: &Row, col: &Column) -> Result<Option<PropData>> {
         let r = &row.0;
         let ceb = u8_at(r, self.ceb_offset + col.bit / 8, "table row")?;
         if ceb & (0x80 >> (col.bit % 8)) == 0 {
@@ -214,15 +214,20 @@ impl TableContext {
                     return Ok(None);
                 }
                 let hnid = u32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]);
-                Ok(Some(resolve_hnid(&self.heap, hnid)?))
+                Ok(Some(resolve_hnid(ndb, &self.heap, hnid)?))
             }
         }
     }
 
     /// A cell by property id.
-    pub fn cell_by_id(&self, row: &Row, id: u16) -> Result<Option<(PropType, PropData)>> {
+    pub fn cell_by_id(
+        &self,
+        ndb: &Ndb,
+        row: &Row,
+        id: u16,
+    ) -> Result<Option<(PropType, PropData)>> {
         match self.column(id) {
-            Some(c) => Ok(self.cell(row, c)?.map(|d| (c.ptype, d))),
+            Some(c) => Ok(self.cell(ndb, row, c)?.map(|d| (c.ptype, d))),
             None => Ok(None),
         }
     }

@@ -89,7 +89,7 @@ pub struct Folder {
 impl Pst {
     fn table(&self, table_nid: Nid) -> Result<TableContext> {
         let e = self.ndb.find_node(table_nid)?;
-        let heap = Heap::new(self.ndb.read_data(e.bid_data)?, self.ndb.header.format)?;
+        let heap = Heap::read(&self.ndb, e.bid_data)?;
         let subnodes = self.ndb.read_subnodes(e.bid_sub)?;
         TableContext::parse(&self.ndb, heap, &subnodes)
     }
@@ -264,7 +264,7 @@ impl Pst {
 
     fn summary(&self, t: &TableContext, row: &crate::pst::ltp::tc::Row) -> Result<MessageSummary> {
         let string = |id: u16| -> String {
-            match t.cell_by_id(row, id) {
+            match t.cell_by_id(&self.ndb, row, id) {
                 Ok(Some((ty, PropData::Bytes(b)))) => {
                     string_value(ty, &b, self.codepage).unwrap_or_default()
                 }
@@ -272,7 +272,7 @@ impl Pst {
             }
         };
         let int = |id: u16| -> Option<i64> {
-            match t.cell_by_id(row, id) {
+            match t.cell_by_id(&self.ndb, row, id) {
                 Ok(Some((PT_I32, PropData::Bytes(b)))) if b.len() >= 4 => {
                     Some(i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64)
                 }

@@ -66,7 +66,7 @@ impl Pst {
         let Some(sn) = subnodes.get(table_nid) else {
             return Ok(None);
         };
-        let heap = Heap::new(self.ndb.read_data(sn.bid_data)?, self.ndb.header.format)?;
+        let heap = Heap::read(&self.ndb, sn.bid_data)?;
         let subs = self.ndb.read_subnodes(sn.bid_sub)?;
         Ok(Some(TableContext::parse(&self.ndb, heap, &subs)?))
     }
@@ -79,7 +79,7 @@ impl Pst {
         let mut out = Vec::new();
         t.for_each_row(&self.ndb, |row| {
             let text = |id: u16| -> String {
-                match t.cell_by_id(row, id) {
+                match t.cell_by_id(&self.ndb, row, id) {
                     Ok(Some((ty, PropData::Bytes(b)))) => {
                         string_value(ty, &b, m.codepage).unwrap_or_default()
                     }
@@ -93,7 +93,7 @@ impl Pst {
                     _ => String::new(),
                 }
             };
-            let kind = match t.cell_by_id(row, props::RECIPIENT_TYPE)? {
+            let kind = match t.cell_by_id(&self.ndb, row, props::RECIPIENT_TYPE)? {
                 Some((_, PropData::Bytes(b))) if b.len() >= 4 => {
                     match u32::from_le_bytes([b[0], b[1], b[2], b[3]]) & 0xF {
                         2 => RecipientKind::Cc,
@@ -108,7 +108,7 @@ impl Pst {
             let smtp = text(props::SMTP_ADDRESS);
             let addr = text(props::EMAIL_ADDRESS);
             let email = best_address(&smtp, &addr_type, &addr);
-            let track_status = match t.cell_by_id(row, 0x5FFF)? {
+            let track_status = match t.cell_by_id(&self.ndb, row, 0x5FFF)? {
                 Some((_, PropData::Bytes(b))) if b.len() >= 4 => {
                     u32::from_le_bytes([b[0], b[1], b[2], b[3]])
                 }

@@ -22,7 +22,7 @@ impl Object {
     /// Reads the object stored in a node's data tree, with its sub-node tree.
     pub fn read(ndb: &Ndb, bid_data: Option<Bid>, bid_sub: Option<Bid>) -> Result<Self> {
         let heap = Heap::new(ndb.read_data(bid_data)?, ndb.header.format)?;
-        let pc = PropContext::parse(&heap)?;
+        let pc = PropContext::parse(ndb, &heap)?;
         let subnodes = ndb.read_subnodes(bid_sub)?;
         Ok(Self {
             pc,

@@ -953,6 +953,33 @@ fn bench_scale() -> bool {
             rss as f64 / 1024.0
         );
     }
+    // One folder of 100k messages: nor must memory follow a folder's rows (its contents
+    // table's heap alone is ≈ 15 MB).
+    let folder = dir.join("100k.pst");
+    let made = folder.exists()
+        || Command::new("target/release/unpst-gen")
+            .arg(&folder)
+            .args([
+                "--messages",
+                "100000",
+                "--per-folder",
+                "100000",
+                "--one-folder",
+            ])
+            .args(["--max-attachment", "16K", "--size", "20G", "--seed", "11"])
+            .status()
+            .is_ok_and(|s| s.success());
+    let _ = std::fs::remove_dir_all(&out);
+    if made
+        && let Some((tree, tree_rss)) = timed(&unpst, &[OsStr::new("inspect"), folder.as_os_str()])
+        && let Some((t, rss)) = convert_timed(&unpst, &folder, &out, "mbox")
+    {
+        println!(
+            "one folder of 100k messages: tree {tree:.2} s, {:.0} MiB RSS; convert (mbox) {t:.1} s, peak RSS {:.0} MiB",
+            tree_rss as f64 / 1024.0,
+            rss as f64 / 1024.0
+        );
+    }
     let _ = std::fs::remove_dir_all(&out);
     let Some((relay_url, mut relay)) = start_relay(&[]).map(|(c, u)| (u, c)) else {
         return false;

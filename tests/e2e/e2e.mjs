@@ -87,6 +87,18 @@ async function crashOnWebinar() {
   return row;
 }
 
+// The folder picker is the browser's own dialog: it answers with a fresh folder "picked" of
+// the Origin Private File System, a FileSystemDirectoryHandle like any other.
+function pickerAnswersPicked() {
+  return page.evaluate(() => {
+    window.showDirectoryPicker = async () => {
+      const root = await navigator.storage.getDirectory();
+      await root.removeEntry('picked', { recursive: true }).catch(() => {});
+      return root.getDirectoryHandle('picked', { create: true });
+    };
+  });
+}
+
 // Every file below a folder of the Origin Private File System (`name`) or of the disk
 // (`dir`): relative path → SHA-256, to compare the page's output with the CLI's.
 function opfsHashes(name) {
@@ -375,13 +387,7 @@ await check('several files in one move: a zip each, each equal to the CLI\'s; ea
       assert.equal(sha(web), sha(cli), n);
     }
     // Into a picked folder: each file in a folder of its name there, as `convert -o` writes it.
-    await page.evaluate(() => {
-      window.showDirectoryPicker = async () => {
-        const root = await navigator.storage.getDirectory();
-        await root.removeEntry('picked', { recursive: true }).catch(() => {});
-        return root.getDirectoryHandle('picked', { create: true });
-      };
-    });
+    await pickerAnswersPicked();
     await choose('#dest', 'folder');
     await step(4);
     await page.evaluate(() => { document.body.dataset.state = 'choosing'; });
@@ -530,15 +536,7 @@ await check('the export into a picked folder equals unpst convert -o DIR file by
   const file = 'aspose-SampleOstFile.ost';
   await open(file);
   assert.ok(await page.evaluate(() => window.crossOriginIsolated), 'the page is cross-origin isolated');
-  // The folder picker is the browser's own dialog: answer it with a folder of the Origin
-  // Private File System, a FileSystemDirectoryHandle like any other.
-  await page.evaluate(() => {
-    window.showDirectoryPicker = async () => {
-      const root = await navigator.storage.getDirectory();
-      await root.removeEntry('picked', { recursive: true }).catch(() => {});
-      return root.getDirectoryHandle('picked', { create: true });
-    };
-  });
+  await pickerAnswersPicked();
   await choose('#format', 'both');
   await choose('#dest', 'folder');
   await step(4);
@@ -570,13 +568,7 @@ await check('a folder export of more than the 16 MiB that may be in flight to th
     const bytes = Object.keys(cli).reduce((n, k) => n + statSync(join(dir, 'out', k)).size, 0);
     assert.ok(bytes > 24 << 20, `${bytes} bytes`);
     assert.equal(await open(file), 'ready');
-    await page.evaluate(() => {
-      window.showDirectoryPicker = async () => {
-        const root = await navigator.storage.getDirectory();
-        await root.removeEntry('picked', { recursive: true }).catch(() => {});
-        return root.getDirectoryHandle('picked', { create: true });
-      };
-    });
+    await pickerAnswersPicked();
     await choose('#format', 'mbox');
     await choose('#dest', 'folder');
     await step(4);
@@ -630,14 +622,8 @@ await check('into Thunderbird: the picked Local Folders get the mail under a new
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await choose('#dest', 'zip');
-    // The picker answers with a fresh folder again (as the check before this one set it).
-    await page.evaluate(() => {
-      window.showDirectoryPicker = async () => {
-        const root = await navigator.storage.getDirectory();
-        await root.removeEntry('picked', { recursive: true }).catch(() => {});
-        return root.getDirectoryHandle('picked', { create: true });
-      };
-    });
+    // The picker answers with a fresh folder again, for the checks after this one.
+    await pickerAnswersPicked();
   }
 });
 

@@ -38,7 +38,7 @@ impl Workers<'_> {
     /// Runs the jobs, the largest folders first; the caller's `progress` is called on this
     /// thread, and its `false` stops every thread after its current item. False when
     /// cancelled; the first error, if any, once every thread has stopped. What the threads
-    /// found wrong with the file joins `problems`.
+    /// found wrong with the file joins `problems` (each its own; the caller drops repeats).
     pub(super) fn run(
         &self,
         jobs: &mut Vec<MailJob>,
@@ -80,13 +80,7 @@ impl Workers<'_> {
                         }
                     }
                     Told::Finished(job) => jobs.push(*job),
-                    Told::Problems(found) => {
-                        for p in found {
-                            if !problems.contains(&p) {
-                                problems.push(p);
-                            }
-                        }
-                    }
+                    Told::Problems(found) => problems.extend(found),
                     Told::Failed(e) => {
                         failed.get_or_insert(e);
                     }

@@ -59,7 +59,8 @@ impl Heap {
     pub fn read(ndb: &Ndb, bid: Option<Bid>) -> Result<Self> {
         let bids = ndb.data_leaves(bid)?;
         if bids.len() <= READ_WHOLE {
-            return Self::new(ndb.read_data(bid)?, ndb.header.format);
+            let blocks = bids.iter().map(|&b| ndb.read_block(b));
+            return Self::new(blocks.collect::<Result<_>>()?, ndb.header.format);
         }
         let first = ndb.read_block(bids[0])?;
         let (client_sig, user_root) = Self::header(&first)?;

@@ -796,3 +796,76 @@ fn what_the_threads_find_wrong_with_the_file_is_reported() {
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_file(&path);
 }
+
+/// Two sibling folders of one name (Outlook refuses it; a PST may hold it) are two folders:
+/// each gets its own mbox file and EML directory, and every message of both is written —
+/// they were given one name, and the second folder's mbox replaced the first's.
+#[test]
+fn sibling_folders_of_one_name_each_keep_their_messages() {
+    let spec = pstgen::Spec {
+        seed: 4,
+        max_messages: 40,
+        folders: 2,
+        depth: 1,
+        items: false,
+        names: vec!["Same".into(), "Same".into()],
+        ..pstgen::Spec::default()
+    };
+    let (file, summary) = common::generated("same-name", &spec);
+    let written: u32 = summary
+        .folders
+        .iter()
+        .filter(|(p, _)| p == &["Same"])
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(
+        summary
+            .folders
+            .iter()
+            .filter(|(p, _)| p == &["Same"])
+            .count(),
+        2
+    );
+    assert!(written >= 4, "{written} messages in the two folders");
+    let out = std::env::temp_dir().join(format!("unpst-same-name-{}", std::process::id()));
+    for threads in ["1", "2"] {
+        let _ = std::fs::remove_dir_all(&out);
+        let o = Command::new(env!("CARGO_BIN_EXE_unpst"))
+            .arg("convert")
+            .arg(&file)
+            .arg("-o")
+            .arg(&out)
+            .args(["--format", "mbox,eml", "--threads", threads, "-q"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let named = |dir: &str| -> Vec<std::path::PathBuf> {
+            std::fs::read_dir(out.join(dir))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("Same"))
+                .collect()
+        };
+        let mboxes = named("mbox");
+        assert_eq!(mboxes.len(), 2, "{mboxes:?}");
+        let in_mbox: usize = mboxes
+            .iter()
+            .map(|p| {
+                let text = std::fs::read(p).unwrap();
+                text.split(|&b| b == b'\n')
+                    .filter(|l| l.starts_with(b"From "))
+                    .count()
+            })
+            .sum();
+        let emls = named("eml");
+        assert_eq!(emls.len(), 2, "{emls:?}");
+        let in_eml: usize = emls
+            .iter()
+            .map(|d| std::fs::read_dir(d).unwrap().count())
+            .sum();
+        assert_eq!(in_mbox, written as usize, "{threads} thread(s): mbox");
+        assert_eq!(in_eml, written as usize, "{threads} thread(s): EML");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_file(&file);
+}

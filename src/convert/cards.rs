@@ -50,6 +50,14 @@ pub(super) enum Source<'a> {
 }
 
 impl<'a> Source<'a> {
+    /// The folder's node (the recovered items have none: [`Nid::NONE`], as their mail job).
+    fn id(&self) -> Nid {
+        match self {
+            Source::Folder(nid) => *nid,
+            Source::Recovered(_) => Nid::NONE,
+        }
+    }
+
     fn rows(&self, pst: &'a Pst) -> SourceRows<'a> {
         match self {
             Source::Folder(nid) => SourceRows::Folder(Box::new(Rows::new(pst, *nid))),
@@ -251,7 +259,7 @@ impl CardPass<'_, '_> {
         let dir = if parent.is_empty() {
             Vec::new()
         } else {
-            self.names.folder(parent, false)
+            self.names.folder(parent, None, false)
         };
         let leaf = out_path.last().map_or("items", String::as_str);
         let mut path = vec![root.to_string()];
@@ -272,7 +280,7 @@ impl CardPass<'_, '_> {
         else {
             return Ok(());
         };
-        let dir = eml.folder(self.out_path, false);
+        let dir = eml.folder(self.out_path, Some(self.source.id()), false);
         for (n, (i, nid, name, kind)) in singles.into_iter().enumerate() {
             let Ok(msg) = self.source.message(self.pst, i, nid) else {
                 continue;

@@ -3,6 +3,7 @@
 //! file names per output directory.
 
 use crate::error::Result;
+use crate::pst::ndb::Nid;
 use crate::pst::{FolderInfo, Pst};
 use crate::sink::names::NameSet;
 use std::collections::HashMap;
@@ -53,12 +54,37 @@ pub fn writes_files(f: &FolderInfo, top: Option<usize>) -> bool {
 #[derive(Default)]
 pub(super) struct Layout {
     dirs: HashMap<Vec<String>, NameSet>,
+    /// Folder path → its directory: the last folder of that path named so far.
     folders: HashMap<Vec<String>, Vec<String>>,
+    /// Each named folder's directory, and which folder a path last named.
+    by_id: HashMap<Nid, Vec<String>>,
+    named: HashMap<Vec<String>, Nid>,
 }
 
 impl Layout {
     /// The sanitized path of a folder, as file-system components (mbox uses `.sbd` parents).
-    pub(super) fn folder(&mut self, path: &[String], sbd: bool) -> Vec<String> {
+    /// `id`: the folder itself (its node), when `path` is the folder's own and not one of its
+    /// parents'. Two sibling folders may have one name: the second gets a name of its own
+    /// (they would write one file), and the folders after it in tree order — its own
+    /// subfolders — go below it.
+    pub(super) fn folder(&mut self, path: &[String], id: Option<Nid>, sbd: bool) -> Vec<String> {
+        if let Some(done) = id.and_then(|n| self.by_id.get(&n)) {
+            return done.clone();
+        }
+        if let Some(n) = id
+            && self.named.get(path).is_some_and(|&other| other != n)
+        {
+            self.folders.remove(path);
+        }
+        let out = self.claim_folder(path, sbd);
+        if let Some(n) = id {
+            self.by_id.insert(n, out.clone());
+            self.named.insert(path.to_vec(), n);
+        }
+        out
+    }
+
+    fn claim_folder(&mut self, path: &[String], sbd: bool) -> Vec<String> {
         let mut out = Vec::new();
         for i in 0..path.len() {
             let key = path[..=i].to_vec();

@@ -54,12 +54,12 @@ impl MailJob {
         names: &mut Names,
     ) -> Self {
         let mbox_dir = if writes && opts.mbox {
-            names.mbox.folder(out_path, true)
+            names.mbox.folder(out_path, Some(nid), true)
         } else {
             Vec::new()
         };
         let eml_dir = if writes && opts.eml {
-            names.eml.folder(out_path, false)
+            names.eml.folder(out_path, Some(nid), false)
         } else {
             Vec::new()
         };

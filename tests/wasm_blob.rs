@@ -118,3 +118,79 @@ fn a_fetcher_is_told_what_comes_and_serves_what_it_has() {
     cache.read_at(200_000, &mut buf).unwrap();
     assert_eq!(buf, data[200_000..200_004]);
 }
+
+/// A working copy made here: an OPFS file holding `copy` (unlike the blob's bytes, so that
+/// where a read was served from shows), a handle to it and its state with `kib` KiB copied.
+async fn working_copy(copy: &[u8], kib: i32) -> JsValue {
+    let make = js_sys::Function::new_with_args(
+        "bytes, kib",
+        "return (async () => {
+           const root = await navigator.storage.getDirectory();
+           const f = await root.getFileHandle('wasm-blob-copy.bin', { create: true });
+           const handle = await f.createSyncAccessHandle({ mode: 'readwrite-unsafe' });
+           handle.truncate(0);
+           handle.write(bytes, { at: 0 });
+           const state = new Int32Array(new SharedArrayBuffer(8));
+           state[0] = kib;
+           return { handle, state };
+         })();",
+    );
+    let promise = make
+        .call2(
+            &JsValue::NULL,
+            &js_sys::Uint8Array::from(copy).into(),
+            &kib.into(),
+        )
+        .unwrap();
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::from(promise))
+        .await
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn what_the_working_copy_holds_is_read_from_it_and_not_read_ahead() {
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let copy = vec![9u8; data.len()];
+    // 128 KiB copied: chunks 0 and 65536 are, 131072 on are not.
+    let slot = working_copy(&copy, 128).await;
+    let fetcher: JsValue = js_sys::Function::new_no_args(
+        "const told = []; return { told, want(starts, len) { told.push([...starts].join(',')); },
+           take() { return undefined; } };",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let src = BlobSource::new(blob(&data))
+        .unwrap()
+        .with_fetcher(fetcher.clone())
+        .with_copy(slot.clone());
+    let before = unpst::wasm::blob::copy_reads();
+    let mut cache = ChunkCache::new(src, 64 * 1024, 8);
+    let mut buf = [0u8; 4];
+    cache.read_at(65_540, &mut buf).unwrap();
+    assert_eq!(buf, [9; 4], "a copied chunk comes from the copy");
+    cache.read_at(131_072, &mut buf).unwrap();
+    assert_eq!(buf, data[131_072..131_076], "the rest from the file");
+    assert_eq!(unpst::wasm::blob::copy_reads() - before, 1);
+    // Only what is not copied is read ahead.
+    cache.hint(&[0, 140_000, 200_000]);
+    let told = js_sys::Reflect::get(&fetcher, &"told".into()).unwrap();
+    assert_eq!(
+        js_sys::JSON::stringify(&told).unwrap().as_string().unwrap(),
+        r#"["196608"]"#
+    );
+    // All copied: nothing is worked out to be read ahead any more.
+    assert!(cache.wants_hints());
+    let state: js_sys::Int32Array = js_sys::Reflect::get(&slot, &"state".into()).unwrap().into();
+    state.set_index(0, 300);
+    cache.read_at(250_000, &mut buf).unwrap();
+    assert_eq!(buf, [9; 4]);
+    assert!(!cache.wants_hints());
+    // A copy whose storage went away (closed here) is passed over: the file is read (a chunk
+    // not read before).
+    let handle: web_sys::FileSystemSyncAccessHandle = js_sys::Reflect::get(&slot, &"handle".into())
+        .unwrap()
+        .into();
+    handle.close();
+    cache.read_at(290_000, &mut buf).unwrap();
+    assert_eq!(buf, data[290_000..290_004]);
+}

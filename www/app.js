@@ -12,6 +12,7 @@ import { cardRows } from './card.js';
 import { $, download, fmtBytes, hooks, setState, status } from './ui.js';
 import { connect, initUpload, setupImap } from './upload.js';
 import { itemRef, offerRecovery, rowId } from './recovered.js';
+import { sweep } from './copy.js';
 
 let info = null;
 // The file the worker has open, and the one the tree shows (the same but while a move of
@@ -463,5 +464,8 @@ $('#search').oninput = () => { clearTimeout(searchTimer); searchTimer = setTimeo
 // For the benchmarks: the module's linear memory in bytes; for the tests: reads of the file.
 hooks.memory = () => call(Cmd.memory, {});
 hooks.reads = () => call(Cmd.reads, {});
+hooks.copied = () => call(Cmd.copied, {});
+// Working copies a closed page left behind go now (see copy.js).
+sweep();
 if ('serviceWorker' in navigator) navigator.serviceWorker.register('sw.js').catch(() => {});
 setState('empty');

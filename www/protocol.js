@@ -99,6 +99,9 @@ export const Cmd = Object.freeze({
   resume: 'resume',
   /** {} → reads of the file so far (tests) */
   reads: 'reads',
+  /** {} → { bytes, state: 'none'|'copying'|'done'|'given up', ms, reads }: the open file's
+   * working copy (copy.js), ms it took once done, and the reads working copies served (tests) */
+  copied: 'copied',
   /** {} → bytes of the module's memory (benchmarks) */
   memory: 'memory',
 });

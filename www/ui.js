@@ -7,8 +7,9 @@ export const $ = (s) => document.querySelector(s);
 // `crashOn` (an item whose conversion panics), `cancelAfter` (Cancel after that many items),
 // `pauseAfter` (Pause after that many items),
 // `timings` (ms the user waited: {tree, message}), `frameAnswers` (answers taken in a frame),
-// `memory()` (the module's memory), `reads()` (reads of the file).
-export const hooks = { crashOn: 0, cancelAfter: 0, pauseAfter: 0, timings: { tree: [], message: [] }, frameAnswers: 0, memory: null, reads: null };
+// `memory()` (the module's memory), `reads()` (reads of the file), `copied()` (the file's
+// working copy, see copy.js), `noCopy` (files opened from now on get none).
+export const hooks = { crashOn: 0, cancelAfter: 0, pauseAfter: 0, timings: { tree: [], message: [] }, frameAnswers: 0, memory: null, reads: null, copied: null, noCopy: false };
 window.unpst = hooks;
 
 export function setState(s) { document.body.dataset.state = s; }

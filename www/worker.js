@@ -1,8 +1,9 @@
 // Runs the wasm module in a dedicated worker: FileReaderSync reads the dropped file slice by
 // slice here, so a multi-GB PST is never loaded whole and the page stays responsive.
-import init, { Session, signatures_from_files, provider_for, thunderbird_top, current_item, read_ahead_steps, chunk_size, relay_protocol_prefix } from './pkg/unpst.js';
+import init, { Session, signatures_from_files, provider_for, thunderbird_top, current_item, read_ahead_steps, chunk_size, relay_protocol_prefix, copy_reads } from './pkg/unpst.js';
 import { Cmd, WHOLE_FILE } from './protocol.js';
 import { readAhead } from './readahead.js';
+import { workingCopy } from './copy.js';
 
 // A Rust panic traps the module ("unreachable"); its hook logs the message first: keep it
 // so the page can say what failed.
@@ -14,8 +15,12 @@ console.error = (...args) => {
   consoleError(...args);
 };
 
-// Large files are read ahead by reader.js while the module converts (readahead.js).
+// Large files are read ahead by reader.js while the module converts (readahead.js), and
+// copied into the page's private file system, whence they are read far more cheaply (copy.js):
+// the copy's promise ({state, stop} or null).
 let fetcher = null;
+let copying = null;
+let fileSize = 0;
 
 let session = null;
 // The body index's progress ({indexed, total, complete, limited}); null until a search.
@@ -241,16 +246,25 @@ self.onmessage = async (e) => {
   const { id, cmd, args } = e.data;
   try {
     await module();
+    // The copier must be running before any long synchronous work starts (see copy.js).
+    if (copying && cmd !== Cmd.open) await copying;
     switch (cmd) {
       case Cmd.open: {
         if (session) { session.free(); session = null; }
         // A small file is read whole, in one go (each browser file read costs milliseconds);
-        // a large one slice by slice through the module's chunk cache.
+        // a large one slice by slice through the module's chunk cache, read ahead and from
+        // its working copy as far as that goes (being set up while the tree is shown).
         if (fetcher) { fetcher.close(); fetcher = null; }
-        if (args.file.size > WHOLE_FILE) fetcher = readAhead(args.file, chunk_size());
+        if (copying) { const c = await copying; copying = null; if (c) await c.stop(); }
+        const slot = {};
+        fileSize = args.file.size;
+        if (args.file.size > WHOLE_FILE) {
+          fetcher = readAhead(args.file, chunk_size());
+          if (!args.noCopy) copying = workingCopy(args.file, slot);
+        }
         session = args.file.size <= WHOLE_FILE
           ? Session.fromBytes(new Uint8Array(new FileReaderSync().readAsArrayBuffer(args.file)), args.file.name)
-          : new Session(args.file, args.file.name, fetcher);
+          : new Session(args.file, args.file.name, fetcher, slot);
         // Items that crashed an earlier module instance: a preview says so, a conversion skips
         // them (and reports them).
         for (const c of args.setAside || []) session.set_aside(c.nid, c.reason);
@@ -396,6 +410,15 @@ self.onmessage = async (e) => {
         // Reads of the file so far: for the tests.
         reply(id, true, session.source_reads());
         break;
+      case Cmd.copied: {
+        // How far the working copy is, how long it took, and the reads it served: for the
+        // tests and benchmarks.
+        const c = copying && (await copying);
+        reply(id, true, c
+          ? { bytes: Math.min(Atomics.load(c.state, 0) * 1024, fileSize), state: ['copying', 'done', 'given up'][Atomics.load(c.state, 1)], ms: Atomics.load(c.state, 2), reads: copy_reads() }
+          : { bytes: 0, state: 'none', reads: copy_reads() });
+        break;
+      }
       case Cmd.memory:
         // The module's linear memory (it only grows): for the benchmarks.
         reply(id, true, (await ready).memory.buffer.byteLength);

@@ -11,6 +11,8 @@ pub const PAGE_FILES: &[&str] = &[
     "worker.js",
     "reader.js",
     "readahead.js",
+    "copy.js",
+    "copier.js",
     "writer.js",
     "protocol.js",
     "client.js",

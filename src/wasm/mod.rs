@@ -59,6 +59,12 @@ pub fn relay_protocol_prefix() -> String {
     crate::sink::imap::RELAY_PROTOCOL_PREFIX.to_string()
 }
 
+/// Reads the working copies of files have served (see `wasm::blob`): for the tests.
+#[wasm_bindgen]
+pub fn copy_reads() -> f64 {
+    blob::copy_reads() as f64
+}
+
 /// Steps of [`Session::read_ahead`].
 #[wasm_bindgen]
 pub fn read_ahead_steps() -> u32 {
@@ -115,10 +121,20 @@ pub struct Session {
 #[wasm_bindgen]
 impl Session {
     /// Opens a dropped file; a file that is not a PST gets a clear error. `fetcher`
-    /// (optional, `{want, take}`) reads ahead in another worker (see `source::blob`).
+    /// (optional, `{want, take}`) reads ahead in another worker; `copy` (optional, an object
+    /// the worker fills in later with `{handle, state}`) is the file's working copy (see
+    /// `wasm::blob`).
     #[wasm_bindgen(constructor)]
-    pub fn new(file: web_sys::Blob, name: String, fetcher: JsValue) -> Result<Session, JsError> {
-        let src = BlobSource::new(file).map_err(js)?.with_fetcher(fetcher);
+    pub fn new(
+        file: web_sys::Blob,
+        name: String,
+        fetcher: JsValue,
+        copy: JsValue,
+    ) -> Result<Session, JsError> {
+        let src = BlobSource::new(file)
+            .map_err(js)?
+            .with_fetcher(fetcher)
+            .with_copy(copy);
         Self::open(Box::new(src), CHUNK, CHUNKS, name)
     }
 

@@ -42,6 +42,15 @@ const pageErrors = [];
 page.on('pageerror', (e) => { pageErrors.push(e.message); console.log(`  page error: ${e.message}`); });
 await page.goto(url);
 
+// Waits until `fn` (run in the page; it may be async, which waitForFunction does not await)
+// returns true.
+async function until(fn, ms = 30000) {
+  for (const end = Date.now() + ms; !(await page.evaluate(fn));) {
+    if (Date.now() > end) throw new Error(`not so after ${ms} ms: ${fn}`);
+    await page.waitForTimeout(100);
+  }
+}
+
 // The guided move's step `n`, by its button in the step bar.
 async function step(n) {
   await page.click(`#steps [data-step="${n}"]`);
@@ -442,7 +451,7 @@ await check('S/MIME: the preview says signed by whom, or encrypted', async () =>
   }
 });
 
-await check('a file over 8 MiB (read slice by slice, read ahead): rows on screen open without a file read; its zip equals the CLI\'s', async () => {
+await check('a file over 8 MiB (read slice by slice, read ahead, then from its working copy): rows on screen open without a file read; its zip, read from the copy, equals the CLI\'s', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'unpst-big-'));
   try {
     // Generated (the corpus has nothing this large): small files are read whole at open.
@@ -471,6 +480,10 @@ await check('a file over 8 MiB (read slice by slice, read ahead): rows on screen
       await subjectIs(subjects[i] || '(no subject)');
     }
     assert.equal(await page.evaluate(() => window.unpst.reads()), reads);
+    // The file is copied into the page's private storage meanwhile; the export reads from there.
+    await until(async () => (await window.unpst.copied()).state === 'done');
+    const copy = await page.evaluate(() => window.unpst.copied());
+    assert.equal(copy.bytes, statSync(file).size);
     await choose('#format', 'both');
     const download = await exportZip();
     await page.waitForFunction(() => document.body.dataset.state === 'done');
@@ -481,6 +494,8 @@ await check('a file over 8 MiB (read slice by slice, read ahead): rows on screen
     execFileSync(bin, ['convert', file, '--zip', cli, '--format', 'mbox,eml,vcf,ics,signatures', '-q']);
     const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
     assert.equal(sha(web), sha(cli));
+    const served = (await page.evaluate(() => window.unpst.copied())).reads - copy.reads;
+    assert.ok(served > 100, `${served} reads from the working copy`);
     // Too large to look for deleted items unasked: offered, then done on request.
     assert.match(await page.textContent('#recovery'), /^Not looked for yet: that reads the whole file/);
     await step(1);
@@ -778,6 +793,8 @@ await check('a file changed on disk after it was opened: the conversion ends, sa
     // Larger than what the worker holds whole, so that it reads (and reads ahead) as it goes.
     const file = join(dir, 'changed.pst');
     execFileSync(gen, [file, '--size', '12M', '--seed', '3']);
+    // Read from the file itself: a working copy taken before the change would be read instead.
+    await page.evaluate(() => { window.unpst.noCopy = true; });
     assert.equal(await open(file), 'ready');
     // The browser then refuses every read of it (Chromium: NotReadableError).
     appendFileSync(file, Buffer.alloc(16));
@@ -786,6 +803,44 @@ await check('a file changed on disk after it was opened: the conversion ends, sa
     await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 30000 });
     const said = `${await page.textContent('#status')} ${await page.textContent('#r-details')}`;
     assert.match(said, /the browser could not read the file — was it changed, moved or deleted since it was opened\? Open it again\./);
+  } finally {
+    await page.evaluate(() => { window.unpst.noCopy = false; });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.equal(await open('tika-testPST.pst'), 'ready');
+});
+
+await check('a working copy is private and goes: another file opened removes it, and one a closed page left behind is gone at the next start', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-copy-'));
+  const copies = () => page.evaluate(async () => {
+    const names = [];
+    for await (const n of (await navigator.storage.getDirectory()).keys()) if (n.startsWith('unpst-source-')) names.push(n);
+    return names;
+  });
+  try {
+    const file = join(dir, 'copied.pst');
+    execFileSync(gen, [file, '--size', '12M', '--seed', '4']);
+    assert.equal(await open(file), 'ready');
+    await until(async () => (await window.unpst.copied()).state === 'done');
+    const [name] = await copies();
+    assert.match(name, /^unpst-source-[0-9a-f-]{36}\.pst$/);
+    // (What the module reads from it is the file: the zip check above.)
+    assert.equal(await open('tika-testPST.pst'), 'ready');
+    assert.deepEqual(await copies(), []);
+    // One left behind (the page closed while it was in use): the next start removes it.
+    await page.evaluate(async () => {
+      const h = await (await navigator.storage.getDirectory()).getFileHandle('unpst-source-left.pst', { create: true });
+      const w = await h.createWritable();
+      await w.write('mail');
+      await w.close();
+    });
+    assert.deepEqual(await copies(), ['unpst-source-left.pst']);
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.state === 'empty');
+    await until(async () => {
+      for await (const n of (await navigator.storage.getDirectory()).keys()) if (n.startsWith('unpst-source-')) return false;
+      return true;
+    }, 5000);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

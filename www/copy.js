@@ -32,10 +32,10 @@ async function fits(size) {
   }
 }
 
-/** Starts copying `file`; resolves to `{slot, stop}` — `slot` filled in with `{handle,
- * state}` for the module once the copy is under way — or null where there is no room or no
- * way to (no shared memory, no OPFS, no concurrent handles): the module then reads the file
- * itself, as before. `stop()` ends the copy and removes it. */
+/** Starts copying `file`, and fills in `slot` with `{handle, state}` for the module once the
+ * copy is under way (see copier.js for `state`). Resolves to `{state, stop}`, or to null where
+ * there is no room or no way to (no shared memory, no OPFS, no second handle on one file): the
+ * module then reads the file itself, as before. `stop()` ends the copy and removes it. */
 export async function workingCopy(file, slot) {
   if (!self.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined' || !(await fits(file.size))) return null;
   let root;

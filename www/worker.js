@@ -57,12 +57,13 @@ async function opfsFile(part = 0) {
 }
 
 // The conversion's output for a picked folder: begin / write / end called synchronously by
-// the module, handed to writer.js in pieces of ≤ 1 MiB, with at most IN_FLIGHT bytes not yet
+// the module, handed to writer.js in pieces of ≤ 4 MiB, with at most IN_FLIGHT bytes not yet
 // on disk (the conversion waits; memory stays flat). The writer must be running before the
 // conversion starts: a worker started from this one loads only while this one's event loop
 // turns, which the synchronous conversion does not let it do — it waited for a writer that
-// never came once 16 MiB were in flight.
-const PIECE = 1 << 20;
+// never came once 16 MiB were in flight. (A write into the folder costs about as much as
+// 0.5 MiB of its bytes: 1 GiB in 1 MiB writes took 11.5 s, in 4 MiB writes 9.1 s.)
+const PIECE = 4 << 20;
 const IN_FLIGHT = 16 << 20;
 async function directoryOutput(dir) {
   const sab = new SharedArrayBuffer(8 + 1024);
@@ -94,9 +95,12 @@ async function directoryOutput(dir) {
   const flush = (tree) => {
     if (!fill[tree]) return;
     const full = staged[tree];
-    staged[tree] = new Uint8Array(PIECE);
-    send(tree, fill[tree] === PIECE ? full : full.slice(0, fill[tree]));
+    // A full piece is handed over as it is; a part of one is copied, and the piece reused
+    // (an EML file is mostly far smaller than a piece).
+    if (fill[tree] === PIECE) staged[tree] = new Uint8Array(PIECE);
+    const bytes = fill[tree] === PIECE ? full : full.slice(0, fill[tree]);
     fill[tree] = 0;
+    send(tree, bytes);
   };
   return {
     begin(tree, path) { writer.postMessage({ op: 'begin', tree, path }); },

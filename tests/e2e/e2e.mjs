@@ -603,6 +603,41 @@ await check('a folder export of more than the 16 MiB that may be in flight to th
   }
 });
 
+await check('a write into the picked folder that fails ends the export, saying why, and never hangs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-faildir-'));
+  const format = await page.evaluate(() => document.querySelector('#format').value);
+  try {
+    const file = join(dir, 'big.pst');
+    execFileSync(gen, [file, '--size', '24M', '--seed', '9', '--folders', '6']);
+    assert.equal(await open(file), 'ready');
+    await pickerAnswersPicked();
+    // A file where the export needs its "mbox" folder: every file below it fails to open.
+    await page.evaluate(() => {
+      const picker = window.showDirectoryPicker;
+      window.showDirectoryPicker = async () => {
+        const d = await picker();
+        const w = await (await d.getFileHandle('mbox', { create: true })).createWritable();
+        await w.write('in the way');
+        await w.close();
+        return d;
+      };
+    });
+    await choose('#format', 'mbox');
+    await choose('#dest', 'folder');
+    await step(4);
+    await page.click('#go');
+    const ended = await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 })
+      .then(() => true, () => false);
+    assert.ok(ended, `the export hung at: ${await page.textContent('#status')}`);
+    assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
+    assert.match(await page.textContent('#status'), /Writing into the folder failed: The path supplied exists, but was not an entry of requested type/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await choose('#format', format).catch(() => {});
+    await choose('#dest', 'zip').catch(() => {});
+  }
+});
+
 await check('into Thunderbird: the picked Local Folders get the mail under a new top folder, as unpst convert --thunderbird does', async () => {
   const file = 'aspose-SampleOstFile.ost';
   await open(file);

@@ -200,6 +200,39 @@ fn readpst_r(path: &Path, dir: &Path) -> PathBuf {
         .path()
 }
 
+/// Where readpst's folders (an mbox each) disagree with `want`, read into `dir`; None if
+/// nowhere.
+fn readpst_disagrees(path: &Path, dir: &Path, want: &BTreeMap<Vec<String>, u32>) -> Option<String> {
+    std::fs::create_dir_all(dir).unwrap();
+    let root = readpst_r(path, dir);
+    for (fpath, n) in want {
+        // readpst writes nothing for contacts (without -c), appointments, tasks and
+        // sticky notes in this layout; a journal as one file of VJOURNALs.
+        let first = fpath.first().map(String::as_str);
+        if matches!(first, Some("Contacts" | "Calendar" | "Tasks" | "Notes")) {
+            continue;
+        }
+        let count = if first == Some("Journal") {
+            let text = std::fs::read_to_string(root.join("Journal").join("journal")).unwrap();
+            text.matches("BEGIN:VJOURNAL").count()
+        } else {
+            let mut p = root.clone();
+            for c in fpath {
+                // readpst replaces '/', ':' and '\\' in names.
+                p.push(c.replace(['/', ':', '\\'], "_"));
+            }
+            let mbox = std::fs::read(p.join("mbox")).unwrap_or_default();
+            mbox.split(|&b| b == b'\n')
+                .filter(|l| l.starts_with(b"From "))
+                .count()
+        };
+        if count as u32 != *n {
+            return Some(format!("{fpath:?} has {count} of {n}"));
+        }
+    }
+    None
+}
+
 /// Independent readers agree with what was written: readpst (mbox per folder), pffexport
 /// (items per folder) and the outlook-pst crate (names, counts, subjects) — in each of the
 /// three layouts (the corpus has no real ANSI-generated nor 4K-page file), on a file of many
@@ -304,35 +337,14 @@ fn readpst_and_pffexport_agree(
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     if readpst && have("readpst") {
-        // Mail folders hold an "mbox".
-        let root = readpst_r(path, &dir);
-        for (fpath, n) in want {
-            // readpst writes nothing for contacts (without -c), appointments, tasks and
-            // sticky notes in this layout; a journal as one file of VJOURNALs.
-            let first = fpath.first().map(String::as_str);
-            if matches!(first, Some("Contacts" | "Calendar" | "Tasks" | "Notes")) {
-                continue;
+        // readpst reads the same file differently now and then (one message fewer in one
+        // folder, once in a CI run; never in 30 runs by hand): a disagreement must repeat.
+        let first = readpst_disagrees(path, &dir.join("readpst"), want);
+        if let Some(why) = first {
+            eprintln!("readpst {name}: {why}; reading it again");
+            if let Some(again) = readpst_disagrees(path, &dir.join("readpst-again"), want) {
+                panic!("readpst {name}: {why}, and again: {again}");
             }
-            if first == Some("Journal") {
-                let text = std::fs::read_to_string(root.join("Journal").join("journal")).unwrap();
-                assert_eq!(
-                    text.matches("BEGIN:VJOURNAL").count() as u32,
-                    *n,
-                    "readpst: journal"
-                );
-                continue;
-            }
-            let mut p = root.clone();
-            for c in fpath {
-                // readpst replaces '/', ':' and '\\' in names.
-                p.push(c.replace(['/', ':', '\\'], "_"));
-            }
-            let mbox = std::fs::read(p.join("mbox")).unwrap_or_default();
-            let count = mbox
-                .split(|&b| b == b'\n')
-                .filter(|l| l.starts_with(b"From "))
-                .count();
-            assert_eq!(count as u32, *n, "readpst {name}: {fpath:?}");
         }
     } else if readpst {
         assert!(

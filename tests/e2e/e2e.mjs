@@ -572,6 +572,18 @@ await check('the export into a picked folder equals unpst convert -o DIR file by
   }
 });
 
+// Exports the open file as mbox into the folder the picker answers, and waits for the end; an
+// export that never ends fails the check, saying where it stood.
+async function exportMboxIntoFolder() {
+  await choose('#format', 'mbox');
+  await choose('#dest', 'folder');
+  await step(4);
+  await page.click('#go');
+  const ended = await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 })
+    .then(() => true, () => false);
+  assert.ok(ended, `the export hung at: ${await page.textContent('#status')}`);
+}
+
 await check('a folder export of more than the 16 MiB that may be in flight to the writer completes, equal to unpst convert -o', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'unpst-bigdir-'));
   const format = await page.evaluate(() => document.querySelector('#format').value);
@@ -584,15 +596,9 @@ await check('a folder export of more than the 16 MiB that may be in flight to th
     assert.ok(bytes > 24 << 20, `${bytes} bytes`);
     assert.equal(await open(file), 'ready');
     await pickerAnswersPicked();
-    await choose('#format', 'mbox');
-    await choose('#dest', 'folder');
-    await step(4);
-    await page.click('#go');
     // The writer must be running before the conversion starts: one started after it never
     // drained the first 16 MiB, and the export waited for ever.
-    const ended = await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 })
-      .then(() => true, () => false);
-    assert.ok(ended, `the export hung at: ${await page.textContent('#status')}`);
+    await exportMboxIntoFolder();
     assert.match(await page.textContent('#status'), /written into the folder “picked”/);
     assert.deepEqual(await opfsHashes('picked'), cli);
   } finally {
@@ -622,13 +628,7 @@ await check('a write into the picked folder that fails ends the export, saying w
         return d;
       };
     });
-    await choose('#format', 'mbox');
-    await choose('#dest', 'folder');
-    await step(4);
-    await page.click('#go');
-    const ended = await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 60000 })
-      .then(() => true, () => false);
-    assert.ok(ended, `the export hung at: ${await page.textContent('#status')}`);
+    await exportMboxIntoFolder();
     assert.equal(await page.evaluate(() => document.body.dataset.state), 'error');
     assert.match(await page.textContent('#status'), /Writing into the folder failed: The path supplied exists, but was not an entry of requested type/);
   } finally {

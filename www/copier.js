@@ -2,38 +2,47 @@
 // copy.js, while the conversion worker reads what is copied so far through its own handle.
 // A Blob's stream is the cheapest way a page can read a file (1 GB in ≈ 2 s here, against
 // ≈ 30 s of scattered 128 KiB reads); what is copied is then read in microseconds.
-// state[0]: KiB copied (the whole file once done); state[1]: 0 copying, 1 done, 2 given up;
-// state[2]: ms the copy took, once done (for the benchmarks).
+// state[0]: KiB copied (the whole file once done); state[1]: 0 copying, 1 done (all of the
+// file, or as much as there was room for), 2 given up; state[2]: ms the copy took, once done
+// (for the benchmarks); state[3]: set by copy.js to end the copy where it is (its room is
+// wanted for the export).
 // {op: 'stop'} ends the copy; the handle closed, this worker answers 'stopped'.
 let state = null;
 let stopping = false;
 let stop = null;
 const stopped = new Promise((resolve) => { stop = resolve; });
 
-async function copy(file, handle) {
+// A write refused (the origin's storage is full): the copy ends there, as far as it got.
+class Full extends Error {}
+
+async function copy(file, handle, limit) {
   const t0 = performance.now();
   const reader = file.stream().getReader();
   let at = 0;
   for (;;) {
     if (stopping) { reader.cancel().catch(() => {}); return false; }
+    if (at >= limit || Atomics.load(state, 3)) { reader.cancel().catch(() => {}); break; }
     const { done, value } = await reader.read();
     if (done) break;
-    for (let put = 0; put < value.length;) {
-      const n = handle.write(value.subarray(put), { at: at + put });
-      if (!n) throw new Error('the copy made no progress');
+    const take = value.subarray(0, Math.min(value.length, limit - at));
+    for (let put = 0; put < take.length;) {
+      let n = 0;
+      try { n = handle.write(take.subarray(put), { at: at + put }); } catch { throw new Full(); }
+      // Chromium's refusal for want of room is an error code returned as the count (see
+      // src/wasm/sinks.rs).
+      if (!(n >= 1 && n <= take.length - put)) throw new Full();
       put += n;
     }
-    at += value.length;
+    at += take.length;
     // Only whole KiB: what lies below state[0] KiB is copied for good.
     Atomics.store(state, 0, Math.floor(at / 1024));
   }
-  if (at !== file.size) throw new Error('the file ended early');
-  Atomics.store(state, 0, Math.ceil(at / 1024));
-  Atomics.store(state, 2, Math.round(performance.now() - t0));
+  if (at === file.size) Atomics.store(state, 0, Math.ceil(at / 1024));
+  else if (at < limit && !Atomics.load(state, 3)) throw new Error('the file ended early');
   return true;
 }
 
-async function start({ file, name }) {
+async function start({ file, name, limit }) {
   let handle = null;
   try {
     const root = await navigator.storage.getDirectory();
@@ -43,14 +52,26 @@ async function start({ file, name }) {
     return;
   }
   postMessage({ op: 'ready' });
+  const t0 = performance.now();
+  let ended = false;
   try {
-    if (await copy(file, handle)) Atomics.store(state, 1, 1);
-  } catch {
-    // Out of room, or the file changed or went away: the reads go to the file itself again,
-    // and the room is given back.
-    Atomics.store(state, 0, 0);
-    Atomics.store(state, 1, 2);
-    try { handle.truncate(0); } catch { /* closed below */ }
+    ended = await copy(file, handle, limit);
+  } catch (err) {
+    // Out of room: what is copied stays, and is read. The file changed or went away: the
+    // reads go to the file itself again (and fail there, saying so), and the room is given back.
+    if (err instanceof Full) {
+      ended = true;
+    } else {
+      Atomics.store(state, 0, 0);
+      Atomics.store(state, 1, 2);
+      Atomics.notify(state, 1);
+      try { handle.truncate(0); } catch { /* closed below */ }
+    }
+  }
+  if (ended) {
+    Atomics.store(state, 2, Math.round(performance.now() - t0));
+    Atomics.store(state, 1, 1);
+    Atomics.notify(state, 1);
   }
   await stopped;
   handle.close();

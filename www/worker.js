@@ -17,7 +17,7 @@ console.error = (...args) => {
 
 // Large files are read ahead by reader.js while the module converts (readahead.js), and
 // copied into the page's private file system, whence they are read far more cheaply (copy.js):
-// the copy's promise ({state, stop} or null).
+// the copy's promise ({state, stop, shrink} or null).
 let fetcher = null;
 let copying = null;
 let fileSize = 0;
@@ -196,7 +196,16 @@ async function upload(id, args) {
       // The move's first file starts it; the others' are added to it.
       if (!args.appendTooLarge) tooLarge.handle.truncate(0);
     }
-    tooLarge.handle.write(bytes, { at: tooLarge.handle.getSize() });
+    // A refusal (storage full) may be an impossible count rather than an exception (see
+    // src/wasm/sinks.rs): either ends the upload, saying so, rather than lose the message.
+    const at = tooLarge.handle.getSize();
+    for (let put = 0; put < bytes.length;) {
+      const n = tooLarge.handle.write(bytes.subarray(put), { at: at + put });
+      if (!(n >= 1 && n <= bytes.length - put)) {
+        throw new Error('The browser\'s storage for this page is full: a message the server refused as too large could not be kept. Free some disk space and upload again (what is on the server stays).');
+      }
+      put += n;
+    }
     tooLargeCount++;
   };
   let kept = Promise.resolve();
@@ -396,10 +405,12 @@ self.onmessage = async (e) => {
         } else if (opfs) {
           // Streamed into the Origin Private File System: memory stays flat; the page gets a
           // disk-backed File to download.
+          // Where the storage is full, the file's working copy gives up room to the zip.
           const handle = await opfs.createSyncAccessHandle();
+          const copy = copying && (await copying);
           let report;
           try {
-            report = session.convert_to_opfs(handle, what, progress);
+            report = session.convert_to_opfs(handle, what, progress, copy ? (bytes) => copy.shrink(bytes) : undefined);
           } finally {
             handle.close();
           }

@@ -16,7 +16,7 @@ pub mod recovery;
 pub mod walk;
 
 pub use layout::{Selection, output_path, select, writes_files};
-pub use recovery::{current_item, enter_item, set_aside, simulate_crash_on};
+pub use recovery::{current_item, enter_item, forget_set_aside, set_aside, simulate_crash_on};
 pub use walk::{FolderItems, Outcome, record_mail, record_other};
 
 use crate::error::Result;

@@ -24,6 +24,13 @@ pub fn set_aside(nid: Nid, reason: String) {
     SET_ASIDE.with(|m| m.borrow_mut().insert(nid, reason));
 }
 
+/// Forgets the items set aside and the test hook: they were another file's (a node id means
+/// nothing across files, and the same numbers recur in every PST).
+pub fn forget_set_aside() {
+    SET_ASIDE.with(|m| m.borrow_mut().clear());
+    CRASH_ON.with(|c| c.set(None));
+}
+
 /// Makes converting `nid` panic: lets tests exercise the front ends' crash recovery.
 pub fn simulate_crash_on(nid: Nid) {
     CRASH_ON.with(|c| c.set(Some(nid)));

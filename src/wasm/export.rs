@@ -78,19 +78,21 @@ impl Session {
 
     /// Like [`Session::convert_zip`], but the zip streams into an Origin Private File System
     /// file through its synchronous access handle (workers only): memory stays flat however
-    /// large the export. Returns report.json's text; the caller closes the handle.
+    /// large the export. Returns report.json's text; the caller closes the handle. `room`
+    /// (optional) is called when the storage is full: see `OpfsFile`.
     pub fn convert_to_opfs(
         &self,
         handle: web_sys::FileSystemSyncAccessHandle,
         what: JsValue,
         progress: &js_sys::Function,
+        room: Option<js_sys::Function>,
     ) -> Result<String, JsError> {
         handle
             .truncate_with_f64(0.0)
             .map_err(|e| js(format!("{e:?}")))?;
         // No flush() of the handle (an fsync): the file is downloaded at once, and close()
         // by the caller completes it.
-        let mut sink = ZipTree::new(PatchBuffer::new(OpfsFile(handle), 8 << 20));
+        let mut sink = ZipTree::new(PatchBuffer::new(OpfsFile::new(handle, room), 8 << 20));
         let report = self.run(&mut sink, None, what, progress)?;
         sink.finish().map_err(js)?.into_inner().map_err(js)?;
         Ok(report.to_json())

@@ -158,6 +158,8 @@ impl Session {
         std::panic::set_hook(Box::new(|info| {
             web_sys::console::error_1(&format!("unpst panicked: {info}").into());
         }));
+        // What was set aside is the last file's; the worker sets aside this one's after.
+        convert::forget_set_aside();
         let pst = Pst::open_with_cache(src, chunk, chunks).map_err(js)?;
         Ok(Session {
             pst,

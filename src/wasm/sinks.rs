@@ -71,9 +71,55 @@ impl crate::sink::TreeSink for JsTree {
 /// An OPFS synchronous access handle as positional output. Each call costs ≈ 1.5 ms in
 /// headless Chromium here whatever its size, so it sits behind a [`crate::sink::patch::PatchBuffer`] (an
 /// 87-message OST: 80 handle writes had taken 120 ms of a 150 ms conversion; now 1).
-pub(super) struct OpfsFile(pub(super) web_sys::FileSystemSyncAccessHandle);
+pub(super) struct OpfsFile {
+    handle: web_sys::FileSystemSyncAccessHandle,
+    /// `room(bytes)`, called when a write is refused because the origin's storage is full:
+    /// gives back room the file's working copy holds (www/copy.js), and returns whether it
+    /// did; the write is then tried again.
+    room: Option<js_sys::Function>,
+}
+
+impl OpfsFile {
+    pub(super) fn new(
+        handle: web_sys::FileSystemSyncAccessHandle,
+        room: Option<js_sys::Function>,
+    ) -> Self {
+        Self { handle, room }
+    }
+
+    /// Whether room was made for `bytes` more after the refusal `e`.
+    fn made_room(&self, e: &JsValue, bytes: usize) -> bool {
+        full(e)
+            && self.room.as_ref().is_some_and(|room| {
+                room.call1(&JsValue::NULL, &JsValue::from_f64(bytes as f64))
+                    .ok()
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false)
+            })
+    }
+}
+
+/// The refusal a write that wrote nothing, or reported an impossible count, stands for.
+fn quota_exceeded() -> JsValue {
+    let e = js_sys::Error::new("the write was refused");
+    e.set_name("QuotaExceededError");
+    e.into()
+}
+
+/// Whether `e` is the browser's refusal for want of room.
+fn full(e: &JsValue) -> bool {
+    js_sys::Reflect::get(e, &"name".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .is_some_and(|n| n == "QuotaExceededError")
+}
 
 fn io_err(e: JsValue) -> std::io::Error {
+    if full(&e) {
+        return std::io::Error::other(
+            "the browser's storage for this page is full, so the zip does not fit: free some disk space, or convert into a folder instead",
+        );
+    }
     std::io::Error::other(format!("OPFS: {e:?}"))
 }
 
@@ -82,20 +128,28 @@ impl WriteAt for OpfsFile {
         while !data.is_empty() {
             let opts = web_sys::FileSystemReadWriteOptions::new();
             opts.set_at(at as f64);
-            let n = self
-                .0
-                .write_with_u8_array_and_options(data, &opts)
-                .map_err(io_err)? as usize;
-            if n == 0 {
-                return Err(std::io::Error::other("OPFS: the write made no progress"));
+            // Chromium refuses a write for want of room by returning an error code as the
+            // count (-8 as an unsigned 32-bit number, with part of the data written), where
+            // the standard has it throw QuotaExceededError: either is a refusal. Taken for a
+            // count, it had cut a zip short without a word.
+            let refusal = match self.handle.write_with_u8_array_and_options(data, &opts) {
+                Ok(n) if n >= 1.0 && n <= data.len() as f64 => {
+                    data = &data[n as usize..];
+                    at += n as u64;
+                    continue;
+                }
+                Ok(_) => quota_exceeded(),
+                Err(e) => e,
+            };
+            // Each call gives back room or says it has none left: this ends.
+            if !self.made_room(&refusal, data.len()) {
+                return Err(io_err(refusal));
             }
-            data = &data[n.min(data.len())..];
-            at += n as u64;
         }
         Ok(())
     }
 
     fn size(&mut self) -> std::io::Result<u64> {
-        Ok(self.0.get_size().map_err(io_err)? as u64)
+        Ok(self.handle.get_size().map_err(io_err)? as u64)
     }
 }

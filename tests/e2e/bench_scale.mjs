@@ -108,7 +108,15 @@ if (env.MEM_FILE) {
   const ms = await convertInPage();
   const state = await page.evaluate(() => `${document.body.dataset.state}: ${document.querySelector('#status').textContent}`);
   const bytes = await page.evaluate(() => window.unpst.memory());
-  console.log(`page converts ${env.MEM_FILE}: state ${state}, tree ${tree} ms, conversion ${ms} ms, wasm linear memory ${(bytes / 1048576).toFixed(0)} MiB`);
+  const copy = await copied();
+  console.log(`page converts ${env.MEM_FILE}: state ${state}, tree ${tree} ms, conversion ${ms} ms, wasm linear memory ${(bytes / 1048576).toFixed(0)} MiB; working copy ${copy.state}, ${copy.bytes} bytes`);
+  // Again once the working copy is complete (it may have given up room to the zip).
+  await open(env.MEM_FILE);
+  while ((await copied()).state === 'copying') await page.waitForTimeout(200);
+  const whole = await copied();
+  const after = await convertInPage();
+  const left = await copied();
+  console.log(`page converts the same with the working copy complete: conversion ${after} ms; copy ${whole.bytes} bytes in ${whole.ms} ms, ${left.bytes} bytes left after`);
 }
 await context.close();
 rmSync(profile, { recursive: true, force: true });

@@ -16,7 +16,6 @@ const stopped = new Promise((resolve) => { stop = resolve; });
 class Full extends Error {}
 
 async function copy(file, handle, limit) {
-  const t0 = performance.now();
   const reader = file.stream().getReader();
   let at = 0;
   for (;;) {
@@ -60,6 +59,8 @@ async function start({ file, name, limit }) {
     // Out of room: what is copied stays, and is read. The file changed or went away: the
     // reads go to the file itself again (and fail there, saying so), and the room is given back.
     if (err instanceof Full) {
+      // (A refused write may have written part of its piece: that room goes back too.)
+      try { handle.truncate(Atomics.load(state, 0) * 1024); } catch { /* kept as it is */ }
       ended = true;
     } else {
       Atomics.store(state, 0, 0);

@@ -492,6 +492,8 @@ await check('a file over 8 MiB (read slice by slice, read ahead, then from its w
     await until(async () => (await window.unpst.copied()).state === 'done');
     const copy = await page.evaluate(() => window.unpst.copied());
     assert.equal(copy.bytes, statSync(file).size);
+    // The user is told of it, with the file.
+    await page.waitForFunction(() => /^\d[\d.]* (?:[KMG]i)?B in this browser's private storage, for speed; deleted when another file is opened$/.test(document.querySelector('#summary #copy-note')?.textContent));
     await choose('#format', 'both');
     const download = await exportZip();
     await page.waitForFunction(() => document.body.dataset.state === 'done');
@@ -964,6 +966,7 @@ await check('a working copy the browser\'s storage runs out of room for keeps wh
     });
     assert.equal(copy.state, 'done');
     assert.ok(copy.bytes > size / 4 && copy.bytes <= size / 2, `${copy.bytes} of ${size} bytes copied`);
+    await page.waitForFunction(() => /^the first .* of the file \(no room for more\) in this browser's private storage/.test(document.querySelector('#copy-note')?.textContent));
     await choose('#format', 'mbox');
     const download = await exportZip();
     await page.waitForFunction(() => document.body.dataset.state === 'done');

@@ -13,6 +13,7 @@ import { $, download, fmtBytes, hooks, setState, status } from './ui.js';
 import { connect, initUpload, setupImap } from './upload.js';
 import { itemRef, offerRecovery, rowId } from './recovered.js';
 import { sweep } from './copy.js';
+import { showCopy } from './copynote.js';
 
 let info = null;
 // The file the worker has open, and the one the tree shows (the same but while a move of
@@ -57,7 +58,7 @@ async function openFile(file, since = performance.now()) {
   }
   const ms = Math.round(performance.now() - t0);
   renderSummary(file);
-  showCopy(info);
+  showCopy(info, () => info, $('#summary'));
   renderTree();
   if (fresh) opened(info);
   const current = info;
@@ -114,41 +115,6 @@ function renderSummary(file) {
     $('#summary').append(dd);
   }
   setupImap();
-}
-
-// The file's working copy (copy.js), shown with the file: a copy of a mailbox kept in the
-// browser's storage is for the user to know of. Asked again while the file is open (the
-// worker answers once free), as the copy grows, or gives up room to a zip.
-async function showCopy(current) {
-  const dt = document.createElement('dt');
-  dt.textContent = 'Working copy';
-  const dd = document.createElement('dd');
-  dd.id = 'copy-note';
-  for (let first = true; info === current; first = false) {
-    let c;
-    try { c = await call(Cmd.copied, {}); } catch { break; }
-    if (info !== current) break;
-    const text = copyText(c, info.size);
-    if (!text) break;
-    if (first) $('#summary').append(dt, dd);
-    dd.textContent = text;
-    await new Promise((r) => setTimeout(r, c.state === 'copying' ? 1000 : 5000));
-  }
-  // Another file is open in the worker now (or there is no copy): this one's line goes.
-  dt.remove();
-  dd.remove();
-}
-
-function copyText(c, size) {
-  const where = "in this browser's private storage, for speed; deleted when another file is opened";
-  switch (c.state) {
-    case 'copying': return `${Math.floor((100 * c.bytes) / size)} % made, ${where}`;
-    case 'done':
-      if (!c.bytes) return 'none: no room left in this browser\'s storage, so the file is read directly';
-      return c.bytes >= size ? `${fmtBytes(c.bytes)} ${where}` : `the first ${fmtBytes(c.bytes)} of the file (no room for more) ${where}`;
-    case 'given up': return 'none: the file changed while it was copied, so it is read directly';
-    default: return null;
-  }
 }
 
 function flatten(f, out = []) { out.push(f); f.children.forEach((c) => flatten(c, out)); return out; }

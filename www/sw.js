@@ -1,6 +1,6 @@
 // Offline after the first visit: the app's own files are cached; nothing else is fetched.
-const CACHE = 'unpst-v14';
-const FILES = ['./', 'index.html', 'app.js', 'worker.js', 'writer.js', 'reader.js', 'readahead.js', 'copy.js', 'copier.js', 'protocol.js', 'client.js', 'ui.js', 'convert.js', 'signatures.js', 'upload.js', 'recovered.js', 'steps.js', 'report.js', 'files.js', 'card.js', 'style.css', 'pkg/unpst.js', 'pkg/unpst_bg.wasm'];
+const CACHE = 'unpst-v15';
+const FILES = ['./', 'index.html', 'app.js', 'worker.js', 'writer.js', 'reader.js', 'readahead.js', 'copy.js', 'copynote.js', 'copier.js', 'protocol.js', 'client.js', 'ui.js', 'convert.js', 'signatures.js', 'upload.js', 'recovered.js', 'steps.js', 'report.js', 'files.js', 'card.js', 'style.css', 'pkg/unpst.js', 'pkg/unpst_bg.wasm'];
 
 self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));

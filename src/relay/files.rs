@@ -12,6 +12,7 @@ pub const PAGE_FILES: &[&str] = &[
     "reader.js",
     "readahead.js",
     "copy.js",
+    "copynote.js",
     "copier.js",
     "writer.js",
     "protocol.js",

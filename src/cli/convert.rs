@@ -9,6 +9,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 use unpst::convert::{self, Options, Progress};
 use unpst::pst::Pst;
+use unpst::sink::background::BackgroundFile;
+use unpst::sink::patch::PatchBuffer;
 use unpst::sink::{DirTree, ZipTree};
 use unpst::source::FileSource;
 
@@ -121,10 +123,16 @@ pub(super) fn convert_file(
         // Not followed if it is a link, not opened if it is not a regular file.
         let f =
             unpst::sink::safe_fs::create_file(&zip_path).map_err(|e| CliError::at(&zip_path, e))?;
-        let mut sink = ZipTree::new(std::io::BufWriter::new(f));
+        // Written on a thread of its own, in pieces of ≥ 256 KiB; the zip's headers are
+        // patched in memory where they can be.
+        let out = PatchBuffer::new(BackgroundFile::new(f), 256 << 10);
+        let mut sink = ZipTree::new(out);
         let report = convert::convert(&pst, &mut sink, opts, &name, &mut bar)?;
         convert::write_report(&mut sink, &report)?;
-        sink.finish()?;
+        // Every byte on disk, or the error that stopped it.
+        (sink.finish()?.into_inner())
+            .and_then(BackgroundFile::finish)
+            .map_err(|e| CliError::at(&zip_path, e))?;
         (report, zip_path)
     } else {
         let out = output.ok_or_else(|| {

@@ -1,6 +1,8 @@
 //! Outputs: a tree of files written one at a time — a directory or a streamed zip — plus
 //! the mboxrd and EML layouts and safe file names.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod background;
 pub mod imap;
 pub mod mbox;
 pub mod names;

@@ -62,7 +62,8 @@ async function opfsFile(part = 0) {
 // conversion starts: a worker started from this one loads only while this one's event loop
 // turns, which the synchronous conversion does not let it do — it waited for a writer that
 // never came once 16 MiB were in flight. (A write into the folder costs about as much as
-// 0.5 MiB of its bytes: 1 GiB in 1 MiB writes took 11.5 s, in 4 MiB writes 9.1 s.)
+// 0.5 MiB of its bytes: 1 GiB in 1 MiB writes took 11.5 s, in 4 MiB writes 9.1 s.) Running
+// 64 MiB ahead, so that several folders' files are written at once, was no faster (bench_flight.mjs).
 const PIECE = 4 << 20;
 const IN_FLIGHT = 16 << 20;
 async function directoryOutput(dir) {

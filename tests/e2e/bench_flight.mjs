@@ -1,0 +1,61 @@
+// Benchmark (not a test): the page's export of CONV_FILE into a picked folder (a folder of the
+// private file system stands in) with www/worker.js's IN_FLIGHT replaced on the fly by each of
+// FLIGHTS (MiB, default 16,64,16,64), the working copy complete; `unpst convert -o` after each.
+//   UNPST_URL=… UNPST_BIN=… CONV_FILE=1g.pst node bench_flight.mjs
+import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ARGS, CHROMIUM } from './lib.mjs';
+
+const env = process.env;
+const profile = mkdtempSync(join(tmpdir(), 'unpst-profile-'));
+const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, acceptDownloads: false, args: ARGS, serviceWorkers: 'block' });
+const page = await context.newPage();
+let flight = 16;
+const worker = await (await fetch(new URL('worker.js', env.UNPST_URL))).text();
+if (!/const IN_FLIGHT = \d+ << 20;/.test(worker)) throw new Error('worker.js has no IN_FLIGHT to replace');
+await page.route('**/worker.js*', (route) => route.fulfill({
+  body: worker.replace(/const IN_FLIGHT = \d+ << 20;/, `const IN_FLIGHT = ${flight} << 20;`),
+  contentType: 'text/javascript',
+  headers: { 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' },
+}));
+
+async function intoFolder() {
+  await page.goto('about:blank');
+  await page.goto(env.UNPST_URL);
+  await page.setInputFiles('#file', env.CONV_FILE);
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
+  while ((await page.evaluate(() => window.unpst.copied())).state === 'copying') await page.waitForTimeout(200);
+  await page.evaluate(() => {
+    window.showDirectoryPicker = async () => {
+      const root = await navigator.storage.getDirectory();
+      await root.removeEntry('picked', { recursive: true }).catch(() => {});
+      return root.getDirectoryHandle('picked', { create: true });
+    };
+  });
+  await page.click('#steps [data-step="2"]');
+  await page.selectOption('#dest', 'folder');
+  await page.click('#steps [data-step="4"]');
+  const t = Date.now();
+  await page.click('#go');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 3600000 });
+  const ms = Date.now() - t;
+  const state = await page.evaluate(() => document.body.dataset.state);
+  await page.evaluate(async () => (await navigator.storage.getDirectory()).removeEntry('picked', { recursive: true }));
+  if (state !== 'done') throw new Error(`the export ended in ${state}`);
+  return ms;
+}
+
+for (const f of (env.FLIGHTS || '16,64,16,64').split(',').map(Number)) {
+  flight = f;
+  const ms = await intoFolder();
+  const out = mkdtempSync(join(tmpdir(), 'unpst-bench-'));
+  const t = Date.now();
+  execFileSync(env.UNPST_BIN, ['convert', env.CONV_FILE, '-o', join(out, 'o'), '-q']);
+  const cli = Date.now() - t;
+  rmSync(out, { recursive: true, force: true });
+  console.log(`IN_FLIGHT ${f} MiB: page into a folder ${ms} ms, unpst convert -o ${cli} ms, page/CLI speed ${(cli / ms).toFixed(2)}`);
+}
+await context.close();

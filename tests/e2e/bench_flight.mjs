@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARGS, CHROMIUM } from './lib.mjs';
+import { ARGS, CHROMIUM, pickerAnswersPicked } from './lib.mjs';
 
 const env = process.env;
 const profile = mkdtempSync(join(tmpdir(), 'unpst-profile-'));
@@ -28,13 +28,7 @@ async function intoFolder() {
   await page.setInputFiles('#file', env.CONV_FILE);
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
   while ((await page.evaluate(() => window.unpst.copied())).state === 'copying') await page.waitForTimeout(200);
-  await page.evaluate(() => {
-    window.showDirectoryPicker = async () => {
-      const root = await navigator.storage.getDirectory();
-      await root.removeEntry('picked', { recursive: true }).catch(() => {});
-      return root.getDirectoryHandle('picked', { create: true });
-    };
-  });
+  await pickerAnswersPicked(page);
   await page.click('#steps [data-step="2"]');
   await page.selectOption('#dest', 'folder');
   await page.click('#steps [data-step="4"]');

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARGS, CHROMIUM } from './lib.mjs';
+import { ARGS, CHROMIUM, pickerAnswersPicked } from './lib.mjs';
 
 const env = process.env;
 // A profile on disk: an ephemeral context keeps the Origin Private File System in memory,
@@ -82,13 +82,7 @@ if (env.CONV_FILE) {
   console.log(`page convert: ${wasm} ms, native CLI (same zip) ${native} ms, native/page speed ${(native / wasm).toFixed(2)}; working copy ${copy.state} in ${copy.ms} ms`);
   console.log(`page convert with the working copy complete: ${after} ms, native/page speed ${(native / after).toFixed(2)}`);
   // Into a picked folder (a folder of the private file system stands in for the picker).
-  await page.evaluate(() => {
-    window.showDirectoryPicker = async () => {
-      const root = await navigator.storage.getDirectory();
-      await root.removeEntry('picked', { recursive: true }).catch(() => {});
-      return root.getDirectoryHandle('picked', { create: true });
-    };
-  });
+  await pickerAnswersPicked(page);
   await page.click('#steps [data-step="2"]');
   await page.selectOption('#dest', 'folder');
   await page.evaluate(() => { document.body.dataset.state = 'choosing'; });

@@ -7,7 +7,7 @@ import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, read
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
-import { launch } from './lib.mjs';
+import { launch, pickerAnswersPicked } from './lib.mjs';
 
 const url = process.env.UNPST_URL;
 const corpus = resolve(process.env.UNPST_CORPUS || '../../../shared/corpus');
@@ -101,17 +101,6 @@ async function crashOnWebinar() {
   return row;
 }
 
-// The folder picker is the browser's own dialog: it answers with a fresh folder "picked" of
-// the Origin Private File System, a FileSystemDirectoryHandle like any other.
-function pickerAnswersPicked() {
-  return page.evaluate(() => {
-    window.showDirectoryPicker = async () => {
-      const root = await navigator.storage.getDirectory();
-      await root.removeEntry('picked', { recursive: true }).catch(() => {});
-      return root.getDirectoryHandle('picked', { create: true });
-    };
-  });
-}
 
 // Every file below a folder of the Origin Private File System (`name`) or of the disk
 // (`dir`): relative path → SHA-256, to compare the page's output with the CLI's.
@@ -402,7 +391,7 @@ await check('several files in one move: a zip each, each equal to the CLI\'s; ea
       assert.equal(sha(web), sha(cli), n);
     }
     // Into a picked folder: each file in a folder of its name there, as `convert -o` writes it.
-    await pickerAnswersPicked();
+    await pickerAnswersPicked(page);
     await choose('#dest', 'folder');
     await step(4);
     await page.evaluate(() => { document.body.dataset.state = 'choosing'; });
@@ -559,7 +548,7 @@ await check('the export into a picked folder equals unpst convert -o DIR file by
   const file = 'aspose-SampleOstFile.ost';
   await open(file);
   assert.ok(await page.evaluate(() => window.crossOriginIsolated), 'the page is cross-origin isolated');
-  await pickerAnswersPicked();
+  await pickerAnswersPicked(page);
   await choose('#format', 'both');
   await choose('#dest', 'folder');
   await step(4);
@@ -603,7 +592,7 @@ await check('a folder export of more than the 16 MiB that may be in flight to th
     const bytes = Object.keys(cli).reduce((n, k) => n + statSync(join(dir, 'out', k)).size, 0);
     assert.ok(bytes > 24 << 20, `${bytes} bytes`);
     assert.equal(await open(file), 'ready');
-    await pickerAnswersPicked();
+    await pickerAnswersPicked(page);
     // The writer must be running before the conversion starts: one started after it never
     // drained the first 16 MiB, and the export waited for ever.
     await exportMboxIntoFolder();
@@ -624,7 +613,7 @@ await check('a write into the picked folder that fails ends the export, saying w
     const file = join(dir, 'big.pst');
     execFileSync(gen, [file, '--size', '24M', '--seed', '9', '--folders', '6']);
     assert.equal(await open(file), 'ready');
-    await pickerAnswersPicked();
+    await pickerAnswersPicked(page);
     // A file where the export needs its "mbox" folder: every file below it fails to open.
     await page.evaluate(() => {
       const picker = window.showDirectoryPicker;
@@ -681,7 +670,7 @@ await check('into Thunderbird: the picked Local Folders get the mail under a new
     rmSync(dir, { recursive: true, force: true });
     await choose('#dest', 'zip');
     // The picker answers with a fresh folder again, for the checks after this one.
-    await pickerAnswersPicked();
+    await pickerAnswersPicked(page);
   }
 });
 

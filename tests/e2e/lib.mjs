@@ -29,3 +29,15 @@ export async function signInWith(page, env) {
   }
   return oauth;
 }
+
+/** The folder picker is the browser's own dialog: from now on it answers with a fresh folder
+ * "picked" of the Origin Private File System, a FileSystemDirectoryHandle like any other. */
+export function pickerAnswersPicked(page) {
+  return page.evaluate(() => {
+    window.showDirectoryPicker = async () => {
+      const root = await navigator.storage.getDirectory();
+      await root.removeEntry('picked', { recursive: true }).catch(() => {});
+      return root.getDirectoryHandle('picked', { create: true });
+    };
+  });
+}

@@ -57,6 +57,22 @@ impl Drop for BackgroundFile {
 
 impl WriteAt for BackgroundFile {
     fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.send(offset, data.to_vec())
+    }
+
+    /// Takes the buffer (copying it had been 2 % of a zip's conversion).
+    fn write_vec(&mut self, offset: u64, data: &mut Vec<u8>) -> io::Result<()> {
+        let piece = std::mem::replace(data, Vec::with_capacity(data.capacity()));
+        self.send(offset, piece)
+    }
+
+    fn size(&mut self) -> io::Result<u64> {
+        Ok(self.size)
+    }
+}
+
+impl BackgroundFile {
+    fn send(&mut self, offset: u64, data: Vec<u8>) -> io::Result<()> {
         if data.is_empty() {
             return Ok(());
         }
@@ -66,7 +82,7 @@ impl WriteAt for BackgroundFile {
         let sent = self
             .tx
             .as_ref()
-            .is_some_and(|tx| tx.send((offset, data.to_vec())).is_ok());
+            .is_some_and(|tx| tx.send((offset, data)).is_ok());
         if !sent {
             // The thread stopped at an error: that error.
             return Err(match self.join() {
@@ -76,10 +92,6 @@ impl WriteAt for BackgroundFile {
         }
         self.size = self.size.max(end);
         Ok(())
-    }
-
-    fn size(&mut self) -> io::Result<u64> {
-        Ok(self.size)
     }
 }
 

@@ -10,6 +10,13 @@ use std::io::{self, Seek, SeekFrom, Write};
 pub trait WriteAt {
     fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()>;
     fn size(&mut self) -> io::Result<u64>;
+    /// Writes `data` at `offset` and leaves it empty: an output that keeps what it is given
+    /// takes the buffer rather than a copy.
+    fn write_vec(&mut self, offset: u64, data: &mut Vec<u8>) -> io::Result<()> {
+        let r = self.write_at(offset, data);
+        data.clear();
+        r
+    }
 }
 
 pub struct PatchBuffer<W: WriteAt> {
@@ -34,9 +41,9 @@ impl<W: WriteAt> PatchBuffer<W> {
     }
 
     fn hand_over(&mut self) -> io::Result<()> {
-        self.inner.write_at(self.base, &self.pending)?;
-        self.base += self.pending.len() as u64;
-        self.pending.clear();
+        let len = self.pending.len() as u64;
+        self.inner.write_vec(self.base, &mut self.pending)?;
+        self.base += len;
         Ok(())
     }
 

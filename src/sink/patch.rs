@@ -13,9 +13,9 @@ pub trait WriteAt {
     /// Writes `data` at `offset` and leaves it empty: an output that keeps what it is given
     /// takes the buffer rather than a copy.
     fn write_vec(&mut self, offset: u64, data: &mut Vec<u8>) -> io::Result<()> {
-        let r = self.write_at(offset, data);
+        self.write_at(offset, data)?;
         data.clear();
-        r
+        Ok(())
     }
 }
 

@@ -1,0 +1,41 @@
+// Benchmark (not a test): the page's conversion of CONV_FILE to a zip, the working copy
+// complete, on each of URLS in turn, ROUNDS times; medians. Each URL is a relay serving one
+// build of the page (`unpst relay --www DIR --port N`), so two builds compare in one run.
+//   URLS=http://127.0.0.1:8080/#relay=…,http://127.0.0.1:8081/#relay=… CONV_FILE=1g.pst ROUNDS=5 node bench_ab.mjs
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ARGS, CHROMIUM } from './lib.mjs';
+
+const env = process.env;
+// A profile on disk: an ephemeral one keeps the private file system in memory.
+const profile = mkdtempSync(join(tmpdir(), 'unpst-profile-'));
+const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, acceptDownloads: false, args: ARGS, serviceWorkers: 'block' });
+const page = await context.newPage();
+const urls = env.URLS.split(',');
+
+async function toZip(url) {
+  await page.goto('about:blank');
+  await page.goto(url);
+  await page.setInputFiles('#file', env.CONV_FILE);
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
+  while ((await page.evaluate(() => window.unpst.copied())).state === 'copying') await page.waitForTimeout(200);
+  await page.click('#steps [data-step="4"]');
+  const t = Date.now();
+  await page.click('#go');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 3600000 });
+  const ms = Date.now() - t;
+  const state = await page.evaluate(() => document.body.dataset.state);
+  if (state !== 'done') throw new Error(`the conversion ended in ${state}`);
+  return ms;
+}
+
+const times = urls.map(() => []);
+for (let r = 0; r < Number(env.ROUNDS || 3); r++) {
+  for (const [i, url] of urls.entries()) times[i].push(await toZip(url));
+}
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+for (const [i, url] of urls.entries()) console.log(`${new URL(url).host}: median ${median(times[i])} ms of ${times[i].join(', ')}`);
+await context.close();
+rmSync(profile, { recursive: true, force: true });

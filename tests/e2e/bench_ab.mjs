@@ -6,7 +6,7 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARGS, CHROMIUM } from './lib.mjs';
+import { ARGS, CHROMIUM, openCopied, timedConversion } from './lib.mjs';
 
 const env = process.env;
 // A profile on disk: an ephemeral one keeps the private file system in memory.
@@ -16,17 +16,8 @@ const page = await context.newPage();
 const urls = env.URLS.split(',');
 
 async function toZip(url) {
-  await page.goto('about:blank');
-  await page.goto(url);
-  await page.setInputFiles('#file', env.CONV_FILE);
-  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
-  while ((await page.evaluate(() => window.unpst.copied())).state === 'copying') await page.waitForTimeout(200);
-  await page.click('#steps [data-step="4"]');
-  const t = Date.now();
-  await page.click('#go');
-  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 3600000 });
-  const ms = Date.now() - t;
-  const state = await page.evaluate(() => document.body.dataset.state);
+  await openCopied(page, url, env.CONV_FILE);
+  const { ms, state } = await timedConversion(page);
   if (state !== 'done') throw new Error(`the conversion ended in ${state}`);
   return ms;
 }

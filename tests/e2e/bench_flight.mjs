@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARGS, CHROMIUM, pickerAnswersPicked } from './lib.mjs';
+import { ARGS, CHROMIUM, openCopied, pickerAnswersPicked, timedConversion } from './lib.mjs';
 
 const env = process.env;
 const profile = mkdtempSync(join(tmpdir(), 'unpst-profile-'));
@@ -23,20 +23,11 @@ await page.route('**/worker.js*', (route) => route.fulfill({
 }));
 
 async function intoFolder() {
-  await page.goto('about:blank');
-  await page.goto(env.UNPST_URL);
-  await page.setInputFiles('#file', env.CONV_FILE);
-  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
-  while ((await page.evaluate(() => window.unpst.copied())).state === 'copying') await page.waitForTimeout(200);
+  await openCopied(page, env.UNPST_URL, env.CONV_FILE);
   await pickerAnswersPicked(page);
   await page.click('#steps [data-step="2"]');
   await page.selectOption('#dest', 'folder');
-  await page.click('#steps [data-step="4"]');
-  const t = Date.now();
-  await page.click('#go');
-  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 3600000 });
-  const ms = Date.now() - t;
-  const state = await page.evaluate(() => document.body.dataset.state);
+  const { ms, state } = await timedConversion(page);
   await page.evaluate(async () => (await navigator.storage.getDirectory()).removeEntry('picked', { recursive: true }));
   if (state !== 'done') throw new Error(`the export ended in ${state}`);
   return ms;

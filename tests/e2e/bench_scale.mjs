@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARGS, CHROMIUM, pickerAnswersPicked } from './lib.mjs';
+import { ARGS, CHROMIUM, pickerAnswersPicked, timedConversion } from './lib.mjs';
 
 const env = process.env;
 // A profile on disk: an ephemeral context keeps the Origin Private File System in memory,
@@ -46,11 +46,7 @@ async function open(file) {
 }
 
 async function convertInPage() {
-  await page.click('#steps [data-step="4"]');
-  const t = Date.now();
-  await page.click('#go');
-  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 3600000 });
-  const ms = Date.now() - t;
+  const { ms } = await timedConversion(page);
   await failOnError('the conversion');
   return ms;
 }

@@ -41,3 +41,24 @@ export function pickerAnswersPicked(page) {
     };
   });
 }
+
+/** Opens `file` in the page at `url`, loaded afresh, and waits until its working copy is
+ * complete (for the benchmarks: a conversion then reads only the copy). */
+export async function openCopied(page, url, file) {
+  await page.goto('about:blank');
+  await page.goto(url);
+  await page.setInputFiles('#file', file);
+  await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
+  while ((await page.evaluate(() => window.unpst.copied())).state === 'copying') await page.waitForTimeout(200);
+}
+
+/** Starts the conversion as set up (step 4's button) and waits for its end: `{ms, state}`,
+ * state 'done' or 'error'. */
+export async function timedConversion(page) {
+  await page.click('#steps [data-step="4"]');
+  const t = Date.now();
+  await page.click('#go');
+  await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 3600000 });
+  const ms = Date.now() - t;
+  return { ms, state: await page.evaluate(() => document.body.dataset.state) };
+}

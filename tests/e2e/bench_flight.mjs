@@ -3,11 +3,10 @@
 // FLIGHTS (MiB, default 16,64,16,64), the working copy complete; `unpst convert -o` after each.
 //   UNPST_URL=… UNPST_BIN=… CONV_FILE=1g.pst node bench_flight.mjs
 import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARGS, CHROMIUM, openCopied, pickerAnswersPicked, timedConversion } from './lib.mjs';
+import { ARGS, CHROMIUM, openCopied, pickerAnswersPicked, timedCli, timedConversion } from './lib.mjs';
 
 const env = process.env;
 const profile = mkdtempSync(join(tmpdir(), 'unpst-profile-'));
@@ -36,11 +35,7 @@ async function intoFolder() {
 for (const f of (env.FLIGHTS || '16,64,16,64').split(',').map(Number)) {
   flight = f;
   const ms = await intoFolder();
-  const out = mkdtempSync(join(tmpdir(), 'unpst-bench-'));
-  const t = Date.now();
-  execFileSync(env.UNPST_BIN, ['convert', env.CONV_FILE, '-o', join(out, 'o'), '-q']);
-  const cli = Date.now() - t;
-  rmSync(out, { recursive: true, force: true });
+  const cli = timedCli(env.UNPST_BIN, (dir) => ['convert', env.CONV_FILE, '-o', join(dir, 'o'), '-q']);
   console.log(`IN_FLIGHT ${f} MiB: page into a folder ${ms} ms, unpst convert -o ${cli} ms, page/CLI speed ${(cli / ms).toFixed(2)}`);
 }
 await context.close();

@@ -4,11 +4,10 @@
 // than wasm32 can address.
 //   UNPST_URL=… UNPST_BIN=… TREE_FILE=10g.pst CONV_FILE=1g.pst MEM_FILE=5g.pst node bench_scale.mjs
 import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARGS, CHROMIUM, pickerAnswersPicked, timedConversion } from './lib.mjs';
+import { ARGS, CHROMIUM, pickerAnswersPicked, timedCli, timedConversion } from './lib.mjs';
 
 const env = process.env;
 // A profile on disk: an ephemeral context keeps the Origin Private File System in memory,
@@ -70,11 +69,7 @@ if (env.CONV_FILE) {
   await open(env.CONV_FILE);
   while ((await copied()).state === 'copying') await page.waitForTimeout(200);
   const after = await convertInPage();
-  const dir = mkdtempSync(join(tmpdir(), 'unpst-bench-'));
-  const t = Date.now();
-  execFileSync(env.UNPST_BIN, ['convert', env.CONV_FILE, '--zip', join(dir, 'x.zip'), '-q']);
-  const native = Date.now() - t;
-  rmSync(dir, { recursive: true, force: true });
+  const native = timedCli(env.UNPST_BIN, (dir) => ['convert', env.CONV_FILE, '--zip', join(dir, 'x.zip'), '-q']);
   console.log(`page convert: ${wasm} ms, native CLI (same zip) ${native} ms, native/page speed ${(native / wasm).toFixed(2)}; working copy ${copy.state} in ${copy.ms} ms`);
   console.log(`page convert with the working copy complete: ${after} ms, native/page speed ${(native / after).toFixed(2)}`);
   // Into a picked folder (a folder of the private file system stands in for the picker).
@@ -84,11 +79,7 @@ if (env.CONV_FILE) {
   await page.evaluate(() => { document.body.dataset.state = 'choosing'; });
   const picked = await convertInPage();
   await page.evaluate(async () => (await navigator.storage.getDirectory()).removeEntry('picked', { recursive: true }));
-  const out = mkdtempSync(join(tmpdir(), 'unpst-bench-'));
-  const t2 = Date.now();
-  execFileSync(env.UNPST_BIN, ['convert', env.CONV_FILE, '-o', join(out, 'o'), '-q']);
-  const dirMs = Date.now() - t2;
-  rmSync(out, { recursive: true, force: true });
+  const dirMs = timedCli(env.UNPST_BIN, (dir) => ['convert', env.CONV_FILE, '-o', join(dir, 'o'), '-q']);
   console.log(`page into a folder: ${picked} ms, native CLI (same files, -o) ${dirMs} ms, native/page speed ${(dirMs / picked).toFixed(2)}`);
   await page.click('#steps [data-step="2"]');
   await page.selectOption('#dest', 'zip');

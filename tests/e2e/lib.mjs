@@ -1,6 +1,10 @@
 // What the browser scripts share: Debian's Chromium, headless and quiet (nothing fetched
 // but what a page asks for), and filling in the IMAP account of the guided move's step 2.
 import { chromium } from 'playwright-core';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -61,4 +65,17 @@ export async function timedConversion(page) {
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 3600000 });
   const ms = Date.now() - t;
   return { ms, state: await page.evaluate(() => document.body.dataset.state) };
+}
+
+/** Runs `unpst` (`bin`) with `args(dir)`, `dir` a fresh temporary folder removed after, and
+ * returns the milliseconds it took (the benchmarks' yardstick). */
+export function timedCli(bin, args) {
+  const dir = mkdtempSync(join(tmpdir(), 'unpst-bench-'));
+  try {
+    const t = Date.now();
+    execFileSync(bin, args(dir));
+    return Date.now() - t;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

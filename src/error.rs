@@ -28,9 +28,11 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Shorthand for a corruption error at a described place.
-pub fn corrupt(at: impl Into<String>, what: impl Into<String>) -> Error {
+/// `at` is formatted only here, so a hot path can pass `format_args!` and pay nothing unless
+/// it fails.
+pub fn corrupt(at: impl std::fmt::Display, what: impl Into<String>) -> Error {
     Error::Corrupt {
-        at: at.into(),
+        at: at.to_string(),
         what: what.into(),
     }
 }

@@ -91,13 +91,13 @@ impl Heap {
         if hid == 0 {
             return Ok(Cow::Borrowed(&[]));
         }
-        let at = format!("heap item {hid:#x}");
+        let at = format_args!("heap item {hid:#x}");
         if hid & 0x1F != 0 {
             return Err(corrupt(at, "not a heap id"));
         }
         let index = ((hid >> 5) & ((1 << (self.block_shift - 5)) - 1)) as usize;
         let block = (hid >> self.block_shift) as usize;
-        let missing = || corrupt(&at, format!("heap block {block} does not exist"));
+        let missing = || corrupt(at, format!("heap block {block} does not exist"));
         match &self.blocks {
             Blocks::Read(blocks) => {
                 let data = blocks.get(block).ok_or_else(missing)?;
@@ -128,7 +128,11 @@ fn block_shift(format: Format) -> u32 {
 }
 
 /// Allocation `index` (from 1) of one heap block, through its page map.
-fn allocation<'a>(data: &'a [u8], index: usize, at: &str) -> Result<&'a [u8]> {
+fn allocation<'a>(
+    data: &'a [u8],
+    index: usize,
+    at: &(impl std::fmt::Display + ?Sized),
+) -> Result<&'a [u8]> {
     let map = u16_at(data, 0, at)? as usize;
     let count = u16_at(data, map, at)? as usize;
     if index == 0 || index > count {

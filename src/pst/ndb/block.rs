@@ -18,12 +18,12 @@ impl Ndb {
     /// compressed.
     pub fn read_block(&self, bid: Bid) -> Result<Vec<u8>> {
         let e = self.find_block(bid)?;
-        let at = format!("block {bid} at offset {}", e.ib);
+        let at = format_args!("block {bid} at offset {}", e.ib);
         let mut data = self.read(e.ib, e.cb as usize, &at)?;
         // A 4K file compresses the encoded bytes: inflate first, then decode (as libpff and
         // libpst read it; the generated 4K files are written that way and checked by both).
         if self.header.format == Format::Unicode4k && e.cb_inflated > e.cb {
-            data = inflate(&data, e.cb_inflated as usize).map_err(|w| corrupt(&at, w))?;
+            data = inflate(&data, e.cb_inflated as usize).map_err(|w| corrupt(at, w))?;
         }
         if !bid.is_internal() {
             crypt::decode(self.header.encryption, e.bid.get(), &mut data);
@@ -64,7 +64,7 @@ impl Ndb {
         let mut stack = vec![(bid, 2u8)];
         while let Some((b, max_level)) = stack.pop() {
             let data = self.read_block(b)?;
-            let at = format!("data tree block {b}");
+            let at = format_args!("data tree block {b}");
             let btype = u8_at(&data, 0, &at)?;
             let level = u8_at(&data, 1, &at)?;
             if btype != 1 || level == 0 || level > max_level {
@@ -89,7 +89,7 @@ impl Ndb {
             } else {
                 for &c in ids.iter().rev() {
                     if !c.is_internal() {
-                        return Err(corrupt(&at, "XXBLOCK entry is not an XBLOCK"));
+                        return Err(corrupt(at, "XXBLOCK entry is not an XBLOCK"));
                     }
                     stack.push((c, 1));
                 }
@@ -104,7 +104,7 @@ impl Ndb {
         data: &[u8],
         off: usize,
         count: usize,
-        at: &str,
+        at: &(impl std::fmt::Display + ?Sized),
     ) -> Result<Vec<Bid>> {
         self.read_raw_ids(data, off, count, at)?
             .into_iter()
@@ -118,7 +118,7 @@ impl Ndb {
         data: &[u8],
         off: usize,
         count: usize,
-        at: &str,
+        at: &(impl std::fmt::Display + ?Sized),
     ) -> Result<Vec<u64>> {
         let id = self.header.id_size();
         let bytes = crate::pst::bytes::slice(data, off, count * id, at)?;

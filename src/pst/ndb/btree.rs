@@ -120,13 +120,13 @@ impl Ndb {
 
     fn read_page(&self, r: Bref, tree: Tree) -> Result<Page> {
         let size = self.header.page_size();
-        let at = format!("{tree:?} B-tree page at offset {}", r.ib);
+        let at = format_args!("{tree:?} B-tree page at offset {}", r.ib);
         let data = self.read(r.ib, size, &at)?;
         self.check_page(data, tree, r.ib)
     }
 
     fn check_page(&self, data: Vec<u8>, tree: Tree, ib: u64) -> Result<Page> {
-        let at = format!("{tree:?} B-tree page at offset {ib}");
+        let at = format_args!("{tree:?} B-tree page at offset {ib}");
         let (meta, ptype_off, area, wide_count) = match self.header.format {
             Format::Ansi => (496, 500, 496, false),
             Format::Unicode => (488, 496, 488, false),
@@ -185,7 +185,7 @@ impl Ndb {
         })
     }
 
-    fn id_at(&self, buf: &[u8], off: usize, at: &str) -> Result<u64> {
+    fn id_at(&self, buf: &[u8], off: usize, at: &(impl std::fmt::Display + ?Sized)) -> Result<u64> {
         match self.header.format {
             Format::Ansi => Ok(u32_at(buf, off, at)? as u64),
             _ => u64_at(buf, off, at),

@@ -104,18 +104,21 @@ impl Ndb {
     }
 
     /// Reads `len` bytes at `offset`; past-the-end is a corruption error naming `what`.
-    pub fn read(&self, offset: u64, len: usize, what: &str) -> Result<Vec<u8>> {
-        let mut buf = vec![0u8; len];
+    pub fn read(
+        &self,
+        offset: u64,
+        len: usize,
+        what: &(impl std::fmt::Display + ?Sized),
+    ) -> Result<Vec<u8>> {
         self.src
             .borrow_mut()
-            .read_at(offset, &mut buf)
+            .read_vec(offset, len)
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::UnexpectedEof => {
                     crate::error::corrupt(what, format!("file truncated: {e}"))
                 }
                 _ => Error::Io(e),
-            })?;
-        Ok(buf)
+            })
     }
 
     /// The messages (or other nodes) `nids` will be read next, in this order: tells the source

@@ -43,7 +43,7 @@ impl Ndb {
         let mut stack = vec![(bid_sub, 1u8)];
         while let Some((bid, max_level)) = stack.pop() {
             let data = self.read_block(bid)?;
-            let at = format!("sub-node block {bid}");
+            let at = format_args!("sub-node block {bid}");
             let btype = u8_at(&data, 0, &at)?;
             let level = u8_at(&data, 1, &at)?;
             if btype != 2 || level > max_level {
@@ -75,7 +75,7 @@ impl Ndb {
                 }
             } else {
                 for e in ids.chunks_exact(2) {
-                    let child = Bid::try_from(e[1]).map_err(|e| corrupt(&at, e.to_string()))?;
+                    let child = Bid::try_from(e[1]).map_err(|e| corrupt(at, e.to_string()))?;
                     stack.push((child, 0));
                 }
             }

@@ -43,14 +43,53 @@ pub enum PropData {
     Subnode(Nid),
 }
 
-/// Decodes UTF-16LE, replacing unpaired surrogates; stops at the first NUL.
+/// Decodes UTF-16LE, replacing unpaired surrogates; stops at the first NUL. As
+/// `String::from_utf16_lossy`, with runs of ASCII taken four units at a time: message bodies
+/// are mostly ASCII, and decoding them a character at a time was a tenth of a conversion.
 pub fn utf16le(b: &[u8]) -> String {
-    let units: Vec<u16> = b
-        .chunks_exact(2)
-        .map(|c| u16::from_le_bytes([c[0], c[1]]))
-        .take_while(|&u| u != 0)
-        .collect();
-    String::from_utf16_lossy(&units)
+    let mut out = Vec::with_capacity(b.len() / 2);
+    let mut i = 0;
+    while i + 2 <= b.len() {
+        if let Some(w) = b.get(i..i + 8) {
+            let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            // Four units below 0x80 and none of them 0 (the usual zero-lane test: a lane
+            // borrows only if it was 0, and no lane here has its top bit set).
+            const LOW: u64 = 0x0001_0001_0001_0001;
+            if w & 0xFF80_FF80_FF80_FF80 == 0 && w.wrapping_sub(LOW) & 0x8000_8000_8000_8000 == 0 {
+                out.extend_from_slice(&[
+                    w as u8,
+                    (w >> 16) as u8,
+                    (w >> 32) as u8,
+                    (w >> 48) as u8,
+                ]);
+                i += 8;
+                continue;
+            }
+        }
+        let u = u16::from_le_bytes([b[i], b[i + 1]]);
+        i += 2;
+        let c = match u {
+            0 => break,
+            1..0x80 => {
+                out.push(u as u8);
+                continue;
+            }
+            0xD800..0xDC00 => match b.get(i..i + 2).map(|n| u16::from_le_bytes([n[0], n[1]])) {
+                Some(lo @ 0xDC00..0xE000) => {
+                    i += 2;
+                    char::from_u32(
+                        0x10000 + ((u32::from(u) - 0xD800) << 10) + u32::from(lo) - 0xDC00,
+                    )
+                }
+                _ => None,
+            },
+            _ => char::from_u32(u32::from(u)),
+        };
+        let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+    // Valid by construction; checking costs a fraction of the decoding (ASCII a word at a time).
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Splits a variable-size multi-value (ulCount, rgulDataOffsets, data) into its items.
@@ -98,5 +137,38 @@ mod tests {
         b[8] = 200;
         assert_eq!(split_mv(&b).len(), 0);
         assert!(split_mv(&[255, 255, 255, 255]).is_empty());
+    }
+
+    /// Against the standard library's decoder: random units weighted towards ASCII, NUL,
+    /// surrogates (paired, lone, reversed) and odd lengths, at every alignment of the fast path.
+    #[test]
+    fn utf16le_decodes_as_the_standard_library_does() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 24) as usize;
+            let units: Vec<u16> = (0..len)
+                .map(|_| match next() % 10 {
+                    0 => 0,
+                    1 => 0xD800 + (next() % 0x400) as u16,
+                    2 => 0xDC00 + (next() % 0x400) as u16,
+                    3 => 0x80 + (next() % 0xFF80) as u16,
+                    4 => (next() % 0x100) as u16,
+                    _ => 0x20 + (next() % 0x5F) as u16,
+                })
+                .collect();
+            let mut bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+            if next() % 4 == 0 {
+                bytes.push(0x41);
+            }
+            let upto = units.iter().position(|&u| u == 0).unwrap_or(units.len());
+            let want = String::from_utf16_lossy(&units[..upto]);
+            assert_eq!(utf16le(&bytes), want, "{units:04x?}");
+        }
     }
 }

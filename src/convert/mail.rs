@@ -271,13 +271,13 @@ fn write_mail<'u>(
         Some(t) => {
             let dir = pass.tee_dir.clone();
             t.begin(&eml_path(&dir, seq))?;
-            m.bytes.write_to(pst, &mut |b| {
-                entry.write(b)?;
-                t.write(b)
+            m.bytes.write_parts(pst, &mut |p| {
+                entry.write_part(p)?;
+                t.write(p.bytes())
             })?;
             t.end()?;
         }
-        None => m.bytes.write_to(pst, &mut |b| entry.write(b))?,
+        None => m.bytes.write_parts(pst, &mut |p| entry.write_part(p))?,
     }
     entry.finish()
 }

@@ -13,7 +13,7 @@ mod stream;
 
 pub use flags::MailFlags;
 pub use headers::{PLACEHOLDER_ADDRESS, normalize_message_id};
-pub use stream::MessageBytes;
+pub use stream::{MessageBytes, Part};
 
 use crate::error::{Error, Result};
 use crate::pst::Message;

@@ -91,7 +91,7 @@ impl Stream {
         &self,
         pst: &Pst,
         problems: &RefCell<Vec<String>>,
-        out: &mut dyn FnMut(&[u8]) -> Result<()>,
+        out: &mut dyn FnMut(Part<'_>) -> Result<()>,
     ) -> Result<()> {
         let mut pending: Vec<u8> = Vec::with_capacity(PIECE_IN + 64 * 1024);
         let mut text = Vec::with_capacity(base64_len(PIECE_IN as u64) as usize);
@@ -119,19 +119,38 @@ impl Stream {
             // A block must read to the length announced; anything else is corrected to it.
             data.resize(len as usize, 0);
             if self.verbatim {
-                out(&data)?;
+                out(Part::Bytes(&data))?;
                 continue;
             }
             pending.extend_from_slice(&data);
             if pending.len() >= PIECE_IN {
                 let whole = pending.len() / PIECE_IN * PIECE_IN;
                 encode_lines(&pending[..whole], &mut text);
-                out(&text)?;
+                out(Part::Base64(&text))?;
                 pending.drain(..whole);
             }
         }
         encode_lines(&pending, &mut text);
-        out(&text)
+        out(Part::Base64(&text))
+    }
+}
+
+/// A piece of a message as it is written.
+#[derive(Debug, Clone, Copy)]
+pub enum Part<'a> {
+    /// Bytes of any kind.
+    Bytes(&'a [u8]),
+    /// Whole base64 lines: 76 characters of the base64 alphabet and CRLF each, the last
+    /// line of a run shorter (RFC 2045 §6.8). None holds a space or `>`, so none can be a
+    /// `From ` line an mbox must quote: it can pass them without looking.
+    Base64(&'a [u8]),
+}
+
+impl<'a> Part<'a> {
+    pub fn bytes(self) -> &'a [u8] {
+        match self {
+            Part::Bytes(b) | Part::Base64(b) => b,
+        }
     }
 }
 
@@ -301,9 +320,18 @@ impl MessageBytes {
     /// Writes the message to `out`, in pieces: those in memory as they are, the attachment
     /// data read from `pst` and encoded on the way, about 64 KiB at a time.
     pub fn write_to(&self, pst: &Pst, out: &mut dyn FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        self.write_parts(pst, &mut |p| out(p.bytes()))
+    }
+
+    /// [`write_to`](Self::write_to), each piece told as base64 lines or other bytes.
+    pub fn write_parts(
+        &self,
+        pst: &Pst,
+        out: &mut dyn FnMut(Part<'_>) -> Result<()>,
+    ) -> Result<()> {
         for p in &self.pieces {
             match p {
-                Piece::Bytes(b) => out(b)?,
+                Piece::Bytes(b) => out(Part::Bytes(b))?,
                 Piece::Data(s) => s.write(pst, &self.problems, out)?,
             }
         }

@@ -19,7 +19,7 @@ pub fn write_refused(
     let mut entry = crate::sink::mbox::Entry::begin("MAILER-DAEMON", item.date, out)?;
     match lit {
         Literal::Bytes(b) => entry.write(b)?,
-        Literal::Streamed(m, pst) => m.write_to(pst, &mut |b| entry.write(b))?,
+        Literal::Streamed(m, pst) => m.write_parts(pst, &mut |p| entry.write_part(p))?,
     }
     entry.finish()
 }

@@ -6,7 +6,7 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARGS, CHROMIUM, openCopied, pickerAnswersPicked, timedCli, timedConversion } from './lib.mjs';
+import { ARGS, CHROMIUM, intoPickedFolder, openCopied, timedCli, timedConversion } from './lib.mjs';
 
 const env = process.env;
 const profile = mkdtempSync(join(tmpdir(), 'unpst-profile-'));
@@ -23,9 +23,7 @@ await page.route('**/worker.js*', (route) => route.fulfill({
 
 async function intoFolder() {
   await openCopied(page, env.UNPST_URL, env.CONV_FILE);
-  await pickerAnswersPicked(page);
-  await page.click('#steps [data-step="2"]');
-  await page.selectOption('#dest', 'folder');
+  await intoPickedFolder(page);
   const { ms, state } = await timedConversion(page);
   await page.evaluate(async () => (await navigator.storage.getDirectory()).removeEntry('picked', { recursive: true }));
   if (state !== 'done') throw new Error(`the export ended in ${state}`);

@@ -2,7 +2,7 @@
 // but what a page asks for), and filling in the IMAP account of the guided move's step 2.
 import { chromium } from 'playwright-core';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -46,6 +46,15 @@ export function pickerAnswersPicked(page) {
   });
 }
 
+/** Step 2 set to convert into a picked folder: one of the private file system, `picked`
+ * (see pickerAnswersPicked), for the benchmarks. */
+export async function intoPickedFolder(page) {
+  await pickerAnswersPicked(page);
+  await page.click('#steps [data-step="2"]');
+  await page.selectOption('#dest', 'folder');
+  await page.evaluate(() => { document.body.dataset.state = 'choosing'; });
+}
+
 /** Opens `file` in the page at `url`, loaded afresh, and waits until its working copy is
  * complete (for the benchmarks: a conversion then reads only the copy). */
 export async function openCopied(page, url, file) {
@@ -57,9 +66,10 @@ export async function openCopied(page, url, file) {
 }
 
 /** Starts the conversion as set up (step 4's button) and waits for its end: `{ms, state}`,
- * state 'done' or 'error'. */
-export async function timedConversion(page) {
+ * state 'done' or 'error'. The disk caught up first unless `sync` is false (the caller did). */
+export async function timedConversion(page, sync = true) {
   await page.click('#steps [data-step="4"]');
+  if (sync) caughtUp();
   const t = Date.now();
   await page.click('#go');
   await page.waitForFunction(() => ['done', 'error'].includes(document.body.dataset.state), null, { timeout: 3600000 });
@@ -72,10 +82,33 @@ export async function timedConversion(page) {
 export function timedCli(bin, args) {
   const dir = mkdtempSync(join(tmpdir(), 'unpst-bench-'));
   try {
+    caughtUp();
     const t = Date.now();
     execFileSync(bin, args(dir));
     return Date.now() - t;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Waits until the disk has caught up (`sync`), before a timed run: a run before leaves up to
+ * gigabytes to write back, which had landed in the next one (seconds at 99 % iowait). */
+export function caughtUp() {
+  execFileSync('sync');
+}
+
+/** User and system CPU time of the browser's processes so far (those alive now), in ms (Linux
+ * /proc): for the benchmarks, beside the time on the clock. */
+export function browserCpu() {
+  const tick = 10; // ms: USER_HZ is 100 on Linux
+  let t = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (!stat.includes('(chrom')) continue;
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      t += (Number(f[11]) + Number(f[12])) * tick;
+    } catch { /* gone */ }
+  }
+  return t;
 }

@@ -1,7 +1,7 @@
 // Benchmark (not a test), run by `cargo xtask bench-scale` on generated PSTs: the page in
 // headless Chromium — time until the folder tree of a large file is shown, a conversion
 // against the native CLI's, and the module's linear memory after converting a file larger
-// than wasm32 can address.
+// than wasm32 can address. ROUNDS: how many times each conversion of CONV_FILE runs (3).
 //   UNPST_URL=… UNPST_BIN=… TREE_FILE=10g.pst CONV_FILE=1g.pst MEM_FILE=5g.pst node bench_scale.mjs
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -62,25 +62,39 @@ if (env.TREE_FILE) {
 // The open file's working copy (www/copy.js): {state, ms, bytes, reads}.
 const copied = () => page.evaluate(() => window.unpst.copied());
 
+// Each 1g figure is the median of ROUNDS (3 unless set): one CLI run as the yardstick moved
+// by half between runs with the disk's writeback.
+const rounds = Number(env.ROUNDS || 3);
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const all = (a) => `median of ${a.join(', ')}`;
+
 if (env.CONV_FILE) {
   // Converted at once: the file is copied into the page's storage meanwhile (on the same
   // two cores); then again with the copy complete, as after a look at the tree.
-  caughtUp();
-  await open(env.CONV_FILE);
-  const wasm = await convertInPage(true);
-  const copy = await copied();
-  await open(env.CONV_FILE);
-  while ((await copied()).state === 'copying') await page.waitForTimeout(200);
-  const after = await convertInPage();
-  const native = timedCli(env.UNPST_BIN, (dir) => ['convert', env.CONV_FILE, '--zip', join(dir, 'x.zip'), '-q']);
-  console.log(`page convert: ${wasm} ms, native CLI (same zip) ${native} ms, native/page speed ${(native / wasm).toFixed(2)}; working copy ${copy.state} in ${copy.ms} ms`);
-  console.log(`page convert with the working copy complete: ${after} ms, native/page speed ${(native / after).toFixed(2)}`);
+  const [wasm, copies, after, native] = [[], [], [], []];
+  for (let r = 0; r < rounds; r++) {
+    caughtUp();
+    await open(env.CONV_FILE);
+    wasm.push(await convertInPage(true));
+    copies.push(await copied());
+    await open(env.CONV_FILE);
+    while ((await copied()).state === 'copying') await page.waitForTimeout(200);
+    after.push(await convertInPage());
+    native.push(timedCli(env.UNPST_BIN, (dir) => ['convert', env.CONV_FILE, '--zip', join(dir, 'x.zip'), '-q']));
+  }
+  const [w, a, n] = [median(wasm), median(after), median(native)];
+  console.log(`page convert: ${w} ms, native CLI (same zip) ${n} ms, native/page speed ${(n / w).toFixed(2)}; working copy ${copies.map((c) => `${c.state} in ${c.ms} ms`).join(', ')} (${all(wasm)}; CLI ${all(native)})`);
+  console.log(`page convert with the working copy complete: ${a} ms, native/page speed ${(n / a).toFixed(2)} (${all(after)})`);
   // Into a picked folder (a folder of the private file system stands in for the picker).
-  await intoPickedFolder(page);
-  const picked = await convertInPage();
-  await page.evaluate(async () => (await navigator.storage.getDirectory()).removeEntry('picked', { recursive: true }));
-  const dirMs = timedCli(env.UNPST_BIN, (dir) => ['convert', env.CONV_FILE, '-o', join(dir, 'o'), '-q']);
-  console.log(`page into a folder: ${picked} ms, native CLI (same files, -o) ${dirMs} ms, native/page speed ${(dirMs / picked).toFixed(2)}`);
+  const [picked, dirMs] = [[], []];
+  for (let r = 0; r < rounds; r++) {
+    await intoPickedFolder(page);
+    picked.push(await convertInPage());
+    await page.evaluate(async () => (await navigator.storage.getDirectory()).removeEntry('picked', { recursive: true }));
+    dirMs.push(timedCli(env.UNPST_BIN, (dir) => ['convert', env.CONV_FILE, '-o', join(dir, 'o'), '-q']));
+  }
+  const [p, d] = [median(picked), median(dirMs)];
+  console.log(`page into a folder: ${p} ms, native CLI (same files, -o) ${d} ms, native/page speed ${(d / p).toFixed(2)} (${all(picked)}; CLI ${all(dirMs)})`);
   await page.click('#steps [data-step="2"]');
   await page.selectOption('#dest', 'zip');
 }

@@ -3,8 +3,9 @@
 // build of the page (`unpst relay --www DIR --port N`), so two builds compare in one run.
 // DEST=folder: into a picked folder instead (a folder of the private file system stands in).
 // AT_ONCE=1: converted right after the file is opened, its working copy under way (the disk
-// caught up before the opening). Each with the CPU time the browser's processes took. MARK=1 prints each conversion's start
-// and end on the monotonic clock, for `perf record -k mono` (`perf report --time A,B`).
+// caught up before the opening). Each with the CPU time the browser's processes took. MARK=1
+// prints each conversion's start and end on the monotonic clock, for `perf record -k mono`
+// (`perf report --time A,B`).
 //   URLS=http://127.0.0.1:8080/#relay=…,http://127.0.0.1:8081/#relay=… CONV_FILE=1g.pst ROUNDS=5 node bench_ab.mjs
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';

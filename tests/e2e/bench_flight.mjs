@@ -3,7 +3,7 @@
 // FLIGHTS (MiB, default 16,64,16,64), the working copy complete; `unpst convert -o` after each.
 //   UNPST_URL=… UNPST_BIN=… CONV_FILE=1g.pst node bench_flight.mjs
 import { chromium } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARGS, CHROMIUM, intoPickedFolder, openCopied, timedCli, timedConversion } from './lib.mjs';
@@ -37,3 +37,5 @@ for (const f of (env.FLIGHTS || '16,64,16,64').split(',').map(Number)) {
   console.log(`IN_FLIGHT ${f} MiB: page into a folder ${ms} ms, unpst convert -o ${cli} ms, page/CLI speed ${(cli / ms).toFixed(2)}`);
 }
 await context.close();
+// (The profile holds the private file system's gigabytes: they go with it.)
+rmSync(profile, { recursive: true, force: true });

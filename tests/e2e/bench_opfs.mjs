@@ -1,7 +1,7 @@
 // Benchmark (not a test): random 128 KiB reads of a dropped FILE against reads of its copy in the
 // private file system, the copy itself, and a stream read.  UNPST_URL=… FILE=… node bench_opfs.mjs
 import { chromium } from 'playwright-core';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARGS, CHROMIUM } from './lib.mjs';
@@ -56,3 +56,5 @@ const r = await page.evaluate(() => new Promise((resolve, reject) => {
 }));
 console.log(JSON.stringify(r));
 await context.close();
+// (The profile holds the private file system's gigabytes: they go with it.)
+rmSync(profile, { recursive: true, force: true });

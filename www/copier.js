@@ -19,8 +19,8 @@ class Full extends Error {}
 const PIECE = 4 << 20;
 
 /** The file's stream read into one buffer of ours, over and over, where the browser can
- * (a "byob" reader): a fresh buffer for each piece, the other way, costs the browser a quarter
- * more CPU (tests/e2e/bench_copy.mjs), which a conversion under way needs. */
+ * (a "byob" reader): a fresh buffer for each piece, the other way, costs the browser about a
+ * third more CPU (tests/e2e/bench_copy.mjs), which a conversion under way needs. */
 function pieces(file) {
   const stream = file.stream();
   let reader = null;

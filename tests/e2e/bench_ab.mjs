@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ARGS, CHROMIUM, browserCpu, caughtUp, intoPickedFolder, openCopied, timedConversion } from './lib.mjs';
+import { ARGS, CHROMIUM, browserCpu, caughtUp, intoPickedFolder, openCopied, openFresh, timedConversion } from './lib.mjs';
 
 const env = process.env;
 // A profile on disk: an ephemeral one keeps the private file system in memory.
@@ -23,10 +23,7 @@ const urls = env.URLS.split(',');
 async function convertOnce(url) {
   if (env.AT_ONCE) {
     caughtUp();
-    await page.goto('about:blank');
-    await page.goto(url);
-    await page.setInputFiles('#file', env.CONV_FILE);
-    await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
+    await openFresh(page, url, env.CONV_FILE);
   } else {
     await openCopied(page, url, env.CONV_FILE);
   }

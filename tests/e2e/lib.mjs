@@ -55,13 +55,19 @@ export async function intoPickedFolder(page) {
   await page.evaluate(() => { document.body.dataset.state = 'choosing'; });
 }
 
-/** Opens `file` in the page at `url`, loaded afresh, and waits until its working copy is
- * complete (for the benchmarks: a conversion then reads only the copy). */
-export async function openCopied(page, url, file) {
+/** Opens `file` in the page at `url`, loaded afresh, and waits until its tree is shown (its
+ * working copy is under way then). */
+export async function openFresh(page, url, file) {
   await page.goto('about:blank');
   await page.goto(url);
   await page.setInputFiles('#file', file);
   await page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state), null, { timeout: 600000 });
+}
+
+/** openFresh, then waits until the working copy is complete (for the benchmarks: a conversion
+ * then reads only the copy). */
+export async function openCopied(page, url, file) {
+  await openFresh(page, url, file);
   while ((await page.evaluate(() => window.unpst.copied())).state === 'copying') await page.waitForTimeout(200);
 }
 
